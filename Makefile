@@ -1,0 +1,100 @@
+# mmbench — build, test and run.
+#
+#   make            build/mmbench and build/libmmb.a (+ headers in allocators/)
+#   make check      install missing packages, build, run the test suite
+#   make run        install missing packages, build, run the default suite
+#   make SANITIZE=address,undefined check   the same tests under sanitizers
+#
+# Sources are found by wildcard: adding allocators/x.c or workloads/y.c needs
+# no change here, only a registry line. Objects and dependency files (-MMD
+# -MP) go to $(BUILD); a sanitized build uses its own folder.
+
+CC      ?= gcc
+comma   := ,
+SANITIZE ?=
+ifeq ($(SANITIZE),)
+BUILD   := build
+OPT     ?= -O2
+else
+BUILD   := build/san-$(subst $(comma),-,$(SANITIZE))
+OPT     ?= -O1
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wpointer-arith -Wformat=2 -Wundef -Wno-format-nonliteral
+CFLAGS  ?= $(OPT) -g
+CFLAGS  += -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) -fno-builtin-malloc -fno-builtin-free \
+           -MMD -MP -I$(BUILD) $(SANFLAGS)
+LDFLAGS += $(SANFLAGS)
+LDLIBS  += -pthread -lm -ldl
+
+CRIT_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
+CRIT_LIBS   := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
+
+LIB_SRC  := $(wildcard allocators/*.c)
+WL_SRC   := $(wildcard workloads/*.c)
+H_SRC    := $(wildcard harness/*.c)
+TEST_SRC := $(wildcard tests/*/*.c)
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+WL_OBJ   := $(WL_SRC:%.c=$(BUILD)/%.o)
+H_OBJ    := $(filter-out $(BUILD)/harness/main.o,$(H_SRC:%.c=$(BUILD)/%.o))
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+
+MMBENCH  := $(BUILD)/mmbench
+LIBMMB   := $(BUILD)/libmmb.a
+TESTS    := $(BUILD)/mmb-tests
+
+.PHONY: all check run deps clean FORCE
+.DELETE_ON_ERROR:
+
+all: $(MMBENCH) $(LIBMMB)
+
+deps:
+	@bash scripts/install-deps.sh
+
+# The git revision, compiled into meta.json; rewritten only when it changes.
+$(BUILD)/gitrev.h: FORCE
+	@mkdir -p $(@D)
+	@rev="$$(git describe --always --dirty 2>/dev/null || echo unknown)"; \
+	 line="#define MMB_GIT_REV \"$$rev\""; \
+	 [ -f $@ ] && [ "$$(cat $@)" = "$$line" ] || echo "$$line" > $@
+
+$(BUILD)/harness/meta.o: $(BUILD)/gitrev.h
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CRIT_CFLAGS) -DMMB_BIN='"$(abspath $(MMBENCH))"' \
+	      -DMMB_SRCDIR='"$(abspath .)"' -c -o $@ $<
+
+$(LIBMMB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(MMBENCH): $(BUILD)/harness/main.o $(H_OBJ) $(WL_OBJ) $(LIBMMB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(TESTS): $(TEST_OBJ) $(H_OBJ) $(WL_OBJ) $(LIBMMB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CRIT_LIBS) $(LDLIBS)
+
+# Under ASan, a cell that crashes on purpose must die by its signal (as it
+# does unsanitized), not through ASan's SEGV report and exit(1).
+check: deps
+	@$(MAKE) --no-print-directory $(MMBENCH) $(TESTS)
+	ASAN_OPTIONS=handle_segv=0:$(ASAN_OPTIONS) $(TESTS) --jobs 2
+
+run: deps
+	@$(MAKE) --no-print-directory $(MMBENCH)
+	$(MMBENCH) run
+
+clean:
+	rm -rf build
+
+FORCE:
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

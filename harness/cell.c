@@ -1,0 +1,342 @@
+/*
+ * cell.c — the child side of a cell (cell.h).
+ *
+ * Thread model: nthreads workers each run the workload; the main thread waits
+ * at a barrier with them, then samples live bytes and the allocator's stats
+ * every few ms until the deadline (--duration) or until every worker has done
+ * its --ops, sets the stop flag and joins. Workers publish live bytes with
+ * relaxed atomics (probe.c); stats() is allowed to run concurrently with
+ * alloc/free (allocator.h).
+ */
+#include "cell.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../allocators/allocator.h"
+#include "../workloads/workload.h"
+#include "metrics.h"
+#include "probe.h"
+#include "util.h"
+
+struct worker {
+	struct mmb_wl_thread t;
+	struct mmb_probe probe;
+	pthread_t thread;
+	void *state;
+	const struct mmb_wl_ops *wl;
+	pthread_barrier_t *barrier;
+	atomic_int *ndone;
+	uint64_t start_ns, end_ns;
+	int rc;
+};
+
+struct cell_args {
+	const char *alloc_spec, *wl_spec, *state_dir;
+	unsigned threads;
+	uint64_t seed, ops;
+	double duration_s;
+	int check;
+	int result_fd;
+};
+
+struct sample_acc {			/* what the sampler keeps */
+	double live_peak, fp_peak, frag_at_peak;
+	double unusable_o3, unusable_o9, extfrag_o3, extfrag_o9;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	if (w->t.ops->thread_attach)
+		w->t.ops->thread_attach(w->t.a);
+	pthread_barrier_wait(w->barrier);
+	w->start_ns = mmb_now_ns();
+	w->rc = w->wl->run(w->state, &w->t);
+	w->end_ns = mmb_now_ns();
+	atomic_fetch_add(w->ndone, 1);
+	if (w->t.ops->thread_detach)
+		w->t.ops->thread_detach(w->t.a);
+	return NULL;
+}
+
+static void cell_sample(const struct mmb_alloc_ops *ops, struct mmb_alloc *a, struct worker *w,
+			unsigned n, struct sample_acc *acc)
+{
+	struct mmb_alloc_stats st;
+	int64_t live = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		live += __atomic_load_n(&w[i].t.live_bytes, __ATOMIC_RELAXED);
+	mmb_alloc_stats_init(&st);
+	if (ops->stats)
+		ops->stats(a, &st);
+	if (st.footprint_bytes != MMB_STAT_NONE &&
+	    (isnan(acc->fp_peak) || (double)st.footprint_bytes > acc->fp_peak))
+		acc->fp_peak = (double)st.footprint_bytes;
+	if ((double)live > acc->live_peak || isnan(acc->live_peak)) {
+		acc->live_peak = (double)live;
+		if (st.usable_bytes != MMB_STAT_NONE && st.usable_bytes > 0 && live > 0)
+			acc->frag_at_peak = 1.0 - (double)live / (double)st.usable_bytes;
+		acc->unusable_o3 = st.unusable_index[3];
+		acc->unusable_o9 = st.unusable_index[9];
+		acc->extfrag_o3 = st.extfrag_index[3];
+		acc->extfrag_o9 = st.extfrag_index[9];
+	}
+}
+
+static void rec_metric(FILE *f, enum mmb_metric_id id, double v)
+{
+	if (!isnan(v))
+		fprintf(f, "m %s %.17g\n", mmb_metric_info[id].name, v);
+}
+
+static const struct option cell_longopts[] = {
+	{ "alloc", required_argument, NULL, 'a' },
+	{ "workload", required_argument, NULL, 'w' },
+	{ "threads", required_argument, NULL, 't' },
+	{ "seed", required_argument, NULL, 's' },
+	{ "ops", required_argument, NULL, 'n' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "state-dir", required_argument, NULL, 'S' },
+	{ "check", no_argument, NULL, 'c' },
+	{ "result-fd", required_argument, NULL, 'f' },
+	{ 0 },
+};
+
+static int cell_parse(int argc, char **argv, struct cell_args *ca)
+{
+	int c;
+
+	memset(ca, 0, sizeof(*ca));
+	ca->threads = 1;
+	ca->result_fd = -1;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+", cell_longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a': ca->alloc_spec = optarg; break;
+		case 'w': ca->wl_spec = optarg; break;
+		case 't': ca->threads = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 's': ca->seed = strtoull(optarg, NULL, 10); break;
+		case 'n': ca->ops = strtoull(optarg, NULL, 10); break;
+		case 'd': ca->duration_s = strtod(optarg, NULL); break;
+		case 'S': ca->state_dir = optarg; break;
+		case 'c': ca->check = 1; break;
+		case 'f': ca->result_fd = atoi(optarg); break;
+		default: return -EINVAL;
+		}
+	}
+	if (!ca->alloc_spec || !ca->wl_spec || ca->threads < 1 || ca->result_fd < 0)
+		return -EINVAL;
+	return 0;
+}
+
+/* Sleep until the deadline or until every worker is done, sampling. */
+static void cell_wait(const struct cell_args *ca, const struct mmb_alloc_ops *ops,
+		      struct mmb_alloc *a, struct worker *w, atomic_int *ndone, atomic_int *stop,
+		      struct sample_acc *acc)
+{
+	uint64_t start = mmb_now_ns();
+	uint64_t deadline = ca->ops ? UINT64_MAX : start + (uint64_t)(ca->duration_s * 1e9);
+	uint64_t interval = 10 * 1000 * 1000;	/* 10 ms */
+
+	if (!ca->ops && ca->duration_s * 1e9 / 20 < (double)interval)
+		interval = (uint64_t)(ca->duration_s * 1e9 / 20) + 1;
+	for (;;) {
+		uint64_t now = mmb_now_ns();
+		uint64_t next = now + interval;
+		struct timespec ts;
+
+		if (now >= deadline || atomic_load(ndone) == (int)ca->threads)
+			break;
+		if (next > deadline)
+			next = deadline;
+		ts.tv_sec = (time_t)((next - now) / 1000000000ull);
+		ts.tv_nsec = (long)((next - now) % 1000000000ull);
+		nanosleep(&ts, NULL);
+		cell_sample(ops, a, w, ca->threads, acc);
+	}
+	atomic_store(stop, 1);
+}
+
+int mmb_cell_main(int argc, char **argv)
+{
+	struct cell_args ca;
+	const struct mmb_alloc_ops *ops;
+	const struct mmb_wl_ops *wl;
+	struct mmb_alloc_cfg cfg;
+	struct mmb_pvals wparams;
+	struct mmb_alloc *a = NULL;
+	struct worker *w = NULL;
+	void *state = NULL;
+	pthread_barrier_t barrier;
+	atomic_int stop = 0, ndone = 0;
+	struct sample_acc acc = { NAN, NAN, NAN, NAN, NAN, NAN, NAN };
+	char err[MMB_ERR_MAX] = "", wname[64];
+	const char *status = "failed";
+	FILE *rec;
+	int rc;
+
+	if (cell_parse(argc, argv, &ca)) {
+		mmb_err("cell: bad arguments (internal command, run by `mmbench run`)");
+		return MMB_EXIT_USAGE;
+	}
+	rec = fdopen(ca.result_fd, "w");
+	if (!rec) {
+		mmb_err("cell: result fd %d: %s", ca.result_fd, strerror(errno));
+		return 1;
+	}
+	if (mmb_alloc_parse_config(ca.alloc_spec, &ops, &cfg, err, sizeof(err)))
+		goto out;
+	cfg.nthreads = ca.threads;
+	{
+		const char *colon = strchr(ca.wl_spec, ':');
+		size_t n = colon ? (size_t)(colon - ca.wl_spec) : strlen(ca.wl_spec);
+
+		snprintf(wname, sizeof(wname), "%.*s", (int)n, ca.wl_spec);
+		wl = mmb_wl_find(wname);
+		if (!wl) {
+			snprintf(err, sizeof(err), "unknown workload '%s'", wname);
+			goto out;
+		}
+		if (mmb_params_parse(wl->params, colon ? colon + 1 : NULL, wname, &wparams, err,
+				     sizeof(err)))
+			goto out;
+	}
+	rc = ops->create(&cfg, &a, err, sizeof(err));
+	if (rc) {
+		if (!err[0])
+			snprintf(err, sizeof(err), "%s: create failed: %s", ops->name, strerror(-rc));
+		a = NULL;
+		goto out;
+	}
+	rc = wl->setup(&wparams, ca.threads, ca.seed, &state, err, sizeof(err));
+	if (rc) {
+		if (!err[0])
+			snprintf(err, sizeof(err), "%s: setup failed: %s", wl->name, strerror(-rc));
+		goto out_destroy;
+	}
+	w = calloc(ca.threads, sizeof(*w));
+	if (!w || pthread_barrier_init(&barrier, NULL, ca.threads + 1)) {
+		snprintf(err, sizeof(err), "out of memory for %u threads", ca.threads);
+		goto out_teardown;
+	}
+	for (unsigned i = 0; i < ca.threads; i++) {
+		struct worker *wk = &w[i];
+
+		wk->t.ops = ops;
+		wk->t.a = a;
+		wk->t.tid = i;
+		wk->t.nthreads = ca.threads;
+		wk->t.stop = &stop;
+		wk->t.ops_limit = ca.ops;
+		wk->t.probe = &wk->probe;
+		mmb_rand_seed(wk->t.rng, ca.seed + 0x632be59bd9b4e019ULL * (i + 1));
+		wk->state = state;
+		wk->wl = wl;
+		wk->barrier = &barrier;
+		wk->ndone = &ndone;
+		if (pthread_create(&wk->thread, NULL, worker_main, wk)) {
+			/* Threads already started wait at the barrier forever: give up the cell. */
+			snprintf(err, sizeof(err), "cannot create thread %u of %u", i + 1, ca.threads);
+			fprintf(rec, "status failed\ndetail %s\nend\n", err);
+			fflush(rec);
+			_exit(0);
+		}
+	}
+	pthread_barrier_wait(&barrier);
+	cell_wait(&ca, ops, a, w, &ndone, &stop, &acc);
+
+	double ops_total = 0, allocs = 0, frees = 0, failed = 0;
+	uint64_t start = UINT64_MAX, end = 0, sum = 0;
+
+	for (unsigned i = 0; i < ca.threads; i++) {
+		pthread_join(w[i].thread, NULL);
+		if (w[i].rc && !err[0])
+			snprintf(err, sizeof(err), "%s: thread %u failed: %s", wl->name, i,
+				 strerror(-w[i].rc));
+		ops_total += (double)w[i].t.nops;
+		allocs += (double)w[i].t.nallocs;
+		frees += (double)w[i].t.nfrees;
+		failed += (double)w[i].t.failed;
+		if (w[i].start_ns < start)
+			start = w[i].start_ns;
+		if (w[i].end_ns > end)
+			end = w[i].end_ns;
+		if ((double)w[i].probe.live_peak_bytes > acc.live_peak || isnan(acc.live_peak))
+			acc.live_peak = (double)w[i].probe.live_peak_bytes;
+		uint64_t tmix = w[i].t.checksum + i;
+
+		sum += mmb_splitmix64(&tmix);
+	}
+	cell_sample(ops, a, w, ca.threads, &acc);
+	if (ops->thread_attach)
+		ops->thread_attach(a);
+	wl->teardown(state, &w[0].t);
+	state = NULL;
+	if (ops->thread_detach)
+		ops->thread_detach(a);
+
+	struct mmb_alloc_stats st;
+
+	mmb_alloc_stats_init(&st);
+	if (ops->stats)
+		ops->stats(a, &st);
+	if (!err[0] && ca.check && ops->check && ops->check(a, err, sizeof(err)) && !err[0])
+		snprintf(err, sizeof(err), "%s: check failed", ops->name);
+	if (!err[0] && ca.state_dir && ops->dump_state) {
+		rc = mmb_mkdir_p(ca.state_dir, 0755);
+		if (!rc)
+			rc = ops->dump_state(a, ca.state_dir);
+		if (rc)
+			snprintf(err, sizeof(err), "dump-state to %s: %s", ca.state_dir, strerror(-rc));
+	}
+	if (!err[0])
+		status = "ok";
+
+	double wall = (double)(end > start ? end - start : 0);
+
+	rec_metric(rec, MMB_M_ops, ops_total);
+	rec_metric(rec, MMB_M_wall_ns, wall);
+	rec_metric(rec, MMB_M_ops_per_sec, wall > 0 ? ops_total / (wall / 1e9) : NAN);
+	rec_metric(rec, MMB_M_allocs, allocs);
+	rec_metric(rec, MMB_M_frees, frees);
+	rec_metric(rec, MMB_M_failed_allocs, failed);
+	rec_metric(rec, MMB_M_live_peak_bytes, acc.live_peak);
+	rec_metric(rec, MMB_M_footprint_peak_bytes, acc.fp_peak);
+	if (st.footprint_bytes != MMB_STAT_NONE)
+		rec_metric(rec, MMB_M_footprint_end_bytes, (double)st.footprint_bytes);
+	if (acc.live_peak > 0)
+		rec_metric(rec, MMB_M_overhead_ratio, acc.fp_peak / acc.live_peak);
+	rec_metric(rec, MMB_M_internal_frag, acc.frag_at_peak);
+	rec_metric(rec, MMB_M_unusable_index_o3, acc.unusable_o3);
+	rec_metric(rec, MMB_M_unusable_index_o9, acc.unusable_o9);
+	rec_metric(rec, MMB_M_extfrag_index_o3, acc.extfrag_o3);
+	rec_metric(rec, MMB_M_extfrag_index_o9, acc.extfrag_o9);
+	rec_metric(rec, MMB_M_op_checksum, (double)(sum & ((1ULL << 48) - 1)));
+	goto out_destroy;
+
+out_teardown:
+	if (state)
+		wl->teardown(state, NULL);
+out_destroy:
+	free(w);
+	if (a)
+		ops->destroy(a);
+out:
+	fprintf(rec, "status %s\n", status);
+	if (err[0])
+		fprintf(rec, "detail %s\n", err);
+	fprintf(rec, "end\n");
+	if (fclose(rec))
+		return 1;
+	return 0;
+}

@@ -1,0 +1,49 @@
+/*
+ * main.c — the mmbench command line: dispatch to subcommands.
+ *
+ *   mmbench run ...		run a matrix of cells (run.c)
+ *   mmbench list ...		list allocators, workloads, suites (list.c)
+ *   mmbench cell ...		internal: one cell in its own process (cell.c)
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cell.h"
+#include "list.h"
+#include "run.h"
+#include "util.h"
+
+static const char main_usage[] =
+	"usage: mmbench [--version] [--help] COMMAND [ARGS]\n"
+	"\n"
+	"An instrumented memory-allocator benchmark harness.\n"
+	"\n"
+	"commands:\n"
+	"  run      run allocators x workloads x threads and write a results folder\n"
+	"  list     list allocators, workloads or suites\n"
+	"\n"
+	"`mmbench COMMAND --help` describes each command.\n";
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(main_usage, stderr);
+		return MMB_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("mmbench %s\n", MMB_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		fputs(main_usage, stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "run"))
+		return mmb_run_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "list"))
+		return mmb_list_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "cell"))
+		return mmb_cell_main(argc - 1, argv + 1);
+	mmb_err("unknown command '%s' (valid: run list; see mmbench --help)", argv[1]);
+	return MMB_EXIT_USAGE;
+}

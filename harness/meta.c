@@ -1,0 +1,114 @@
+/*
+ * meta.c — meta.json writer (meta.h).
+ */
+#include "meta.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "metrics.h"
+#include "util.h"
+
+#ifndef MMB_GIT_REV
+#define MMB_GIT_REV "unknown"
+#endif
+
+static void cpu_model(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[512];
+
+	snprintf(buf, len, "unknown");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':');
+
+		if (strncmp(line, "model name", 10) == 0 && colon) {
+			colon += 2;
+			colon[strcspn(colon, "\n")] = 0;
+			snprintf(buf, len, "%s", colon);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+static void json_time(FILE *f, time_t t)
+{
+	char buf[32];
+
+	if (!t) {
+		fputs("null", f);
+		return;
+	}
+	mmb_utc_iso(t, buf, sizeof(buf));
+	mmb_json_str(f, buf);
+}
+
+static int meta_emit(FILE *f, void *ctx)
+{
+	const struct mmb_meta *m = ctx;
+	const struct mmb_plan *p = m->plan;
+	struct utsname u;
+	char buf[512], host[256] = "";
+
+	uname(&u);
+	gethostname(host, sizeof(host) - 1);
+	fprintf(f, "{\n  \"schema_version\": %d,\n  \"mmbench_version\": ", MMB_SCHEMA_VERSION);
+	mmb_json_str(f, MMB_VERSION);
+	fputs(",\n  \"git_revision\": ", f);
+	mmb_json_str(f, MMB_GIT_REV);
+	fputs(",\n  \"command_line\": [\"mmbench\"", f);
+	for (int i = 0; i < m->argc; i++) {
+		fputs(", ", f);
+		mmb_json_str(f, m->argv[i]);
+	}
+	fputs("],\n  \"compiler\": ", f);
+	mmb_json_str(f, "gcc " __VERSION__);
+	snprintf(buf, sizeof(buf), "%s %s %s %s", u.sysname, u.release, u.version, u.machine);
+	fputs(",\n  \"kernel\": ", f);
+	mmb_json_str(f, buf);
+	fputs(",\n  \"hostname\": ", f);
+	mmb_json_str(f, host);
+	cpu_model(buf, sizeof(buf));
+	fputs(",\n  \"cpu_model\": ", f);
+	mmb_json_str(f, buf);
+	fprintf(f, ",\n  \"online_cpus\": %ld", sysconf(_SC_NPROCESSORS_ONLN));
+	fputs(",\n  \"start_time\": ", f);
+	json_time(f, m->start);
+	fputs(",\n  \"end_time\": ", f);
+	json_time(f, m->end);
+	fputs(",\n  \"state\": ", f);
+	mmb_json_str(f, m->state);
+	fprintf(f, ",\n  \"seed\": %llu,\n  \"ops_per_thread\": %llu,\n  \"duration_s\": %g,\n"
+		   "  \"cell_timeout_s\": %g,\n  \"reps\": %u,\n  \"threads\": [",
+		(unsigned long long)p->seed, (unsigned long long)p->ops, p->duration_s,
+		p->cell_timeout_s, p->reps);
+	for (unsigned i = 0; i < p->nthreads; i++)
+		fprintf(f, "%s%u", i ? ", " : "", p->threads[i]);
+	fputs("],\n  \"allocators\": [", f);
+	for (unsigned i = 0; i < p->naconf; i++) {
+		fputs(i ? ", " : "", f);
+		mmb_json_str(f, p->aconf[i].spec);
+	}
+	fputs("],\n  \"workloads\": [", f);
+	for (unsigned i = 0; i < p->nwconf; i++) {
+		fputs(i ? ", " : "", f);
+		mmb_json_str(f, p->wconf[i].spec);
+	}
+	fprintf(f, "],\n  \"cells_planned\": %u,\n  \"cells_done\": %u\n}\n", p->ncells,
+		m->cells_done);
+	return ferror(f) ? -EIO : 0;
+}
+
+int mmb_meta_write(const char *dir, const struct mmb_meta *m)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/meta.json", dir);
+	return mmb_write_atomic(path, meta_emit, (void *)m);
+}

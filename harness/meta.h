@@ -1,0 +1,32 @@
+/*
+ * meta.h — meta.json, the run's description: what ran, where and when.
+ *
+ * Written when the run starts (state "running") and replaced atomically when
+ * it ends ("complete", or "interrupted" after a signal), so a reader always
+ * finds a whole file. Fields (schema MMB_SCHEMA_VERSION):
+ *   schema_version, mmbench_version, git_revision, command_line[],
+ *   compiler, kernel, hostname, cpu_model, online_cpus, start_time,
+ *   end_time (null while running), state, seed, ops_per_thread,
+ *   duration_s, cell_timeout_s, reps, threads[], allocators[], workloads[],
+ *   cells_planned, cells_done.
+ */
+#ifndef MMB_META_H
+#define MMB_META_H
+
+#include <time.h>
+
+#include "plan.h"
+
+struct mmb_meta {
+	int argc;
+	char **argv;
+	const struct mmb_plan *plan;
+	time_t start, end;		/* end 0 = still running */
+	const char *state;		/* running | complete | interrupted */
+	unsigned cells_done;
+};
+
+/* Write dir/meta.json atomically. Returns 0 or -errno. */
+int mmb_meta_write(const char *dir, const struct mmb_meta *m);
+
+#endif /* MMB_META_H */

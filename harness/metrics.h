@@ -1,0 +1,60 @@
+/*
+ * metrics.h — the one list of measured columns.
+ *
+ * MMB_METRICS drives struct mmb_result's values, the cells.csv header and
+ * rows, the child->parent record and the column names plots and compare use,
+ * so none of them can drift apart (mimalloc's MI_STAT_FIELDS). Bump
+ * MMB_SCHEMA_VERSION on any incompatible change (a column renamed, removed or
+ * given another meaning); adding a column at the end is compatible.
+ *
+ * X(kind, name, description): kind U64 prints as an integer, F64 as a
+ * decimal. Every value is held as a double (exact for integers below 2^53);
+ * NaN means "not measured" and prints as an empty field, never as 0.
+ */
+#ifndef MMB_METRICS_H
+#define MMB_METRICS_H
+
+#define MMB_SCHEMA_VERSION 1
+
+#define MMB_METRICS(X)                                                                        \
+	X(U64, ops, "allocator calls (alloc + free) in the timed region, all threads")       \
+	X(U64, wall_ns, "wall-clock time of the timed region, ns")                           \
+	X(F64, ops_per_sec, "ops / wall time, operations per second")                        \
+	X(U64, allocs, "alloc calls in the timed region")                                     \
+	X(U64, frees, "free calls in the timed region")                                       \
+	X(U64, failed_allocs, "alloc calls that returned NULL")                               \
+	X(U64, live_peak_bytes, "peak of bytes requested and not yet freed (sampled)")        \
+	X(U64, footprint_peak_bytes, "peak bytes the allocator held from the system (sampled)") \
+	X(U64, footprint_end_bytes, "bytes the allocator held at the end, blocks all freed")  \
+	X(F64, overhead_ratio, "footprint_peak_bytes / live_peak_bytes")                      \
+	X(F64, internal_frag, "1 - requested / usable bytes of live blocks, at the peak")     \
+	X(U64, rss_peak_bytes, "peak resident set of the cell's process, bytes")              \
+	X(F64, unusable_index_o3, "kernel unusable free space index at order 3 (/1000)")      \
+	X(F64, unusable_index_o9, "kernel unusable free space index at order 9 (/1000)")      \
+	X(F64, extfrag_index_o3, "kernel fragmentation index at order 3 (/1000)")             \
+	X(F64, extfrag_index_o9, "kernel fragmentation index at order 9 (/1000)")             \
+	X(U64, minflt, "minor page faults of the cell's process (getrusage)")                 \
+	X(U64, majflt, "major page faults of the cell's process (getrusage)")                 \
+	X(U64, op_checksum, "checksum of the (operation, size) sequence, 48 bits")
+
+enum mmb_metric_kind { MMB_U64, MMB_F64 };
+
+enum mmb_metric_id {
+#define MMB_METRIC_ENUM(kind, name, desc) MMB_M_##name,
+	MMB_METRICS(MMB_METRIC_ENUM)
+#undef MMB_METRIC_ENUM
+	MMB_M_COUNT
+};
+
+struct mmb_metric_info {
+	enum mmb_metric_kind kind;
+	const char *name;
+	const char *desc;
+};
+
+extern const struct mmb_metric_info mmb_metric_info[MMB_M_COUNT];
+
+/* Index of a metric by column name, or -1. */
+int mmb_metric_find(const char *name);
+
+#endif /* MMB_METRICS_H */

@@ -1,0 +1,80 @@
+/*
+ * plan.h — `mmbench run` options and their expansion into cells.
+ *
+ * A plan is the cross product (repetition x workload config x thread count x
+ * allocator config), in that nesting order: allocators vary fastest, so
+ * machine noise spreads evenly over the configurations being compared. Every
+ * input is validated here, before any cell runs or any file is written.
+ */
+#ifndef MMB_PLAN_H
+#define MMB_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../allocators/allocator.h"
+#include "../workloads/workload.h"
+
+#define MMB_PLAN_MAX_CONFIGS 64
+#define MMB_PLAN_MAX_THREADS 16
+#define MMB_SPEC_MAX 1024
+
+struct mmb_aconf {			/* one allocator config */
+	const struct mmb_alloc_ops *ops;
+	struct mmb_alloc_cfg cfg;
+	char spec[MMB_SPEC_MAX];	/* canonical "name[:given options]" */
+	char config[MMB_SPEC_MAX];	/* given options only, "k=v,..." */
+};
+
+struct mmb_wconf {			/* one workload config */
+	const struct mmb_wl_ops *ops;
+	struct mmb_pvals params;
+	char spec[MMB_SPEC_MAX];	/* "name[:every parameter]" */
+	char params_text[MMB_SPEC_MAX];	/* every parameter, "k=v,..." */
+};
+
+struct mmb_cell {
+	unsigned id;			/* 1-based */
+	unsigned ai, wi;		/* indexes into aconf[], wconf[] */
+	unsigned threads, rep;		/* rep 1-based */
+	uint64_t seed;
+};
+
+struct mmb_plan {
+	struct mmb_aconf aconf[MMB_PLAN_MAX_CONFIGS];
+	unsigned naconf;
+	struct mmb_wconf wconf[MMB_PLAN_MAX_CONFIGS];
+	unsigned nwconf;
+	unsigned threads[MMB_PLAN_MAX_THREADS];
+	unsigned nthreads;
+	unsigned reps;
+	uint64_t ops;			/* allocator calls per thread, 0 = by duration */
+	double duration_s;		/* timed region length when ops == 0 */
+	uint64_t seed;			/* base seed */
+	double cell_timeout_s;
+	const char *outdir;		/* NULL = results/<time>-<id> */
+	int dump_state, check, quiet;
+
+	struct mmb_cell *cells;		/* malloc'ed */
+	unsigned ncells;
+};
+
+/*
+ * Parse `mmbench run` arguments (argv[0] = "run") into r_plan.
+ * Returns 0; 1 when --help was printed; or -EINVAL with one line in err.
+ */
+int mmb_plan_parse(int argc, char **argv, struct mmb_plan *r_plan, char *err, size_t errlen);
+
+/* Seed of repetition rep (1-based): the same for every allocator and thread
+ * count, so all configurations in a repetition see the same sequence. */
+uint64_t mmb_plan_rep_seed(uint64_t base, unsigned rep);
+
+/* Split "a:k=v,k=v,b" into specs: a token with '=' and no ':' continues the
+ * previous spec. Returns the count, or -EINVAL (too many / empty). */
+int mmb_split_specs(const char *list, char specs[][MMB_SPEC_MAX], int max);
+
+void mmb_plan_free(struct mmb_plan *plan);
+
+extern const char mmb_run_usage[];
+
+#endif /* MMB_PLAN_H */

@@ -1,0 +1,258 @@
+/*
+ * results.c — cells.csv writer and reader, and the metric table (results.h).
+ */
+#include "results.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const struct mmb_metric_info mmb_metric_info[MMB_M_COUNT] = {
+#define MMB_METRIC_INFO(kind, name, desc) { MMB_##kind, #name, desc },
+	MMB_METRICS(MMB_METRIC_INFO)
+#undef MMB_METRIC_INFO
+};
+
+int mmb_metric_find(const char *name)
+{
+	for (int i = 0; i < MMB_M_COUNT; i++)
+		if (strcmp(mmb_metric_info[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/* The identity columns, in order. */
+static const char *const identity_cols[] = {
+	"cell", "allocator", "config", "workload", "params", "threads", "rep", "seed", "status",
+	"detail",
+};
+#define NIDENTITY (sizeof(identity_cols) / sizeof(identity_cols[0]))
+
+void mmb_result_init(struct mmb_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	for (int i = 0; i < MMB_M_COUNT; i++)
+		r->m[i] = NAN;
+}
+
+void mmb_result_label(const struct mmb_result *r, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s", r->allocator, r->config[0] ? ":" : "", r->config);
+}
+
+static void csv_field(FILE *f, const char *s)
+{
+	if (!strpbrk(s, ",\"\n\r")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+int mmb_csv_write_header(FILE *f)
+{
+	for (size_t i = 0; i < NIDENTITY; i++)
+		fprintf(f, "%s%s", i ? "," : "", identity_cols[i]);
+	for (int i = 0; i < MMB_M_COUNT; i++)
+		fprintf(f, ",%s", mmb_metric_info[i].name);
+	fputc('\n', f);
+	return ferror(f) ? -EIO : 0;
+}
+
+int mmb_csv_write_row(FILE *f, const struct mmb_result *r)
+{
+	fprintf(f, "%u,", r->cell);
+	csv_field(f, r->allocator);
+	fputc(',', f);
+	csv_field(f, r->config);
+	fputc(',', f);
+	csv_field(f, r->workload);
+	fputc(',', f);
+	csv_field(f, r->params);
+	fprintf(f, ",%u,%u,%llu,", r->threads, r->rep, (unsigned long long)r->seed);
+	csv_field(f, r->status);
+	fputc(',', f);
+	csv_field(f, r->detail);
+	for (int i = 0; i < MMB_M_COUNT; i++) {
+		double v = r->m[i];
+
+		fputc(',', f);
+		if (isnan(v))
+			continue;
+		if (mmb_metric_info[i].kind == MMB_U64)
+			fprintf(f, "%.0f", v);
+		else
+			fprintf(f, "%.6g", v);
+	}
+	fputc('\n', f);
+	return ferror(f) ? -EIO : 0;
+}
+
+/*
+ * Split one CSV record (RFC 4180) from line into fields, in place. Quoted
+ * fields may not span lines (we never write such). Returns the field count,
+ * or -1 for a malformed line.
+ */
+static int csv_split(char *line, char **fields, int max)
+{
+	int n = 0;
+	char *p = line;
+
+	for (;;) {
+		char *out;
+
+		if (n == max)
+			return -1;
+		fields[n++] = out = p;
+		if (*p == '"') {
+			p++;
+			for (;;) {
+				if (!*p)
+					return -1;
+				if (*p == '"') {
+					if (p[1] == '"') {
+						*out++ = '"';
+						p += 2;
+						continue;
+					}
+					p++;
+					break;
+				}
+				*out++ = *p++;
+			}
+			if (*p && *p != ',')
+				return -1;
+		} else {
+			while (*p && *p != ',')
+				*out++ = *p++;
+		}
+		if (!*p) {
+			*out = 0;
+			return n;
+		}
+		*out = 0;	/* *p was ',' and out <= p */
+		p++;
+	}
+}
+
+#define CSV_MAX_FIELDS 256
+
+static void copy_field(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src);
+}
+
+int mmb_csv_read(const char *path, struct mmb_result **r_rows, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL, *fields[CSV_MAX_FIELDS];
+	size_t cap = 0;
+	int colmap[CSV_MAX_FIELDS];	/* column -> identity index, or 100 + metric, or -1 */
+	int ncols = 0, nrows = 0, rc = 0;
+	unsigned lineno = 0;
+	struct mmb_result *rows = NULL;
+
+	if (!f) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	while (getline(&line, &cap, f) > 0) {
+		int n;
+
+		lineno++;
+		line[strcspn(line, "\r\n")] = 0;
+		n = csv_split(line, fields, CSV_MAX_FIELDS);
+		if (n < 0) {
+			snprintf(err, errlen, "%s:%u: malformed CSV line", path, lineno);
+			rc = -EPROTO;
+			break;
+		}
+		if (lineno == 1) {
+			int seen = 0;
+
+			ncols = n;
+			for (int c = 0; c < n; c++) {
+				colmap[c] = -1;
+				for (size_t k = 0; k < NIDENTITY; k++)
+					if (strcmp(fields[c], identity_cols[k]) == 0) {
+						colmap[c] = (int)k;
+						seen++;
+					}
+				if (colmap[c] < 0 && mmb_metric_find(fields[c]) >= 0)
+					colmap[c] = 100 + mmb_metric_find(fields[c]);
+			}
+			if (seen != (int)NIDENTITY) {
+				snprintf(err, errlen, "%s:1: not a cells.csv header (identity columns missing)", path);
+				rc = -EPROTO;
+				break;
+			}
+			continue;
+		}
+		if (n != ncols) {
+			snprintf(err, errlen, "%s:%u: %d fields, header has %d", path, lineno, n, ncols);
+			rc = -EPROTO;
+			break;
+		}
+		struct mmb_result *grown = realloc(rows, (size_t)(nrows + 1) * sizeof(*rows));
+
+		if (!grown) {
+			rc = -ENOMEM;
+			break;
+		}
+		rows = grown;
+		struct mmb_result *r = &rows[nrows++];
+
+		mmb_result_init(r);
+		for (int c = 0; c < n; c++) {
+			const char *v = fields[c];
+
+			switch (colmap[c]) {
+			case -1: break;
+			case 0: r->cell = (unsigned)strtoul(v, NULL, 10); break;
+			case 1: copy_field(r->allocator, sizeof(r->allocator), v); break;
+			case 2: copy_field(r->config, sizeof(r->config), v); break;
+			case 3: copy_field(r->workload, sizeof(r->workload), v); break;
+			case 4: copy_field(r->params, sizeof(r->params), v); break;
+			case 5: r->threads = (unsigned)strtoul(v, NULL, 10); break;
+			case 6: r->rep = (unsigned)strtoul(v, NULL, 10); break;
+			case 7: r->seed = strtoull(v, NULL, 10); break;
+			case 8: copy_field(r->status, sizeof(r->status), v); break;
+			case 9: copy_field(r->detail, sizeof(r->detail), v); break;
+			default:
+				if (*v) {
+					char *end;
+					double d = strtod(v, &end);
+
+					if (*end) {
+						snprintf(err, errlen, "%s:%u: '%s' is not a number", path,
+							 lineno, v);
+						rc = -EPROTO;
+					}
+					r->m[colmap[c] - 100] = d;
+				}
+			}
+		}
+		if (rc)
+			break;
+	}
+	if (!rc && lineno == 0) {
+		snprintf(err, errlen, "%s: empty file", path);
+		rc = -EPROTO;
+	}
+	free(line);
+	fclose(f);
+	if (rc) {
+		free(rows);
+		return rc;
+	}
+	*r_rows = rows;
+	return nrows;
+}

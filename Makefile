@@ -3,6 +3,7 @@
 #   make            build/mmbench and build/libmmb.a (+ headers in allocators/)
 #   make check      install missing packages, build, run the test suite
 #   make run        install missing packages, build, run the default suite
+#   make bench      micro-benchmarks with ratios against the issues' targets
 #   make SANITIZE=address,undefined check   the same tests under sanitizers
 #
 # Sources are found by wildcard: adding allocators/x.c or workloads/y.c needs
@@ -46,7 +47,7 @@ MMBENCH  := $(BUILD)/mmbench
 LIBMMB   := $(BUILD)/libmmb.a
 TESTS    := $(BUILD)/mmb-tests
 
-.PHONY: all check run deps clean FORCE
+.PHONY: all check run bench deps clean FORCE
 .DELETE_ON_ERROR:
 
 all: $(MMBENCH) $(LIBMMB)
@@ -91,6 +92,10 @@ check: deps
 run: deps
 	@$(MAKE) --no-print-directory $(MMBENCH)
 	$(MMBENCH) run
+
+bench: deps
+	@$(MAKE) --no-print-directory $(MMBENCH)
+	$(MMBENCH) bench
 
 clean:
 	rm -rf build

@@ -3,11 +3,13 @@
  *
  *   mmbench run ...		run a matrix of cells (run.c)
  *   mmbench list ...		list allocators, workloads, suites (list.c)
+ *   mmbench bench ...		micro-benchmarks, side by side (bench.c)
  *   mmbench cell ...		internal: one cell in its own process (cell.c)
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "bench.h"
 #include "cell.h"
 #include "list.h"
 #include "run.h"
@@ -21,6 +23,7 @@ static const char main_usage[] =
 	"commands:\n"
 	"  run      run allocators x workloads x threads and write a results folder\n"
 	"  list     list allocators, workloads or suites\n"
+	"  bench    micro-benchmarks with ratios against the targets, side by side\n"
 	"\n"
 	"`mmbench COMMAND --help` describes each command.\n";
 
@@ -42,8 +45,10 @@ int main(int argc, char **argv)
 		return mmb_run_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "list"))
 		return mmb_list_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "bench"))
+		return mmb_bench_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "cell"))
 		return mmb_cell_main(argc - 1, argv + 1);
-	mmb_err("unknown command '%s' (valid: run list; see mmbench --help)", argv[1]);
+	mmb_err("unknown command '%s' (valid: run list bench; see mmbench --help)", argv[1]);
 	return MMB_EXIT_USAGE;
 }

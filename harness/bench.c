@@ -1,0 +1,165 @@
+/*
+ * bench.c — the bench runner and its timing helpers (bench.h).
+ */
+#include "bench.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* Cases, one line each (harness/bench_<topic>.c). */
+extern const struct mmb_bench_case mmb_bench_glibc;
+
+static const struct mmb_bench_case *const bench_cases[] = {
+	&mmb_bench_glibc,
+};
+#define NCASES (sizeof(bench_cases) / sizeof(bench_cases[0]))
+
+static int bench_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Iterations that take about rep_time_s. */
+static uint64_t bench_calibrate(const struct mmb_bench_fn *f, double rep_time_s)
+{
+	uint64_t iters = 16;
+
+	for (;;) {
+		uint64_t t0 = mmb_now_ns(), dt;
+
+		f->fn(f->arg, iters);
+		dt = mmb_now_ns() - t0;
+		if (dt >= rep_time_s * 1e9 / 4 || iters >= (1ULL << 40))
+			return (uint64_t)((double)iters * rep_time_s * 1e9 / (double)(dt ? dt : 1)) + 1;
+		iters *= 4;
+	}
+}
+
+void mmb_bench_interleaved(const struct mmb_bench_fn *fns, unsigned n,
+			   const struct mmb_bench_opts *o, double *r_ns)
+{
+	uint64_t *iters = calloc(n, sizeof(*iters));
+	double *samples = calloc((size_t)n * o->reps, sizeof(*samples));
+
+	if (!iters || !samples) {
+		for (unsigned v = 0; v < n; v++)
+			r_ns[v] = -1;
+		goto out;
+	}
+	for (unsigned v = 0; v < n; v++)
+		iters[v] = bench_calibrate(&fns[v], o->rep_time_s);	/* also warms up */
+	for (unsigned r = 0; r < o->reps; r++)
+		for (unsigned v = 0; v < n; v++) {
+			uint64_t t0 = mmb_now_ns();
+
+			fns[v].fn(fns[v].arg, iters[v]);
+			samples[v * o->reps + r] = (double)(mmb_now_ns() - t0) / (double)iters[v];
+		}
+	for (unsigned v = 0; v < n; v++) {
+		double *s = &samples[v * o->reps];
+
+		qsort(s, o->reps, sizeof(*s), bench_cmp);
+		r_ns[v] = o->reps % 2 ? s[o->reps / 2] : (s[o->reps / 2 - 1] + s[o->reps / 2]) / 2;
+	}
+out:
+	free(iters);
+	free(samples);
+}
+
+void mmb_bench_row(const char *what, double ns)
+{
+	printf("  %-56s %10.2f ns\n", what, ns);
+}
+
+void mmb_bench_ratio(const char *what, double num_ns, double den_ns, double target)
+{
+	double ratio = num_ns / den_ns;
+
+	printf("  %-56s %10.3f   (target <= %.2f: %s)\n", what, ratio, target,
+	       ratio <= target ? "met" : "NOT met");
+}
+
+static const char bench_usage[] =
+	"usage: mmbench bench [--reps N] [--rep-time SECONDS] [--list] [CASE...]\n"
+	"\n"
+	"Micro-benchmarks measured side by side in one run (variants interleaved,\n"
+	"medians over repetitions), with ratios against their targets.\n"
+	"Without CASE, every case runs.\n";
+
+int mmb_bench_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "reps", required_argument, NULL, 'r' },
+		{ "rep-time", required_argument, NULL, 'T' },
+		{ "list", no_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct mmb_bench_opts o = { .reps = 11, .rep_time_s = 0.05 };
+	int c, status = 0;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:r:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			o.reps = (unsigned)strtoul(optarg, NULL, 10);
+			if (o.reps < 1 || o.reps > 1000) {
+				mmb_err("bench: --reps %s: expected 1..1000", optarg);
+				return MMB_EXIT_USAGE;
+			}
+			break;
+		case 'T':
+			o.rep_time_s = strtod(optarg, NULL);
+			if (!(o.rep_time_s >= 0.001 && o.rep_time_s <= 10)) {
+				mmb_err("bench: --rep-time %s: expected seconds in [0.001, 10]", optarg);
+				return MMB_EXIT_USAGE;
+			}
+			break;
+		case 'l':
+			for (size_t i = 0; i < NCASES; i++)
+				printf("%-16s %s\n", bench_cases[i]->name, bench_cases[i]->desc);
+			return 0;
+		case 'h':
+			fputs(bench_usage, stdout);
+			return 0;
+		default:
+			mmb_err("bench: bad option '%s' (see mmbench bench --help)", argv[optind - 1]);
+			return MMB_EXIT_USAGE;
+		}
+	}
+	for (int i = optind; i < argc; i++) {
+		int found = 0;
+
+		for (size_t k = 0; k < NCASES; k++)
+			found |= !strcmp(argv[i], bench_cases[k]->name);
+		if (!found) {
+			mmb_err("bench: unknown case '%s' (see mmbench bench --list)", argv[i]);
+			return MMB_EXIT_USAGE;
+		}
+	}
+	printf("mmbench bench: %u reps x %.3fs per variant, medians\n", o.reps, o.rep_time_s);
+	for (size_t k = 0; k < NCASES; k++) {
+		int selected = optind == argc;
+
+		for (int i = optind; i < argc; i++)
+			selected |= !strcmp(argv[i], bench_cases[k]->name);
+		if (!selected)
+			continue;
+		printf("\n%s: %s\n", bench_cases[k]->name, bench_cases[k]->desc);
+		int rc = bench_cases[k]->run(&o);
+
+		if (rc)
+			printf("  skipped: %s\n", strerror(-rc));
+		if (rc && rc != -ENOTSUP)
+			status = 1;
+	}
+	return status;
+}

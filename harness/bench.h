@@ -1,0 +1,48 @@
+/*
+ * bench.h — `mmbench bench`: micro-benchmarks that print figures measured
+ * side by side in one run, and ratios against the targets the issues name.
+ *
+ * These machines are shared and noisy, so a target is never checked by a
+ * timed unit test: a bench case times its variants interleaved (variant A,
+ * B, C, then A, B, C again, ...) and reports medians and their ratios.
+ *
+ * A case is one function in a harness/bench_<topic>.c file, listed once in
+ * bench.c's table.
+ */
+#ifndef MMB_BENCH_H
+#define MMB_BENCH_H
+
+#include <stdint.h>
+
+struct mmb_bench_opts {
+	unsigned reps;			/* timed repetitions per variant (median taken) */
+	double rep_time_s;		/* target length of one repetition */
+};
+
+/* One variant: fn runs the operation iters times. */
+struct mmb_bench_fn {
+	const char *name;
+	void (*fn)(void *arg, uint64_t iters);
+	void *arg;
+};
+
+struct mmb_bench_case {
+	const char *name;
+	const char *desc;
+	int (*run)(const struct mmb_bench_opts *o);	/* 0, or -errno: skipped, reason printed */
+};
+
+/*
+ * Time the n variants interleaved; r_ns[i] = median ns per operation of
+ * variant i. Iteration counts are calibrated per variant to rep_time_s.
+ */
+void mmb_bench_interleaved(const struct mmb_bench_fn *fns, unsigned n,
+			   const struct mmb_bench_opts *o, double *r_ns);
+
+/* Output helpers: one figure, one ratio with its target (met / not met). */
+void mmb_bench_row(const char *what, double ns);
+void mmb_bench_ratio(const char *what, double num_ns, double den_ns, double target);
+
+int mmb_bench_main(int argc, char **argv);
+
+#endif /* MMB_BENCH_H */

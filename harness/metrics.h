@@ -35,7 +35,9 @@
 	X(F64, extfrag_index_o9, "kernel fragmentation index at order 9 (/1000)")             \
 	X(U64, minflt, "minor page faults of the cell's process (getrusage)")                 \
 	X(U64, majflt, "major page faults of the cell's process (getrusage)")                 \
-	X(U64, op_checksum, "checksum of the (operation, size) sequence, 48 bits")
+	X(U64, op_checksum, "checksum of the (operation, size) sequence, 48 bits")         \
+	X(U64, cpu_user_ns, "user CPU time of the cell's process, ns (getrusage)")          \
+	X(U64, cpu_sys_ns, "system CPU time of the cell's process, ns (getrusage)")
 
 enum mmb_metric_kind { MMB_U64, MMB_F64 };
 

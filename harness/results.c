@@ -41,7 +41,7 @@ void mmb_result_label(const struct mmb_result *r, char *buf, size_t len)
 	snprintf(buf, len, "%s%s%s", r->allocator, r->config[0] ? ":" : "", r->config);
 }
 
-static void csv_field(FILE *f, const char *s)
+void mmb_csv_field(FILE *f, const char *s)
 {
 	if (!strpbrk(s, ",\"\n\r")) {
 		fputs(s, f);
@@ -69,17 +69,17 @@ int mmb_csv_write_header(FILE *f)
 int mmb_csv_write_row(FILE *f, const struct mmb_result *r)
 {
 	fprintf(f, "%u,", r->cell);
-	csv_field(f, r->allocator);
+	mmb_csv_field(f, r->allocator);
 	fputc(',', f);
-	csv_field(f, r->config);
+	mmb_csv_field(f, r->config);
 	fputc(',', f);
-	csv_field(f, r->workload);
+	mmb_csv_field(f, r->workload);
 	fputc(',', f);
-	csv_field(f, r->params);
+	mmb_csv_field(f, r->params);
 	fprintf(f, ",%u,%u,%llu,", r->threads, r->rep, (unsigned long long)r->seed);
-	csv_field(f, r->status);
+	mmb_csv_field(f, r->status);
 	fputc(',', f);
-	csv_field(f, r->detail);
+	mmb_csv_field(f, r->detail);
 	for (int i = 0; i < MMB_M_COUNT; i++) {
 		double v = r->m[i];
 
@@ -95,12 +95,7 @@ int mmb_csv_write_row(FILE *f, const struct mmb_result *r)
 	return ferror(f) ? -EIO : 0;
 }
 
-/*
- * Split one CSV record (RFC 4180) from line into fields, in place. Quoted
- * fields may not span lines (we never write such). Returns the field count,
- * or -1 for a malformed line.
- */
-static int csv_split(char *line, char **fields, int max)
+int mmb_csv_split(char *line, char **fields, int max)
 {
 	int n = 0;
 	char *p = line;
@@ -169,7 +164,7 @@ int mmb_csv_read(const char *path, struct mmb_result **r_rows, char *err, size_t
 
 		lineno++;
 		line[strcspn(line, "\r\n")] = 0;
-		n = csv_split(line, fields, CSV_MAX_FIELDS);
+		n = mmb_csv_split(line, fields, CSV_MAX_FIELDS);
 		if (n < 0) {
 			snprintf(err, errlen, "%s:%u: malformed CSV line", path, lineno);
 			rc = -EPROTO;

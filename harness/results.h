@@ -50,6 +50,16 @@ int mmb_csv_write_row(FILE *f, const struct mmb_result *r);
  */
 int mmb_csv_read(const char *path, struct mmb_result **r_rows, char *err, size_t errlen);
 
+/* Write s as one CSV field, quoted when it holds a comma, quote or newline. */
+void mmb_csv_field(FILE *f, const char *s);
+
+/*
+ * Split one CSV record (RFC 4180) from line into fields, in place. Quoted
+ * fields may not span lines (we never write such). Returns the field count,
+ * or -1 for a malformed line or more than max fields.
+ */
+int mmb_csv_split(char *line, char **fields, int max);
+
 /* "glibc" or "glibc:arena_max=2": the label of a row's allocator config. */
 void mmb_result_label(const struct mmb_result *r, char *buf, size_t len);
 

@@ -208,6 +208,8 @@ static void run_cell(const struct mmb_plan *p, const struct mmb_cell *cell, cons
 	r->m[MMB_M_rss_peak_bytes] = (double)ru.ru_maxrss * 1024.0;
 	r->m[MMB_M_minflt] = (double)ru.ru_minflt;
 	r->m[MMB_M_majflt] = (double)ru.ru_majflt;
+	r->m[MMB_M_cpu_user_ns] = (double)ru.ru_utime.tv_sec * 1e9 + (double)ru.ru_utime.tv_usec * 1e3;
+	r->m[MMB_M_cpu_sys_ns] = (double)ru.ru_stime.tv_sec * 1e9 + (double)ru.ru_stime.tv_usec * 1e3;
 	if (timed_out) {
 		snprintf(r->status, sizeof(r->status), MMB_ST_TIMEOUT);
 		snprintf(r->detail, sizeof(r->detail), "killed after %gs (--cell-timeout)",

@@ -798,6 +798,8 @@ static void plot_hw(struct plot_ctx *c, const char **wls, int nwl)
 				continue;
 			snprintf(gl[ng], sizeof(gl[0]), "%.*s", (int)strlen(ct->cols[k]) - 10,
 				 ct->cols[k] + 3);
+			int any = 0;
+
 			for (int i = 0; i < ns; i++) {
 				size_t m = mmb_resdir_samples(c->rd, s[i].alabel, wls[w], s[i].threads,
 							      ct->cols[k], buf, 4096);
@@ -805,8 +807,9 @@ static void plot_hw(struct plot_ctx *c, const char **wls, int nwl)
 				sl[i] = s[i].title;
 				for (size_t j = 0; j < m; j++)
 					vec_push(&vals[ng * ns + i], buf[j]);
+				any |= m > 0;
 			}
-			ng++;
+			ng += any;	/* an event that is n/a in every cell gets no group */
 		}
 		mmb_slug(wls[w], slug, sizeof(slug));
 		snprintf(name, sizeof(name), "hwcounters-%s", slug);

@@ -147,10 +147,14 @@ static void rep_row(const struct rep_out *o, const char *const *cells, int n, in
 	}
 }
 
-static void rep_table(const struct rep_out *o, int begin)
+/* Begin (cls: the HTML class, "" for none) or end a table. */
+static void rep_table(const struct rep_out *o, int begin, const char *cls)
 {
-	if (o->html)
-		fputs(begin ? "<table>\n" : "</table>\n", o->f);
+	if (o->html && begin)
+		fprintf(o->f, "<div class=\"wrap\"><table%s%s%s>\n", *cls ? " class=\"" : "", cls,
+			*cls ? "\"" : "");
+	else if (o->html)
+		fputs("</table></div>\n", o->f);
 	else if (begin)
 		fputc('\n', o->f);
 }
@@ -179,17 +183,17 @@ static int rep_known_key(const char *key)
 
 static void rep_meta(const struct rep_out *o)
 {
-	static const char *const head[2] = { "", "" };
+	static const char *const head[2] = { "field", "value" };
 	const struct mmb_resdir *rd = o->c->rd;
 
 	rep_heading(o, 2, "Run");
-	rep_table(o, 1);
+	rep_table(o, 1, "");
 	rep_row(o, head, 2, 1);
 	for (size_t i = 0; i < sizeof(rep_run_keys) / sizeof(rep_run_keys[0]); i++)
 		rep_meta_row(o, rep_run_keys[i]);
-	rep_table(o, 0);
+	rep_table(o, 0, "");
 	rep_heading(o, 2, "Machine");
-	rep_table(o, 1);
+	rep_table(o, 1, "");
 	rep_row(o, head, 2, 1);
 	for (size_t i = 0; i < sizeof(rep_machine_keys) / sizeof(rep_machine_keys[0]); i++)
 		rep_meta_row(o, rep_machine_keys[i]);
@@ -198,7 +202,7 @@ static void rep_meta(const struct rep_out *o)
 			continue;
 		rep_meta_row(o, rd->kv[i].key);
 	}
-	rep_table(o, 0);
+	rep_table(o, 0, "");
 }
 
 /* A metric value for a table: bytes in KiB/MiB/GiB, others to 4 digits. */
@@ -244,7 +248,7 @@ static void rep_key_figures(const struct rep_out *o)
 
 		snprintf(title, sizeof(title), "Workload %s", wls[w]);
 		rep_heading(o, 3, title);
-		rep_table(o, 1);
+		rep_table(o, 1, "num");
 		cells[n++] = "allocator";
 		cells[n++] = "threads";
 		cells[n++] = "n";
@@ -284,7 +288,7 @@ static void rep_key_figures(const struct rep_out *o)
 				}
 				rep_row(o, cells, n, 0);
 			}
-		rep_table(o, 0);
+		rep_table(o, 0, "");
 	}
 out:
 	free(nwl >= 0 ? wls : NULL);
@@ -308,7 +312,7 @@ static void rep_failed(const struct rep_out *o)
 			continue;
 		if (!header++) {
 			rep_heading(o, 2, "Cells that did not finish");
-			rep_table(o, 1);
+			rep_table(o, 1, "");
 			rep_row(o, head, 7, 1);
 		}
 		snprintf(id, sizeof(id), "%u", rd->cells[i].cell);
@@ -317,7 +321,7 @@ static void rep_failed(const struct rep_out *o)
 		rep_row(o, cells, 7, 0);
 	}
 	if (header)
-		rep_table(o, 0);
+		rep_table(o, 0, "");
 }
 
 /* Copy an SVG file into the page, from its <svg element on (no XML prolog). */
@@ -370,12 +374,13 @@ static int rep_emit(FILE *f, void *arg)
 		fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>", f);
 		rep_text(o, title);
 		fputs("</title>\n<style>\n"
-		      "body{font-family:'DejaVu Sans',sans-serif;margin:2em auto;max-width:1100px;"
+		      "body{font-family:'DejaVu Sans',sans-serif;margin:2em auto;padding:0 1em;max-width:1200px;"
 		      "color:#222;background:#fff}\n"
 		      "h1{font-size:1.5em}h2{border-bottom:1px solid #ccc;margin-top:1.6em}\n"
 		      "table{border-collapse:collapse;margin:.6em 0}"
-		      "td,th{border:1px solid #bbb;padding:.25em .6em;text-align:right}"
-		      "td:first-child,th:first-child{text-align:left}th{background:#eef2f7}\n"
+		      "td,th{border:1px solid #bbb;padding:.25em .6em;text-align:left}"
+		      "th{background:#eef2f7}.wrap{overflow-x:auto}table{font-size:.9em}\n"
+		      ".num td:not(:first-child),.num th:not(:first-child){text-align:right}\n"
 		      "figure{margin:1.2em 0}figure svg{width:100%;height:auto;display:block}"
 		      "figcaption{color:#555;font-size:.9em}\n"
 		      "</style></head><body>\n", f);
@@ -394,9 +399,26 @@ static int rep_emit(FILE *f, void *arg)
 	return ferror(f) ? -EIO : 0;
 }
 
+/* Figures in the order plot draws them (kind by kind), then by name. */
+static int rep_kind(const char *name)
+{
+	static const char *const kinds[] = { "latency-", "throughput-", "memory-", "unusable-",
+					     "faults-time-", "faults-region-", "hwcounters-",
+					     "overhead" };
+	int k = 0;
+
+	while (k < (int)(sizeof(kinds) / sizeof(kinds[0])) &&
+	       strncmp(name, kinds[k], strlen(kinds[k])))
+		k++;
+	return k;
+}
+
 static int rep_name_cmp(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	int kx = rep_kind(x), ky = rep_kind(y);
+
+	return kx != ky ? kx - ky : strcmp(x, y);
 }
 
 /* The figure names (without .svg) under DIR/plots, sorted. */

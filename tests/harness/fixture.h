@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../../harness/metrics.h"
+
 struct fx_cell {
 	const char *alloc, *config;	/* config "" = defaults */
 	const char *workload;

@@ -48,7 +48,7 @@ Test(plot, every_figure_kind_from_fixture)
 	struct mmb_cmd cmd;
 
 	mmb_tmpname(dir, sizeof(dir), "plot");
-	fx_meta(dir, 1);
+	fx_meta(dir, MMB_SCHEMA_VERSION);
 	fx_cells(dir, c, fx_default(c), 1);
 	mmb_run_cmd(&cmd, "plot", dir, NULL);
 	cr_assert_eq(cmd.status, 0, "%s%s", cmd.out, cmd.err);
@@ -79,7 +79,7 @@ Test(plot, absent_side_files_are_skipped_with_notes)
 	struct mmb_cmd cmd;
 
 	mmb_tmpname(dir, sizeof(dir), "plot");
-	fx_meta(dir, 1);
+	fx_meta(dir, MMB_SCHEMA_VERSION);
 	fx_cells(dir, c, fx_default(c), 0);
 	fx_write(dir, "faults.csv", "");	/* present but empty */
 	mmb_run_cmd(&cmd, "plot", dir, NULL);
@@ -131,7 +131,8 @@ Test(plot, bad_input_exits_2)
 	fx_cells(dir, c, fx_default(c), 0);
 	mmb_run_cmd(&cmd, "plot", dir, NULL);
 	cr_expect_eq(cmd.status, 2);
-	snprintf(msg, sizeof(msg), "results schema version 99, this mmbench reads version 1");
+	snprintf(msg, sizeof(msg), "results schema version 99, this mmbench reads version %d",
+		 MMB_SCHEMA_VERSION);
 	cr_expect(strstr(cmd.err, msg), "%s", cmd.err);
 	cr_expect_eq(strchr(cmd.err, '\n'), strrchr(cmd.err, '\n'), "more than one line: %s", cmd.err);
 	cr_expect(!mmb_exists(strcat(dir, "/plots")), "plots folder made for bad input");
@@ -145,7 +146,7 @@ Test(plot, missing_gnuplot_exits_2)
 	struct mmb_cmd cmd;
 
 	mmb_tmpname(dir, sizeof(dir), "plotgp");
-	fx_meta(dir, 1);
+	fx_meta(dir, MMB_SCHEMA_VERSION);
 	fx_cells(dir, c, fx_default(c), 0);
 	char *path = strdup(getenv("PATH"));
 
@@ -167,7 +168,7 @@ Test(plot, failed_figure_leaves_no_image)
 
 	mmb_tmpname(dir, sizeof(dir), "plotfail");
 	mmb_tmpname(lib, sizeof(lib), "plotlib");
-	fx_meta(dir, 1);
+	fx_meta(dir, MMB_SCHEMA_VERSION);
 	fx_cells(dir, c, fx_default(c), 0);
 	snprintf(cmdline, sizeof(cmdline), "cp -r '%s/plots' '%s'", MMB_SRCDIR, lib);
 	cr_assert_eq(system(cmdline), 0);

@@ -20,7 +20,7 @@ static void fx_report_run(const char *dir)
 					   NULL };
 	}
 	c[n++] = (struct fx_cell){ "glibc", "tcache_count=0", NULL, 1, 0, 0, 0, "crashed" };
-	fx_meta(dir, 1);
+	fx_meta(dir, MMB_SCHEMA_VERSION);
 	fx_cells(dir, c, n, 1);
 }
 

@@ -13,6 +13,7 @@
  */
 #include "plot.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -871,6 +872,37 @@ static void plot_side(struct plot_ctx *c, struct mmb_table *t, const char *file)
 		plot_note(c, "%s (ignored)", err);
 }
 
+/* The file-name prefixes of the figure kinds, as plot_* below name them. */
+static const char *const plot_kinds[] = {
+	"latency-", "throughput-", "memory-", "unusable-", "faults-time-", "faults-region-",
+	"hwcounters-", "overhead.",
+};
+
+/*
+ * Remove the figures (or data files) of an earlier `mmbench plot` in dir, so
+ * that a figure now skipped does not survive from older data. Files of other
+ * names are the user's and stay.
+ */
+static void plot_clean(const char *dir, const char *ext1, const char *ext2)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		int ours = 0;
+
+		for (size_t k = 0; k < sizeof(plot_kinds) / sizeof(plot_kinds[0]); k++)
+			ours |= !strncmp(e->d_name, plot_kinds[k], strlen(plot_kinds[k]));
+		if (ours && n > 4 && (!strcmp(e->d_name + n - 4, ext1) ||
+				      !strcmp(e->d_name + n - 4, ext2)))
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
+}
+
 int mmb_plot_dir(const struct mmb_resdir *rd, const char *lib, FILE *log)
 {
 	static const char *const mem_cols[] = { "footprint_bytes", "live_bytes" };
@@ -888,6 +920,8 @@ int mmb_plot_dir(const struct mmb_resdir *rd, const char *lib, FILE *log)
 		plot_note(&c, "cannot make %s: %s", c.datadir, strerror(-e));
 		return e;
 	}
+	plot_clean(c.outdir, ".png", ".svg");
+	plot_clean(c.datadir, ".dat", ".dat");
 	nwl = mmb_resdir_wlabels(rd, &wls);
 	c.nthr = mmb_resdir_threads(rd, &c.thr);
 	if (nwl < 0 || c.nthr < 0) {

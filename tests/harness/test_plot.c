@@ -69,6 +69,17 @@ Test(plot, every_figure_kind_from_fixture)
 	snprintf(path, sizeof(path), "%s/plots/data/throughput-churn.dat", dir);
 	mmb_slurp(path, buf, sizeof(buf));
 	cr_expect(strstr(buf, "\"glibc\" \"ops_per_sec\"\n1 10200000 10000000 10400000\n"), "%s", buf);
+
+	/* replotted without timeline.csv: no memory figure survives from before */
+	snprintf(path, sizeof(path), "%s/timeline.csv", dir);
+	unlink(path);
+	fx_write(dir, "plots/mine.png", "the user's file");
+	mmb_run_cmd(&cmd, "plot", dir, NULL);
+	cr_assert_eq(cmd.status, 0, "%s%s", cmd.out, cmd.err);
+	snprintf(path, sizeof(path), "%s/plots/memory-churn.png", dir);
+	cr_expect(!mmb_exists(path), "a stale figure survived");
+	snprintf(path, sizeof(path), "%s/plots/mine.png", dir);
+	cr_expect(mmb_exists(path), "a file plot does not own was removed");
 	mmb_rm_rf(dir);
 }
 

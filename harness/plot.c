@@ -41,10 +41,18 @@ static const char plot_usage[] =
 	"      --scripts DIR   the gnuplot scripts (default: $MMB_PLOTS, else plots/ of the source tree)\n"
 	"  -h, --help\n";
 
+#define PLOT_MAX_GROUPS 256	/* bar groups (region/phase pairs) in one figure */
+
 struct plot_series {
 	const char *alabel;
 	unsigned threads;
 	char title[700];
+};
+
+/* A side file (ncols 0 = absent) and the cells.csv row of each of its rows (-1: none). */
+struct plot_side {
+	struct mmb_table t;
+	int *row;
 };
 
 struct plot_ctx {
@@ -55,7 +63,7 @@ struct plot_ctx {
 	int drawn, failed, multi_threads;
 	unsigned *thr;
 	int nthr;
-	struct mmb_table lat, tl, flt;	/* side files; ncols 0 = absent */
+	struct plot_side lat, tl, flt;
 };
 
 struct plot_vec {
@@ -299,22 +307,14 @@ static int plot_in_series(const struct plot_ctx *c, int row, const char *wl,
 	       !strcmp(rd->alabel[row], s->alabel) && rd->cells[row].threads == s->threads;
 }
 
-/* Row of cells.csv for a side-table row, via its "cell" column; -1 if none. */
-static int plot_side_row(const struct plot_ctx *c, const struct mmb_table *t, int i)
-{
-	double id = mmb_table_num(t, i, mmb_table_col(t, "cell"));
-
-	return isnan(id) ? -1 : mmb_resdir_row_of(c->rd, (unsigned)id);
-}
-
 /* The series' first ok cell (lowest repetition) with rows in t; -1 if none. */
-static int plot_first_cell(const struct plot_ctx *c, const struct mmb_table *t, const char *wl,
+static int plot_first_cell(const struct plot_ctx *c, const struct plot_side *sd, const char *wl,
 			   const struct plot_series *s)
 {
 	int best = -1;
 
-	for (int i = 0; i < t->nrows; i++) {
-		int row = plot_side_row(c, t, i);
+	for (int i = 0; i < sd->t.nrows; i++) {
+		int row = sd->row[i];
 
 		if (row < 0 || !plot_in_series(c, row, wl, s))
 			continue;
@@ -351,7 +351,7 @@ static int plot_bucket_cmp(const void *a, const void *b)
 static int plot_lat_hist(struct plot_ctx *c, FILE *f, const char *op, const char *wl,
 			 const struct plot_series *s)
 {
-	const struct mmb_table *t = &c->lat;
+	const struct mmb_table *t = &c->lat.t;
 	int cop = mmb_table_col(t, "op"), clo = mmb_table_col(t, "lo_ns");
 	int chi = mmb_table_col(t, "hi_ns"), ccnt = mmb_table_col(t, "count");
 	struct plot_bucket *b = calloc((size_t)t->nrows + 1, sizeof(*b));
@@ -363,7 +363,7 @@ static int plot_lat_hist(struct plot_ctx *c, FILE *f, const char *op, const char
 		return 0;
 	}
 	for (int i = 0; i < t->nrows; i++) {
-		int row = plot_side_row(c, t, i), k;
+		int row = c->lat.row[i], k;
 		double lo = mmb_table_num(t, i, clo), hi = mmb_table_num(t, i, chi);
 		double n = mmb_table_num(t, i, ccnt);
 
@@ -440,8 +440,8 @@ static void plot_latency(struct plot_ctx *c, const char *op, const char **wls, i
 	char col[64];
 
 	snprintf(col, sizeof(col), "%s_p50_ns", op);
-	for (int i = 0; i < c->lat.nrows && !from_hist; i++)
-		from_hist = !strcmp(mmb_table_str(&c->lat, i, mmb_table_col(&c->lat, "op")), op);
+	for (int i = 0; i < c->lat.t.nrows && !from_hist; i++)
+		from_hist = !strcmp(mmb_table_str(&c->lat.t, i, mmb_table_col(&c->lat.t, "op")), op);
 	if (!from_hist && !mmb_resdir_has(c->rd, col)) {
 		plot_note(c, "latency (%s): skipped, not measured (no latency.csv rows, no %s column)",
 			  op, col);
@@ -537,7 +537,7 @@ static void plot_timeline(struct plot_ctx *c, const char *kind, const char *scri
 			  const char *what, const char *const *cols, const char *const *suffix,
 			  int ncols, const char **wls, int nwl)
 {
-	const struct mmb_table *t = &c->tl;
+	const struct mmb_table *t = &c->tl.t;
 	int ct = mmb_table_col(t, "t_ns"), any = 0;
 
 	for (int k = 0; k < ncols && ct >= 0; k++)
@@ -558,7 +558,7 @@ static void plot_timeline(struct plot_ctx *c, const char *kind, const char *scri
 		snprintf(name, sizeof(name), "%s-%s", kind, slug);
 		f = plot_data_open(c, name);
 		for (int i = 0; f && i < ns; i++) {
-			int row = plot_first_cell(c, t, wls[w], &s[i]);
+			int row = plot_first_cell(c, &c->tl, wls[w], &s[i]);
 
 			for (int k = 0; row >= 0 && k < ncols; k++) {
 				int col = mmb_table_col(t, cols[k]), pts = 0;
@@ -566,7 +566,7 @@ static void plot_timeline(struct plot_ctx *c, const char *kind, const char *scri
 				for (int j = 0; j < t->nrows; j++) {
 					double v = mmb_table_num(t, j, col);
 
-					if (plot_side_row(c, t, j) != row || isnan(v))
+					if (c->tl.row[j] != row || isnan(v))
 						continue;
 					if (!pts++) {
 						char title2[800];
@@ -608,7 +608,7 @@ static int plot_tf_cmp(const void *a, const void *b)
 
 static void plot_faults_time(struct plot_ctx *c, const char **wls, int nwl)
 {
-	const struct mmb_table *t = &c->flt;
+	const struct mmb_table *t = &c->flt.t;
 	int ct = mmb_table_col(t, "t_ns"), cf = mmb_table_col(t, "faults");
 
 	if (!t->nrows || ct < 0 || cf < 0) {
@@ -627,11 +627,11 @@ static void plot_faults_time(struct plot_ctx *c, const char **wls, int nwl)
 		snprintf(name, sizeof(name), "faults-time-%s", slug);
 		f = tf ? plot_data_open(c, name) : NULL;
 		for (int i = 0; f && i < ns; i++) {
-			int row = plot_first_cell(c, t, wls[w], &s[i]), m = 0;
+			int row = plot_first_cell(c, &c->flt, wls[w], &s[i]), m = 0;
 			double cum = 0;
 
 			for (int j = 0; row >= 0 && j < t->nrows; j++)
-				if (plot_side_row(c, t, j) == row)
+				if (c->flt.row[j] == row)
 					tf[m++] = (struct plot_tf){ mmb_table_num(t, j, ct),
 								    mmb_table_num(t, j, cf) };
 			if (!m)
@@ -700,7 +700,7 @@ static void plot_bars(struct plot_ctx *c, const char *script, const char *name, 
 
 static void plot_faults_region(struct plot_ctx *c, const char **wls, int nwl)
 {
-	const struct mmb_table *t = &c->flt;
+	const struct mmb_table *t = &c->flt.t;
 	int creg = mmb_table_col(t, "region"), cph = mmb_table_col(t, "phase");
 	int cf = mmb_table_col(t, "faults");
 
@@ -712,7 +712,7 @@ static void plot_faults_region(struct plot_ctx *c, const char **wls, int nwl)
 	for (int w = 0; w < nwl; w++) {
 		struct plot_series *s;
 		int ns = plot_series_of(c, wls[w], &s), ng = 0;
-		char (*gl)[256] = calloc((size_t)t->nrows + 1, sizeof(*gl));
+		char (*gl)[256] = calloc(PLOT_MAX_GROUPS, sizeof(*gl));
 		const char **sl = calloc((size_t)ns + 1, sizeof(*sl));
 		char name[700], slug[600], title[900];
 
@@ -723,7 +723,7 @@ static void plot_faults_region(struct plot_ctx *c, const char **wls, int nwl)
 			snprintf(g, sizeof(g), "%s/%s", mmb_table_str(t, j, creg), mmb_table_str(t, j, cph));
 			for (k = 0; k < ng && strcmp(gl[k], g); k++)
 				;
-			if (k == ng)
+			if (k == ng && ng < PLOT_MAX_GROUPS)
 				snprintf(gl[ng++], sizeof(gl[0]), "%s", g);
 		}
 		struct plot_vec *vals = calloc((size_t)(ng * ns) + 1, sizeof(*vals));
@@ -739,19 +739,22 @@ static void plot_faults_region(struct plot_ctx *c, const char **wls, int nwl)
 				memset(sum, 0, (size_t)ng * sizeof(double));
 				for (int j = 0; j < t->nrows; j++) {
 					char g[256];
+					double v;
 					int k;
 
-					if (plot_side_row(c, t, j) != row)
+					if (c->flt.row[j] != row)
 						continue;
 					snprintf(g, sizeof(g), "%s/%s", mmb_table_str(t, j, creg),
 						 mmb_table_str(t, j, cph));
-					for (k = 0; strcmp(gl[k], g); k++)
+					for (k = 0; k < ng && strcmp(gl[k], g); k++)
 						;
-					sum[k] += mmb_table_num(t, j, cf);
+					v = mmb_table_num(t, j, cf);
+					if (k < ng && !isnan(v))
+						sum[k] += v;
 					has = 1;
 				}
 				for (int k = 0; has && k < ng; k++)	/* no bin: no fault there */
-					vec_push(&vals[k * ns + i], isnan(sum[k]) ? 0 : sum[k]);
+					vec_push(&vals[k * ns + i], sum[k]);
 			}
 		}
 		mmb_slug(wls[w], slug, sizeof(slug));
@@ -861,15 +864,33 @@ static void plot_overhead(struct plot_ctx *c, const char **wls, int nwl)
 		free(al);
 }
 
-static void plot_side(struct plot_ctx *c, struct mmb_table *t, const char *file)
+/* Read DIR/file into sd and map its "cell" column to cells.csv rows. */
+static void plot_side(struct plot_ctx *c, struct plot_side *sd, const char *file)
 {
 	char path[4400], err[4600];
-	int e;
+	int e, col;
 
 	snprintf(path, sizeof(path), "%s/%s", c->rd->dir, file);
-	e = mmb_table_read(path, t, err, sizeof(err));
+	e = mmb_table_read(path, &sd->t, err, sizeof(err));
 	if (e && e != -ENOENT)
 		plot_note(c, "%s (ignored)", err);
+	sd->row = calloc((size_t)sd->t.nrows + 1, sizeof(int));
+	if (!sd->row) {
+		mmb_table_free(&sd->t);	/* read as absent */
+		return;
+	}
+	col = mmb_table_col(&sd->t, "cell");
+	for (int i = 0; i < sd->t.nrows; i++) {
+		double id = mmb_table_num(&sd->t, i, col);
+
+		sd->row[i] = isnan(id) ? -1 : mmb_resdir_row_of(c->rd, (unsigned)id);
+	}
+}
+
+static void plot_side_free(struct plot_side *sd)
+{
+	mmb_table_free(&sd->t);
+	free(sd->row);
 }
 
 /* The file-name prefixes of the figure kinds, as plot_* below name them. */
@@ -948,9 +969,9 @@ int mmb_plot_dir(const struct mmb_resdir *rd, const char *lib, FILE *log)
 	} else {
 		plot_note(&c, "%s has no cells; nothing to draw", rd->dir);
 	}
-	mmb_table_free(&c.lat);
-	mmb_table_free(&c.tl);
-	mmb_table_free(&c.flt);
+	plot_side_free(&c.lat);
+	plot_side_free(&c.tl);
+	plot_side_free(&c.flt);
 	free(wls);
 	free(c.thr);
 	return c.failed ? -EIO : c.drawn;

@@ -220,9 +220,12 @@ static int plot_gnuplot(struct plot_ctx *c, const char *script, const char *expr
 		return 0;
 	unlink(tmp);
 	unlink(final);	/* never leave an image of an older, different run either */
-	plot_note(c, "%s: gnuplot failed (%s%s); no image written", final,
-		  WIFEXITED(status) ? "exit status " : "status ",
-		  msg[0] ? msg : (WIFEXITED(status) && WEXITSTATUS(status) == 127 ? "127, not run" : "?"));
+	if (status != -1 && WIFSIGNALED(status))
+		plot_note(c, "%s: gnuplot killed by signal %d; no image written", final,
+			  WTERMSIG(status));
+	else
+		plot_note(c, "%s: gnuplot failed (exit status %d%s%s); no image written", final,
+			  status == -1 ? -1 : WEXITSTATUS(status), msg[0] ? ": " : "", msg);
 	return -EIO;
 }
 
@@ -275,6 +278,7 @@ static int plot_series_of(struct plot_ctx *c, const char *wl, struct plot_series
 	struct plot_series *s = calloc((size_t)rd->ncells + 1, sizeof(*s));
 	int n = 0;
 
+	*r_s = s;
 	if (!s)
 		return 0;
 	for (int i = 0; i < rd->ncells; i++) {

@@ -3,6 +3,7 @@
 #   make            build/mmbench and build/libmmb.a (+ headers in allocators/)
 #   make check      install missing packages, build, run the test suite
 #   make run        install missing packages, build, run the default suite
+#                   (workloads/suites/default.suite)
 #   make bench      micro-benchmarks with ratios against the issues' targets
 #   make SANITIZE=address,undefined check   the same tests under sanitizers
 #
@@ -91,7 +92,7 @@ check: deps
 
 run: deps
 	@$(MAKE) --no-print-directory $(MMBENCH)
-	$(MMBENCH) run
+	$(MMBENCH) run --suite default
 
 bench: deps
 	@$(MAKE) --no-print-directory $(MMBENCH)

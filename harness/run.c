@@ -285,6 +285,8 @@ static void run_summary(const struct run_ctx *rc)
 					if (!isnan(r->m[MMB_M_footprint_peak_bytes]))
 						fp[nfp++] = r->m[MMB_M_footprint_peak_bytes];
 				}
+				if (!nrun)
+					continue;	/* not a cell of this plan (suites), or not run */
 				if (nok)
 					snprintf(opss, sizeof(opss), "%.4g", median_of(ops, nok));
 				if (nfp)

@@ -29,8 +29,13 @@ int mmb_suite_dir(char *buf, size_t len)
 	if (n <= 0)
 		return -ENOENT;
 	exe[n] = 0;
-	snprintf(buf, len, "%s/../workloads/suites", dirname(exe));
-	return stat(buf, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -ENOENT;
+	/* build/mmbench, or build/san-x/mmbench for a sanitized build: look upwards. */
+	for (char *dir = dirname(exe); strcmp(dir, "/") && strcmp(dir, "."); dir = dirname(dir)) {
+		snprintf(buf, len, "%s/../workloads/suites", dir);
+		if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
+			return 0;
+	}
+	return -ENOENT;
 }
 
 static int suite_cmp(const void *a, const void *b)

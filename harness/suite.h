@@ -1,8 +1,9 @@
 /*
  * suite.h — named suites: plain files in workloads/suites/NAME.suite.
  *
- * The folder is found beside the executable (build/mmbench ->
- * ../workloads/suites), or where MMB_SUITES_DIR says. Each file's first line
+ * The folder is found beside the executable's folder or one above it
+ * (build/mmbench or build/san-x/mmbench -> workloads/suites), or where
+ * MMB_SUITES_DIR says. Each file's first line
  * is a comment ("# what this suite is for") shown by `mmbench list suites`.
  *
  * Format: every other line is blank, a comment (from '#' to the end of the

@@ -24,7 +24,8 @@
  * line is an error reported as "FILE:LINE: message" before any cell runs.
  * The trace is read into memory at setup (IDs renumbered to dense slots),
  * so the timed region does no I/O. With trace= empty, the bundled
- * workloads/traces/sample.trace (found beside the build folder) is used: a
+ * workloads/traces/sample.trace (found upwards from the executable's
+ * folder, else relative to the current folder) is used: a
  * small synthetic trace, not a recording of a real program.
  *
  * Must not be used for: conclusions about a real program unless the trace
@@ -261,7 +262,13 @@ static void replay_path(const struct mmb_pvals *params, char *buf, size_t len)
 	}
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = 0;
-	snprintf(buf, len, "%s/../workloads/traces/sample.trace", n > 0 ? dirname(exe) : ".");
+	/* build/mmbench, or build/san-x/mmbench: the first workloads/ upwards. */
+	for (char *dir = dirname(exe); strcmp(dir, "/") && strcmp(dir, "."); dir = dirname(dir)) {
+		snprintf(buf, len, "%s/../workloads/traces/sample.trace", dir);
+		if (access(buf, F_OK) == 0)
+			return;
+	}
+	snprintf(buf, len, "workloads/traces/sample.trace");
 }
 
 /* Read and check the whole trace. Returns 0 or -errno with "FILE:LINE: ..." in err. */

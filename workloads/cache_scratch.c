@@ -14,6 +14,8 @@
  *
  * Must not be used for: allocator speed (nearly all time is in the write
  * loop, by design), footprint or fragmentation (one live object per thread).
+ * Under --ops, every pair costs size * writes byte writes (about 2 ms with
+ * the canonical values): give a small `writes` or use --duration.
  *
  * Deterministic: the sequence depends only on the parameters and the thread
  * count. The hand-off of thread 0's objects is a wait (each thread waits for

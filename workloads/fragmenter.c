@@ -141,10 +141,9 @@ static int frag_run(void *state, struct mmb_wl_thread *t)
 {
 	struct frag *f = state;
 	struct frag_thread *th = &f->th[t->tid];
-	size_t ns = 0, nl = 0;
 
 	while (mmb_wl_running(t)) {
-		size_t freed_bytes = 0;
+		size_t freed_bytes = 0, ns, nl;
 
 		for (ns = 0; ns < f->nsmall && mmb_wl_running(t); ns++) {
 			th->small[ns] = mmb_wl_alloc(t, f->small, 0);
@@ -169,7 +168,6 @@ static int frag_run(void *state, struct mmb_wl_thread *t)
 		for (size_t i = 0; i < nl; i++)
 			if (th->large[i])
 				mmb_wl_free(t, th->large[i], f->large);
-		ns = nl = 0;
 	}
 	return 0;
 }

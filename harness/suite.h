@@ -9,9 +9,10 @@
  * Format: every other line is blank, a comment (from '#' to the end of the
  * line), or `mmbench run` options separated by spaces (no quoting):
  *   - a line without -w sets suite defaults: -a and -t for every group
- *     (where several such lines give them, the last one counts), -p for every group (added), and
- *     the plan-wide options -r --ops --duration --seed --cell-timeout
- *     --check --dump-state (a later value replaces an earlier one);
+ *     (where several such lines give them, the last one counts), -p for
+ *     every group (added up), and the plan-wide options -r --ops
+ *     --duration --seed --cell-timeout --check --dump-state (a later value
+ *     replaces an earlier one);
  *   - a line with -w is one group of cells: its workloads x its thread
  *     counts (-t, else the default, else 1) x its allocators (-a, else the
  *     default, else every allocator), with its -p after the default -p.

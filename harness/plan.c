@@ -199,6 +199,28 @@ static int plan_add_workload(struct mmb_plan *p, const char *spec, char **pv_fir
 	return 0;
 }
 
+/* Every -p key must be known to at least one workload of the plan. */
+static int plan_check_params(struct mmb_plan *p, char **pv, int npv, char *err, size_t errlen)
+{
+	for (int i = 0; i < npv; i++) {
+		char key[128];
+		const char *eq = strchr(pv[i], '=');
+		int known = 0;
+
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - pv[i]), pv[i]);
+		for (unsigned w = 0; w < p->nwconf && !known; w++)
+			for (const struct mmb_param *q = p->wconf[w].ops->params; q && q->name; q++)
+				if (strcmp(q->name, key) == 0)
+					known = 1;
+		if (!known) {
+			snprintf(err, errlen, "-p %s: no chosen workload has a parameter '%s' "
+				 "(see `mmbench list workloads -v`)", pv[i], key);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static int parse_double(const char *s, double lo, double hi, double *r)
 {
 	char *end;
@@ -527,28 +549,6 @@ static int plan_group_add(struct mmb_plan *p, const struct plan_group_src *src,
 			if (plan_add_workload(p, specs[i], src->pv_first, src->nfirst, src->pv_last,
 					      src->nlast, &g->wi[g->nw++], err, errlen))
 				return -EINVAL;
-		}
-	}
-	return 0;
-}
-
-/* Every -p key must be known to at least one workload of the plan. */
-static int plan_check_params(struct mmb_plan *p, char **pv, int npv, char *err, size_t errlen)
-{
-	for (int i = 0; i < npv; i++) {
-		char key[128];
-		const char *eq = strchr(pv[i], '=');
-		int known = 0;
-
-		snprintf(key, sizeof(key), "%.*s", (int)(eq - pv[i]), pv[i]);
-		for (unsigned w = 0; w < p->nwconf && !known; w++)
-			for (const struct mmb_param *q = p->wconf[w].ops->params; q && q->name; q++)
-				if (strcmp(q->name, key) == 0)
-					known = 1;
-		if (!known) {
-			snprintf(err, errlen, "-p %s: no chosen workload has a parameter '%s' "
-				 "(see `mmbench list workloads -v`)", pv[i], key);
-			return -EINVAL;
 		}
 	}
 	return 0;

@@ -322,6 +322,8 @@ int mmb_cell_main(int argc, char **argv)
 	rec_metric(rec, MMB_M_extfrag_index_o3, acc.extfrag_o3);
 	rec_metric(rec, MMB_M_extfrag_index_o9, acc.extfrag_o9);
 	rec_metric(rec, MMB_M_op_checksum, (double)(sum & ((1ULL << 48) - 1)));
+	if (st.malloc_provider)
+		fprintf(rec, "provider %s\n", st.malloc_provider);
 	goto out_destroy;
 
 out_teardown:

@@ -103,6 +103,8 @@ static int plan_add_alloc(struct mmb_plan *p, const char *spec, char *err, size_
 			return -EINVAL;
 		}
 	}
+	if (ac->ops->validate && ac->ops->validate(&ac->cfg, err, errlen))
+		return -EINVAL;
 	p->naconf++;
 	return 0;
 }

@@ -229,14 +229,16 @@ static int preload_validate(const struct mmb_alloc_cfg *cfg, char *err, size_t e
 			 path);
 		return -EINVAL;
 	}
+	rc = mmb_malloc_lib_check(path, why, sizeof(why));
+	if (rc) {
+		snprintf(err, errlen, "preload: %s", why);
+		return rc;
+	}
 	if (MMB_ASAN_OWNS_MALLOC) {
 		snprintf(err, errlen, "preload: this build uses AddressSanitizer, which owns malloc");
 		return -ENOTSUP;
 	}
-	rc = mmb_malloc_lib_check(path, why, sizeof(why));
-	if (rc)
-		snprintf(err, errlen, "preload: %s", why);
-	return rc;
+	return 0;
 }
 
 static void preload_exec_env(const struct mmb_alloc_cfg *cfg)

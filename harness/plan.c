@@ -368,9 +368,15 @@ int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t 
 		p->duration_s = 0;
 
 	if (nal == 0) {
-		for (size_t i = 0; i < mmb_nallocators; i++)
-			if (!mmb_allocators[i]->hidden && plan_add_alloc(p, mmb_allocators[i]->name, err, errlen))
+		for (size_t i = 0; i < mmb_nallocators; i++) {
+			const struct mmb_alloc_ops *o = mmb_allocators[i];
+			const char *why;
+
+			if (o->supported && o->supported(&why))
+				continue;	/* the default is what can run here */
+			if (!o->hidden && plan_add_alloc(p, o->name, err, errlen))
 				return -EINVAL;
+		}
 	}
 	for (int l = 0; l < nal; l++) {
 		int n = mmb_split_specs(alists[l], specs, MMB_PLAN_MAX_CONFIGS);

@@ -15,9 +15,10 @@
  * the harness's earlier allocations are not counted: footprint = arena +
  * hblkhd (bytes glibc holds from sbrk and mmap), usable = uordblks + hblkhd
  * (chunk bytes of blocks in use, 8-byte chunk headers and blocks parked in
- * glibc's tcache included: glibc counts them in use). The harness's own
- * allocations during the run do go through the same heap when glibc owns
- * malloc; they are few and made before the timed region.
+ * glibc's tcache and its per-thread tcache bookkeeping included: glibc
+ * counts them in use; a few KiB per thread). mmbench's own allocations go
+ * to the process malloc, which is jemalloc (allocators/jemalloc.c), so
+ * glibc's heap holds this adapter's blocks and glibc's internal ones only.
  */
 #include "allocator.h"
 

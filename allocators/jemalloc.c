@@ -46,19 +46,22 @@
  * thread caches or none); tcache_max and background_thread exist only
  * process-wide, so they go to MALLOC_CONF of the cell's process.
  *
- * Stats (epoch first), for this arena only: footprint = resident, usable =
- * small.allocated + large.allocated (size-class bytes of blocks handed out
- * by the arena, blocks held in thread caches included: jemalloc counts them
- * as allocated). dump_state writes allocated, active, resident, mapped,
- * retained, metadata and the hook counters to jemalloc.txt.
+ * Stats (epoch first), for this arena only: footprint = resident. Usable
+ * bytes come from the attached threads' thread.allocated/deallocated
+ * counters (jemalloc.h): the arena's small.allocated + large.allocated
+ * would count blocks parked in thread caches as live. dump_state writes the
+ * arena's allocated, active, resident, mapped, retained, metadata and the
+ * hook counters to jemalloc.txt.
  */
 #include "allocator.h"
+#include "jemalloc.h"
 #include "os.h"
 #include "preload.h"
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <jemalloc/jemalloc.h>
+#include <limits.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -81,14 +84,94 @@ struct mmb_alloc {
 	struct je_hook_counts n;
 	unsigned arena;
 	int tcache_on;
+	struct mmb_je_usable usable;
 	char provider[PATH_MAX];
 };
 
-/* The calling thread's explicit tcache, for one instance at a time. */
+/* The calling thread's explicit tcache and counters, for one instance at a time. */
 static __thread struct {
 	struct mmb_alloc *a;
-	unsigned tc;
+	unsigned tc;			/* UINT_MAX: none (tcache=off, or tcache.create failed) */
+	struct mmb_je_thread_bytes *bytes;
 } je_tls;
+
+void mmb_je_usable_init(struct mmb_je_usable *u)
+{
+	pthread_mutex_init(&u->lock, NULL);
+	u->threads = NULL;
+	u->folded = 0;
+}
+
+void mmb_je_usable_fini(struct mmb_je_usable *u)
+{
+	struct mmb_je_thread_bytes *t, *next;
+
+	for (t = u->threads; t; t = next) {
+		next = t->next;
+		free(t);
+	}
+	pthread_mutex_destroy(&u->lock);
+}
+
+/* Frees are read first: both counters only grow, so a thread running
+ * meanwhile can make the figure too high, never lower than its net bytes
+ * at the first read. */
+static int64_t je_thread_net(const struct mmb_je_thread_bytes *t)
+{
+	uint64_t dealloc = __atomic_load_n(t->deallocp, __ATOMIC_ACQUIRE);
+	uint64_t alloc = __atomic_load_n(t->allocp, __ATOMIC_ACQUIRE);
+
+	return (int64_t)(alloc - t->base_alloc) - (int64_t)(dealloc - t->base_dealloc);
+}
+
+struct mmb_je_thread_bytes *mmb_je_usable_attach(struct mmb_je_usable *u)
+{
+	struct mmb_je_thread_bytes *t = malloc(sizeof(*t));
+	size_t sz = sizeof(t->allocp);
+
+	if (!t)
+		return NULL;
+	if (mallctl("thread.allocatedp", &t->allocp, &sz, NULL, 0) ||
+	    mallctl("thread.deallocatedp", &t->deallocp, &sz, NULL, 0)) {
+		free(t);
+		return NULL;
+	}
+	t->base_alloc = __atomic_load_n(t->allocp, __ATOMIC_RELAXED);
+	t->base_dealloc = __atomic_load_n(t->deallocp, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&u->lock);
+	t->next = u->threads;
+	u->threads = t;
+	pthread_mutex_unlock(&u->lock);
+	return t;
+}
+
+void mmb_je_usable_detach(struct mmb_je_usable *u, struct mmb_je_thread_bytes *t)
+{
+	struct mmb_je_thread_bytes **pp;
+
+	if (!t)
+		return;
+	pthread_mutex_lock(&u->lock);
+	for (pp = &u->threads; *pp && *pp != t; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = t->next;
+	u->folded += je_thread_net(t);
+	pthread_mutex_unlock(&u->lock);
+	free(t);
+}
+
+int64_t mmb_je_usable_bytes(struct mmb_je_usable *u)
+{
+	int64_t sum;
+
+	pthread_mutex_lock(&u->lock);
+	sum = u->folded;
+	for (const struct mmb_je_thread_bytes *t = u->threads; t; t = t->next)
+		sum += je_thread_net(t);
+	pthread_mutex_unlock(&u->lock);
+	return sum;
+}
 
 static struct mmb_alloc *je_of(extent_hooks_t *h)
 {
@@ -325,6 +408,7 @@ static int je_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r_a, ch
 			goto out_del;
 		}
 	}
+	mmb_je_usable_init(&a->usable);
 	*r_a = a;
 	return 0;
 
@@ -341,29 +425,32 @@ static void je_thread_detach(struct mmb_alloc *a)
 {
 	if (je_tls.a != a)
 		return;
-	mallctl("tcache.destroy", NULL, NULL, &je_tls.tc, sizeof(je_tls.tc));
+	if (je_tls.tc != UINT_MAX)
+		mallctl("tcache.destroy", NULL, NULL, &je_tls.tc, sizeof(je_tls.tc));
+	mmb_je_usable_detach(&a->usable, je_tls.bytes);
 	je_tls.a = NULL;
 }
 
 static void je_thread_attach(struct mmb_alloc *a)
 {
-	unsigned tc;
-	size_t sz = sizeof(tc);
+	size_t sz = sizeof(je_tls.tc);
 
-	if (!a->tcache_on || je_tls.a == a)
+	if (je_tls.a == a)
 		return;
 	if (je_tls.a)
 		je_thread_detach(je_tls.a);
-	if (mallctl("tcache.create", &tc, &sz, NULL, 0))
-		return;		/* no explicit tcache: this thread goes uncached */
+	/* No explicit tcache (tcache=off, or none to be had): uncached. */
+	if (!a->tcache_on || mallctl("tcache.create", &je_tls.tc, &sz, NULL, 0))
+		je_tls.tc = UINT_MAX;
+	je_tls.bytes = mmb_je_usable_attach(&a->usable);
 	je_tls.a = a;
-	je_tls.tc = tc;
 }
 
 static void je_destroy(struct mmb_alloc *a)
 {
 	je_thread_detach(a);
 	je_arena_ctl(a, "destroy", NULL, NULL, NULL, 0);
+	mmb_je_usable_fini(&a->usable);
 	mmb_region_del(a->region, a->region_bytes);
 	munmap(a->region, a->region_bytes);
 	munmap(a, sizeof(*a));
@@ -371,8 +458,8 @@ static void je_destroy(struct mmb_alloc *a)
 
 static inline int je_flags(const struct mmb_alloc *a)
 {
-	return MALLOCX_ARENA(a->arena) |
-	       (je_tls.a == a ? MALLOCX_TCACHE(je_tls.tc) : MALLOCX_TCACHE_NONE);
+	return MALLOCX_ARENA(a->arena) | (je_tls.a == a && je_tls.tc != UINT_MAX
+						  ? MALLOCX_TCACHE(je_tls.tc) : MALLOCX_TCACHE_NONE);
 }
 
 static void *je_alloc(struct mmb_alloc *a, size_t size, size_t align)
@@ -400,9 +487,11 @@ static size_t je_usable_size(struct mmb_alloc *a, const void *p)
 
 static void je_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 {
+	int64_t usable = mmb_je_usable_bytes(&a->usable);
+
 	je_epoch();
 	r_st->footprint_bytes = je_arena_stat(a, "resident");
-	r_st->usable_bytes = je_arena_stat(a, "small.allocated") + je_arena_stat(a, "large.allocated");
+	r_st->usable_bytes = usable > 0 ? (uint64_t)usable : 0;
 	r_st->malloc_provider = a->provider;
 }
 

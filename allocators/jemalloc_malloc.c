@@ -12,15 +12,17 @@
  * fails otherwise (e.g. under AddressSanitizer, which owns malloc itself),
  * and that every option given is what jemalloc reports as in effect.
  *
- * Stats (after an epoch), relative to the figures at create() so that the
- * harness's earlier allocations are not counted:
- *   footprint = stats.resident
- *   usable    = stats.allocated (size-class bytes of live blocks, blocks in
- *               thread caches included: jemalloc counts them allocated)
- * The harness's own allocations during the run are few and outside the
- * timed region.
+ * Stats: footprint = stats.resident (after an epoch), relative to the
+ * figure at create() so that the harness's earlier allocations are not
+ * counted (those during the run are few and outside the timed region);
+ * usable = net usable bytes allocated by the attached threads, from
+ * jemalloc's per-thread counters (jemalloc.h).
+ *
+ * Thread model: thread_attach/detach only register the thread's counters;
+ * jemalloc's own automatic arenas and tcaches do the rest.
  */
 #include "allocator.h"
+#include "jemalloc.h"
 #include "preload.h"
 
 #include <errno.h>
@@ -34,8 +36,14 @@
 
 struct mmb_alloc {
 	struct mmb_procmalloc pm;
-	size_t base_resident_bytes, base_allocated_bytes;
+	struct mmb_je_usable usable;
+	size_t base_resident_bytes;
 };
+
+static __thread struct {
+	struct mmb_alloc *a;
+	struct mmb_je_thread_bytes *bytes;
+} jem_tls;
 
 /* Every option is a MALLOC_CONF key of the same name, set only when given. */
 static const struct mmb_param jem_opts[] = {
@@ -198,13 +206,33 @@ static int jem_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r_a, c
 	a->pm = pm;
 	jem_epoch();
 	a->base_resident_bytes = jem_stat("stats.resident");
-	a->base_allocated_bytes = jem_stat("stats.allocated");
+	mmb_je_usable_init(&a->usable);
 	*r_a = a;
 	return 0;
 }
 
+static void jem_thread_detach(struct mmb_alloc *a)
+{
+	if (jem_tls.a != a)
+		return;
+	mmb_je_usable_detach(&a->usable, jem_tls.bytes);
+	jem_tls.a = NULL;
+}
+
+static void jem_thread_attach(struct mmb_alloc *a)
+{
+	if (jem_tls.a == a)
+		return;
+	if (jem_tls.a)
+		jem_thread_detach(jem_tls.a);
+	jem_tls.bytes = mmb_je_usable_attach(&a->usable);
+	jem_tls.a = a;
+}
+
 static void jem_destroy(struct mmb_alloc *a)
 {
+	jem_thread_detach(a);
+	mmb_je_usable_fini(&a->usable);
 	a->pm.free(a);
 }
 
@@ -228,13 +256,13 @@ static size_t jem_usable_size(struct mmb_alloc *a, const void *p)
 
 static void jem_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 {
-	size_t res, alloc;
+	int64_t usable = mmb_je_usable_bytes(&a->usable);
+	size_t res;
 
 	jem_epoch();
 	res = jem_stat("stats.resident");
-	alloc = jem_stat("stats.allocated");
 	r_st->footprint_bytes = res > a->base_resident_bytes ? res - a->base_resident_bytes : 0;
-	r_st->usable_bytes = alloc > a->base_allocated_bytes ? alloc - a->base_allocated_bytes : 0;
+	r_st->usable_bytes = usable > 0 ? (uint64_t)usable : 0;
 	r_st->malloc_provider = a->pm.provider;
 }
 
@@ -247,6 +275,8 @@ const struct mmb_alloc_ops mmb_jemalloc_malloc_ops = {
 	.exec_env = jem_exec_env,
 	.create = jem_create,
 	.destroy = jem_destroy,
+	.thread_attach = jem_thread_attach,
+	.thread_detach = jem_thread_detach,
 	.alloc = jem_alloc,
 	.free = jem_free,
 	.usable_size = jem_usable_size,

@@ -98,6 +98,38 @@ Test(prod, stats_consistent_jemalloc_malloc) { prod_stats_consistent("jemalloc-m
 Test(prod, stats_consistent_mimalloc) { prod_stats_consistent("mimalloc"); }
 Test(prod, stats_consistent_glibc) { prod_stats_consistent("glibc"); }
 
+/* Blocks parked in jemalloc's thread cache are not live: usable_bytes says
+ * so, where the arena's "allocated" counts them. */
+static void prod_cached_not_live(const char *spec)
+{
+	enum { N = 1000 };
+	static void *p[N];
+	struct mmb_alloc_stats st;
+	struct mmb_alloc *a;
+	const struct mmb_alloc_ops *ops = prod_create(spec, &a);
+
+	ops->thread_attach(a);
+	for (int i = 0; i < N; i++)
+		cr_assert_not_null(p[i] = ops->alloc(a, 64, 0));
+	for (int i = 1; i < N; i++)
+		ops->free(a, p[i], 64);
+	mmb_alloc_stats_init(&st);
+	ops->stats(a, &st);
+	cr_expect_geq(st.usable_bytes, 64);
+	cr_expect_lt(st.usable_bytes, 1024, "%s: %llu usable bytes for one live 64-byte block", spec,
+		     (unsigned long long)st.usable_bytes);
+	ops->free(a, p[0], 64);
+	ops->thread_detach(a);
+	mmb_alloc_stats_init(&st);
+	ops->stats(a, &st);
+	cr_expect_lt(st.usable_bytes, 1024, "%s: %llu usable bytes after freeing all", spec,
+		     (unsigned long long)st.usable_bytes);
+	ops->destroy(a);
+}
+
+Test(prod, jemalloc_cached_blocks_not_live) { prod_cached_not_live("jemalloc"); }
+Test(prod, jemalloc_malloc_cached_blocks_not_live) { prod_cached_not_live("jemalloc-malloc"); }
+
 /* ---- jemalloc's region: what its hooks handed out is all it touches ---- */
 
 static struct {

@@ -47,9 +47,11 @@
  * process-wide, so they go to MALLOC_CONF of the cell's process.
  *
  * Stats (epoch first), for this arena only: footprint = resident. Usable
- * bytes come from the attached threads' thread.allocated/deallocated
- * counters (jemalloc.h): the arena's small.allocated + large.allocated
- * would count blocks parked in thread caches as live. dump_state writes the
+ * bytes are what the attached threads' thread.allocated/deallocated
+ * counters moved by across this adapter's own calls (jemalloc.h: exact
+ * usable sizes, the harness's other allocations left out); the arena's
+ * small.allocated + large.allocated would count blocks parked in thread
+ * caches as live. Threads that did not attach are not counted. dump_state writes the
  * arena's allocated, active, resident, mapped, retained, metadata and the
  * hook counters to jemalloc.txt.
  */
@@ -100,6 +102,7 @@ void mmb_je_usable_init(struct mmb_je_usable *u)
 	pthread_mutex_init(&u->lock, NULL);
 	u->threads = NULL;
 	u->folded = 0;
+	u->folded_own = 0;
 }
 
 void mmb_je_usable_fini(struct mmb_je_usable *u)
@@ -136,6 +139,7 @@ struct mmb_je_thread_bytes *mmb_je_usable_attach(struct mmb_je_usable *u)
 		free(t);
 		return NULL;
 	}
+	t->own_bytes = 0;
 	t->base_alloc = __atomic_load_n(t->allocp, __ATOMIC_RELAXED);
 	t->base_dealloc = __atomic_load_n(t->deallocp, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&u->lock);
@@ -157,6 +161,7 @@ void mmb_je_usable_detach(struct mmb_je_usable *u, struct mmb_je_thread_bytes *t
 	if (*pp)
 		*pp = t->next;
 	u->folded += je_thread_net(t);
+	u->folded_own += __atomic_load_n(&t->own_bytes, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&u->lock);
 	free(t);
 }
@@ -169,6 +174,18 @@ int64_t mmb_je_usable_bytes(struct mmb_je_usable *u)
 	sum = u->folded;
 	for (const struct mmb_je_thread_bytes *t = u->threads; t; t = t->next)
 		sum += je_thread_net(t);
+	pthread_mutex_unlock(&u->lock);
+	return sum;
+}
+
+int64_t mmb_je_own_bytes(struct mmb_je_usable *u)
+{
+	int64_t sum;
+
+	pthread_mutex_lock(&u->lock);
+	sum = u->folded_own;
+	for (const struct mmb_je_thread_bytes *t = u->threads; t; t = t->next)
+		sum += __atomic_load_n(&t->own_bytes, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&u->lock);
 	return sum;
 }
@@ -464,19 +481,38 @@ static inline int je_flags(const struct mmb_alloc *a)
 
 static void *je_alloc(struct mmb_alloc *a, size_t size, size_t align)
 {
+	struct mmb_je_thread_bytes *t = je_tls.a == a ? je_tls.bytes : NULL;
 	int flags = je_flags(a);
+	uint64_t before;
+	void *p;
 
 	if (align > 1)
 		flags |= MALLOCX_ALIGN(align);
-	return mallocx(size, flags);
+	if (!t)
+		return mallocx(size, flags);
+	before = *t->allocp;
+	p = mallocx(size, flags);
+	__atomic_store_n(&t->own_bytes, t->own_bytes + (int64_t)(*t->allocp - before),
+			 __ATOMIC_RELAXED);
+	return p;
 }
 
 static void je_free(struct mmb_alloc *a, void *p, size_t size)
 {
+	struct mmb_je_thread_bytes *t = je_tls.a == a ? je_tls.bytes : NULL;
+	uint64_t before;
+
 	/* Not sdallocx: a sized free must repeat the alignment flag of the
 	 * allocation, which free() is not told. */
 	(void)size;
+	if (!t) {
+		dallocx(p, je_flags(a));
+		return;
+	}
+	before = *t->deallocp;
 	dallocx(p, je_flags(a));
+	__atomic_store_n(&t->own_bytes, t->own_bytes - (int64_t)(*t->deallocp - before),
+			 __ATOMIC_RELAXED);
 }
 
 static size_t je_usable_size(struct mmb_alloc *a, const void *p)
@@ -487,7 +523,7 @@ static size_t je_usable_size(struct mmb_alloc *a, const void *p)
 
 static void je_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 {
-	int64_t usable = mmb_je_usable_bytes(&a->usable);
+	int64_t usable = mmb_je_own_bytes(&a->usable);
 
 	je_epoch();
 	r_st->footprint_bytes = je_arena_stat(a, "resident");

@@ -58,7 +58,6 @@
 #include "allocator.h"
 #include "jemalloc.h"
 #include "os.h"
-#include "preload.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -367,8 +366,8 @@ static int je_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r_a, ch
 	char real[PATH_MAX];
 	int rc;
 
-	a = mmap(NULL, sizeof(*a), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (a == MAP_FAILED) {
+	a = calloc(1, sizeof(*a));
+	if (!a) {
 		snprintf(err, errlen, "jemalloc: out of memory");
 		return -ENOMEM;
 	}
@@ -434,7 +433,7 @@ out_del:
 out_unmap:
 	munmap(a->region, a->region_bytes);
 out_free:
-	munmap(a, sizeof(*a));
+	free(a);
 	return rc;
 }
 
@@ -470,7 +469,7 @@ static void je_destroy(struct mmb_alloc *a)
 	mmb_je_usable_fini(&a->usable);
 	mmb_region_del(a->region, a->region_bytes);
 	munmap(a->region, a->region_bytes);
-	munmap(a, sizeof(*a));
+	free(a);
 }
 
 static inline int je_flags(const struct mmb_alloc *a)

@@ -29,7 +29,9 @@ CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) -fno-builtin-malloc -fno-builtin-free \
            -MMD -MP -I$(BUILD) $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
-LDLIBS  += -pthread -lm -ldl
+# jemalloc first: it owns malloc in mmbench (allocators/jemalloc.c says why);
+# mimalloc is reached through mi_* only. tcmalloc is never linked (tcmalloc.c).
+LDLIBS  += -ljemalloc -lmimalloc -pthread -lm -ldl
 
 CRIT_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS   := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)

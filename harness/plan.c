@@ -113,6 +113,8 @@ static int plan_add_alloc(struct mmb_plan *p, const char *spec, unsigned *r_idx,
 			return -EINVAL;
 		}
 	}
+	if (ac->ops->validate && ac->ops->validate(&ac->cfg, err, errlen))
+		return -EINVAL;
 	*r_idx = p->naconf++;
 	return 0;
 }
@@ -491,10 +493,15 @@ static int plan_group_add(struct mmb_plan *p, const struct plan_group_src *src,
 	g->threads = src->threads;
 	g->nthreads = src->nthreads;
 	if (!src->alists) {
-		for (size_t i = 0; i < mmb_nallocators; i++)
-			if (!mmb_allocators[i]->hidden &&
-			    plan_add_alloc(p, mmb_allocators[i]->name, &g->ai[g->na++], err, errlen))
+		for (size_t i = 0; i < mmb_nallocators; i++) {
+			const struct mmb_alloc_ops *o = mmb_allocators[i];
+			const char *why;
+
+			if (o->supported && o->supported(&why))
+				continue;	/* the default is what can run here */
+			if (!o->hidden && plan_add_alloc(p, o->name, &g->ai[g->na++], err, errlen))
 				return -EINVAL;
+		}
 	}
 	for (int l = 0; l < src->nal; l++) {
 		int n = mmb_split_specs(src->alists[l], specs, MMB_PLAN_MAX_CONFIGS);

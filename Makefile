@@ -2,7 +2,8 @@
 #
 #   make            build/mmbench and build/libmmb.a (+ headers in allocators/)
 #   make check      install missing packages, build, run the test suite
-#   make run        install missing packages, build, run the default suite, plot it
+#   make run        install missing packages, build, run the default suite
+#                   (workloads/suites/default.suite), plot it
 #   make bench      micro-benchmarks with ratios against the issues' targets
 #   make SANITIZE=address,undefined check   the same tests under sanitizers
 #
@@ -28,7 +29,9 @@ CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) -fno-builtin-malloc -fno-builtin-free \
            -MMD -MP -I$(BUILD) $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
-LDLIBS  += -pthread -lm -ldl
+# jemalloc first: it owns malloc in mmbench (allocators/jemalloc.c says why);
+# mimalloc is reached through mi_* only. tcmalloc is never linked (tcmalloc.c).
+LDLIBS  += -ljemalloc -lmimalloc -pthread -lm -ldl
 
 CRIT_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS   := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
@@ -92,8 +95,8 @@ check: deps
 # The run prints its results folder as the last line of stdout; plot it.
 run: deps
 	@$(MAKE) --no-print-directory $(MMBENCH)
-	@out="$$($(MMBENCH) run)"; st=$$?; printf '%s\n' "$$out"; [ $$st -eq 0 ] || exit $$st; \
-	 $(MMBENCH) plot "$$(printf '%s\n' "$$out" | tail -n 1)"
+	@out="$$($(MMBENCH) run --suite default)"; st=$$?; printf '%s\n' "$$out"; \
+	 [ $$st -eq 0 ] || exit $$st; $(MMBENCH) plot "$$(printf '%s\n' "$$out" | tail -n 1)"
 
 bench: deps
 	@$(MAKE) --no-print-directory $(MMBENCH)

@@ -67,7 +67,8 @@ static inline void fx_cells(const char *dir, const struct fx_cell *c, int n, int
 	f = fopen(path, "w");
 	if (!f)
 		return;
-	fputs("cell,allocator,config,workload,params,threads,rep,seed,status,detail,ops,wall_ns,"
+	fputs("cell,allocator,config,workload,params,threads,rep,seed,status,detail,malloc_provider,"
+	      "ops,wall_ns,"
 	      "ops_per_sec,allocs,frees,live_peak_bytes,footprint_peak_bytes,overhead_ratio,"
 	      "rss_peak_bytes,minflt,majflt,cpu_user_ns,cpu_sys_ns,alloc_p50_ns,alloc_p90_ns,"
 	      "alloc_p99_ns,alloc_p999_ns,alloc_p9999_ns,alloc_max_ns,free_p50_ns,free_p99_ns,"
@@ -98,9 +99,10 @@ static inline void fx_cells(const char *dir, const struct fx_cell *c, int n, int
 			     !strcmp(c[j].workload ? c[j].workload : "churn",
 				     x->workload ? x->workload : "churn");
 
-		fprintf(f, "%d,%s,\"%s\",%s,\"size=64,batch=1\",%u,%u,42,%s,%s,", i + 1, x->alloc,
+		fprintf(f, "%d,%s,\"%s\",%s,\"size=64,batch=1\",%u,%u,42,%s,%s,%s,", i + 1, x->alloc,
 			x->config ? x->config : "", x->workload ? x->workload : "churn", x->threads, r,
-			ok ? "ok" : x->status, ok ? "" : "killed by signal 11 (SIGSEGV)");
+			ok ? "ok" : x->status, ok ? "" : "killed by signal 11 (SIGSEGV)",
+			ok ? "libc.so.6" : "");
 		if (!ok) {
 			fputs(",,,,,,,,,,,,,,,,,,,,,,,,\n", f);
 			continue;

@@ -13,10 +13,12 @@
 
 extern const struct mmb_alloc_ops mmb_glibc_ops;
 extern const struct mmb_alloc_ops mmb_crashy_ops;
+extern const struct mmb_alloc_ops mmb_bump_ops;
 
 const struct mmb_alloc_ops *const mmb_allocators[] = {
 	&mmb_glibc_ops,
 	&mmb_crashy_ops,
+	&mmb_bump_ops,
 };
 const size_t mmb_nallocators = sizeof(mmb_allocators) / sizeof(mmb_allocators[0]);
 

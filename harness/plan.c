@@ -9,12 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char mmb_run_usage[] =
 	"usage: mmbench run [-a ALLOC[,ALLOC...]] [-w WORKLOAD[,...]] [-t THREADS[,...]]\n"
 	"                   [-r REPS] [-p KEY=VALUE]... [--ops N | --duration SECONDS]\n"
 	"                   [--seed N] [-o DIR] [--cell-timeout SECONDS] [--dump-state]\n"
-	"                   [--check] [-q]\n"
+	"                   [--check] [--faults MODE [--fault-cpu N] [--fault-log N]] [-q]\n"
 	"\n"
 	"Runs every cell of (allocator config x workload x threads x repetition), each in\n"
 	"its own process, and writes a results folder (meta.json, cells.csv).\n"
@@ -33,6 +34,14 @@ const char mmb_run_usage[] =
 	"      --cell-timeout S   kill a cell after S seconds, status timeout (default: 60)\n"
 	"      --dump-state       write each allocator's state files to DIR/state/<cell>/\n"
 	"      --check            run the allocator's invariant check after each cell\n"
+	"      --faults MODE      page-fault counting: off (default: a timing run), uffd\n"
+	"                         (userfaultfd, handler thread), sigbus (userfaultfd,\n"
+	"                         resolved in the faulting thread), auto (uffd where it\n"
+	"                         works, else kernel counts only); a fault census: its\n"
+	"                         latencies include fault handling\n"
+	"      --fault-cpu N      pin the uffd handler thread to CPU N\n"
+	"      --fault-log N      keep each cell's first N fault events in\n"
+	"                         DIR/state/<cell>/faults.log\n"
 	"  -q, --quiet            no progress or summary, only the folder's path\n"
 	"  -h, --help             this text\n"
 	"\n"
@@ -224,7 +233,8 @@ static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *r)
 	return 0;
 }
 
-enum { OPT_OPS = 256, OPT_DURATION, OPT_SEED, OPT_CELL_TIMEOUT, OPT_DUMP_STATE, OPT_CHECK };
+enum { OPT_OPS = 256, OPT_DURATION, OPT_SEED, OPT_CELL_TIMEOUT, OPT_DUMP_STATE, OPT_CHECK,
+       OPT_FAULTS, OPT_FAULT_CPU, OPT_FAULT_LOG };
 
 static const struct option run_longopts[] = {
 	{ "allocator", required_argument, NULL, 'a' },
@@ -239,6 +249,9 @@ static const struct option run_longopts[] = {
 	{ "cell-timeout", required_argument, NULL, OPT_CELL_TIMEOUT },
 	{ "dump-state", no_argument, NULL, OPT_DUMP_STATE },
 	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "faults", required_argument, NULL, OPT_FAULTS },
+	{ "fault-cpu", required_argument, NULL, OPT_FAULT_CPU },
+	{ "fault-log", required_argument, NULL, OPT_FAULT_LOG },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -250,7 +263,7 @@ int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t 
 {
 	static char specs[MMB_PLAN_MAX_CONFIGS][MMB_SPEC_MAX];
 	char *alists[MAX_LIST_ARGS], *wlists[MAX_LIST_ARGS], *pv[MAX_LIST_ARGS];
-	int nal = 0, nwl = 0, npv = 0, c, have_ops = 0, have_duration = 0;
+	int nal = 0, nwl = 0, npv = 0, c, have_ops = 0, have_duration = 0, have_fault_log = 0;
 	uint64_t u;
 
 	memset(p, 0, sizeof(*p));
@@ -260,6 +273,7 @@ int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t 
 	p->cell_timeout_s = 60;
 	p->threads[0] = 1;
 	p->nthreads = 1;
+	p->fault_cpu = -1;
 	opterr = 0;
 	optind = 0;		/* GNU: full reinitialization, so tests may call us again */
 	while ((c = getopt_long(argc, argv, "+:a:w:t:r:p:o:qh", run_longopts, NULL)) != -1) {
@@ -338,6 +352,31 @@ int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t 
 		case OPT_CHECK:
 			p->check = 1;
 			break;
+		case OPT_FAULTS:
+			if (mmb_fault_mode_parse(optarg, &p->faults)) {
+				snprintf(err, errlen, "--faults %s: expected off, uffd, sigbus or auto", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_FAULT_CPU: {
+			long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+			if (parse_u64(optarg, 0, ncpu > 0 ? (uint64_t)ncpu - 1 : 0, &u)) {
+				snprintf(err, errlen, "--fault-cpu %s: expected a CPU number 0..%ld", optarg,
+					 ncpu - 1);
+				return -EINVAL;
+			}
+			p->fault_cpu = (int)u;
+			break;
+		}
+		case OPT_FAULT_LOG:
+			if (parse_u64(optarg, 1, 1u << 24, &u)) {
+				snprintf(err, errlen, "--fault-log %s: expected an event count 1..16777216", optarg);
+				return -EINVAL;
+			}
+			p->fault_log = (unsigned)u;
+			have_fault_log = 1;
+			break;
 		case 'q':
 			p->quiet = 1;
 			break;
@@ -364,6 +403,14 @@ int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t 
 	}
 	if (have_ops)
 		p->duration_s = 0;
+	if (p->fault_cpu >= 0 && p->faults != MMB_FAULTS_UFFD && p->faults != MMB_FAULTS_AUTO) {
+		snprintf(err, errlen, "--fault-cpu pins the uffd handler thread: give --faults uffd or auto");
+		return -EINVAL;
+	}
+	if (have_fault_log && p->faults == MMB_FAULTS_OFF) {
+		snprintf(err, errlen, "--fault-log needs --faults uffd, sigbus or auto");
+		return -EINVAL;
+	}
 
 	if (nal == 0) {
 		for (size_t i = 0; i < mmb_nallocators; i++)

@@ -227,7 +227,8 @@ static int uffd_open_api(enum mmb_fault_mode mode, struct mmb_uffd_info *info, c
 	return fd;
 }
 
-int mmb_uffd_probe(enum mmb_fault_mode mode, char *why, size_t whylen)
+int mmb_uffd_probe(enum mmb_fault_mode mode, struct mmb_uffd_info *r_info, char *why,
+		   size_t whylen)
 {
 	struct mmb_uffd_info info;
 	int fd = uffd_open_api(mode, &info, why, whylen);
@@ -235,6 +236,8 @@ int mmb_uffd_probe(enum mmb_fault_mode mode, char *why, size_t whylen)
 	if (fd < 0)
 		return fd;
 	close(fd);
+	if (r_info)
+		*r_info = info;
 	return 0;
 }
 

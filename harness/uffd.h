@@ -96,10 +96,12 @@ struct mmb_uffd_info {
 struct mmb_uffd;
 
 /*
- * Can a monitor of this mode be opened here? 0, or -errno with why filled
- * ("userfaultfd: Operation not permitted; /dev/userfaultfd: ...").
+ * Can a monitor of this mode be opened here? 0 with r_info filled (may be
+ * NULL), or -errno with why filled ("userfaultfd(UFFD_USER_MODE_ONLY):
+ * Operation not permitted; /dev/userfaultfd: ...").
  */
-int mmb_uffd_probe(enum mmb_fault_mode mode, char *why, size_t whylen);
+int mmb_uffd_probe(enum mmb_fault_mode mode, struct mmb_uffd_info *r_info, char *why,
+		   size_t whylen);
 
 /*
  * Open the uffd, start the handler (thread or SIGBUS handler) and install the

@@ -401,12 +401,12 @@ Test(uffd, unavailable_and_busy)
 	char why[256] = "", page[PG];
 
 	setenv("MMB_UFFD_OPEN", "none", 1);
-	cr_expect_eq(mmb_uffd_probe(MMB_FAULTS_SIGBUS, why, sizeof(why)), -ENOSYS);
+	cr_expect_eq(mmb_uffd_probe(MMB_FAULTS_SIGBUS, NULL, why, sizeof(why)), -ENOSYS);
 	cr_expect(strstr(why, "MMB_UFFD_OPEN=none"), "%s", why);
 	cr_expect_eq(mmb_uffd_start(&o, &m, why, sizeof(why)), -ENOSYS);
 	cr_expect_eq(mmb_region_add("ram", page, PG, MMB_REGION_MISSING, -1, 0), 0);
 	setenv("MMB_UFFD_OPEN", "bogus", 1);
-	cr_expect_eq(mmb_uffd_probe(MMB_FAULTS_UFFD, why, sizeof(why)), -EINVAL);
+	cr_expect_eq(mmb_uffd_probe(MMB_FAULTS_UFFD, NULL, why, sizeof(why)), -EINVAL);
 	cr_expect(strstr(why, "expected auto|syscall|device|none"), "%s", why);
 	unsetenv("MMB_UFFD_OPEN");
 	m = mon_start(MMB_FAULTS_UFFD, 0);

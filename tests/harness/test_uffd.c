@@ -416,3 +416,175 @@ Test(uffd, unavailable_and_busy)
 	mmb_uffd_stop(m);
 	mmb_uffd_free(m);
 }
+
+/* ---- through `mmbench run` ---------------------------------------------- */
+
+#include "../../harness/results.h"
+
+static const char *census_modes[] = { "uffd", "sigbus" };
+
+ParameterizedTestParameters(uffd_cli, census_run)
+{
+	static int idx[] = { 0, 1 };	/* indexes: pointers do not survive the test's exec */
+
+	return cr_make_param_array(int, idx, 2);
+}
+
+/*
+ * The hidden bump allocator touches every frame up to its bump pointer
+ * once: uffd_faults = frames = footprint / 4096, all in the timed region,
+ * the timeline sums to it, the log keeps the first N events, and the
+ * kernel's perf count agrees within the cell's own faults.
+ */
+ParameterizedTest(int *modei, uffd_cli, census_run)
+{
+	const char *const *mode = &census_modes[*modei];
+	char dir[256], path[400], buf[65536];
+	struct mmb_result *r;
+	struct mmb_cmd c;
+	double frames;
+	unsigned long long sum = 0;
+	int n;
+
+	mmb_tmpname(dir, sizeof(dir), "uffd");
+	mmb_run_cmd(&c, "run", "-q", "-o", dir, "-a", "bump", "-w", "churn:size=4096", "-t", "2",
+		    "--ops", "400", "--faults", *mode, "--fault-log", "3", NULL);
+	cr_assert_eq(c.status, 0, "status %d: %s %s", c.status, c.err, c.out);
+	snprintf(path, sizeof(path), "%s/cells.csv", dir);
+	n = mmb_csv_read(path, &r, buf, sizeof(buf));
+	cr_assert_eq(n, 1, "%s", buf);
+	cr_assert_str_eq(r[0].status, "ok", "%s", r[0].detail);
+	frames = r[0].m[MMB_M_footprint_end_bytes] / 4096;
+	cr_log_info("%s: frames %g uffd %g timed %g perf %g minflt %g p50 %g p99 %g", *mode, frames,
+		    r[0].m[MMB_M_uffd_faults], r[0].m[MMB_M_uffd_faults_timed],
+		    r[0].m[MMB_M_perf_page_faults], r[0].m[MMB_M_minflt],
+		    r[0].m[MMB_M_uffd_fault_p50_ns], r[0].m[MMB_M_uffd_fault_p99_ns]);
+	cr_expect_eq(r[0].m[MMB_M_uffd_faults], frames);
+	cr_expect_eq(r[0].m[MMB_M_uffd_faults_timed], frames);
+	cr_expect_geq(r[0].m[MMB_M_perf_page_faults], frames);
+	cr_expect_leq(r[0].m[MMB_M_perf_page_faults], frames + 64);
+	cr_expect_gt(r[0].m[MMB_M_uffd_fault_p50_ns], 0);
+	cr_expect_geq(r[0].m[MMB_M_uffd_fault_p99_ns], r[0].m[MMB_M_uffd_fault_p50_ns]);
+
+	snprintf(path, sizeof(path), "%s/faults.csv", dir);
+	mmb_slurp(path, buf, sizeof(buf));
+	cr_assert(!strncmp(buf, "cell,region,phase,t_ns,faults\n", 30), "%s", buf);
+	for (char *line = strchr(buf, '\n') + 1; *line; line = strchr(line, '\n') + 1) {
+		unsigned long long v;
+		long long t;
+
+		cr_assert_eq(sscanf(line, "1,bump,timed,%lld,%llu", &t, &v), 2, "%s", line);
+		sum += v;
+	}
+	cr_expect_eq((double)sum, frames);
+	snprintf(path, sizeof(path), "%s/state/1/faults_timeline.csv", dir);
+	cr_expect(!mmb_exists(path), "the cell's timeline was merged, not left behind");
+	snprintf(path, sizeof(path), "%s/state/1/faults.log", dir);
+	mmb_slurp(path, buf, sizeof(buf));
+	cr_expect(strstr(buf, "t_ns,address,region,thread,access,kind\n"), "%s", buf);
+	{
+		int lines = 0;
+
+		for (char *p = buf; *p; p++)
+			lines += *p == '\n';
+		cr_expect_eq(lines, 1 + 3, "header + 3 events:\n%s", buf);
+	}
+	snprintf(path, sizeof(path), "%s/state/1/fault_counts.csv", dir);
+	mmb_slurp(path, buf, sizeof(buf));
+	cr_expect(strstr(buf, "bump,timed,w0,missing,"), "%s", buf);
+	snprintf(path, sizeof(path), "%s/meta.json", dir);
+	mmb_slurp(path, buf, sizeof(buf));
+	snprintf(path, sizeof(path), "\"mode\": \"%s\"", *mode);
+	cr_expect(strstr(buf, path), "%s", buf);
+	cr_expect(strstr(buf, "\"run_kind\": \"fault census"), "%s", buf);
+	free(r);
+	mmb_rm_rf(dir);
+}
+
+/* A timing run (the default) has no monitor: the uffd columns are empty,
+ * the kernel's counts are there, and meta.json says it is a timing run. */
+Test(uffd_cli, timing_run_has_kernel_counts_only)
+{
+	char dir[256], path[400], buf[65536];
+	struct mmb_result *r;
+	struct mmb_cmd c;
+
+	mmb_tmpname(dir, sizeof(dir), "uffd");
+	mmb_run_cmd(&c, "run", "-q", "-o", dir, "-a", "bump", "-w", "churn:size=4096", "--ops", "200",
+		    NULL);
+	cr_assert_eq(c.status, 0, "%s", c.err);
+	snprintf(path, sizeof(path), "%s/cells.csv", dir);
+	cr_assert_eq(mmb_csv_read(path, &r, buf, sizeof(buf)), 1, "%s", buf);
+	cr_expect(isnan(r[0].m[MMB_M_uffd_faults]));
+	cr_expect(isnan(r[0].m[MMB_M_uffd_fault_p50_ns]));
+	cr_expect_geq(r[0].m[MMB_M_perf_page_faults], r[0].m[MMB_M_footprint_end_bytes] / 4096);
+	cr_expect_gt(r[0].m[MMB_M_minflt], 0);
+	snprintf(path, sizeof(path), "%s/faults.csv", dir);
+	cr_expect(!mmb_exists(path));
+	snprintf(path, sizeof(path), "%s/meta.json", dir);
+	mmb_slurp(path, buf, sizeof(buf));
+	cr_expect(strstr(buf, "\"mode\": \"off\""), "%s", buf);
+	cr_expect(strstr(buf, "\"run_kind\": \"timing"), "%s", buf);
+	free(r);
+	mmb_rm_rf(dir);
+}
+
+/* Without userfaultfd (simulated): --faults uffd or sigbus is bad usage
+ * (exit 2, nothing written); --faults auto runs with kernel counts only and
+ * meta.json says why. */
+Test(uffd_cli, unavailable_fallback)
+{
+	char dir[256], path[400], buf[65536];
+	struct mmb_result *r;
+	struct mmb_cmd c;
+
+	setenv("MMB_UFFD_OPEN", "none", 1);
+	mmb_tmpname(dir, sizeof(dir), "uffd");
+	for (int i = 0; i < 2; i++) {
+		mmb_run_cmd(&c, "run", "-q", "-o", dir, "-a", "bump", "-w", "churn", "--ops", "100",
+			    "--faults", census_modes[i], NULL);
+		cr_expect_eq(c.status, 2);
+		cr_expect(strstr(c.err, "userfaultfd cannot work here: userfaultfd disabled by "
+				 "MMB_UFFD_OPEN=none"), "%s", c.err);
+		cr_expect_eq(strchr(c.err, '\n'), strrchr(c.err, '\n'), "one line: %s", c.err);
+		cr_expect(!mmb_exists(dir));
+	}
+	mmb_run_cmd(&c, "run", "-q", "-o", dir, "-a", "bump", "-w", "churn:size=4096", "--ops", "100",
+		    "--faults", "auto", NULL);
+	cr_assert_eq(c.status, 0, "%s", c.err);
+	snprintf(path, sizeof(path), "%s/cells.csv", dir);
+	cr_assert_eq(mmb_csv_read(path, &r, buf, sizeof(buf)), 1, "%s", buf);
+	cr_expect_str_eq(r[0].status, "ok");
+	cr_expect(isnan(r[0].m[MMB_M_uffd_faults]));
+	cr_expect(!isnan(r[0].m[MMB_M_perf_page_faults]));
+	snprintf(path, sizeof(path), "%s/meta.json", dir);
+	mmb_slurp(path, buf, sizeof(buf));
+	cr_expect(strstr(buf, "\"mode\": \"off\""), "%s", buf);
+	cr_expect(strstr(buf, "\"requested\": \"auto\""), "%s", buf);
+	cr_expect(strstr(buf, "\"unavailable\": \"userfaultfd disabled by MMB_UFFD_OPEN=none\""),
+		  "%s", buf);
+	free(r);
+	mmb_rm_rf(dir);
+}
+
+Test(uffd_cli, bad_fault_options)
+{
+	static const char *const bad[][4] = {
+		{ "--faults", "bogus", NULL, "--faults bogus: expected off, uffd, sigbus or auto" },
+		{ "--fault-cpu", "0", NULL, "--fault-cpu pins the uffd handler thread" },
+		{ "--faults", "uffd", "--fault-cpu=99999", "--fault-cpu 99999: expected a CPU number" },
+		{ "--fault-log", "5", NULL, "--fault-log needs --faults" },
+		{ "--faults", "uffd", "--fault-log=0", "--fault-log 0: expected an event count" },
+	};
+	char dir[256];
+	struct mmb_cmd c;
+
+	mmb_tmpname(dir, sizeof(dir), "uffd");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		mmb_run_cmd(&c, "run", "-q", "-o", dir, "-a", "glibc", "-w", "churn", "--ops", "10",
+			    bad[i][0], bad[i][1], bad[i][2], NULL);
+		cr_expect_eq(c.status, 2, "%s", bad[i][3]);
+		cr_expect(strstr(c.err, bad[i][3]), "wanted '%s' in: %s", bad[i][3], c.err);
+		cr_expect(!mmb_exists(dir));
+	}
+}

@@ -25,10 +25,16 @@
 #define PG 4096UL
 
 /*
- * Kernel cross-check tolerance: faults the test's own code takes between the
- * two getrusage calls besides the region's (stack, libc). Measured 0-2 here.
+ * Kernel cross-check tolerance for n pages: faults the test's own code takes
+ * between the two readings besides the region's: stack and libc (measured
+ * 0-5 here). Under AddressSanitizer add a shadow page per 8 pages touched
+ * and the sanitizer's own allocations (measured up to n/4 + 9 for n = 200).
  */
-#define KERNEL_SLACK 8
+#ifdef __SANITIZE_ADDRESS__
+#define KERNEL_SLACK(n) (16 + (long)(n) / 4)
+#else
+#define KERNEL_SLACK(n) 8L
+#endif
 
 static struct mmb_uffd *mon_start(enum mmb_fault_mode mode, unsigned log_max)
 {
@@ -115,12 +121,12 @@ ParameterizedTest(enum mmb_fault_mode *mode, uffd, fresh_pages_counted_once)
 	cr_expect_eq(mmb_uffd_count(m, "ram", MMB_PHASE_WARMUP, NULL, MMB_FAULT_MISSING), n);
 	cr_expect_eq(mmb_uffd_duplicates(m), 0);
 	cr_expect_geq(perf, (int64_t)n);
-	cr_expect_leq(perf, (int64_t)n + KERNEL_SLACK);
+	cr_expect_leq(perf, (int64_t)n + KERNEL_SLACK(n));
 	if (*mode == MMB_FAULTS_UFFD) {
 		cr_expect_geq(delta, (long)n);
-		cr_expect_leq(delta, (long)n + KERNEL_SLACK);
+		cr_expect_leq(delta, (long)n + KERNEL_SLACK(n));
 	} else {
-		cr_expect_leq(delta, KERNEL_SLACK);
+		cr_expect_leq(delta, KERNEL_SLACK(n));
 	}
 	for (size_t i = 0; i < n; i++)
 		cr_assert_eq(p[i * PG], (char)(i + 1), "page %zu lost its write", i);
@@ -462,7 +468,9 @@ ParameterizedTest(int *modei, uffd_cli, census_run)
 	cr_expect_eq(r[0].m[MMB_M_uffd_faults], frames);
 	cr_expect_eq(r[0].m[MMB_M_uffd_faults_timed], frames);
 	cr_expect_geq(r[0].m[MMB_M_perf_page_faults], frames);
-	cr_expect_leq(r[0].m[MMB_M_perf_page_faults], frames + 64);
+	/* The cell's own faults in its timed window: stacks, the workload's
+	 * arrays (measured <= 12 here; far more under a sanitizer). */
+	cr_expect_leq(r[0].m[MMB_M_perf_page_faults], frames + 32 + 8 * KERNEL_SLACK(frames));
 	cr_expect_gt(r[0].m[MMB_M_uffd_fault_p50_ns], 0);
 	cr_expect_geq(r[0].m[MMB_M_uffd_fault_p99_ns], r[0].m[MMB_M_uffd_fault_p50_ns]);
 

@@ -358,6 +358,36 @@ ParameterizedTest(enum mmb_fault_mode *mode, uffd, threads_and_phases)
 	mmb_uffd_free(m);
 }
 
+ParameterizedTestParameters(uffd, same_pages_from_two_threads)
+{
+	return cr_make_param_array(enum mmb_fault_mode, modes, 2);
+}
+
+/* Two threads race over the same fresh pages: a page faults in both, the
+ * loser's resolution finds it mapped (EEXIST, woken, counted as a
+ * duplicate), and still exactly one missing event per page is counted. */
+ParameterizedTest(enum mmb_fault_mode *mode, uffd, same_pages_from_two_threads)
+{
+	const size_t n = 512;
+	int fd;
+	struct mmb_uffd *m = mon_start(*mode, 0);
+	char *p = memfd_map(n, &fd);
+	struct toucher t[2] = { { m, p, "a", n }, { m, p, "b", n } };
+	pthread_t th[2];
+
+	cr_assert_eq(mmb_region_add("ram", p, n * PG, MMB_REGION_MISSING, fd, 0), 0);
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(pthread_create(&th[i], NULL, toucher_main, &t[i]), 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	mmb_uffd_stop(m);
+	cr_log_info("%s: %llu duplicates", mmb_fault_mode_names[*mode],
+		    (unsigned long long)mmb_uffd_duplicates(m));
+	cr_expect_eq(mmb_uffd_count(m, "ram", -1, NULL, MMB_FAULT_MISSING), n);
+	cr_expect_eq(mmb_uffd_count(m, "ram", -1, "a", -1) + mmb_uffd_count(m, "ram", -1, "b", -1), n);
+	mmb_uffd_free(m);
+}
+
 /* With UFFD_USER_MODE_ONLY a system call that touches an untouched
  * registered page fails with EFAULT (nothing is counted); through
  * /dev/userfaultfd the handler thread resolves it and counts it. */

@@ -12,11 +12,13 @@
 #include <string.h>
 
 extern const struct mmb_alloc_ops mmb_glibc_ops;
+extern const struct mmb_alloc_ops mmb_buddy_ops;
 extern const struct mmb_alloc_ops mmb_crashy_ops;
 extern const struct mmb_alloc_ops mmb_bump_ops;
 
 const struct mmb_alloc_ops *const mmb_allocators[] = {
 	&mmb_glibc_ops,
+	&mmb_buddy_ops,
 	&mmb_crashy_ops,
 	&mmb_bump_ops,
 };

@@ -208,7 +208,9 @@ static int uffd_open_api(enum mmb_fault_mode mode, struct mmb_uffd_info *info, c
 			 (unsigned long long)(want & ~api.features), (unsigned long long)api.features);
 		return -ENOTSUP;
 	}
-	want |= api.features & UFFD_FEATURE_MINOR_SHMEM;
+	/* Optional: MINOR regions; the exact fault address for the log (the
+	 * SIGBUS mode's si_addr is exact anyway). */
+	want |= api.features & (UFFD_FEATURE_MINOR_SHMEM | UFFD_FEATURE_EXACT_ADDRESS);
 	fd = uffd_open(&path, why, whylen);
 	if (fd < 0)
 		return fd;

@@ -147,7 +147,8 @@ double mmb_uffd_latency_ns(const struct mmb_uffd *m, double q);
  *              each (region, phase)'s last fault)
  *   counts:    region,phase,thread,kind,faults   (non-zero rows)
  *   latency:   lo_ns,hi_ns,count                 (non-empty histogram buckets)
- *   log:       t_ns,address,region,thread,access,kind   (first log_max events)
+ *   log:       t_ns,address,region,thread,access,kind   (first log_max events;
+ *              the exact faulting address where the kernel gives it)
  */
 int mmb_uffd_write_timeline(const struct mmb_uffd *m, FILE *f);
 int mmb_uffd_write_counts(const struct mmb_uffd *m, FILE *f);

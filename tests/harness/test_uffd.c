@@ -567,6 +567,34 @@ Test(uffd_cli, timing_run_has_kernel_counts_only)
 	mmb_rm_rf(dir);
 }
 
+/* The pmem direct map (buddy allocator) is a region: its first touches are
+ * counted, attributed to "pmem" and to the workers, and the kernel's count
+ * of the timed region is at least as large. */
+Test(uffd_cli, buddy_pmem_region)
+{
+	char dir[256], path[400], buf[65536];
+	struct mmb_result *r;
+	struct mmb_cmd c;
+
+	mmb_tmpname(dir, sizeof(dir), "uffd");
+	mmb_run_cmd(&c, "run", "-q", "-o", dir, "-a", "buddy:mem=64M", "-w",
+		    "churn:size=16384,batch=32", "-t", "2", "--ops", "4000", "--faults", "sigbus", NULL);
+	cr_assert_eq(c.status, 0, "%s", c.err);
+	snprintf(path, sizeof(path), "%s/cells.csv", dir);
+	cr_assert_eq(mmb_csv_read(path, &r, buf, sizeof(buf)), 1, "%s", buf);
+	cr_assert_str_eq(r[0].status, "ok", "%s", r[0].detail);
+	cr_log_info("buddy: uffd %g timed %g perf %g", r[0].m[MMB_M_uffd_faults],
+		    r[0].m[MMB_M_uffd_faults_timed], r[0].m[MMB_M_perf_page_faults]);
+	cr_expect_geq(r[0].m[MMB_M_uffd_faults_timed], 4, "a 16 KiB block is 4 frames");
+	cr_expect_leq(r[0].m[MMB_M_uffd_faults], 64.0 * 1024 * 1024 / 4096);
+	cr_expect_geq(r[0].m[MMB_M_perf_page_faults], r[0].m[MMB_M_uffd_faults_timed]);
+	snprintf(path, sizeof(path), "%s/state/1/fault_counts.csv", dir);
+	mmb_slurp(path, buf, sizeof(buf));
+	cr_expect(strstr(buf, "\npmem,timed,w"), "%s", buf);
+	free(r);
+	mmb_rm_rf(dir);
+}
+
 /* Without userfaultfd (simulated): --faults uffd or sigbus is bad usage
  * (exit 2, nothing written); --faults auto runs with kernel counts only and
  * meta.json says why. */

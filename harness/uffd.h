@@ -45,7 +45,9 @@
  * cannot allocate): counts per (region, phase, thread, kind missing|minor);
  * a timeline of 100 us bins per (region, phase), each phase's bins starting
  * at that phase's start; a log-linear histogram of handling time (signal
- * handler entry or message read, to the resolving ioctl's return); the first
+ * handler entry or message read, to the resolving ioctl's return; in thread
+ * mode with the handler on the faulting thread's CPU this includes the
+ * woken thread's run until it blocks again, if it preempts); the first
  * log_max raw events. Phases are announced by the harness (warmup: from
  * start until the timed region; timed; teardown). Threads are known by their
  * kernel tid; mmb_uffd_thread_name() gives the calling thread a label.

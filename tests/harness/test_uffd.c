@@ -195,6 +195,22 @@ ParameterizedTest(enum mmb_fault_mode *mode, uffd, remapped_range_still_counts)
 	mmb_uffd_free(m);
 }
 
+/* Withdrawing the middle of a range splits it: the middle faults as plain
+ * memory (not counted), both ends still count under their name. */
+Test(uffd, partial_del_splits)
+{
+	int fd;
+	struct mmb_uffd *m = mon_start(MMB_FAULTS_SIGBUS, 0);
+	char *p = memfd_map(16, &fd);
+
+	cr_assert_eq(mmb_region_add("ram", p, 16 * PG, MMB_REGION_MISSING, fd, 0), 0);
+	mmb_region_del(p + 4 * PG, 4 * PG);
+	touch_write(p, 16);
+	mmb_uffd_stop(m);
+	cr_expect_eq(mmb_uffd_count(m, "ram", -1, NULL, -1), 12);
+	mmb_uffd_free(m);
+}
+
 ParameterizedTestParameters(uffd, punched_frame_faults_again)
 {
 	return cr_make_param_array(enum mmb_fault_mode, modes, 2);

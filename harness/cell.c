@@ -143,7 +143,7 @@ static int cell_fault_log(FILE *f, void *m)
  * columns stay empty (nothing was measured) and note says so.
  */
 static void cell_faults_finish(struct mmb_uffd *m, const struct cell_args *ca, FILE *rec,
-			       const char *alloc, char *note, size_t notelen)
+			       char *note, size_t notelen)
 {
 	static const struct {
 		const char *file;
@@ -174,7 +174,7 @@ static void cell_faults_finish(struct mmb_uffd *m, const struct cell_args *ca, F
 		rec_metric(rec, MMB_M_uffd_fault_p50_ns, mmb_uffd_latency_ns(m, 0.50));
 		rec_metric(rec, MMB_M_uffd_fault_p99_ns, mmb_uffd_latency_ns(m, 0.99));
 	} else if (!rc) {
-		snprintf(note, notelen, "uffd: %s registers no instrumented region", alloc);
+		snprintf(note, notelen, "uffd: %s registers no instrumented region", ca->alloc_spec);
 	}
 	mmb_uffd_free(m);
 }
@@ -460,7 +460,7 @@ out_destroy:
 		ops->destroy(a);
 out:
 	if (mon)
-		cell_faults_finish(mon, &ca, rec, ca.alloc_spec, fault_note, sizeof(fault_note));
+		cell_faults_finish(mon, &ca, rec, fault_note, sizeof(fault_note));
 	if (perf_fd >= 0)
 		close(perf_fd);
 	fprintf(rec, "status %s\n", status);

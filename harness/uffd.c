@@ -58,8 +58,8 @@
 
 #define UFFD_PAGE 4096UL
 #define UFFD_MAX_RANGES 65536
-#define UFFD_CHUNK_BINS 16384
-#define UFFD_MAX_CHUNKS 1024		/* x 16384 x 100 us = 1677 s; later events go to the last bin */
+#define UFFD_CHUNK_BINS 65536
+#define UFFD_MAX_CHUNKS 256		/* x 65536 x 100 us = 1677 s; later events go to the last bin */
 #define UFFD_NBUCKETS 496
 #define UFFD_UNKNOWN MMB_UFFD_MAX_NAMES
 #define UFFD_OTHER MMB_UFFD_MAX_THREADS

@@ -374,6 +374,48 @@ ParameterizedTest(enum mmb_fault_mode *mode, uffd, threads_and_phases)
 	mmb_uffd_free(m);
 }
 
+/* A phase longer than 1000 bins is written in wider bins (here 2 x 100 us
+ * for ~120 ms), with every fault kept and the warm-up fault ~120 ms before
+ * the timed start. */
+Test(uffd, timeline_coarsens)
+{
+	int fd;
+	struct mmb_uffd *m = mon_start(MMB_FAULTS_SIGBUS, 0);
+	char *p = memfd_map(4, &fd), buf[1 << 16];
+	unsigned long long v, sum = 0;
+	long long t, prev = 0, first = 0;
+	char region[32], phase[32];
+	int rows = 0;
+	FILE *f;
+
+	cr_assert_eq(mmb_region_add("ram", p, 4 * PG, MMB_REGION_MISSING, fd, 0), 0);
+	touch_write(p, 1);
+	usleep(120 * 1000);
+	touch_write(p + PG, 1);
+	mmb_uffd_set_phase(m, MMB_PHASE_TIMED);
+	touch_write(p + 2 * PG, 2);
+	mmb_uffd_stop(m);
+	f = fmemopen(buf, sizeof(buf), "w");
+	cr_assert_eq(mmb_uffd_write_timeline(m, f), 0);
+	fclose(f);
+	for (char *line = strchr(buf, '\n') + 1; *line; line = strchr(line, '\n') + 1) {
+		cr_assert_eq(sscanf(line, "%31[^,],%31[^,],%lld,%llu", region, phase, &t, &v), 4);
+		if (!strcmp(phase, "warmup")) {
+			if (rows++)
+				cr_expect_eq(t - prev, 200000, "bin width");
+			else
+				first = t;
+			prev = t;
+		}
+		sum += v;
+	}
+	cr_expect_eq(sum, 4);
+	cr_expect_leq(first, -120000000LL);
+	cr_expect_gt(rows, 500);
+	cr_expect_leq(rows, 1000);
+	mmb_uffd_free(m);
+}
+
 ParameterizedTestParameters(uffd, same_pages_from_two_threads)
 {
 	return cr_make_param_array(enum mmb_fault_mode, modes, 2);

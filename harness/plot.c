@@ -666,20 +666,26 @@ static void plot_faults_time(struct plot_ctx *c, const char **wls, int nwl)
 
 /*
  * Write a bar data file: ng groups (x labels) by ns series; vals[g * ns + s]
- * holds the samples. Renders when any value exists. Frees the samples.
+ * holds the samples. A series with no value in any group is left out (a bar
+ * series of only NaN is an error to gnuplot). Renders when any value exists.
+ * Frees the samples.
  */
 static void plot_bars(struct plot_ctx *c, const char *script, const char *name, const char *title,
 		      char (*glabel)[256], int ng, const char *const *slabel, int ns,
 		      struct plot_vec *vals)
 {
 	FILE *f = plot_data_open(c, name);
-	int any = 0;
+	int shown = 0, *has = calloc((size_t)ns + 1, sizeof(int));
 
-	for (int i = 0; i < ng * ns; i++)
-		any |= vals[i].n > 0;
-	if (f && any) {
+	for (int i = 0; has && i < ng * ns; i++)
+		has[i % ns] |= vals[i].n > 0;
+	for (int s = 0; has && s < ns; s++)
+		shown += has[s];
+	if (f && shown) {
 		fputs("\"x\"", f);
 		for (int s = 0; s < ns; s++) {
+			if (!has[s])
+				continue;
 			fputc(' ', f);
 			plot_qstr(f, slabel[s]);
 			fputs(" \"-\" \"-\"", f);
@@ -688,18 +694,20 @@ static void plot_bars(struct plot_ctx *c, const char *script, const char *name, 
 		for (int g = 0; g < ng; g++) {
 			plot_qstr(f, glabel[g]);
 			for (int s = 0; s < ns; s++)
-				plot_stats3(f, &vals[g * ns + s]);
+				if (has[s])
+					plot_stats3(f, &vals[g * ns + s]);
 			fputc('\n', f);
 		}
 	}
 	if (f)
 		fclose(f);
-	if (f && any)
-		plot_render(c, script, name, title, ns, NULL);
+	if (f && shown)
+		plot_render(c, script, name, title, shown, NULL);
 	else if (f)
 		plot_note(c, "%s: skipped, not measured", name);
 	for (int i = 0; i < ng * ns; i++)
 		free(vals[i].v);
+	free(has);
 }
 
 static void plot_faults_region(struct plot_ctx *c, const char **wls, int nwl)

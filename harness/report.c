@@ -121,6 +121,8 @@ static void rep_para(const struct rep_out *o, const char *s)
 	fputs(o->html ? "</p>\n" : "\n", o->f);
 }
 
+enum { REP_DATA, REP_HEAD, REP_HEAD_NUM };	/* rep_row kinds; NUM: right-aligned after col 1 */
+
 /* A table row of n cells; header rows in Markdown get the rule line. */
 static void rep_row(const struct rep_out *o, const char *const *cells, int n, int header)
 {
@@ -142,7 +144,7 @@ static void rep_row(const struct rep_out *o, const char *const *cells, int n, in
 	fputs("|\n", o->f);
 	if (header) {
 		for (int i = 0; i < n; i++)
-			fputs(i ? "|---:" : "|---", o->f);
+			fputs(i && header == REP_HEAD_NUM ? "|---:" : "|---", o->f);
 		fputs("|\n", o->f);
 	}
 }
@@ -167,7 +169,7 @@ static void rep_meta_row(const struct rep_out *o, const char *key)
 	if (!mmb_resdir_meta(o->c->rd, key, strcmp(key, "command_line") ? ", " : " ", val,
 			     sizeof(val)))
 		return;
-	rep_row(o, cells, 2, 0);
+	rep_row(o, cells, 2, REP_DATA);
 }
 
 static int rep_known_key(const char *key)
@@ -188,13 +190,13 @@ static void rep_meta(const struct rep_out *o)
 
 	rep_heading(o, 2, "Run");
 	rep_table(o, 1, "");
-	rep_row(o, head, 2, 1);
+	rep_row(o, head, 2, REP_HEAD);
 	for (size_t i = 0; i < sizeof(rep_run_keys) / sizeof(rep_run_keys[0]); i++)
 		rep_meta_row(o, rep_run_keys[i]);
 	rep_table(o, 0, "");
 	rep_heading(o, 2, "Machine");
 	rep_table(o, 1, "");
-	rep_row(o, head, 2, 1);
+	rep_row(o, head, 2, REP_HEAD);
 	for (size_t i = 0; i < sizeof(rep_machine_keys) / sizeof(rep_machine_keys[0]); i++)
 		rep_meta_row(o, rep_machine_keys[i]);
 	for (int i = 0; i < rd->nkv; i++) {
@@ -255,7 +257,7 @@ static void rep_key_figures(const struct rep_out *o)
 		for (size_t k = 0; k < NKEYS; k++)
 			if (shown[k])
 				cells[n++] = rep_keys[k].title;
-		rep_row(o, cells, n, 1);
+		rep_row(o, cells, n, REP_HEAD_NUM);
 		for (int a = 0; a < nal; a++)
 			for (int t = 0; t < nthr; t++) {
 				int total = 0, ok = 0;
@@ -286,7 +288,7 @@ static void rep_key_figures(const struct rep_out *o)
 					cells[n] = vals[n];
 					n++;
 				}
-				rep_row(o, cells, n, 0);
+				rep_row(o, cells, n, REP_DATA);
 			}
 		rep_table(o, 0, "");
 	}
@@ -313,12 +315,12 @@ static void rep_failed(const struct rep_out *o)
 		if (!header++) {
 			rep_heading(o, 2, "Cells that did not finish");
 			rep_table(o, 1, "");
-			rep_row(o, head, 7, 1);
+			rep_row(o, head, 7, REP_HEAD);
 		}
 		snprintf(id, sizeof(id), "%u", rd->cells[i].cell);
 		snprintf(thr, sizeof(thr), "%u", rd->cells[i].threads);
 		snprintf(rep, sizeof(rep), "%u", rd->cells[i].rep);
-		rep_row(o, cells, 7, 0);
+		rep_row(o, cells, 7, REP_DATA);
 	}
 	if (header)
 		rep_table(o, 0, "");

@@ -89,35 +89,52 @@ static const char *json_string(const char *p, struct sbuf *b)
 	return *p == '"' ? p + 1 : NULL;
 }
 
-/* Skip any value at p, copying its raw text to b; the end, or NULL. */
+/*
+ * Skip any value at p, copying its raw text to b with runs of white space
+ * outside strings folded to one space (none just inside brackets); the end,
+ * or NULL.
+ */
 static const char *json_raw(const char *p, struct sbuf *b)
 {
-	const char *s = p;
-	int depth = 0;
+	int depth = 0, space = 0;
 
 	for (;;) {
+		const char *s = p;
+
 		if (*p == '"') {
 			struct sbuf skip = { 0 };
 
 			p = json_string(p, &skip);
 			free(skip.s);
-			if (!p)
-				return NULL;
-			continue;
-		}
-		if (!*p)
+		} else if (!*p) {
 			return NULL;
-		if (depth == 0 && (strchr(",}]", *p) || isspace((unsigned char)*p)))
-			break;
-		if (*p == '{' || *p == '[') {
-			depth++;
-		} else if ((*p == '}' || *p == ']') && --depth == 0) {
+		} else if (isspace((unsigned char)*p)) {
+			if (depth == 0)
+				break;
+			space = 1;
 			p++;
+			continue;
+		} else if (depth == 0 && strchr(",}]", *p)) {
 			break;
+		} else {
+			if (*p == '{' || *p == '[')
+				depth++;
+			else if (*p == '}' || *p == ']')
+				depth--;
+			p++;
 		}
-		p++;
+		if (!p)
+			return NULL;
+		if (space && b->n && !strchr("{[", b->s[b->n - 1]) && !strchr("}]", *s) &&
+		    sb_put(b, " ", 1))
+			return NULL;
+		space = 0;
+		if (sb_put(b, s, (size_t)(p - s)))
+			return NULL;
+		if (depth == 0 && strchr("}]", *s))
+			break;		/* the container closed */
 	}
-	return sb_put(b, s, (size_t)(p - s)) ? NULL : p;
+	return p;
 }
 
 /* One value: strings unescaped, arrays as items joined by MMB_META_SEP. */

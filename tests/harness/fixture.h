@@ -52,7 +52,7 @@ static inline void fx_meta(const char *dir, int schema)
 		 "  \"online_cpus\": 2,\n  \"start_time\": \"2026-11-26T15:00:00Z\",\n"
 		 "  \"end_time\": \"2026-11-26T15:01:00Z\",\n  \"state\": \"complete\",\n"
 		 "  \"seed\": 42,\n  \"threads\": [1, 2],\n"
-		 "  \"topology\": {\"packages\": 1, \"cores\": [0, 1]},\n"
+		 "  \"topology\": {\n    \"packages\": 1,\n    \"cores\": [ 0, 1 ]\n  },\n"
 		 "  \"allocators\": [\"glibc\", \"glibc:tcache_count=0\"]\n}\n", schema);
 	fx_write(dir, "meta.json", buf);
 }

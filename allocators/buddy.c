@@ -800,9 +800,13 @@ BUDDY_HOT void buddy_free_pcp(struct mmb_buddy *b, struct buddy_pcp *pcp, uint32
 		buddy_free_pcppages_bulk(b, pcp, buddy_nr_pcp_free(pcp, batch, high), pindex);
 }
 
+/* drain_pages_zone: everything, batch << PCP_BATCH_SCALE_MAX frames at a time. */
 static void buddy_drain_pcp(struct mmb_buddy *b, struct buddy_pcp *pcp)
 {
-	buddy_free_pcppages_bulk(b, pcp, pcp->count, 0);
+	int chunk = (int)b->zp.batch << PCP_BATCH_SCALE_MAX;
+
+	while (pcp->count)
+		buddy_free_pcppages_bulk(b, pcp, pcp->count < chunk ? pcp->count : chunk, 0);
 }
 
 /* ---- the API ------------------------------------------------------------ */

@@ -281,7 +281,7 @@ Test(buddy, pcp_refill_and_drain_at_batch_high)
 	expect_check(b);
 	mmb_buddy_thread_detach(b);
 	mmb_buddy_counters(b, &c);
-	cr_expect_eq(c.pcp_drain_pages + 0, c.pcp_refill_pages, "detach drains everything");
+	cr_expect_eq(c.pcp_drain_pages, c.pcp_refill_pages, "detach drains everything");
 	expect_nr_free(b, boot_8m);
 	expect_check(b);
 	mmb_buddy_destroy(b);
@@ -565,7 +565,7 @@ static void model_run(uint64_t seed, int pcp, int mt_on)
 	expect_check(b);
 	cr_expect_eq(mmb_buddy_used_pages(b), 0);
 	/* Everything merged back: the canonical decomposition of [1, 4032). */
-	expect_nr_free(b, (uint64_t[]){ 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2 + 0 });
+	expect_nr_free(b, (uint64_t[]){ 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2 });
 	free(m.used);
 	mmb_buddy_destroy(b);
 }

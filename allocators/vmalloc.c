@@ -814,6 +814,35 @@ static unsigned vm_alloc_frames(struct mmb_vmalloc *vm, struct mmb_page **pages,
 	return got;
 }
 
+static int vm_page_cmp(const void *a, const void *b)
+{
+	const struct mmb_page *x = *(struct mmb_page *const *)a, *y = *(struct mmb_page *const *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Frames in pfn order, so that runs of consecutive pfns are as long as they
+ * can be: the kernel maps page by page and the order costs it nothing, but
+ * here each run is one mmap call and one mapping (vm.max_map_count). Per-
+ * thread page lists hand frames back last-freed-first, i.e. descending.
+ */
+static void vm_sort_frames(struct mmb_page **pages, unsigned nr)
+{
+	if (nr > 16) {
+		qsort(pages, nr, sizeof(*pages), vm_page_cmp);
+		return;
+	}
+	for (unsigned i = 1; i < nr; i++) {
+		struct mmb_page *p = pages[i];
+		unsigned j = i;
+
+		for (; j && pages[j - 1] > p; j--)
+			pages[j] = pages[j - 1];
+		pages[j] = p;
+	}
+}
+
 /* __vmalloc_node_range */
 static void *vm_alloc_node(struct mmb_vmalloc *vm, size_t size, size_t align, int zero,
 			   const void *caller)
@@ -847,6 +876,7 @@ static void *vm_alloc_node(struct mmb_vmalloc *vm, size_t size, size_t align, in
 		vm_abort_area(vm, area, got);
 		return NULL;
 	}
+	vm_sort_frames(area->pages, got);
 	for (unsigned i = 0; i < got; i++) {
 		struct mmb_page *page = area->pages[i];
 

@@ -23,7 +23,13 @@
  *			nr_pages and the caller.
  *
  * An area's pages are frames of the pmem memfd mapped with
- * mmap(MAP_FIXED | MAP_SHARED), one call per run of consecutive pfns; the
+ * mmap(MAP_FIXED | MAP_SHARED), one call per run of consecutive pfns (frames
+ * sorted by pfn first). Like the kernel's, which installs every PTE at once,
+ * a run is prefaulted (MAP_POPULATE) when all its frames are in the page
+ * cache; a run holding a hole (a frame never touched) is not, so that first
+ * touch stays a MISSING event for the region monitor. Residency is learned
+ * from mincore and kept in a bitmap, which assumes nothing punches pmem frames
+ * back into holes while the instance lives (nothing does today). The
  * guard page after them, like all free and lazy space, stays the window's
  * PROT_NONE anonymous reservation. Unmapping puts that reservation back with
  * one mmap(PROT_NONE, MAP_FIXED | MAP_ANONYMOUS | MAP_NORESERVE) per area, so
@@ -116,6 +122,7 @@ struct mmb_vmalloc {
 	dev_t pmem_dev;
 	ino_t pmem_ino;
 	uint64_t max_map_count;
+	uint64_t *resident;		/* bit per pfn: known to be in the page cache */
 
 	pthread_mutex_t purge_lock, busy_lock, lazy_lock, free_lock, err_lock;
 	struct va_tree free, busy, lazyt;
@@ -123,7 +130,7 @@ struct mmb_vmalloc {
 	uint64_t nr_pages, used_bytes;	/* busy_lock */
 
 	uint64_t allocs, frees, failed_allocs, bad_frees, mmap_calls;	/* atomic */
-	uint64_t purges, purged_areas, purged_pages;			/* atomic */
+	uint64_t purges, purged_areas, purged_pages, prefaulted_pages;	/* atomic */
 	char last_err[MMB_ERR_MAX];	/* err_lock */
 };
 
@@ -621,7 +628,43 @@ static unsigned vm_run_len(const struct mmb_vmalloc *vm, const struct vm_struct 
 	return j - i;
 }
 
-/* vmap_pages_range: map pages[nr_mapped..nr_pages), one mmap per run. */
+static int vm_test_resident(const struct mmb_vmalloc *vm, uint64_t pfn)
+{
+	return (__atomic_load_n(&vm->resident[pfn / 64], __ATOMIC_RELAXED) >> (pfn % 64)) & 1;
+}
+
+/*
+ * 1 if every frame of the run is in the memfd's page cache: known from the
+ * resident bitmap, else asked of mincore (on the direct map; a frame never
+ * touched is a hole there), and then remembered.
+ */
+static int vm_run_resident(struct mmb_vmalloc *vm, uint64_t pfn, unsigned n)
+{
+	unsigned char vec[256];
+	unsigned i;
+
+	for (i = 0; i < n && vm_test_resident(vm, pfn + i); i++)
+		;
+	if (i == n)
+		return 1;
+	for (unsigned done = 0, k; done < n; done += k) {
+		k = n - done < sizeof(vec) ? n - done : (unsigned)sizeof(vec);
+		if (mincore(mmb_pfn_to_virt(vm->pm, pfn + done), (size_t)k << MMB_PAGE_SHIFT, vec))
+			return 0;
+		for (i = 0; i < k; i++)
+			if (!(vec[i] & 1))
+				return 0;
+	}
+	for (i = 0; i < n; i++)
+		__atomic_fetch_or(&vm->resident[(pfn + i) / 64], 1ULL << ((pfn + i) % 64),
+				  __ATOMIC_RELAXED);
+	return 1;
+}
+
+/*
+ * vmap_pages_range: map pages[nr_mapped..nr_pages), one mmap per run,
+ * prefaulted when every frame of the run is resident (file-top comment).
+ */
 static int vm_map_area_pages(struct mmb_vmalloc *vm, struct vm_struct *area)
 {
 	while (area->nr_mapped < area->nr_pages) {
@@ -631,14 +674,18 @@ static int vm_map_area_pages(struct mmb_vmalloc *vm, struct vm_struct *area)
 		off_t off = (off_t)(vm_pfn(vm, area->pages[i]) << MMB_PAGE_SHIFT);
 		int rc;
 
+		int populate = vm_run_resident(vm, vm_pfn(vm, area->pages[i]), n);
+
 		vm_count(vm, mmap_calls, 1);
-		if (!mmb_os->map((void *)addr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
-				 vm->pm->fd, off)) {
+		if (!mmb_os->map((void *)addr, len, PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_FIXED | (populate ? MAP_POPULATE : 0), vm->pm->fd, off)) {
 			rc = errno;
 			vm_map_failed(vm, addr, len, rc);
 			return -rc;
 		}
 		area->nr_mapped += n;
+		if (populate)
+			vm_count(vm, prefaulted_pages, n);
 		rc = mmb_region_add("vmalloc", (void *)addr, len, MMB_REGION_MISSING | MMB_REGION_MINOR,
 				    vm->pm->fd, off);
 		if (rc) {
@@ -1063,7 +1110,9 @@ int mmb_vmalloc_create(const struct mmb_vmalloc_cfg *cfg, struct mmb_buddy *b,
 	}
 	vm = calloc(1, sizeof(*vm));
 	va = malloc(sizeof(*va));
-	if (!vm || !va) {
+	if (vm)
+		vm->resident = calloc((mmb_buddy_pmem(b)->nr_pfns + 63) / 64, sizeof(uint64_t));
+	if (!vm || !va || !vm->resident) {
 		rc = -ENOMEM;
 		snprintf(err, errlen, "vmalloc: out of memory");
 		goto out_free;
@@ -1103,6 +1152,8 @@ int mmb_vmalloc_create(const struct mmb_vmalloc_cfg *cfg, struct mmb_buddy *b,
 	return 0;
 out_free:
 	free(va);
+	if (vm)
+		free(vm->resident);
 	free(vm);
 	return rc;
 }
@@ -1156,6 +1207,7 @@ void mmb_vmalloc_destroy(struct mmb_vmalloc *vm)
 	pthread_mutex_destroy(&vm->lazy_lock);
 	pthread_mutex_destroy(&vm->free_lock);
 	pthread_mutex_destroy(&vm->err_lock);
+	free(vm->resident);
 	free(vm);
 }
 
@@ -1183,6 +1235,7 @@ void mmb_vmalloc_counters(struct mmb_vmalloc *vm, struct mmb_vmalloc_counters *r
 	r_c->purges = vm_read(vm, purges);
 	r_c->purged_areas = vm_read(vm, purged_areas);
 	r_c->purged_pages = vm_read(vm, purged_pages);
+	r_c->prefaulted_pages = vm_read(vm, prefaulted_pages);
 	r_c->lazy_max_pages = vm->lazy_max_pages;
 	r_c->map_count = vm_map_count();
 	r_c->max_map_count = vm->max_map_count;
@@ -1630,9 +1683,9 @@ static int vmalloc_write_stats(struct mmb_vmalloc *vm, FILE *f)
 		(unsigned long long)c.allocs, (unsigned long long)c.frees,
 		(unsigned long long)c.failed_allocs, (unsigned long long)c.bad_frees,
 		(unsigned long long)c.mmap_calls);
-	fprintf(f, "purges %llu\npurged_areas %llu\npurged_pages %llu\n",
+	fprintf(f, "purges %llu\npurged_areas %llu\npurged_pages %llu\nprefaulted_pages %llu\n",
 		(unsigned long long)c.purges, (unsigned long long)c.purged_areas,
-		(unsigned long long)c.purged_pages);
+		(unsigned long long)c.purged_pages, (unsigned long long)c.prefaulted_pages);
 	if (c.map_count != MMB_STAT_NONE)
 		fprintf(f, "map_count %llu\n", (unsigned long long)c.map_count);
 	if (c.max_map_count != MMB_STAT_NONE)

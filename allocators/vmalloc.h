@@ -51,6 +51,7 @@ struct mmb_vmalloc_counters {
 	uint64_t bad_frees;		/* vfree of an address that is no area's start */
 	uint64_t mmap_calls;		/* mmap(2) calls: one per run mapped, one per area unmapped */
 	uint64_t purges, purged_areas, purged_pages;	/* lazy purges ("TLB flushes") */
+	uint64_t prefaulted_pages;	/* mapped with their PTEs installed (frames already in use once) */
 	uint64_t lazy_max_pages;	/* the threshold in use */
 	uint64_t map_count;		/* lines of /proc/self/maps now (MMB_STAT_NONE: unreadable) */
 	uint64_t max_map_count;		/* vm.max_map_count (MMB_STAT_NONE: unreadable) */

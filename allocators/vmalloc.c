@@ -1718,10 +1718,12 @@ static int vmalloc_dump_file(struct mmb_vmalloc *vm, const char *dir, const char
 	return rc;
 }
 
+/* vmallocinfo, vmalloc_stats, and the state files of the buddy allocator below. */
 static int vmalloc_dump_state(struct mmb_alloc *a, const char *dir)
 {
 	return vmalloc_dump_file(a->vm, dir, "vmallocinfo", mmb_vmallocinfo) ?:
-	       vmalloc_dump_file(a->vm, dir, "vmalloc_stats", vmalloc_write_stats);
+	       vmalloc_dump_file(a->vm, dir, "vmalloc_stats", vmalloc_write_stats) ?:
+	       mmb_buddy_dump_state(a->buddy, dir);
 }
 
 const struct mmb_alloc_ops mmb_vmalloc_ops = {

@@ -7,6 +7,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <pthread.h>
 #include <regex.h>
 #include <signal.h>
 #include <stdio.h>
@@ -624,7 +625,107 @@ Test(vmalloc, registry_allocator_stats_and_dump_state)
 	mmb_slurp(path, buf, sizeof(buf));
 	cr_expect(strstr(buf, "areas 1\n") && strstr(buf, "mmap_calls ") && strstr(buf, "frees 1\n") &&
 		  strstr(buf, "map_count ") && strstr(buf, "purges 0\n"), "%s", buf);
+	snprintf(path, sizeof(path), "%s/buddyinfo", dir);
+	cr_expect(mmb_exists(path), "the buddy allocator's state files are written too");
 	mmb_rm_rf(dir);
 	ops->free(a, p, 10000);
 	ops->destroy(a);
+}
+
+/* 1 if the page at addr has a PTE (/proc/self/pagemap bit 63). */
+static int page_present(const void *addr)
+{
+	FILE *f = fopen("/proc/self/pagemap", "r");
+	uint64_t e = 0;
+
+	cr_assert_not_null(f);
+	cr_assert_eq(fseek(f, (long)((uintptr_t)addr / PS * 8), SEEK_SET), 0);
+	cr_assert_eq(fread(&e, sizeof(e), 1, f), 1);
+	fclose(f);
+	return (int)(e >> 63);
+}
+
+/*
+ * Frames already in use once are mapped with their PTEs (as the kernel's
+ * vmalloc maps every page at once); frames never touched are left to fault,
+ * so that their first touch can be seen.
+ */
+Test(vmalloc, resident_frames_are_prefaulted_holes_are_not)
+{
+	struct vfix f;
+	char *p, *q;
+
+	vfix_init(&f, 32 << 20, 64 << 20, 1, 0);
+	p = mmb_vmalloc(f.vm, 4 * PS);
+	cr_assert_not_null(p);
+	for (int i = 0; i < 4; i++)
+		cr_expect(!page_present(p + i * PS), "fresh frame %d was populated", i);
+	cr_expect_eq(counters(&f).prefaulted_pages, 0);
+	memset(p, 0x5a, 4 * PS);
+	mmb_vfree(f.vm, p);
+	q = mmb_vmalloc(f.vm, 4 * PS);	/* the same frames, from the per-thread list */
+	cr_assert_not_null(q);
+	cr_expect_eq(counters(&f).prefaulted_pages, 4);
+	for (int i = 0; i < 4; i++)
+		cr_expect(page_present(q + i * PS), "page %d of resident frames has no PTE", i);
+	cr_expect_eq(q[3 * PS], 0x5a, "vmalloc does not zero");
+	mmb_vfree(f.vm, q);
+	vfix_fini(&f);
+}
+
+/* Two threads vmalloc and vfree at once, with frequent purges; check() after. */
+struct mt_arg {
+	struct vfix *f;
+	uint64_t seed;
+};
+
+static void *mt_main(void *arg)
+{
+	enum { SLOTS = 32, STEPS = 2000 };
+	struct mt_arg *m = arg;
+	unsigned char *blk[SLOTS] = { 0 };
+	uint64_t rng[4];
+
+	mmb_buddy_thread_attach(m->f->b);
+	mmb_rand_seed(rng, m->seed);
+	for (int step = 0; step < STEPS; step++) {
+		int k = (int)mmb_rand_below(rng, SLOTS);
+
+		if (blk[k]) {
+			if (blk[k][0] != (unsigned char)k)
+				return (void *)"an area was overwritten";
+			mmb_vfree(m->f->vm, blk[k]);
+			blk[k] = NULL;
+		} else {
+			blk[k] = mmb_vmalloc(m->f->vm, 1 + mmb_rand_below(rng, 5 * PS));
+			if (!blk[k])
+				return (void *)"vmalloc failed";
+			blk[k][0] = (unsigned char)k;
+		}
+	}
+	for (int k = 0; k < SLOTS; k++)
+		mmb_vfree(m->f->vm, blk[k]);
+	mmb_buddy_thread_detach(m->f->b);
+	return NULL;
+}
+
+Test(vmalloc, two_threads_with_frequent_purges)
+{
+	struct vfix f;
+	struct mt_arg m[2] = { { &f, 0x7a110c21 }, { &f, 0x7a110c22 } };
+	pthread_t t[2];
+	void *r[2];
+
+	cr_log_info("seeds %#llx %#llx", (unsigned long long)m[0].seed, (unsigned long long)m[1].seed);
+	vfix_init(&f, 64 << 20, 256 << 20, 1, 32);
+	for (int i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, mt_main, &m[i]);
+	for (int i = 0; i < 2; i++) {
+		pthread_join(t[i], &r[i]);
+		cr_expect_null(r[i], "thread %d: %s", i, r[i] ? (const char *)r[i] : "");
+	}
+	cr_expect_gt(counters(&f).purges, 10);
+	cr_expect_eq(counters(&f).areas, 0);
+	vfix_check(&f, "after both threads");
+	vfix_fini(&f);
 }

@@ -902,6 +902,11 @@ static void *vm_alloc_node(struct mmb_vmalloc *vm, size_t size, size_t align, in
 			 vm->end - vm->start);
 		goto fail;
 	}
+	if ((size >> MMB_PAGE_SHIFT) > vm->pm->nr_pfns) {
+		vm_error(vm, "vmalloc: size %zu exceeds total RAM (%llu frames)", size,
+			 (unsigned long long)vm->pm->nr_pfns);
+		goto fail;
+	}
 	if (align & (align - 1)) {
 		vm_error(vm, "vmalloc: alignment %zu is not a power of two", align);
 		goto fail;
@@ -963,7 +968,7 @@ void *mmb_vmap(struct mmb_vmalloc *vm, struct mmb_page **pages, unsigned count)
 	const void *caller = __builtin_return_address(0);
 	struct vm_struct *area;
 
-	if (!count || (unsigned long)count > (vm->end - vm->start) >> MMB_PAGE_SHIFT) {
+	if (!count || (unsigned long)count >= (vm->end - vm->start) >> MMB_PAGE_SHIFT) {
 		vm_error(vm, "vmap: %u pages: expected 1..%lu", count,
 			 (vm->end - vm->start) >> MMB_PAGE_SHIFT);
 		vm_count(vm, failed_allocs, 1);

@@ -479,15 +479,23 @@ Test(vmalloc, out_of_frames_unwinds)
 	char err[MMB_ERR_MAX];
 	uint64_t used;
 
+	char *p;
+
 	vfix_init(&f, 4 << 20, 64 << 20, 1, 0);
-	used = mmb_buddy_used_pages(f.b);
 	cr_expect_null(mmb_vmalloc(f.vm, 8 << 20));
 	mmb_vmalloc_last_error(f.vm, err, sizeof(err));
+	cr_expect(strstr(err, "exceeds total RAM"), "%s", err);
+	p = mmb_vmalloc(f.vm, 2 << 20);
+	cr_assert_not_null(p);
+	used = mmb_buddy_used_pages(f.b);
+	cr_expect_null(mmb_vmalloc(f.vm, 3 << 20));
+	mmb_vmalloc_last_error(f.vm, err, sizeof(err));
 	cr_expect(strstr(err, "failed to allocate pages"), "%s", err);
-	cr_expect_eq(mmb_buddy_used_pages(f.b), used);
-	cr_expect_eq(counters(&f).failed_allocs, 1);
-	cr_expect_eq(counters(&f).areas, 0);
+	cr_expect_eq(mmb_buddy_used_pages(f.b), used, "frames of the failed vmalloc kept");
+	cr_expect_eq(counters(&f).failed_allocs, 2);
+	cr_expect_eq(counters(&f).areas, 1);
 	vfix_check(&f, "after the failure");
+	mmb_vfree(f.vm, p);
 	vfix_fini(&f);
 }
 

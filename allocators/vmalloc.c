@@ -1652,12 +1652,19 @@ static size_t vmalloc_usable_size(struct mmb_alloc *a, const void *p)
 	return mmb_vmalloc_size(a->vm, p);
 }
 
+/*
+ * footprint_bytes: frames out of the buddy zone's free lists (mapped in areas,
+ * or held on per-thread lists), as the `buddy` entry counts them;
+ * usable_bytes: the pages of the live areas.
+ */
 static void vmalloc_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 {
 	struct mmb_vmalloc *vm = a->vm;
+	struct mmb_buddy_info in;
 
+	mmb_buddy_info(a->buddy, &in);
+	r_st->footprint_bytes = (in.managed_pages - in.free_pages) << MMB_PAGE_SHIFT;
 	pthread_mutex_lock(&vm->busy_lock);
-	r_st->footprint_bytes = vm->nr_pages << MMB_PAGE_SHIFT;
 	r_st->usable_bytes = vm->used_bytes;
 	pthread_mutex_unlock(&vm->busy_lock);
 	r_st->allocs = vm_read(vm, allocs);

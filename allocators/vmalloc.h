@@ -53,7 +53,8 @@ struct mmb_vmalloc_counters {
 	uint64_t purges, purged_areas, purged_pages;	/* lazy purges ("TLB flushes") */
 	uint64_t prefaulted_pages;	/* mapped with their PTEs installed (frames already in use once) */
 	uint64_t lazy_max_pages;	/* the threshold in use */
-	uint64_t map_count;		/* lines of /proc/self/maps now (MMB_STAT_NONE: unreadable) */
+	uint64_t map_count;		/* lines of /proc/self/maps now (MMB_STAT_NONE: unreadable);
+					 * read on every call: not for hot paths */
 	uint64_t max_map_count;		/* vm.max_map_count (MMB_STAT_NONE: unreadable) */
 };
 

@@ -84,13 +84,17 @@ static void cell_sample(const struct mmb_alloc_ops *ops, struct mmb_alloc *a, st
 		acc->fp_peak = (double)st.footprint_bytes;
 	if ((double)live > acc->live_peak || isnan(acc->live_peak)) {
 		acc->live_peak = (double)live;
-		if (st.usable_bytes != MMB_STAT_NONE && st.usable_bytes > 0 && live > 0)
-			acc->frag_at_peak = 1.0 - (double)live / (double)st.usable_bytes;
+		acc->frag_at_peak = NAN;
 		acc->unusable_o3 = st.unusable_index[3];
 		acc->unusable_o9 = st.unusable_index[9];
 		acc->extfrag_o3 = st.extfrag_index[3];
 		acc->extfrag_o9 = st.extfrag_index[9];
 	}
+	/* live and usable are read at different instants: a sample with
+	 * usable < live saw a block freed in between (torn) and is skipped. */
+	if ((double)live == acc->live_peak && live > 0 && st.usable_bytes != MMB_STAT_NONE &&
+	    st.usable_bytes >= (uint64_t)live)
+		acc->frag_at_peak = 1.0 - (double)live / (double)st.usable_bytes;
 }
 
 static void rec_metric(FILE *f, enum mmb_metric_id id, double v)
@@ -322,6 +326,8 @@ int mmb_cell_main(int argc, char **argv)
 	rec_metric(rec, MMB_M_extfrag_index_o3, acc.extfrag_o3);
 	rec_metric(rec, MMB_M_extfrag_index_o9, acc.extfrag_o9);
 	rec_metric(rec, MMB_M_op_checksum, (double)(sum & ((1ULL << 48) - 1)));
+	if (st.malloc_provider)
+		fprintf(rec, "provider %s\n", st.malloc_provider);
 	goto out_destroy;
 
 out_teardown:

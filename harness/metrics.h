@@ -14,7 +14,7 @@
 #ifndef MMB_METRICS_H
 #define MMB_METRICS_H
 
-#define MMB_SCHEMA_VERSION 1
+#define MMB_SCHEMA_VERSION 2	/* 2: malloc_provider after detail */
 
 #define MMB_METRICS(X)                                                                        \
 	X(U64, ops, "allocator calls (alloc + free) in the timed region, all threads")       \

@@ -72,6 +72,8 @@ static int run_parse_record(char *buf, struct mmb_result *r)
 			snprintf(r->status, sizeof(r->status), "%s", line + 7);
 		} else if (strncmp(line, "detail ", 7) == 0) {
 			snprintf(r->detail, sizeof(r->detail), "%s", line + 7);
+		} else if (strncmp(line, "provider ", 9) == 0) {
+			snprintf(r->malloc_provider, sizeof(r->malloc_provider), "%s", line + 9);
 		} else if (strncmp(line, "m ", 2) == 0) {
 			char name[128];
 			double v;
@@ -285,6 +287,8 @@ static void run_summary(const struct run_ctx *rc)
 					if (!isnan(r->m[MMB_M_footprint_peak_bytes]))
 						fp[nfp++] = r->m[MMB_M_footprint_peak_bytes];
 				}
+				if (!nrun)
+					continue;	/* not a cell of this plan (suites), or not run */
 				if (nok)
 					snprintf(opss, sizeof(opss), "%.4g", median_of(ops, nok));
 				if (nfp)

@@ -54,6 +54,14 @@
  * one hold of the free lock (one "TLB flush" in the kernel). An allocation
  * that finds no space purges once and retries, as alloc_vmap_area does.
  *
+ * Every run is one mapping of the process, which the kernel caps at
+ * vm.max_map_count: an mmap failing there leaves a message naming the limit
+ * (mmb_vmalloc_last_error) and the allocation unwound.
+ *
+ * Not modelled: the per-CPU vmap nodes and their size pools (6.9+; this is
+ * the older single free tree), vm_map_ram's vmap blocks, huge mappings, and
+ * the newest kernels' high-order-first frame allocation (order-0 bulk only).
+ *
  * Thread model and lock order: purge_lock (one purge at a time) → busy_lock
  * (busy tree, nr_pages, used_bytes, vm_struct flags) → lazy_lock (lazy tree,
  * lazy_nr) → free_lock (free tree) → err_lock (last error). mmap calls and

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "suite.h"
 #include "util.h"
@@ -17,7 +18,8 @@ const char mmb_run_usage[] =
 	"usage: mmbench run [-a ALLOC[,ALLOC...]] [-w WORKLOAD[,...]] [-t THREADS[,...]]\n"
 	"                   [-r REPS] [-p KEY=VALUE]... [--ops N | --duration SECONDS]\n"
 	"                   [--seed N] [-o DIR] [--cell-timeout SECONDS] [--dump-state]\n"
-	"                   [--check] [-q] [--suite NAME]\n"
+	"                   [--check] [--faults MODE [--fault-cpu N] [--fault-log N]] [-q]\n"
+	"                   [--suite NAME]\n"
 	"\n"
 	"Runs every cell of (allocator config x workload x threads x repetition), each in\n"
 	"its own process, and writes a results folder (meta.json, cells.csv).\n"
@@ -36,6 +38,14 @@ const char mmb_run_usage[] =
 	"      --cell-timeout S   kill a cell after S seconds, status timeout (default: 60)\n"
 	"      --dump-state       write each allocator's state files to DIR/state/<cell>/\n"
 	"      --check            run the allocator's invariant check after each cell\n"
+	"      --faults MODE      page-fault counting: off (default: a timing run), uffd\n"
+	"                         (userfaultfd, handler thread), sigbus (userfaultfd,\n"
+	"                         resolved in the faulting thread), auto (uffd where it\n"
+	"                         works, else kernel counts only); a fault census: its\n"
+	"                         latencies include fault handling\n"
+	"      --fault-cpu N      pin the uffd handler thread to CPU N\n"
+	"      --fault-log N      keep each cell's first N fault events in\n"
+	"                         DIR/state/<cell>/faults.log\n"
 	"  -q, --quiet            no progress or summary, only the folder's path\n"
 	"      --suite NAME       run the named suite (`mmbench list suites`); the\n"
 	"                         options given here override the suite's, and -w\n"
@@ -252,7 +262,8 @@ static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *r)
 }
 
 enum {
-	OPT_OPS = 256, OPT_DURATION, OPT_SEED, OPT_CELL_TIMEOUT, OPT_DUMP_STATE, OPT_CHECK, OPT_SUITE
+	OPT_OPS = 256, OPT_DURATION, OPT_SEED, OPT_CELL_TIMEOUT, OPT_DUMP_STATE, OPT_CHECK, OPT_SUITE,
+	OPT_FAULTS, OPT_FAULT_CPU, OPT_FAULT_LOG
 };
 
 static const struct option run_longopts[] = {
@@ -269,6 +280,9 @@ static const struct option run_longopts[] = {
 	{ "dump-state", no_argument, NULL, OPT_DUMP_STATE },
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "suite", required_argument, NULL, OPT_SUITE },
+	{ "faults", required_argument, NULL, OPT_FAULTS },
+	{ "fault-cpu", required_argument, NULL, OPT_FAULT_CPU },
+	{ "fault-log", required_argument, NULL, OPT_FAULT_LOG },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -287,6 +301,10 @@ struct plan_args {
 	int have_ops, have_duration, have_seed, have_reps, have_timeout;
 	int dump_state, check, quiet, help;
 	const char *outdir, *suite;
+	enum mmb_fault_mode faults;
+	int fault_cpu;
+	unsigned fault_log;
+	int have_faults, have_fault_cpu, have_fault_log;
 };
 
 /* Parse argv (argv[0] is a name) into a. in_suite refuses command-line-only options. */
@@ -390,6 +408,33 @@ static int plan_getopt(int argc, char **argv, struct plan_args *a, int in_suite,
 		case OPT_SUITE:
 			a->suite = optarg;
 			break;
+		case OPT_FAULTS:
+			if (mmb_fault_mode_parse(optarg, &a->faults)) {
+				snprintf(err, errlen, "--faults %s: expected off, uffd, sigbus or auto", optarg);
+				return -EINVAL;
+			}
+			a->have_faults = 1;
+			break;
+		case OPT_FAULT_CPU: {
+			long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+			if (parse_u64(optarg, 0, ncpu > 0 ? (uint64_t)ncpu - 1 : 0, &u)) {
+				snprintf(err, errlen, "--fault-cpu %s: expected a CPU number 0..%ld", optarg,
+					 ncpu - 1);
+				return -EINVAL;
+			}
+			a->fault_cpu = (int)u;
+			a->have_fault_cpu = 1;
+			break;
+		}
+		case OPT_FAULT_LOG:
+			if (parse_u64(optarg, 1, 1u << 24, &u)) {
+				snprintf(err, errlen, "--fault-log %s: expected an event count 1..16777216", optarg);
+				return -EINVAL;
+			}
+			a->fault_log = (unsigned)u;
+			a->have_fault_log = 1;
+			break;
 		case 'q':
 			a->quiet = 1;
 			break;
@@ -436,6 +481,12 @@ static void plan_apply_scalars(struct mmb_plan *p, const struct plan_args *a)
 		p->cell_timeout_s = a->cell_timeout_s;
 	p->dump_state |= a->dump_state;
 	p->check |= a->check;
+	if (a->have_faults)
+		p->faults = a->faults;
+	if (a->have_fault_cpu)
+		p->fault_cpu = a->fault_cpu;
+	if (a->have_fault_log)
+		p->fault_log = a->fault_log;
 }
 
 /* One group of cells: workloads x thread counts x allocators. */
@@ -742,6 +793,7 @@ int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t 
 	p->duration_s = 0.5;
 	p->seed = 42;
 	p->cell_timeout_s = 60;
+	p->fault_cpu = -1;
 	if (!pp) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -772,6 +824,14 @@ int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t 
 		if (plan_group_add(p, &src, &pp->group[0], err, errlen))
 			goto out;
 		pp->ngroups = 1;
+	}
+	if (p->fault_cpu >= 0 && p->faults != MMB_FAULTS_UFFD && p->faults != MMB_FAULTS_AUTO) {
+		snprintf(err, errlen, "--fault-cpu pins the uffd handler thread: give --faults uffd or auto");
+		goto out;
+	}
+	if (p->fault_log && p->faults == MMB_FAULTS_OFF) {
+		snprintf(err, errlen, "--fault-log needs --faults uffd, sigbus or auto");
+		goto out;
 	}
 	if (plan_check_params(p, pp->cl.pv, pp->cl.npv, err, errlen) ||
 	    plan_expand(p, pp->group, pp->ngroups, err, errlen))

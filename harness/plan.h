@@ -17,6 +17,7 @@
 
 #include "../allocators/allocator.h"
 #include "../workloads/workload.h"
+#include "uffd.h"
 
 #define MMB_PLAN_MAX_CONFIGS 64
 #define MMB_PLAN_MAX_THREADS 16
@@ -57,6 +58,9 @@ struct mmb_plan {
 	double cell_timeout_s;
 	const char *outdir;		/* NULL = results/<time>-<id> */
 	int dump_state, check, quiet;
+	enum mmb_fault_mode faults;	/* --faults (auto resolved by run.c) */
+	int fault_cpu;			/* --fault-cpu, -1 = not pinned */
+	unsigned fault_log;		/* --fault-log N: raw events kept per cell */
 
 	struct mmb_cell *cells;		/* malloc'ed */
 	unsigned ncells;

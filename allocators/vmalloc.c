@@ -1683,7 +1683,8 @@ static size_t vmalloc_usable_size(struct mmb_alloc *a, const void *p)
 
 /*
  * footprint_bytes: frames out of the buddy zone's free lists (mapped in areas,
- * or held on per-thread lists), as the `buddy` entry counts them;
+ * or held on per-thread lists), as the `buddy` entry counts them, and
+ * footprint_peak_bytes the same at the zone's low-water mark of free frames;
  * usable_bytes: the pages of the live areas.
  */
 static void vmalloc_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
@@ -1693,6 +1694,7 @@ static void vmalloc_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 
 	mmb_buddy_info(a->buddy, &in);
 	r_st->footprint_bytes = (in.managed_pages - in.free_pages) << MMB_PAGE_SHIFT;
+	r_st->footprint_peak_bytes = (in.managed_pages - in.min_free_pages) << MMB_PAGE_SHIFT;
 	pthread_mutex_lock(&vm->busy_lock);
 	r_st->usable_bytes = vm->used_bytes;
 	pthread_mutex_unlock(&vm->busy_lock);

@@ -623,6 +623,10 @@ Test(vmalloc, registry_allocator_stats_and_dump_state)
 		     (unsigned long long)st.footprint_bytes);
 	cr_expect_eq(st.allocs, 2);
 	ops->free(a, q, 1 << 20);
+	mmb_alloc_stats_init(&st);
+	ops->stats(a, &st);
+	cr_expect_eq(st.usable_bytes, 3 * PS);
+	cr_expect_geq(st.footprint_peak_bytes, 3 * PS + (1 << 20), "the peak keeps the freed 1 MiB");
 	cr_assert_eq(ops->check(a, err, sizeof(err)), 0, "%s", err);
 	mmb_tmpname(dir, sizeof(dir), "vmalloc");
 	cr_assert_eq(mkdir(dir, 0755), 0);

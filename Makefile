@@ -28,7 +28,7 @@ CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) -fno-builtin-malloc -fno-builtin-free \
            -MMD -MP -I$(BUILD) $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
-LDLIBS  += -pthread -lm -ldl
+LDLIBS  += -pthread -lm -ldl -lhwloc -lpfm
 
 CRIT_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS   := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)

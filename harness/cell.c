@@ -1,12 +1,18 @@
 /*
  * cell.c — the child side of a cell (cell.h).
  *
- * Thread model: nthreads workers each run the workload; the main thread waits
- * at a barrier with them, then samples live bytes and the allocator's stats
- * every few ms until the deadline (--duration) or until every worker has done
- * its --ops, sets the stop flag and joins. Workers publish live bytes with
- * relaxed atomics (probe.c); stats() is allowed to run concurrently with
- * alloc/free (allocator.h).
+ * Thread model: nthreads workers each bind to their PU (--cpus), open their
+ * own counter groups (perf.h) and run the workload; the main thread waits at
+ * a barrier with them. With a warm-up (--warmup-s / --warmup-ops) the
+ * workers run the workload once untimed, meet at a barrier, reset their
+ * counters, histograms and random state (so the timed region sees the same
+ * operation sequence as without warm-up) and meet again. Then the main
+ * thread samples live bytes and the allocator's stats into the timeline
+ * (timeline.h) every --sample-interval-ms, or whenever the calls of all
+ * workers pass another multiple of --sample-every-ops, until the deadline
+ * (--duration) or until every worker has done its --ops, sets the stop flag
+ * and joins. Workers publish live bytes with relaxed atomics (probe.c);
+ * stats() is allowed to run concurrently with alloc/free (allocator.h).
  */
 #include "cell.h"
 
@@ -22,9 +28,15 @@
 
 #include "../allocators/allocator.h"
 #include "../workloads/workload.h"
+#include "clock.h"
 #include "metrics.h"
+#include "perf.h"
 #include "probe.h"
+#include "timeline.h"
+#include "topo.h"
 #include "util.h"
+
+struct cell_args;
 
 struct worker {
 	struct mmb_wl_thread t;
@@ -36,6 +48,13 @@ struct worker {
 	atomic_int *ndone;
 	uint64_t start_ns, end_ns;
 	int rc;
+	const struct cell_args *ca;
+	int cpu;			/* OS index to bind to, -1 = not bound */
+	uint64_t seed;			/* of t.rng, re-applied after warm-up */
+	struct mmb_perf_group hw, sw;
+	double hw_sum[MMB_PERF_MAX_EVENTS], sw_sum[MMB_PERF_MAX_EVENTS];
+	int hw_meas[MMB_PERF_MAX_EVENTS], sw_meas[MMB_PERF_MAX_EVENTS];
+	int hw_open, sw_open;
 };
 
 struct cell_args {
@@ -45,6 +64,14 @@ struct cell_args {
 	double duration_s;
 	int check;
 	int result_fd;
+	/* measurement (measure.h passes these) */
+	uint32_t sample;		/* time one call in N; 0 = none */
+	double clock_hz;		/* the parent's TSC rate, 0 = CLOCK_MONOTONIC, <0 not given */
+	const char *events, *cpus;
+	double interval_ms, warmup_s;
+	uint64_t interval_ops, warmup_ops;
+	struct mmb_perf_events hw, sw;
+	int have_hw, have_sw;
 };
 
 struct sample_acc {			/* what the sampler keeps */
@@ -52,16 +79,63 @@ struct sample_acc {			/* what the sampler keeps */
 	double unusable_o3, unusable_o9, extfrag_o3, extfrag_o9;
 };
 
+static int cell_warmup(const struct cell_args *ca)
+{
+	return ca->warmup_s > 0 || ca->warmup_ops;
+}
+
+/* After warm-up: the timed region starts from the state a cell without one has. */
+static void worker_reset(struct worker *w)
+{
+	struct mmb_wl_thread *t = &w->t;
+
+	t->nops = t->nallocs = t->nfrees = t->failed = 0;
+	t->checksum = 0;
+	t->ops_limit = w->ca->ops;
+	mmb_rand_seed(t->rng, w->seed);
+	mmb_probe_init(&w->probe, w->ca->sample);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
+	const struct cell_args *ca = w->ca;
+	int bind_rc = w->cpu >= 0 ? mmb_bind_self((unsigned)w->cpu) : 0;
 
 	if (w->t.ops->thread_attach)
 		w->t.ops->thread_attach(w->t.a);
+	if (ca->have_hw)
+		w->hw_open = mmb_perf_open(&w->hw, &ca->hw, &mmb_perf_sys);
+	if (ca->have_sw)
+		w->sw_open = mmb_perf_open(&w->sw, &ca->sw, &mmb_perf_sys);
 	pthread_barrier_wait(w->barrier);
+	if (cell_warmup(ca)) {
+		w->t.ops_limit = ca->warmup_ops;	/* 0: until the main thread stops it */
+		w->rc = w->wl->run(w->state, &w->t);
+		pthread_barrier_wait(w->barrier);	/* all warm; main clears stop */
+		worker_reset(w);
+		pthread_barrier_wait(w->barrier);
+	}
+	if (ca->have_hw)
+		mmb_perf_start(&w->hw);
+	if (ca->have_sw)
+		mmb_perf_start(&w->sw);
 	w->start_ns = mmb_now_ns();
-	w->rc = w->wl->run(w->state, &w->t);
+	if (!w->rc)
+		w->rc = w->wl->run(w->state, &w->t);
 	w->end_ns = mmb_now_ns();
+	if (ca->have_hw) {
+		mmb_perf_stop(&w->hw);
+		mmb_perf_read(&w->hw, w->hw_sum, w->hw_meas);
+		mmb_perf_close(&w->hw);
+	}
+	if (ca->have_sw) {
+		mmb_perf_stop(&w->sw);
+		mmb_perf_read(&w->sw, w->sw_sum, w->sw_meas);
+		mmb_perf_close(&w->sw);
+	}
+	if (bind_rc && !w->rc)
+		w->rc = bind_rc;
 	atomic_fetch_add(w->ndone, 1);
 	if (w->t.ops->thread_detach)
 		w->t.ops->thread_detach(w->t.a);
@@ -69,9 +143,10 @@ static void *worker_main(void *arg)
 }
 
 static void cell_sample(const struct mmb_alloc_ops *ops, struct mmb_alloc *a, struct worker *w,
-			unsigned n, struct sample_acc *acc)
+			unsigned n, struct sample_acc *acc, struct mmb_timeline *tl, uint64_t t0_ns)
 {
 	struct mmb_alloc_stats st;
+	struct mmb_tl_sample ts;
 	int64_t live = 0;
 
 	for (unsigned i = 0; i < n; i++)
@@ -91,6 +166,13 @@ static void cell_sample(const struct mmb_alloc_ops *ops, struct mmb_alloc *a, st
 		acc->extfrag_o3 = st.extfrag_index[3];
 		acc->extfrag_o9 = st.extfrag_index[9];
 	}
+	ts.t_ns = mmb_now_ns() - t0_ns;
+	ts.live_bytes = (double)live;
+	ts.footprint_bytes = st.footprint_bytes == MMB_STAT_NONE ? NAN : (double)st.footprint_bytes;
+	ts.faults = mmb_timeline_faults();
+	for (int o = 0; o < MMB_NR_ORDERS; o++)
+		ts.unusable[o] = st.unusable_index[o];
+	mmb_timeline_add(tl, &ts);
 }
 
 static void rec_metric(FILE *f, enum mmb_metric_id id, double v)
@@ -109,6 +191,14 @@ static const struct option cell_longopts[] = {
 	{ "state-dir", required_argument, NULL, 'S' },
 	{ "check", no_argument, NULL, 'c' },
 	{ "result-fd", required_argument, NULL, 'f' },
+	{ "sample", required_argument, NULL, 'N' },
+	{ "clock-hz", required_argument, NULL, 'H' },
+	{ "events", required_argument, NULL, 'E' },
+	{ "cpus", required_argument, NULL, 'C' },
+	{ "sample-interval-ms", required_argument, NULL, 'I' },
+	{ "sample-every-ops", required_argument, NULL, 'O' },
+	{ "warmup-s", required_argument, NULL, 'W' },
+	{ "warmup-ops", required_argument, NULL, 'U' },
 	{ 0 },
 };
 
@@ -119,6 +209,9 @@ static int cell_parse(int argc, char **argv, struct cell_args *ca)
 	memset(ca, 0, sizeof(*ca));
 	ca->threads = 1;
 	ca->result_fd = -1;
+	ca->sample = 1;
+	ca->clock_hz = -1;
+	ca->interval_ms = 10;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "+", cell_longopts, NULL)) != -1) {
 		switch (c) {
@@ -131,40 +224,131 @@ static int cell_parse(int argc, char **argv, struct cell_args *ca)
 		case 'S': ca->state_dir = optarg; break;
 		case 'c': ca->check = 1; break;
 		case 'f': ca->result_fd = atoi(optarg); break;
+		case 'N': ca->sample = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'H': ca->clock_hz = strtod(optarg, NULL); break;
+		case 'E': ca->events = optarg; break;
+		case 'C': ca->cpus = optarg; break;
+		case 'I': ca->interval_ms = strtod(optarg, NULL); break;
+		case 'O': ca->interval_ops = strtoull(optarg, NULL, 10); break;
+		case 'W': ca->warmup_s = strtod(optarg, NULL); break;
+		case 'U': ca->warmup_ops = strtoull(optarg, NULL, 10); break;
 		default: return -EINVAL;
 		}
 	}
-	if (!ca->alloc_spec || !ca->wl_spec || ca->threads < 1 || ca->result_fd < 0)
+	if (!ca->alloc_spec || !ca->wl_spec || ca->threads < 1 || ca->result_fd < 0 ||
+	    !(ca->interval_ms > 0 || ca->interval_ops))
 		return -EINVAL;
 	return 0;
+}
+
+/* Sum of the workers' calls so far (read racily: a sampling trigger). */
+static uint64_t cell_ops_so_far(struct worker *w, unsigned n)
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		sum += __atomic_load_n(&w[i].t.nops, __ATOMIC_RELAXED);
+	return sum;
+}
+
+static void cell_sleep_ns(uint64_t ns)
+{
+	struct timespec ts = { (time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull) };
+
+	nanosleep(&ts, NULL);
 }
 
 /* Sleep until the deadline or until every worker is done, sampling. */
 static void cell_wait(const struct cell_args *ca, const struct mmb_alloc_ops *ops,
 		      struct mmb_alloc *a, struct worker *w, atomic_int *ndone, atomic_int *stop,
-		      struct sample_acc *acc)
+		      struct sample_acc *acc, struct mmb_timeline *tl, uint64_t start)
 {
-	uint64_t start = mmb_now_ns();
 	uint64_t deadline = ca->ops ? UINT64_MAX : start + (uint64_t)(ca->duration_s * 1e9);
-	uint64_t interval = 10 * 1000 * 1000;	/* 10 ms */
+	uint64_t interval = (uint64_t)(ca->interval_ms * 1e6);
+	uint64_t next_ops = ca->interval_ops;
 
-	if (!ca->ops && ca->duration_s * 1e9 / 20 < (double)interval)
-		interval = (uint64_t)(ca->duration_s * 1e9 / 20) + 1;
+	if (ca->interval_ops)
+		interval = 1000 * 1000;		/* poll the call count every 1 ms */
 	for (;;) {
 		uint64_t now = mmb_now_ns();
 		uint64_t next = now + interval;
-		struct timespec ts;
 
 		if (now >= deadline || atomic_load(ndone) == (int)ca->threads)
 			break;
 		if (next > deadline)
 			next = deadline;
-		ts.tv_sec = (time_t)((next - now) / 1000000000ull);
-		ts.tv_nsec = (long)((next - now) % 1000000000ull);
-		nanosleep(&ts, NULL);
-		cell_sample(ops, a, w, ca->threads, acc);
+		cell_sleep_ns(next - now);
+		if (ca->interval_ops) {
+			uint64_t sofar = cell_ops_so_far(w, ca->threads);
+
+			if (sofar < next_ops)
+				continue;
+			next_ops = (sofar / ca->interval_ops + 1) * ca->interval_ops;
+		}
+		cell_sample(ops, a, w, ca->threads, acc, tl, start);
 	}
 	atomic_store(stop, 1);
+}
+
+/* Parse "3,0,1" into cpu[0..n) ; -EINVAL unless exactly n entries. */
+static int cell_parse_cpus(const char *list, struct worker *w, unsigned n)
+{
+	const char *p = list;
+
+	for (unsigned i = 0; i < n; i++) {
+		char *end;
+		unsigned long v = strtoul(p, &end, 10);
+
+		if (end == p || (*end != ',' && *end) || (i + 1 < n && *end != ',') || v >= CPU_SETSIZE)
+			return -EINVAL;
+		w[i].cpu = (int)v;
+		p = end + (*end == ',');
+	}
+	return *p ? -EINVAL : 0;
+}
+
+/* Latency, counters and timeline of the finished timed region, as record lines. */
+static void cell_report_measures(FILE *rec, const struct cell_args *ca, struct worker *w,
+				 double ops_total, const struct mmb_timeline *tl)
+{
+	if (ca->sample) {
+		static struct mmb_hist merged[MMB_OPK_COUNT];
+
+		for (int k = 0; k < MMB_OPK_COUNT; k++) {
+			mmb_hist_init(&merged[k]);
+			for (unsigned i = 0; i < ca->threads; i++)
+				mmb_hist_merge(&merged[k], &w[i].probe.hist[k]);
+		}
+		mmb_probe_report(rec, merged);
+		fprintf(rec, "m %s %.17g\n", mmb_metric_info[MMB_M_timer_overhead_ns].name,
+			mmb_clock.read_ns);
+	}
+	for (unsigned e = 0; ca->have_hw && e < ca->hw.n; e++) {
+		double sum = 0;
+		int opened = 0, measured = 0;
+
+		for (unsigned i = 0; i < ca->threads; i++) {
+			opened |= w[i].hw.fd[e] >= 0 && w[i].hw_open;
+			measured |= w[i].hw_meas[e];
+			sum += w[i].hw_sum[e];
+		}
+		if (!opened)
+			fprintf(rec, "x %s n/a\n", ca->hw.col[e]);
+		else if (measured && ops_total > 0)
+			fprintf(rec, "x %s %.17g\n", ca->hw.col[e], sum / ops_total);
+	}
+	for (unsigned e = 0; ca->have_sw && e < ca->sw.n; e++) {
+		double sum = 0;
+		int measured = 0;
+
+		for (unsigned i = 0; i < ca->threads; i++) {
+			measured |= w[i].sw_meas[e];
+			sum += w[i].sw_sum[e];
+		}
+		if (measured && mmb_metric_find(ca->sw.col[e]) >= 0)
+			fprintf(rec, "m %s %.0f\n", ca->sw.col[e], sum);
+	}
+	mmb_timeline_emit(rec, tl);
 }
 
 int mmb_cell_main(int argc, char **argv)
@@ -180,6 +364,8 @@ int mmb_cell_main(int argc, char **argv)
 	pthread_barrier_t barrier;
 	atomic_int stop = 0, ndone = 0;
 	struct sample_acc acc = { NAN, NAN, NAN, NAN, NAN, NAN, NAN };
+	struct mmb_timeline tl = { 0 };
+	uint64_t t0;
 	char err[MMB_ERR_MAX] = "", wname[64];
 	const char *status = "failed";
 	FILE *rec;
@@ -194,6 +380,12 @@ int mmb_cell_main(int argc, char **argv)
 		mmb_err("cell: result fd %d: %s", ca.result_fd, strerror(errno));
 		return 1;
 	}
+	mmb_clock_init(ca.clock_hz > 0 ? ca.clock_hz : 0, ca.clock_hz == 0);
+	if (ca.events && mmb_perf_parse(ca.events, "hw_", "_per_op", &ca.hw, err, sizeof(err)))
+		goto out;
+	ca.have_hw = ca.events != NULL;
+	ca.have_sw = !mmb_perf_parse(MMB_PERF_SOFTWARE, "sw_", "", &ca.sw, err, sizeof(err));
+	err[0] = 0;
 	if (mmb_alloc_parse_config(ca.alloc_spec, &ops, &cfg, err, sizeof(err)))
 		goto out;
 	cfg.nthreads = ca.threads;
@@ -229,6 +421,12 @@ int mmb_cell_main(int argc, char **argv)
 		snprintf(err, sizeof(err), "out of memory for %u threads", ca.threads);
 		goto out_teardown;
 	}
+	for (unsigned i = 0; i < ca.threads; i++)
+		w[i].cpu = -1;
+	if (ca.cpus && cell_parse_cpus(ca.cpus, w, ca.threads)) {
+		snprintf(err, sizeof(err), "--cpus %s: expected %u CPU numbers", ca.cpus, ca.threads);
+		goto out_teardown;
+	}
 	for (unsigned i = 0; i < ca.threads; i++) {
 		struct worker *wk = &w[i];
 
@@ -239,7 +437,10 @@ int mmb_cell_main(int argc, char **argv)
 		wk->t.stop = &stop;
 		wk->t.ops_limit = ca.ops;
 		wk->t.probe = &wk->probe;
-		mmb_rand_seed(wk->t.rng, ca.seed + 0x632be59bd9b4e019ULL * (i + 1));
+		mmb_probe_init(&wk->probe, ca.sample);
+		wk->seed = ca.seed + 0x632be59bd9b4e019ULL * (i + 1);
+		mmb_rand_seed(wk->t.rng, wk->seed);
+		wk->ca = &ca;
 		wk->state = state;
 		wk->wl = wl;
 		wk->barrier = &barrier;
@@ -253,7 +454,17 @@ int mmb_cell_main(int argc, char **argv)
 		}
 	}
 	pthread_barrier_wait(&barrier);
-	cell_wait(&ca, ops, a, w, &ndone, &stop, &acc);
+	if (cell_warmup(&ca)) {
+		if (!ca.warmup_ops) {
+			cell_sleep_ns((uint64_t)(ca.warmup_s * 1e9));
+			atomic_store(&stop, 1);
+		}
+		pthread_barrier_wait(&barrier);
+		atomic_store(&stop, 0);
+		pthread_barrier_wait(&barrier);
+	}
+	t0 = mmb_now_ns();
+	cell_wait(&ca, ops, a, w, &ndone, &stop, &acc, &tl, t0);
 
 	double ops_total = 0, allocs = 0, frees = 0, failed = 0;
 	uint64_t start = UINT64_MAX, end = 0, sum = 0;
@@ -277,7 +488,7 @@ int mmb_cell_main(int argc, char **argv)
 
 		sum += mmb_splitmix64(&tmix);
 	}
-	cell_sample(ops, a, w, ca.threads, &acc);
+	cell_sample(ops, a, w, ca.threads, &acc, &tl, t0);
 	if (ops->thread_attach)
 		ops->thread_attach(a);
 	wl->teardown(state, &w[0].t);
@@ -322,12 +533,14 @@ int mmb_cell_main(int argc, char **argv)
 	rec_metric(rec, MMB_M_extfrag_index_o3, acc.extfrag_o3);
 	rec_metric(rec, MMB_M_extfrag_index_o9, acc.extfrag_o9);
 	rec_metric(rec, MMB_M_op_checksum, (double)(sum & ((1ULL << 48) - 1)));
+	cell_report_measures(rec, &ca, w, ops_total, &tl);
 	goto out_destroy;
 
 out_teardown:
 	if (state)
 		wl->teardown(state, NULL);
 out_destroy:
+	mmb_timeline_free(&tl);
 	free(w);
 	if (a)
 		ops->destroy(a);

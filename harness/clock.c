@@ -4,6 +4,7 @@
 #include "clock.h"
 
 #include <cpuid.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -83,6 +84,23 @@ static double clock_read_cost(void)
 	return (double)v[N / 2];
 }
 
+/* The smallest non-zero difference of two consecutive reads (a VM's TSC
+ * may advance in steps of many ticks). */
+static double clock_resolution(void)
+{
+	uint64_t best = UINT64_MAX;
+
+	for (int i = 0; i < 1000; i++) {
+		uint64_t a = mmb_clock_start(), b;
+
+		while ((b = mmb_clock_start()) == a)
+			;
+		if (mmb_clock_ns(a, b) && mmb_clock_ns(a, b) < best)
+			best = mmb_clock_ns(a, b);
+	}
+	return best == UINT64_MAX ? NAN : (double)best;
+}
+
 void mmb_clock_init(double tsc_hz, int force_monotonic)
 {
 	mmb_clock.use_tsc = 0;
@@ -94,6 +112,7 @@ void mmb_clock_init(double tsc_hz, int force_monotonic)
 		mmb_clock.use_tsc = 1;
 	}
 	mmb_clock.read_ns = clock_read_cost();
+	mmb_clock.resolution_ns = clock_resolution();
 }
 
 const char *mmb_clock_source(void)

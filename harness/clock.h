@@ -32,6 +32,7 @@ struct mmb_clock {
 	double tsc_hz;			/* ticks per second (use_tsc) */
 	uint64_t mult;			/* ns = ticks * mult >> 32 */
 	double read_ns;			/* median of an empty timed operation, ns */
+	double resolution_ns;		/* smallest step the source advances by, ns */
 	char why[128];			/* why the TSC is not used ("" when it is) */
 };
 

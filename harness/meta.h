@@ -8,7 +8,9 @@
  *   compiler, kernel, hostname, cpu_model, online_cpus, start_time,
  *   end_time (null while running), state, seed, ops_per_thread,
  *   duration_s, cell_timeout_s, reps, threads[], allocators[], workloads[],
- *   cells_planned, cells_done.
+ *   cells_planned, cells_done, resumed; and the measurement fields of
+ *   measure.h (clock, latency, hw_counters, sw_counters, topology, pin,
+ *   oversubscribe, timeline, warmup).
  */
 #ifndef MMB_META_H
 #define MMB_META_H
@@ -24,6 +26,7 @@ struct mmb_meta {
 	time_t start, end;		/* end 0 = still running */
 	const char *state;		/* running | complete | interrupted */
 	unsigned cells_done;
+	int resumed;			/* 1 after `mmbench run --resume` */
 };
 
 /* Write dir/meta.json atomically. Returns 0 or -errno. */

@@ -35,7 +35,23 @@
 	X(F64, extfrag_index_o9, "kernel fragmentation index at order 9 (/1000)")             \
 	X(U64, minflt, "minor page faults of the cell's process (getrusage)")                 \
 	X(U64, majflt, "major page faults of the cell's process (getrusage)")                 \
-	X(U64, op_checksum, "checksum of the (operation, size) sequence, 48 bits")
+	X(U64, op_checksum, "checksum of the (operation, size) sequence, 48 bits")         \
+	MMB_LATENCY_METRICS(X, alloc)                                                         \
+	MMB_LATENCY_METRICS(X, free)                                                          \
+	X(F64, timer_overhead_ns, "median empty timed operation in the cell, ns (not subtracted)") \
+	X(U64, sw_task_clock, "perf task-clock of the worker threads, ns")                    \
+	X(U64, sw_page_faults, "perf page-faults of the worker threads")                      \
+	X(U64, sw_context_switches, "perf context-switches of the worker threads")            \
+	X(U64, sw_cpu_migrations, "perf cpu-migrations of the worker threads")
+
+/* Latency percentiles of one operation kind (hist.h), in ns. */
+#define MMB_LATENCY_METRICS(X, op)                                                            \
+	X(F64, op##_p50_ns, #op " latency median, ns")                                        \
+	X(F64, op##_p90_ns, #op " latency 90th percentile, ns")                               \
+	X(F64, op##_p99_ns, #op " latency 99th percentile, ns")                               \
+	X(F64, op##_p999_ns, #op " latency 99.9th percentile, ns")                            \
+	X(F64, op##_p9999_ns, #op " latency 99.99th percentile, ns")                          \
+	X(U64, op##_max_ns, #op " latency maximum, ns")
 
 enum mmb_metric_kind { MMB_U64, MMB_F64 };
 

@@ -33,6 +33,7 @@ const char mmb_run_usage[] =
 	"      --cell-timeout S   kill a cell after S seconds, status timeout (default: 60)\n"
 	"      --dump-state       write each allocator's state files to DIR/state/<cell>/\n"
 	"      --check            run the allocator's invariant check after each cell\n"
+	MMB_MEASURE_USAGE
 	"  -q, --quiet            no progress or summary, only the folder's path\n"
 	"  -h, --help             this text\n"
 	"\n"
@@ -241,6 +242,7 @@ static const struct option run_longopts[] = {
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
+	MMB_MEASURE_LONGOPTS
 	{ 0 },
 };
 
@@ -260,6 +262,7 @@ int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t 
 	p->cell_timeout_s = 60;
 	p->threads[0] = 1;
 	p->nthreads = 1;
+	mmb_measure_defaults(&p->measure);
 	opterr = 0;
 	optind = 0;		/* GNU: full reinitialization, so tests may call us again */
 	while ((c = getopt_long(argc, argv, "+:a:w:t:r:p:o:qh", run_longopts, NULL)) != -1) {
@@ -283,11 +286,17 @@ int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t 
 			p->nthreads = 0;
 			snprintf(buf, sizeof(buf), "%s", optarg);
 			for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-				if (p->nthreads == MMB_PLAN_MAX_THREADS || parse_u64(tok, 1, 1024, &u)) {
+				int named = !strcmp(tok, "cores") || !strcmp(tok, "pus");
+
+				if (p->nthreads == MMB_PLAN_MAX_THREADS ||
+				    (!named && parse_u64(tok, 1, 1024, &u))) {
 					snprintf(err, errlen, "-t %s: expected thread counts 1..1024, "
-						 "at most %d of them", optarg, MMB_PLAN_MAX_THREADS);
+						 "cores or pus, at most %d of them", optarg,
+						 MMB_PLAN_MAX_THREADS);
 					return -EINVAL;
 				}
+				if (named)
+					u = tok[0] == 'c' ? MMB_THREADS_CORES : MMB_THREADS_PUS;
 				p->threads[p->nthreads++] = (unsigned)u;
 			}
 			if (!p->nthreads) {
@@ -349,6 +358,11 @@ int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t 
 				 argv[optind - 1]);
 			return -EINVAL;
 		default:
+			if (c >= MMB_MEASURE_OPT_FIRST && c < MMB_MEASURE_OPT_END) {
+				if (mmb_measure_option(&p->measure, c, optarg, err, errlen))
+					return -EINVAL;
+				break;
+			}
 			snprintf(err, errlen, "run: unknown option '%s' (see mmbench run --help)",
 				 argv[optind - 1]);
 			return -EINVAL;
@@ -400,6 +414,8 @@ int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t 
 	}
 	if (plan_check_params(p, pv, npv, err, errlen))
 		return -EINVAL;
+	if (mmb_measure_finish(&p->measure, p->threads, p->nthreads, err, errlen))
+		return -EINVAL;
 
 	p->ncells = p->reps * p->nwconf * p->nthreads * p->naconf;
 	p->cells = calloc(p->ncells, sizeof(*p->cells));
@@ -429,4 +445,5 @@ void mmb_plan_free(struct mmb_plan *plan)
 {
 	free(plan->cells);
 	plan->cells = NULL;
+	mmb_measure_free(&plan->measure);
 }

@@ -14,6 +14,7 @@
 
 #include "../allocators/allocator.h"
 #include "../workloads/workload.h"
+#include "measure.h"
 
 #define MMB_PLAN_MAX_CONFIGS 64
 #define MMB_PLAN_MAX_THREADS 16
@@ -54,6 +55,7 @@ struct mmb_plan {
 	double cell_timeout_s;
 	const char *outdir;		/* NULL = results/<time>-<id> */
 	int dump_state, check, quiet;
+	struct mmb_measure measure;	/* latency, counters, topology, timeline (measure.h) */
 
 	struct mmb_cell *cells;		/* malloc'ed */
 	unsigned ncells;

@@ -414,13 +414,16 @@ int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t 
 	}
 	if (plan_check_params(p, pv, npv, err, errlen))
 		return -EINVAL;
-	if (mmb_measure_finish(&p->measure, p->threads, p->nthreads, err, errlen))
+	if (mmb_measure_finish(&p->measure, p->threads, p->nthreads, err, errlen)) {
+		mmb_measure_free(&p->measure);
 		return -EINVAL;
+	}
 
 	p->ncells = p->reps * p->nwconf * p->nthreads * p->naconf;
 	p->cells = calloc(p->ncells, sizeof(*p->cells));
 	if (!p->cells) {
 		snprintf(err, errlen, "out of memory for %u cells", p->ncells);
+		mmb_measure_free(&p->measure);
 		return -EINVAL;
 	}
 	unsigned id = 0;

@@ -115,9 +115,11 @@ int mmb_topo_cpus(const struct mmb_topo *t, enum mmb_pin pin, unsigned nthreads,
 
 		if (!sets)
 			return -ENOMEM;
-		for (unsigned i = 0; i < n; i++)
-			sets[i] = hwloc_bitmap_alloc();
-		hwloc_distrib(hw, &root, 1, sets, n, INT_MAX, 0);
+		/* hwloc_distrib allocates each set (hwloc/helper.h). */
+		if (hwloc_distrib(hw, &root, 1, sets, n, INT_MAX, 0)) {
+			free(sets);
+			return -ENOMEM;
+		}
 		for (unsigned i = 0; i < nthreads; i++) {
 			hwloc_bitmap_singlify(sets[i % n]);
 			r_cpu[i] = (unsigned)hwloc_bitmap_first(sets[i % n]);

@@ -45,8 +45,6 @@ int mmb_hist_add_bucket(struct mmb_hist *h, uint64_t lo, uint64_t hi, uint64_t c
 	if (blo != lo || (i != MMB_HIST_NBUCKETS - 1 && bhi != hi) || hi <= lo)
 		return -EINVAL;
 	h->counts[i] += count;
-	h->count += count;
-	h->sum_ns += count * (lo + (hi - lo) / 2);
 	if (count && lo < h->min_ns)
 		h->min_ns = lo;
 	if (count && hi - 1 > h->max_ns)
@@ -58,23 +56,30 @@ void mmb_hist_merge(struct mmb_hist *dst, const struct mmb_hist *src)
 {
 	for (unsigned i = 0; i < MMB_HIST_NBUCKETS; i++)
 		dst->counts[i] += src->counts[i];
-	dst->count += src->count;
-	dst->sum_ns += src->sum_ns;
 	if (src->min_ns < dst->min_ns)
 		dst->min_ns = src->min_ns;
 	if (src->max_ns > dst->max_ns)
 		dst->max_ns = src->max_ns;
 }
 
+uint64_t mmb_hist_total(const struct mmb_hist *h)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < MMB_HIST_NBUCKETS; i++)
+		n += h->counts[i];
+	return n;
+}
+
 double mmb_hist_quantile(const struct mmb_hist *h, double q)
 {
-	uint64_t rank, seen = 0;
+	uint64_t rank, seen = 0, total = mmb_hist_total(h);
 
-	if (!h->count)
+	if (!total)
 		return NAN;
 	if (q >= 1)
 		return (double)h->max_ns;
-	rank = (uint64_t)ceil(q * (double)h->count);
+	rank = (uint64_t)ceil(q * (double)total);
 	if (rank < 1)
 		rank = 1;
 	for (unsigned i = 0; i < MMB_HIST_NBUCKETS; i++) {

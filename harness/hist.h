@@ -13,8 +13,9 @@
  * which is v itself below 256 and contiguous above it (MMB_HIST_NBUCKETS
  * buckets in all, the last being overflow).
  *
- * Invariants: count = sum(counts[]); min <= every recorded value <= max;
- * sum = sum of recorded values. Merging adds counts bucket by bucket, so
+ * Invariants: min <= every recorded value <= max; the number of values is
+ * sum(counts[]) (mmb_hist_total; not kept, so a record is one increment and
+ * two compares). Merging adds counts bucket by bucket, so
  * merge(record(A), record(B)) == record(A then B) exactly.
  *
  * Thread model: one histogram per thread per operation kind, written only by
@@ -32,7 +33,7 @@
 #define MMB_HIST_REL_ERR (1.0 / 256)	/* stated bound of a reported percentile */
 
 struct mmb_hist {
-	uint64_t count, sum_ns, min_ns, max_ns;
+	uint64_t min_ns, max_ns;
 	uint64_t counts[MMB_HIST_NBUCKETS];
 };
 
@@ -53,8 +54,6 @@ static inline unsigned mmb_hist_index(uint64_t v)
 static inline void mmb_hist_record(struct mmb_hist *h, uint64_t v)
 {
 	h->counts[mmb_hist_index(v)]++;
-	h->count++;
-	h->sum_ns += v;
 	if (v < h->min_ns)
 		h->min_ns = v;
 	if (v > h->max_ns)
@@ -69,12 +68,15 @@ void mmb_hist_bucket(const struct mmb_hist *h, unsigned i, uint64_t *r_lo, uint6
  * [lo, hi) is not a bucket. */
 int mmb_hist_add_bucket(struct mmb_hist *h, uint64_t lo, uint64_t hi, uint64_t count);
 
+/* Values recorded: sum of the buckets. */
+uint64_t mmb_hist_total(const struct mmb_hist *h);
+
 /* dst += src. */
 void mmb_hist_merge(struct mmb_hist *dst, const struct mmb_hist *src);
 
 /*
  * The q-quantile (0 < q <= 1), nearest-rank: the bucket holding the
- * ceil(q * count)-th smallest value, reported as its midpoint clamped to
+ * ceil(q * total)-th smallest value, reported as its midpoint clamped to
  * [min, max]. q = 1 gives max exactly. NaN when empty.
  */
 double mmb_hist_quantile(const struct mmb_hist *h, double q);

@@ -32,7 +32,7 @@ void mmb_probe_report(FILE *rec, const struct mmb_hist h[MMB_OPK_COUNT])
 	static const char *const pct_name[MMB_HIST_NPCT] = { "50", "90", "99", "999", "9999" };
 
 	for (int k = 0; k < MMB_OPK_COUNT; k++) {
-		if (!h[k].count)
+		if (!mmb_hist_total(&h[k]))
 			continue;
 		for (int q = 0; q < MMB_HIST_NPCT; q++)
 			fprintf(rec, "m %s_p%s_ns %.17g\n", mmb_op_kind_name[k], pct_name[q],

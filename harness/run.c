@@ -285,7 +285,9 @@ static double run_cell_guess_s(const struct mmb_plan *p)
 
 static void run_fmt_dur(char *buf, size_t len, double s)
 {
-	if (s < 60)
+	if (s < 10)
+		snprintf(buf, len, "%.1fs", s);
+	else if (s < 60)
 		snprintf(buf, len, "%.0fs", s);
 	else if (s < 3600)
 		snprintf(buf, len, "%.0fm%02.0fs", floor(s / 60), fmod(s, 60));

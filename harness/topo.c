@@ -54,7 +54,7 @@ static void topo_caches(struct mmb_topo *t, hwloc_topology_t hw)
 	}
 }
 
-int mmb_topo_load(struct mmb_topo *t, char *err, size_t errlen)
+static int topo_load(struct mmb_topo *t, const char *synthetic, char *err, size_t errlen)
 {
 	hwloc_topology_t hw;
 	hwloc_obj_t pkg;
@@ -65,6 +65,11 @@ int mmb_topo_load(struct mmb_topo *t, char *err, size_t errlen)
 	if (hwloc_topology_init(&hw)) {
 		snprintf(err, errlen, "hwloc: cannot initialize: %s", strerror(errno));
 		return -errno;
+	}
+	if (synthetic && hwloc_topology_set_synthetic(hw, synthetic)) {
+		hwloc_topology_destroy(hw);
+		snprintf(err, errlen, "hwloc: bad synthetic topology '%s'", synthetic);
+		return -EINVAL;
 	}
 	if (hwloc_topology_load(hw)) {
 		int e = errno;
@@ -92,6 +97,16 @@ int mmb_topo_load(struct mmb_topo *t, char *err, size_t errlen)
 	if (hwloc_topology_export_synthetic(hw, t->synthetic, sizeof(t->synthetic), 0) < 0)
 		t->synthetic[0] = 0;
 	return 0;
+}
+
+int mmb_topo_load(struct mmb_topo *t, char *err, size_t errlen)
+{
+	return topo_load(t, NULL, err, errlen);
+}
+
+int mmb_topo_load_synthetic(struct mmb_topo *t, const char *desc, char *err, size_t errlen)
+{
+	return topo_load(t, desc, err, errlen);
 }
 
 void mmb_topo_free(struct mmb_topo *t)

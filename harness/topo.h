@@ -45,6 +45,10 @@ struct mmb_topo {
 
 /* Returns 0, or -errno with err filled. */
 int mmb_topo_load(struct mmb_topo *t, char *err, size_t errlen);
+
+/* The same for a made-up machine in hwloc's synthetic syntax
+ * ("pack:2 core:4 pu:2"), for tests of the pinning policies. */
+int mmb_topo_load_synthetic(struct mmb_topo *t, const char *desc, char *err, size_t errlen);
 void mmb_topo_free(struct mmb_topo *t);
 
 /* "compact" | "scatter" | "none" -> r_pin; -EINVAL otherwise. */

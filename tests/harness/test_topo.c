@@ -56,6 +56,32 @@ Test(topo, policies_place_threads_on_distinct_pus)
 	cr_expect_eq(sched_getcpu(), (int)cpu[0]);
 }
 
+/* Two packages of two cores of two PUs: OS index = logical index here. */
+Test(topo, compact_fills_scatter_spreads)
+{
+	char err[256];
+	unsigned cpu[8];
+
+	cr_assert_eq(mmb_topo_load_synthetic(&topo, "pack:2 core:2 pu:2", err, sizeof(err)), 0, "%s",
+		     err);
+	cr_expect_eq(topo.packages, 2u);
+	cr_expect_eq(topo.cores, 4u);
+	cr_expect_eq(topo.pus, 8u);
+	cr_assert_eq(mmb_topo_cpus(&topo, MMB_PIN_COMPACT, 4, 0, cpu), 0);
+	for (unsigned i = 0; i < 4; i++)
+		cr_expect_eq(cpu[i], i, "compact: thread %u on PU %u", i, cpu[i]);
+	cr_assert_eq(mmb_topo_cpus(&topo, MMB_PIN_SCATTER, 2, 0, cpu), 0);
+	cr_expect_eq(cpu[0] / 4 + cpu[1] / 4, 1u, "scatter: 2 threads on PUs %u and %u, not one "
+		     "package each", cpu[0], cpu[1]);
+	cr_assert_eq(mmb_topo_cpus(&topo, MMB_PIN_SCATTER, 4, 0, cpu), 0);
+	for (unsigned i = 0; i < 4; i++)
+		for (unsigned j = 0; j < i; j++)
+			cr_expect_neq(cpu[i] / 2, cpu[j] / 2, "scatter: threads %u and %u share core %u",
+				      i, j, cpu[i] / 2);
+	mmb_topo_free(&topo);
+	cr_expect_eq(mmb_topo_load_synthetic(&topo, "nonsense", err, sizeof(err)), -EINVAL);
+}
+
 Test(topo, pin_names)
 {
 	enum mmb_pin p;

@@ -59,7 +59,7 @@ static void churn_loop(void *arg, uint64_t iters)
 {
 	struct churn_arg *c = arg;
 
-	mmb_probe_init(c->probe, c->sample);
+	mmb_probe_init(c->probe, c->sample, NULL, 0);
 	c->t.nops = 0;
 	c->t.ops_limit = iters;
 	c->wl->run(c->state, &c->t);

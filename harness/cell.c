@@ -55,6 +55,8 @@ struct worker {
 	double hw_sum[MMB_PERF_MAX_EVENTS], sw_sum[MMB_PERF_MAX_EVENTS];
 	int hw_meas[MMB_PERF_MAX_EVENTS], sw_meas[MMB_PERF_MAX_EVENTS];
 	int hw_open, sw_open;
+	struct mmb_hist extra[MMB_WL_MAX_OP_KINDS];	/* the workload's own op kinds */
+	unsigned nextra;
 };
 
 struct cell_args {
@@ -93,7 +95,7 @@ static void worker_reset(struct worker *w)
 	t->checksum = 0;
 	t->ops_limit = w->ca->ops;
 	mmb_rand_seed(t->rng, w->seed);
-	mmb_probe_init(&w->probe, w->ca->sample);
+	mmb_probe_init(&w->probe, w->ca->sample, w->extra, w->nextra);
 }
 
 static void *worker_main(void *arg)
@@ -309,17 +311,23 @@ static int cell_parse_cpus(const char *list, struct worker *w, unsigned n)
 
 /* Latency, counters and timeline of the finished timed region, as record lines. */
 static void cell_report_measures(FILE *rec, const struct cell_args *ca, struct worker *w,
-				 double ops_total, const struct mmb_timeline *tl)
+				 const struct mmb_wl_ops *wl, double ops_total,
+				 const struct mmb_timeline *tl)
 {
 	if (ca->sample) {
-		static struct mmb_hist merged[MMB_OPK_COUNT];
+		static struct mmb_hist merged[MMB_OPK_COUNT], extra[MMB_WL_MAX_OP_KINDS];
 
 		for (int k = 0; k < MMB_OPK_COUNT; k++) {
 			mmb_hist_init(&merged[k]);
 			for (unsigned i = 0; i < ca->threads; i++)
 				mmb_hist_merge(&merged[k], &w[i].probe.hist[k]);
 		}
-		mmb_probe_report(rec, merged);
+		for (unsigned k = 0; k < w[0].nextra; k++) {
+			mmb_hist_init(&extra[k]);
+			for (unsigned i = 0; i < ca->threads; i++)
+				mmb_hist_merge(&extra[k], &w[i].extra[k]);
+		}
+		mmb_probe_report(rec, merged, extra, wl->op_kinds, w[0].nextra);
 		fprintf(rec, "m %s %.17g\n", mmb_metric_info[MMB_M_timer_overhead_ns].name,
 			mmb_clock.read_ns);
 	}
@@ -437,7 +445,9 @@ int mmb_cell_main(int argc, char **argv)
 		wk->t.stop = &stop;
 		wk->t.ops_limit = ca.ops;
 		wk->t.probe = &wk->probe;
-		mmb_probe_init(&wk->probe, ca.sample);
+		while (wl->op_kinds && wl->op_kinds[wk->nextra] && wk->nextra < MMB_WL_MAX_OP_KINDS)
+			wk->nextra++;
+		mmb_probe_init(&wk->probe, ca.sample, wk->extra, wk->nextra);
 		wk->seed = ca.seed + 0x632be59bd9b4e019ULL * (i + 1);
 		mmb_rand_seed(wk->t.rng, wk->seed);
 		wk->ca = &ca;
@@ -533,7 +543,7 @@ int mmb_cell_main(int argc, char **argv)
 	rec_metric(rec, MMB_M_extfrag_index_o3, acc.extfrag_o3);
 	rec_metric(rec, MMB_M_extfrag_index_o9, acc.extfrag_o9);
 	rec_metric(rec, MMB_M_op_checksum, (double)(sum & ((1ULL << 48) - 1)));
-	cell_report_measures(rec, &ca, w, ops_total, &tl);
+	cell_report_measures(rec, &ca, w, wl, ops_total, &tl);
 	goto out_destroy;
 
 out_teardown:

@@ -17,7 +17,8 @@
 
 const char *const mmb_op_kind_name[MMB_OPK_COUNT] = { "alloc", "free" };
 
-void mmb_probe_init(struct mmb_probe *p, uint32_t sample_every)
+void mmb_probe_init(struct mmb_probe *p, uint32_t sample_every, struct mmb_hist *extra,
+		    unsigned nextra)
 {
 	memset(p, 0, sizeof(*p));
 	p->sample_every = sample_every;
@@ -25,9 +26,29 @@ void mmb_probe_init(struct mmb_probe *p, uint32_t sample_every)
 		p->sample_left[k] = sample_every;
 		mmb_hist_init(&p->hist[k]);
 	}
+	p->extra = extra;
+	p->nextra = nextra < MMB_WL_MAX_OP_KINDS ? nextra : MMB_WL_MAX_OP_KINDS;
+	for (unsigned k = 0; k < p->nextra; k++) {
+		p->extra_left[k] = sample_every;
+		mmb_hist_init(&extra[k]);
+	}
 }
 
-void mmb_probe_report(FILE *rec, const struct mmb_hist h[MMB_OPK_COUNT])
+static void probe_buckets(FILE *rec, const struct mmb_hist *h, const char *name)
+{
+	for (unsigned i = 0; i < MMB_HIST_NBUCKETS; i++) {
+		uint64_t lo, hi;
+
+		if (!h->counts[i])
+			continue;
+		mmb_hist_bucket(h, i, &lo, &hi);
+		fprintf(rec, "h %s %llu %llu %llu\n", name, (unsigned long long)lo,
+			(unsigned long long)hi, (unsigned long long)h->counts[i]);
+	}
+}
+
+void mmb_probe_report(FILE *rec, const struct mmb_hist h[MMB_OPK_COUNT],
+		      const struct mmb_hist *extra, const char *const *names, unsigned nextra)
 {
 	static const char *const pct_name[MMB_HIST_NPCT] = { "50", "90", "99", "999", "9999" };
 
@@ -39,17 +60,10 @@ void mmb_probe_report(FILE *rec, const struct mmb_hist h[MMB_OPK_COUNT])
 				mmb_hist_quantile(&h[k], mmb_hist_pct[q]));
 		fprintf(rec, "m %s_max_ns %llu\n", mmb_op_kind_name[k],
 			(unsigned long long)h[k].max_ns);
-		for (unsigned i = 0; i < MMB_HIST_NBUCKETS; i++) {
-			uint64_t lo, hi;
-
-			if (!h[k].counts[i])
-				continue;
-			mmb_hist_bucket(&h[k], i, &lo, &hi);
-			fprintf(rec, "h %s %llu %llu %llu\n", mmb_op_kind_name[k],
-				(unsigned long long)lo, (unsigned long long)hi,
-				(unsigned long long)h[k].counts[i]);
-		}
+		probe_buckets(rec, &h[k], mmb_op_kind_name[k]);
 	}
+	for (unsigned k = 0; k < nextra; k++)
+		probe_buckets(rec, &extra[k], names[k]);
 }
 
 static inline void probe_escape(void *p)
@@ -99,6 +113,24 @@ void *mmb_wl_alloc(struct mmb_wl_thread *t, size_t size, size_t align)
 	if (t->probe && t->live_bytes > t->probe->live_peak_bytes)
 		t->probe->live_peak_bytes = t->live_bytes;
 	return p;
+}
+
+uint64_t mmb_wl_op_begin(struct mmb_wl_thread *t, unsigned k)
+{
+	struct mmb_probe *pr = t->probe;
+	uint64_t t0;
+
+	if (!pr || !pr->sample_every || k >= pr->nextra || --pr->extra_left[k])
+		return 0;
+	pr->extra_left[k] = pr->sample_every;
+	t0 = mmb_clock_start();
+	return t0 ? t0 : 1;
+}
+
+void mmb_wl_op_end(struct mmb_wl_thread *t, unsigned k, uint64_t t0)
+{
+	if (t0)
+		mmb_hist_record(&t->probe->extra[k], mmb_clock_ns(t0, mmb_clock_end()));
 }
 
 void mmb_wl_free(struct mmb_wl_thread *t, void *p, size_t size)

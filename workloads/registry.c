@@ -7,10 +7,12 @@
 
 extern const struct mmb_wl_ops mmb_wl_churn;
 extern const struct mmb_wl_ops mmb_wl_crash;
+extern const struct mmb_wl_ops mmb_wl_timedop;
 
 const struct mmb_wl_ops *const mmb_workloads[] = {
 	&mmb_wl_churn,
 	&mmb_wl_crash,
+	&mmb_wl_timedop,
 };
 const size_t mmb_nworkloads = sizeof(mmb_workloads) / sizeof(mmb_workloads[0]);
 

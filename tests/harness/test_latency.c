@@ -13,8 +13,8 @@
 
 /* Run churn with extra options; read cells.csv row 1 and the latency.csv
  * histogram of op into h. */
-static void run_churn(struct mmb_result *r, struct mmb_hist *h, const char *op, const char *o1,
-		      const char *o2)
+static void run_wl(const char *wl, struct mmb_result *r, struct mmb_hist *h, const char *op,
+		   const char *o1, const char *o2)
 {
 	char dir[256], path[300], err[256], line[256], opn[16];
 	struct mmb_result *rows;
@@ -22,7 +22,7 @@ static void run_churn(struct mmb_result *r, struct mmb_hist *h, const char *op, 
 	FILE *f;
 
 	mmb_tmpname(dir, sizeof(dir), "lat");
-	mmb_run_cmd(&c, "run", "-q", "-o", dir, "-a", "glibc", "-w", "churn", "--ops", "20000", o1, o2,
+	mmb_run_cmd(&c, "run", "-q", "-o", dir, "-a", "glibc", "-w", wl, "--ops", "20000", o1, o2,
 		    NULL);
 	cr_assert_eq(c.status, 0, "%s", c.err);
 	snprintf(path, sizeof(path), "%s/cells.csv", dir);
@@ -48,6 +48,24 @@ static void run_churn(struct mmb_result *r, struct mmb_hist *h, const char *op, 
 	}
 	fclose(f);
 	mmb_rm_rf(dir);
+}
+
+static void run_churn(struct mmb_result *r, struct mmb_hist *h, const char *op, const char *o1,
+		      const char *o2)
+{
+	run_wl("churn", r, h, op, o1, o2);
+}
+
+Test(latency, workload_defined_operation)
+{
+	struct mmb_result r;
+	static struct mmb_hist h;
+
+	run_wl("timedop", &r, &h, "touch", "--sample", "2");
+	cr_expect_eq((double)mmb_hist_total(&h), floor(r.m[MMB_M_allocs] / 2),
+		     "%lu touches timed, %.0f allocs", (unsigned long)mmb_hist_total(&h),
+		     r.m[MMB_M_allocs]);
+	cr_expect_gt(r.m[MMB_M_alloc_p50_ns], 0);
 }
 
 Test(latency, every_call_timed_by_default)

@@ -336,7 +336,7 @@ static void cell_report_measures(FILE *rec, const struct cell_args *ca, struct w
 		int opened = 0, measured = 0;
 
 		for (unsigned i = 0; i < ca->threads; i++) {
-			opened |= w[i].hw.fd[e] >= 0 && w[i].hw_open;
+			opened |= w[i].hw_open && w[i].hw.opened[e];
 			measured |= w[i].hw_meas[e];
 			sum += w[i].hw_sum[e];
 		}

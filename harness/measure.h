@@ -100,7 +100,8 @@ void mmb_measure_free(struct mmb_measure *m);
 
 /*
  * Append the cell options for a cell of nthreads workers to argv (at most
- * MMB_MEASURE_CELL_ARGS entries, strings kept in buf). Returns the new argc.
+ * MMB_MEASURE_CELL_ARGS entries, strings kept in buf: 16 KiB holds any
+ * plan, 1024 threads' CPU list included). Returns the new argc.
  */
 #define MMB_MEASURE_CELL_ARGS 16
 int mmb_measure_cell_args(const struct mmb_measure *m, unsigned nthreads, char **argv, int argc,

@@ -91,10 +91,10 @@ int mmb_perf_parse(const char *list, const char *prefix, const char *suffix,
 				    PERF_FORMAT_TOTAL_TIME_RUNNING | PERF_FORMAT_ID;
 		attr->inherit = 0;
 		snprintf(ev->name[ev->n], sizeof(ev->name[0]), "%s", tok);
-		snprintf(ev->col[ev->n], sizeof(ev->col[0]), "%s%s%s", prefix, tok, suffix);
-		for (c = ev->col[ev->n] + strlen(prefix); *c && c < ev->col[ev->n] + strlen(prefix) + strlen(tok); c++)
+		for (c = tok; *c; c++)
 			if (!isalnum((unsigned char)*c))
 				*c = '_';
+		snprintf(ev->col[ev->n], sizeof(ev->col[0]), "%s%s%s", prefix, tok, suffix);
 		ev->n++;
 	}
 	if (!ev->n) {
@@ -139,6 +139,7 @@ int mmb_perf_open(struct mmb_perf_group *g, const struct mmb_perf_events *ev,
 		}
 		if (g->leader < 0)
 			g->leader = fd;
+		g->opened[i] = 1;
 		nopen++;
 	}
 	return nopen;
@@ -191,8 +192,10 @@ int mmb_perf_read(struct mmb_perf_group *g, double *r_sum, int *r_measured)
 void mmb_perf_close(struct mmb_perf_group *g)
 {
 	for (unsigned i = 0; g->ev && i < g->ev->n; i++)
-		if (g->fd[i] >= 0)
+		if (g->fd[i] >= 0) {
 			g->be->close(g->fd[i], g->be->ctx);
+			g->fd[i] = -1;
+		}
 	g->leader = -1;
 }
 

@@ -63,7 +63,8 @@ struct mmb_perf_group {
 	const struct mmb_perf_backend *be;
 	const struct mmb_perf_events *ev;
 	int leader;			/* -1 when no event opened */
-	int fd[MMB_PERF_MAX_EVENTS];	/* -1: not open (n/a) */
+	int fd[MMB_PERF_MAX_EVENTS];	/* -1: not open */
+	unsigned char opened[MMB_PERF_MAX_EVENTS];	/* 0: refused (n/a); kept after close */
 	uint64_t id[MMB_PERF_MAX_EVENTS];
 	char why[160];			/* first refusal: "cycles: ENOENT (...)" */
 };

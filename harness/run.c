@@ -133,7 +133,7 @@ static void run_cell(struct run_ctx *rc, const struct mmb_cell *cell, struct mmb
 	const char *dir = rc->dir;
 	const struct mmb_aconf *ac = &p->aconf[cell->ai];
 	const struct mmb_wconf *wc = &p->wconf[cell->wi];
-	char threads[16], seed[32], limit[64], state_dir[4200], margs[8192];
+	char threads[16], seed[32], limit[64], state_dir[4200], margs[16384];
 	char *argv[20 + MMB_MEASURE_CELL_ARGS];
 	int argc = 0, fds[2], wstatus = 0;
 	struct rusage ru;

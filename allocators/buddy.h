@@ -71,4 +71,68 @@ uint64_t mmb_buddy_used_pages(struct mmb_buddy *b);
 /* Invariant check (buddy.c's file-top list): 0 or -EUCLEAN with err. */
 int mmb_buddy_check(struct mmb_buddy *b, char *err, size_t errlen);
 
+/*
+ * Additions for tests, observability and the `buddy` registry entry.
+ *
+ * Allocated blocks of order > 0 are compound: the head frame has
+ * MMB_PG_HEAD and its order, every other frame MMB_PG_TAIL and head_pfn
+ * (mmb_compound_head() in pmem.h finds the head from any frame).
+ */
+#define MMB_NR_PAGE_ORDERS (MMB_MAX_ORDER + 1)
+
+/* What the kernel derives from a zone's managed pages and its CPUs
+ * (min_free_kbytes, __setup_per_zone_wmarks, zone_batchsize, zone_highsize). */
+struct mmb_zone_params {
+	uint64_t min_free_kbytes;
+	uint64_t wmark_min, wmark_low, wmark_high;	/* pages */
+	unsigned batch, high_min, high_max;		/* per-thread lists, pages */
+};
+void mmb_zone_params(uint64_t managed_pages, unsigned ncpus, struct mmb_zone_params *r);
+
+/* The mm/vmstat.c indices of a free area (nr_free[o] = free blocks of
+ * order o) at order, times 1000: unusable_free_index() and
+ * __fragmentation_index(). */
+int mmb_unusable_index(const uint64_t nr_free[MMB_NR_PAGE_ORDERS], unsigned order);
+int mmb_fragmentation_index(const uint64_t nr_free[MMB_NR_PAGE_ORDERS], unsigned order);
+
+/* Event counters, summed over the zone and every thread's lists. Pages are
+ * frames; calls are API calls. Counted from the end of the boot hand-over. */
+struct mmb_buddy_counters {
+	uint64_t allocs, frees;			/* successful alloc_pages / free_pages calls */
+	uint64_t failed_allocs;			/* alloc_pages returning NULL */
+	uint64_t pgalloc, pgfree;		/* frames handed out / given back */
+	uint64_t splits, merges;		/* expand() halves, buddy merges */
+	uint64_t pcp_hits;			/* allocs served by a thread's list without refill */
+	uint64_t pcp_refills, pcp_refill_pages;	/* rmqueue_bulk calls, frames moved */
+	uint64_t pcp_drains, pcp_drain_pages;	/* free_pcppages_bulk calls, frames moved */
+	uint64_t fallbacks;			/* allocations from another migratetype (extfrag events) */
+	uint64_t claims;			/* pageblocks retyped by a fallback */
+	uint64_t wmark_low_breaches;		/* allocs that found the zone below low */
+	uint64_t wmark_boosts;			/* boost_watermark calls that boosted */
+	uint64_t bad_frees;			/* free_pages of a frame not allocated (ignored) */
+};
+void mmb_buddy_counters(struct mmb_buddy *b, struct mmb_buddy_counters *r);
+
+/* The zone now: blocks per order (buddyinfo), per order and migratetype
+ * (pagetypeinfo), and the free, managed and per-thread-list frame counts. */
+struct mmb_buddy_info {
+	uint64_t nr_free[MMB_NR_PAGE_ORDERS];
+	uint64_t nr_free_mt[MMB_MT_TYPES][MMB_NR_PAGE_ORDERS];
+	uint64_t free_pages, managed_pages, pcp_pages, reserved_pages;
+	uint64_t watermark_boost;
+	int mobility;				/* migratetypes in use */
+	struct mmb_zone_params zp;		/* batch/high as configured */
+};
+void mmb_buddy_info(struct mmb_buddy *b, struct mmb_buddy_info *r);
+
+/* The calling thread's lists: 0 and the figures, or -ENOENT if not attached. */
+struct mmb_buddy_pcp_info {
+	unsigned count, high, batch, free_count, alloc_factor;
+};
+int mmb_buddy_pcp_info(struct mmb_buddy *b, struct mmb_buddy_pcp_info *r);
+
+/* Write buddyinfo, pagetypeinfo, unusable_index, extfrag_index, memblock,
+ * zoneinfo and counters into dir (which exists). 0 or -errno. */
+int mmb_buddy_dump_state(struct mmb_buddy *b, const char *dir);
+
 #endif /* MMB_BUDDY_H */

@@ -21,6 +21,7 @@
 #ifndef MMB_PMEM_H
 #define MMB_PMEM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define MMB_PAGE_SHIFT 12
@@ -91,6 +92,13 @@ static inline void *mmb_page_address(const struct mmb_pmem *pm, const struct mmb
 static inline struct mmb_page *mmb_virt_to_page(const struct mmb_pmem *pm, const void *addr)
 {
 	return mmb_pfn_to_page(pm, mmb_virt_to_pfn(pm, addr));
+}
+
+/* The head descriptor of the allocated block a frame belongs to (the frame
+ * itself unless it is an MMB_PG_TAIL frame). */
+static inline struct mmb_page *mmb_compound_head(const struct mmb_pmem *pm, struct mmb_page *page)
+{
+	return (page->flags & MMB_PG_TAIL) ? mmb_pfn_to_page(pm, page->head_pfn) : page;
 }
 
 /* 1 if addr lies in the direct map. */

@@ -13,6 +13,12 @@
  * (--duration) or until every worker has done its --ops, sets the stop flag
  * and joins. Workers publish live bytes with relaxed atomics (probe.c);
  * stats() is allowed to run concurrently with alloc/free (allocator.h).
+ *
+ * Faults (--faults uffd|sigbus): the monitor (uffd.h) starts before the
+ * allocator is created and stops after it is destroyed; its phase is warmup
+ * until the timed region starts (after the warm-up, if any), timed until the
+ * stop flag, then teardown; it also feeds the timeline's faults column. Its files go to --fault-dir. The perf page-fault counter covers
+ * the same timed window in every mode.
  */
 #include "cell.h"
 
@@ -34,6 +40,7 @@
 #include "probe.h"
 #include "timeline.h"
 #include "topo.h"
+#include "uffd.h"
 #include "util.h"
 
 struct cell_args;
@@ -46,6 +53,7 @@ struct worker {
 	const struct mmb_wl_ops *wl;
 	pthread_barrier_t *barrier;
 	atomic_int *ndone;
+	struct mmb_uffd *uffd;		/* NULL: no fault monitor */
 	uint64_t start_ns, end_ns;
 	int rc;
 	const struct cell_args *ca;
@@ -66,6 +74,10 @@ struct cell_args {
 	double duration_s;
 	int check;
 	int result_fd;
+	enum mmb_fault_mode faults;	/* off, uffd or sigbus */
+	int fault_cpu;
+	unsigned fault_log;
+	const char *fault_dir;
 	/* measurement (measure.h passes these) */
 	uint32_t sample;		/* time one call in N; 0 = none */
 	double clock_hz;		/* the parent's TSC rate, 0 = CLOCK_MONOTONIC, <0 not given */
@@ -104,6 +116,12 @@ static void *worker_main(void *arg)
 	const struct cell_args *ca = w->ca;
 	int bind_rc = w->cpu >= 0 ? mmb_bind_self((unsigned)w->cpu) : 0;
 
+	if (w->uffd) {
+		char label[16];
+
+		snprintf(label, sizeof(label), "w%u", w->t.tid);
+		mmb_uffd_thread_name(w->uffd, label);
+	}
 	if (w->t.ops->thread_attach)
 		w->t.ops->thread_attach(w->t.a);
 	if (ca->have_hw)
@@ -161,13 +179,17 @@ static void cell_sample(const struct mmb_alloc_ops *ops, struct mmb_alloc *a, st
 		acc->fp_peak = (double)st.footprint_bytes;
 	if ((double)live > acc->live_peak || isnan(acc->live_peak)) {
 		acc->live_peak = (double)live;
-		if (st.usable_bytes != MMB_STAT_NONE && st.usable_bytes > 0 && live > 0)
-			acc->frag_at_peak = 1.0 - (double)live / (double)st.usable_bytes;
+		acc->frag_at_peak = NAN;
 		acc->unusable_o3 = st.unusable_index[3];
 		acc->unusable_o9 = st.unusable_index[9];
 		acc->extfrag_o3 = st.extfrag_index[3];
 		acc->extfrag_o9 = st.extfrag_index[9];
 	}
+	/* live and usable are read at different instants: a sample with
+	 * usable < live saw a block freed in between (torn) and is skipped. */
+	if ((double)live == acc->live_peak && live > 0 && st.usable_bytes != MMB_STAT_NONE &&
+	    st.usable_bytes >= (uint64_t)live)
+		acc->frag_at_peak = 1.0 - (double)live / (double)st.usable_bytes;
 	ts.t_ns = mmb_now_ns() - t0_ns;
 	ts.live_bytes = (double)live;
 	ts.footprint_bytes = st.footprint_bytes == MMB_STAT_NONE ? NAN : (double)st.footprint_bytes;
@@ -177,11 +199,84 @@ static void cell_sample(const struct mmb_alloc_ops *ops, struct mmb_alloc *a, st
 	mmb_timeline_add(tl, &ts);
 }
 
+/* The timeline's fault-count hook when the uffd monitor runs. */
+static int64_t cell_uffd_faults(void *m)
+{
+	return (int64_t)mmb_uffd_count(m, NULL, -1, NULL, -1);
+}
+
 static void rec_metric(FILE *f, enum mmb_metric_id id, double v)
 {
 	if (!isnan(v))
 		fprintf(f, "m %s %.17g\n", mmb_metric_info[id].name, v);
 }
+
+static int cell_fault_timeline(FILE *f, void *m)
+{
+	return mmb_uffd_write_timeline(m, f);
+}
+
+static int cell_fault_counts(FILE *f, void *m)
+{
+	return mmb_uffd_write_counts(m, f);
+}
+
+static int cell_fault_latency(FILE *f, void *m)
+{
+	return mmb_uffd_write_latency(m, f);
+}
+
+static int cell_fault_log(FILE *f, void *m)
+{
+	return mmb_uffd_write_log(m, f);
+}
+
+/*
+ * Stop the monitor (the allocator is gone), write its files to the fault
+ * folder and record its metrics. With no instrumented region the uffd
+ * columns stay empty (nothing was measured) and note says so.
+ */
+static void cell_faults_finish(struct mmb_uffd *m, const struct cell_args *ca, FILE *rec,
+			       char *note, size_t notelen)
+{
+	static const struct {
+		const char *file;
+		int (*write)(FILE *f, void *m);
+	} files[] = {
+		{ "faults_timeline.csv", cell_fault_timeline },	/* merged into DIR/faults.csv */
+		{ "fault_counts.csv", cell_fault_counts },
+		{ "fault_latency.csv", cell_fault_latency },
+		{ "faults.log", cell_fault_log },
+	};
+	char path[4200];
+	int rc;
+
+	mmb_uffd_stop(m);
+	rc = mmb_mkdir_p(ca->fault_dir, 0755);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]) && !rc; i++) {
+		if (files[i].write == cell_fault_log && !ca->fault_log)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", ca->fault_dir, files[i].file);
+		rc = mmb_write_atomic(path, files[i].write, m);
+	}
+	if (rc)
+		snprintf(note, notelen, "fault files in %s: %s", ca->fault_dir, strerror(-rc));
+	if (mmb_uffd_nregions(m)) {
+		rec_metric(rec, MMB_M_uffd_faults, (double)mmb_uffd_count(m, NULL, -1, NULL, -1));
+		rec_metric(rec, MMB_M_uffd_faults_timed,
+			   (double)mmb_uffd_count(m, NULL, MMB_PHASE_TIMED, NULL, -1));
+		rec_metric(rec, MMB_M_uffd_fault_p50_ns, mmb_uffd_latency_ns(m, 0.50));
+		rec_metric(rec, MMB_M_uffd_fault_p99_ns, mmb_uffd_latency_ns(m, 0.99));
+	} else if (!rc) {
+		snprintf(note, notelen, "uffd: %s registers no instrumented region", ca->alloc_spec);
+	}
+	mmb_uffd_free(m);
+}
+
+enum {
+	CELL_OPT_SAMPLE = 256, CELL_OPT_CLOCK_HZ, CELL_OPT_EVENTS, CELL_OPT_CPUS,
+	CELL_OPT_INTERVAL_MS, CELL_OPT_INTERVAL_OPS, CELL_OPT_WARMUP_S, CELL_OPT_WARMUP_OPS,
+};
 
 static const struct option cell_longopts[] = {
 	{ "alloc", required_argument, NULL, 'a' },
@@ -193,14 +288,18 @@ static const struct option cell_longopts[] = {
 	{ "state-dir", required_argument, NULL, 'S' },
 	{ "check", no_argument, NULL, 'c' },
 	{ "result-fd", required_argument, NULL, 'f' },
-	{ "sample", required_argument, NULL, 'N' },
-	{ "clock-hz", required_argument, NULL, 'H' },
-	{ "events", required_argument, NULL, 'E' },
-	{ "cpus", required_argument, NULL, 'C' },
-	{ "sample-interval-ms", required_argument, NULL, 'I' },
-	{ "sample-every-ops", required_argument, NULL, 'O' },
-	{ "warmup-s", required_argument, NULL, 'W' },
-	{ "warmup-ops", required_argument, NULL, 'U' },
+	{ "faults", required_argument, NULL, 'F' },
+	{ "fault-cpu", required_argument, NULL, 'C' },
+	{ "fault-log", required_argument, NULL, 'L' },
+	{ "fault-dir", required_argument, NULL, 'D' },
+	{ "sample", required_argument, NULL, CELL_OPT_SAMPLE },
+	{ "clock-hz", required_argument, NULL, CELL_OPT_CLOCK_HZ },
+	{ "events", required_argument, NULL, CELL_OPT_EVENTS },
+	{ "cpus", required_argument, NULL, CELL_OPT_CPUS },
+	{ "sample-interval-ms", required_argument, NULL, CELL_OPT_INTERVAL_MS },
+	{ "sample-every-ops", required_argument, NULL, CELL_OPT_INTERVAL_OPS },
+	{ "warmup-s", required_argument, NULL, CELL_OPT_WARMUP_S },
+	{ "warmup-ops", required_argument, NULL, CELL_OPT_WARMUP_OPS },
 	{ 0 },
 };
 
@@ -211,6 +310,7 @@ static int cell_parse(int argc, char **argv, struct cell_args *ca)
 	memset(ca, 0, sizeof(*ca));
 	ca->threads = 1;
 	ca->result_fd = -1;
+	ca->fault_cpu = -1;
 	ca->sample = 1;
 	ca->clock_hz = -1;
 	ca->interval_ms = 10;
@@ -226,18 +326,26 @@ static int cell_parse(int argc, char **argv, struct cell_args *ca)
 		case 'S': ca->state_dir = optarg; break;
 		case 'c': ca->check = 1; break;
 		case 'f': ca->result_fd = atoi(optarg); break;
-		case 'N': ca->sample = (uint32_t)strtoul(optarg, NULL, 10); break;
-		case 'H': ca->clock_hz = strtod(optarg, NULL); break;
-		case 'E': ca->events = optarg; break;
-		case 'C': ca->cpus = optarg; break;
-		case 'I': ca->interval_ms = strtod(optarg, NULL); break;
-		case 'O': ca->interval_ops = strtoull(optarg, NULL, 10); break;
-		case 'W': ca->warmup_s = strtod(optarg, NULL); break;
-		case 'U': ca->warmup_ops = strtoull(optarg, NULL, 10); break;
+		case 'F':
+			if (mmb_fault_mode_parse(optarg, &ca->faults) || ca->faults == MMB_FAULTS_AUTO)
+				return -EINVAL;
+			break;
+		case 'C': ca->fault_cpu = atoi(optarg); break;
+		case 'L': ca->fault_log = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'D': ca->fault_dir = optarg; break;
+		case CELL_OPT_SAMPLE: ca->sample = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case CELL_OPT_CLOCK_HZ: ca->clock_hz = strtod(optarg, NULL); break;
+		case CELL_OPT_EVENTS: ca->events = optarg; break;
+		case CELL_OPT_CPUS: ca->cpus = optarg; break;
+		case CELL_OPT_INTERVAL_MS: ca->interval_ms = strtod(optarg, NULL); break;
+		case CELL_OPT_INTERVAL_OPS: ca->interval_ops = strtoull(optarg, NULL, 10); break;
+		case CELL_OPT_WARMUP_S: ca->warmup_s = strtod(optarg, NULL); break;
+		case CELL_OPT_WARMUP_OPS: ca->warmup_ops = strtoull(optarg, NULL, 10); break;
 		default: return -EINVAL;
 		}
 	}
 	if (!ca->alloc_spec || !ca->wl_spec || ca->threads < 1 || ca->result_fd < 0 ||
+	    (ca->faults != MMB_FAULTS_OFF && !ca->fault_dir) ||
 	    !(ca->interval_ms > 0 || ca->interval_ops))
 		return -EINVAL;
 	return 0;
@@ -371,6 +479,9 @@ int mmb_cell_main(int argc, char **argv)
 	void *state = NULL;
 	pthread_barrier_t barrier;
 	atomic_int stop = 0, ndone = 0;
+	struct mmb_uffd *mon = NULL;
+	int perf_fd = -1;
+	char fault_note[512] = "";
 	struct sample_acc acc = { NAN, NAN, NAN, NAN, NAN, NAN, NAN };
 	struct mmb_timeline tl = { 0 };
 	uint64_t t0;
@@ -387,6 +498,24 @@ int mmb_cell_main(int argc, char **argv)
 	if (!rec) {
 		mmb_err("cell: result fd %d: %s", ca.result_fd, strerror(errno));
 		return 1;
+	}
+	if (ca.faults != MMB_FAULTS_OFF) {
+		struct mmb_uffd_opts uo = { ca.faults, ca.fault_cpu, ca.fault_log };
+		char why[256] = "";
+
+		if (mmb_uffd_start(&uo, &mon, why, sizeof(why)))
+			snprintf(fault_note, sizeof(fault_note),
+				 "fault monitor unavailable, kernel counts only: %s", why);
+		else
+			mmb_uffd_thread_name(mon, "main");
+		if (mon)
+			mmb_timeline_set_faults(cell_uffd_faults, mon);
+	}
+	{
+		char why[256];
+
+		if (mmb_perf_faults_open(&perf_fd, why, sizeof(why)))
+			perf_fd = -1;	/* perf_page_faults stays empty */
 	}
 	mmb_clock_init(ca.clock_hz > 0 ? ca.clock_hz : 0, ca.clock_hz == 0);
 	if (ca.events && mmb_perf_parse(ca.events, "hw_", "_per_op", &ca.hw, err, sizeof(err)))
@@ -455,6 +584,7 @@ int mmb_cell_main(int argc, char **argv)
 		wk->wl = wl;
 		wk->barrier = &barrier;
 		wk->ndone = &ndone;
+		wk->uffd = mon;
 		if (pthread_create(&wk->thread, NULL, worker_main, wk)) {
 			/* Threads already started wait at the barrier forever: give up the cell. */
 			snprintf(err, sizeof(err), "cannot create thread %u of %u", i + 1, ca.threads);
@@ -462,6 +592,12 @@ int mmb_cell_main(int argc, char **argv)
 			fflush(rec);
 			_exit(0);
 		}
+	}
+	if (!cell_warmup(&ca)) {
+		if (mon)
+			mmb_uffd_set_phase(mon, MMB_PHASE_TIMED);
+		if (perf_fd >= 0)
+			mmb_perf_faults_enable(perf_fd, 1);
 	}
 	pthread_barrier_wait(&barrier);
 	if (cell_warmup(&ca)) {
@@ -471,10 +607,18 @@ int mmb_cell_main(int argc, char **argv)
 		}
 		pthread_barrier_wait(&barrier);
 		atomic_store(&stop, 0);
+		if (mon)
+			mmb_uffd_set_phase(mon, MMB_PHASE_TIMED);
+		if (perf_fd >= 0)
+			mmb_perf_faults_enable(perf_fd, 1);
 		pthread_barrier_wait(&barrier);
 	}
 	t0 = mmb_now_ns();
 	cell_wait(&ca, ops, a, w, &ndone, &stop, &acc, &tl, t0);
+	if (perf_fd >= 0)
+		mmb_perf_faults_enable(perf_fd, 0);
+	if (mon)
+		mmb_uffd_set_phase(mon, MMB_PHASE_TEARDOWN);
 
 	double ops_total = 0, allocs = 0, frees = 0, failed = 0;
 	uint64_t start = UINT64_MAX, end = 0, sum = 0;
@@ -543,6 +687,14 @@ int mmb_cell_main(int argc, char **argv)
 	rec_metric(rec, MMB_M_extfrag_index_o3, acc.extfrag_o3);
 	rec_metric(rec, MMB_M_extfrag_index_o9, acc.extfrag_o9);
 	rec_metric(rec, MMB_M_op_checksum, (double)(sum & ((1ULL << 48) - 1)));
+	if (st.malloc_provider)
+		fprintf(rec, "provider %s\n", st.malloc_provider);
+	if (perf_fd >= 0) {
+		int64_t pf = mmb_perf_faults_read(perf_fd);	/* threads joined: counts folded in */
+
+		if (pf >= 0)
+			rec_metric(rec, MMB_M_perf_page_faults, (double)pf);
+	}
 	cell_report_measures(rec, &ca, w, wl, ops_total, &tl);
 	goto out_destroy;
 
@@ -555,9 +707,16 @@ out_destroy:
 	if (a)
 		ops->destroy(a);
 out:
+	mmb_timeline_set_faults(NULL, NULL);
+	if (mon)
+		cell_faults_finish(mon, &ca, rec, fault_note, sizeof(fault_note));
+	if (perf_fd >= 0)
+		close(perf_fd);
 	fprintf(rec, "status %s\n", status);
 	if (err[0])
 		fprintf(rec, "detail %s\n", err);
+	else if (fault_note[0])
+		fprintf(rec, "detail %s\n", fault_note);
 	fprintf(rec, "end\n");
 	if (fclose(rec))
 		return 1;

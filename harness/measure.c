@@ -103,19 +103,31 @@ int mmb_measure_option(struct mmb_measure *m, int c, const char *arg, char *err,
 	return -EINVAL;
 }
 
-int mmb_measure_finish(struct mmb_measure *m, unsigned *threads, unsigned nthreads, char *err,
-		       size_t errlen)
+int mmb_measure_load_topo(struct mmb_measure *m, char *err, size_t errlen)
 {
-	int rc = mmb_topo_load(&m->topo, err, errlen);
-
-	if (rc)
+	if (m->topo_loaded)
+		return 0;
+	if (mmb_topo_load(&m->topo, err, errlen))
 		return -EINVAL;
 	m->topo_loaded = 1;
+	return 0;
+}
+
+unsigned mmb_measure_threads(const struct mmb_measure *m, unsigned threads)
+{
+	if (threads == MMB_THREADS_CORES)
+		return m->topo.cores ? m->topo.cores : 1;
+	if (threads == MMB_THREADS_PUS)
+		return m->topo.pus ? m->topo.pus : 1;
+	return threads;
+}
+
+int mmb_measure_finish(struct mmb_measure *m, const unsigned *threads, unsigned nthreads,
+		       char *err, size_t errlen)
+{
+	if (mmb_measure_load_topo(m, err, errlen))
+		return -EINVAL;
 	for (unsigned i = 0; i < nthreads; i++) {
-		if (threads[i] == MMB_THREADS_CORES)
-			threads[i] = m->topo.cores ? m->topo.cores : 1;
-		else if (threads[i] == MMB_THREADS_PUS)
-			threads[i] = m->topo.pus ? m->topo.pus : 1;
 		if (threads[i] > m->topo.pus && !m->oversubscribe) {
 			snprintf(err, errlen, "-t %u: more threads than the %u processing units here "
 				 "(add --oversubscribe to run it anyway)", threads[i], m->topo.pus);

@@ -89,13 +89,20 @@ void mmb_measure_defaults(struct mmb_measure *m);
 /* One option value (c in [FIRST, END)). Returns 0 or -EINVAL with err. */
 int mmb_measure_option(struct mmb_measure *m, int c, const char *arg, char *err, size_t errlen);
 
+/* Load the topology (once). Returns 0 or -EINVAL with err. */
+int mmb_measure_load_topo(struct mmb_measure *m, char *err, size_t errlen);
+
+/* A -t value with MMB_THREADS_CORES / MMB_THREADS_PUS resolved (topology
+ * loaded; 1 where hwloc counted none). */
+unsigned mmb_measure_threads(const struct mmb_measure *m, unsigned threads);
+
 /*
- * After parsing: load the topology, resolve `cores`/`pus` in threads[] and
- * refuse counts above the PUs without --oversubscribe, encode the events,
- * probe the counters, calibrate the clock. Returns 0 or -EINVAL with err.
+ * After the plan is expanded: refuse thread counts above the PUs without
+ * --oversubscribe, encode the events, probe the counters, calibrate the
+ * clock. Returns 0 or -EINVAL with err.
  */
-int mmb_measure_finish(struct mmb_measure *m, unsigned *threads, unsigned nthreads, char *err,
-		       size_t errlen);
+int mmb_measure_finish(struct mmb_measure *m, const unsigned *threads, unsigned nthreads,
+		       char *err, size_t errlen);
 void mmb_measure_free(struct mmb_measure *m);
 
 /*

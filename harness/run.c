@@ -9,6 +9,13 @@
  * `--resume DIR` (resume.h) rebuilds the plan from DIR/meta.json and runs
  * only the cells cells.csv does not hold.
  *
+ * Faults: with --faults, each cell writes its fault timeline to
+ * DIR/state/<cell>/faults_timeline.csv; after the cell, its rows are moved
+ * into DIR/faults.csv (cell,region,phase,t_ns,faults), which is replaced
+ * atomically like cells.csv. --faults uffd|sigbus that cannot work here is
+ * bad usage (exit 2 before any cell); --faults auto falls back to kernel
+ * counts only and meta.json says why.
+ *
  * Isolation: a cell's process is the leader of its own process group, so a
  * Ctrl-C on the terminal reaches only mmbench, which then kills the running
  * cell's group itself, and a timeout kill takes the cell's children too.
@@ -34,6 +41,7 @@
 #include "resume.h"
 #include "series.h"
 #include "timeline.h"
+#include "uffd.h"
 #include "util.h"
 
 static volatile sig_atomic_t run_interrupted;
@@ -53,6 +61,8 @@ struct run_ctx {
 	int progress;			/* progress line on stderr */
 	uint64_t t0_ns, cell_t0_ns;	/* run start, current cell's start */
 	const struct mmb_cell *current;
+	char *faults_csv;		/* DIR/faults.csv rows so far, header included */
+	size_t faults_len;
 };
 
 static int cells_emit(FILE *f, void *arg)
@@ -87,6 +97,8 @@ static int run_parse_record(char *buf, struct mmb_result *r, unsigned cell, FILE
 			snprintf(r->status, sizeof(r->status), "%s", line + 7);
 		} else if (strncmp(line, "detail ", 7) == 0) {
 			snprintf(r->detail, sizeof(r->detail), "%s", line + 7);
+		} else if (strncmp(line, "provider ", 9) == 0) {
+			snprintf(r->malloc_provider, sizeof(r->malloc_provider), "%s", line + 9);
 		} else if (strncmp(line, "m ", 2) == 0) {
 			char name[128];
 			double v;
@@ -118,6 +130,59 @@ static int run_parse_record(char *buf, struct mmb_result *r, unsigned cell, FILE
 	return complete;
 }
 
+static int faults_emit(FILE *f, void *arg)
+{
+	const struct run_ctx *rc = arg;
+
+	fwrite(rc->faults_csv, 1, rc->faults_len, f);
+	return ferror(f) ? -EIO : 0;
+}
+
+static int run_write_faults(struct run_ctx *rc)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/faults.csv", rc->dir);
+	return mmb_write_atomic(path, faults_emit, rc);
+}
+
+/* Append "cell,<row>" for every row of the cell's timeline file (then
+ * removed) to DIR/faults.csv. A cell that died early has no file. */
+static int run_merge_faults(struct run_ctx *rc, unsigned cell)
+{
+	char path[4300], line[512];
+	FILE *in;
+
+	snprintf(path, sizeof(path), "%s/state/%u/faults_timeline.csv", rc->dir, cell);
+	in = fopen(path, "r");
+	if (in) {
+		int header = 1;
+
+		while (fgets(line, sizeof(line), in)) {
+			char row[600];
+			int n;
+			char *grown;
+
+			if (header) {	/* region,phase,t_ns,faults */
+				header = 0;
+				continue;
+			}
+			n = snprintf(row, sizeof(row), "%u,%s", cell, line);
+			grown = realloc(rc->faults_csv, rc->faults_len + (size_t)n + 1);
+			if (!grown) {
+				fclose(in);
+				return -ENOMEM;
+			}
+			rc->faults_csv = grown;
+			memcpy(rc->faults_csv + rc->faults_len, row, (size_t)n + 1);
+			rc->faults_len += (size_t)n;
+		}
+		fclose(in);
+		unlink(path);
+	}
+	return run_write_faults(rc);
+}
+
 static void run_fmt_u64(char *buf, size_t len, uint64_t v)
 {
 	snprintf(buf, len, "%llu", (unsigned long long)v);
@@ -133,8 +198,8 @@ static void run_cell(struct run_ctx *rc, const struct mmb_cell *cell, struct mmb
 	const char *dir = rc->dir;
 	const struct mmb_aconf *ac = &p->aconf[cell->ai];
 	const struct mmb_wconf *wc = &p->wconf[cell->wi];
-	char threads[16], seed[32], limit[64], state_dir[4200], margs[16384];
-	char *argv[20 + MMB_MEASURE_CELL_ARGS];
+	char threads[16], seed[32], limit[64], state_dir[4200], fcpu[16], flog[16], margs[16384];
+	char *argv[32 + MMB_MEASURE_CELL_ARGS];
 	int argc = 0, fds[2], wstatus = 0;
 	struct rusage ru;
 	char *buf = NULL;
@@ -169,6 +234,22 @@ static void run_cell(struct run_ctx *rc, const struct mmb_cell *cell, struct mmb
 	}
 	if (p->check)
 		argv[argc++] = "--check";
+	if (p->faults != MMB_FAULTS_OFF) {
+		argv[argc++] = "--faults";
+		argv[argc++] = (char *)mmb_fault_mode_names[p->faults];
+		argv[argc++] = "--fault-dir";
+		argv[argc++] = state_dir;
+		if (p->fault_cpu >= 0) {
+			snprintf(fcpu, sizeof(fcpu), "%d", p->fault_cpu);
+			argv[argc++] = "--fault-cpu";
+			argv[argc++] = fcpu;
+		}
+		if (p->fault_log) {
+			run_fmt_u64(flog, sizeof(flog), p->fault_log);
+			argv[argc++] = "--fault-log";
+			argv[argc++] = flog;
+		}
+	}
 	argc = mmb_measure_cell_args(&p->measure, cell->threads, argv, argc, margs, sizeof(margs));
 	argv[argc] = NULL;
 
@@ -500,8 +581,10 @@ static int run_cells(struct run_ctx *rc, struct mmb_meta *meta)
 		free(tl);
 		if (!e)
 			e = run_write_cells(rc);
+		if (!e && plan->faults != MMB_FAULTS_OFF)
+			e = run_merge_faults(rc, cell->id);
 		if (e) {
-			mmb_err("cannot write to %s: %s (the last complete copy of cells.csv is kept)",
+			mmb_err("cannot write to %s: %s (the last complete copy of each file is kept)",
 				rc->dir, strerror(-e));
 			status = 1;
 			break;
@@ -526,6 +609,61 @@ static int run_cells(struct run_ctx *rc, struct mmb_meta *meta)
 	}
 	printf("%s\n", rc->dir);
 	return status;
+}
+
+/*
+ * Resolve --faults against what this machine can do (meta fields set).
+ * Returns 0, or MMB_EXIT_USAGE with the message printed.
+ */
+static int run_probe_faults(struct mmb_plan *plan, struct mmb_meta *meta,
+			    struct mmb_uffd_info *info, char *why, size_t whylen)
+{
+	int e;
+
+	meta->faults_requested = plan->faults;
+	if (plan->faults == MMB_FAULTS_OFF)
+		return 0;
+	e = mmb_uffd_probe(plan->faults == MMB_FAULTS_SIGBUS ? MMB_FAULTS_SIGBUS : MMB_FAULTS_UFFD,
+			   info, why, whylen);
+	if (e && plan->faults != MMB_FAULTS_AUTO) {
+		mmb_err("--faults %s: userfaultfd cannot work here: %s (--faults auto falls "
+			"back to kernel counts)", mmb_fault_mode_names[plan->faults], why);
+		return MMB_EXIT_USAGE;
+	}
+	if (e) {
+		plan->faults = MMB_FAULTS_OFF;
+		meta->fault_why = why;
+	} else {
+		if (plan->faults == MMB_FAULTS_AUTO)
+			plan->faults = MMB_FAULTS_UFFD;
+		meta->fault_info = info;
+	}
+	return 0;
+}
+
+/* faults.csv after --resume: the finished cells' rows, read back. */
+static int run_resume_faults(struct run_ctx *rc, const unsigned char *keep)
+{
+	char path[4200];
+	FILE *f;
+	int e = mmb_series_keep(rc->dir, "faults.csv", "cell,region,phase,t_ns,faults", keep,
+				rc->plan->ncells);
+
+	if (e)
+		return e;
+	snprintf(path, sizeof(path), "%s/faults.csv", rc->dir);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	free(rc->faults_csv);
+	rc->faults_csv = NULL;
+	rc->faults_len = 0;
+	if (getdelim(&rc->faults_csv, &rc->faults_len, 0, f) < 0)
+		e = -EIO;
+	else
+		rc->faults_len = strlen(rc->faults_csv);
+	fclose(f);
+	return e;
 }
 
 /* Take a resumed folder's rows as results; each must be the plan's cell. */
@@ -566,7 +704,8 @@ static int run_resume(int argc, char **argv)
 	struct mmb_meta meta = { 0 };
 	struct mmb_result *rows = NULL;
 	unsigned char *keep = NULL;
-	char err[1024], path[4200];
+	char err[1024], path[4200], fault_why[512];
+	struct mmb_uffd_info fault_info;
 	char **rargv = NULL;
 	int rargc = 0, n, e;
 
@@ -588,6 +727,9 @@ static int run_resume(int argc, char **argv)
 	}
 	plan.outdir = rc.dir;
 	rc.plan = &plan;
+	e = run_probe_faults(&plan, &meta, &fault_info, fault_why, sizeof(fault_why));
+	if (e)
+		goto out;
 	mmb_measure_xcols(&plan.measure, &rc.xcols);
 	rc.results = calloc(plan.ncells, sizeof(*rc.results));
 	keep = calloc(plan.ncells, 1);
@@ -622,6 +764,8 @@ static int run_resume(int argc, char **argv)
 	e = mmb_series_keep(rc.dir, "latency.csv", MMB_LATENCY_HEADER, keep, plan.ncells);
 	if (!e)
 		e = mmb_series_keep(rc.dir, "timeline.csv", MMB_TL_HEADER, keep, plan.ncells);
+	if (!e && plan.faults != MMB_FAULTS_OFF)
+		e = run_resume_faults(&rc, keep);
 	if (!e)
 		e = run_write_cells(&rc);
 	if (!e)
@@ -636,6 +780,7 @@ out:
 	free(rows);
 	free(keep);
 	free(rc.results);
+	free(rc.faults_csv);
 	mmb_plan_free(&plan);
 	mmb_resume_free(rargc, rargv);
 	return e;
@@ -646,7 +791,8 @@ int mmb_run_main(int argc, char **argv)
 	struct mmb_plan plan;
 	struct run_ctx rc = { 0 };
 	struct mmb_meta meta = { 0 };
-	char err[1024];
+	char err[1024], fault_why[512];
+	struct mmb_uffd_info fault_info;
 	int created, e;
 
 	if (argc >= 2 && !strcmp(argv[1], "--resume"))
@@ -657,6 +803,11 @@ int mmb_run_main(int argc, char **argv)
 	if (e) {
 		mmb_err("%s", err);
 		return MMB_EXIT_USAGE;
+	}
+	e = run_probe_faults(&plan, &meta, &fault_info, fault_why, sizeof(fault_why));
+	if (e) {
+		mmb_plan_free(&plan);
+		return e;
 	}
 	rc.plan = &plan;
 	mmb_measure_xcols(&plan.measure, &rc.xcols);
@@ -681,8 +832,16 @@ int mmb_run_main(int argc, char **argv)
 		e = mmb_series_create(rc.dir, "timeline.csv", MMB_TL_HEADER);
 	if (!e)
 		e = run_write_cells(&rc);
+	if (!e && plan.faults != MMB_FAULTS_OFF) {
+		static const char header[] = "cell,region,phase,t_ns,faults\n";
+
+		rc.faults_csv = strdup(header);
+		rc.faults_len = sizeof(header) - 1;
+		e = rc.faults_csv ? run_write_faults(&rc) : -ENOMEM;
+	}
 	if (e) {
-		static const char *const files[] = { "meta.json", "latency.csv", "timeline.csv" };
+		static const char *const files[] = { "meta.json", "latency.csv", "timeline.csv",
+						     "cells.csv", "faults.csv" };
 		char path[4200];
 
 		mmb_err("cannot write to results folder %s: %s", rc.dir, strerror(-e));
@@ -698,6 +857,7 @@ int mmb_run_main(int argc, char **argv)
 	e = run_cells(&rc, &meta);
 out:
 	free(rc.results);
+	free(rc.faults_csv);
 	mmb_plan_free(&plan);
 	return e;
 }

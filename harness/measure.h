@@ -52,8 +52,9 @@ enum {
 #define MMB_MEASURE_USAGE                                                                  \
 	"      --sample N         time one allocator call in N (default: 1, every call)\n"     \
 	"      --no-latency       time no call: pure throughput, no latency columns\n"        \
-	"      --events LIST      hardware counters, any libpfm4 names (default:\n"          \
-	"                         " MMB_PERF_DEFAULT ")\n"                                     \
+	"      --events LIST      hardware counters, any libpfm4 names (default: cycles,\n"  \
+	"                         instructions,cache-misses,LLC-load-misses,\n"              \
+	"                         dTLB-load-misses,branch-misses)\n"                          \
 	"      --pin POLICY       compact|scatter|none: worker threads on PUs (default:\n"   \
 	"                         compact); -t also takes `cores` and `pus`\n"               \
 	"      --oversubscribe    allow more threads than processing units\n"               \

@@ -84,6 +84,7 @@ struct cell_args {
 	const char *events, *cpus;
 	double interval_ms, warmup_s;
 	uint64_t interval_ops, warmup_ops;
+	int interval_given;		/* else 10 ms, shorter for short durations */
 	struct mmb_perf_events hw, sw;
 	int have_hw, have_sw;
 };
@@ -337,7 +338,10 @@ static int cell_parse(int argc, char **argv, struct cell_args *ca)
 		case CELL_OPT_CLOCK_HZ: ca->clock_hz = strtod(optarg, NULL); break;
 		case CELL_OPT_EVENTS: ca->events = optarg; break;
 		case CELL_OPT_CPUS: ca->cpus = optarg; break;
-		case CELL_OPT_INTERVAL_MS: ca->interval_ms = strtod(optarg, NULL); break;
+		case CELL_OPT_INTERVAL_MS:
+			ca->interval_ms = strtod(optarg, NULL);
+			ca->interval_given = 1;
+			break;
 		case CELL_OPT_INTERVAL_OPS: ca->interval_ops = strtoull(optarg, NULL, 10); break;
 		case CELL_OPT_WARMUP_S: ca->warmup_s = strtod(optarg, NULL); break;
 		case CELL_OPT_WARMUP_OPS: ca->warmup_ops = strtoull(optarg, NULL, 10); break;
@@ -379,6 +383,8 @@ static void cell_wait(const struct cell_args *ca, const struct mmb_alloc_ops *op
 
 	if (ca->interval_ops)
 		interval = 1000 * 1000;		/* poll the call count every 1 ms */
+	else if (!ca->interval_given && !ca->ops && ca->duration_s * 1e9 / 20 < (double)interval)
+		interval = (uint64_t)(ca->duration_s * 1e9 / 20) + 1;
 	for (;;) {
 		uint64_t now = mmb_now_ns();
 		uint64_t next = now + interval;

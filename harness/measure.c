@@ -83,6 +83,7 @@ int mmb_measure_option(struct mmb_measure *m, int c, const char *arg, char *err,
 				 "[0.1, 3600000] or Nops (e.g. 100000ops)", arg);
 			return -EINVAL;
 		}
+		m->interval_given = 1;
 		return 0;
 	case MMB_OPT_WARMUP:
 		if (measure_amount(arg, 3600, &m->warmup_s, &m->warmup_ops)) {
@@ -183,7 +184,7 @@ int mmb_measure_cell_args(const struct mmb_measure *m, unsigned nthreads, char *
 	if (m->interval_ops) {
 		CELL_ARG("--sample-every-ops");
 		CELL_ARG("%llu", (unsigned long long)m->interval_ops);
-	} else {
+	} else if (m->interval_given) {
 		CELL_ARG("--sample-interval-ms");
 		CELL_ARG("%.9g", m->interval_ms);
 	}
@@ -267,8 +268,11 @@ void mmb_measure_json(FILE *f, const struct mmb_measure *m)
 	if (m->interval_ops)
 		fprintf(f, ",\n  \"timeline\": {\"every_ops\": %llu}",
 			(unsigned long long)m->interval_ops);
-	else
+	else if (m->interval_given)
 		fprintf(f, ",\n  \"timeline\": {\"interval_ms\": %g}", m->interval_ms);
+	else
+		fprintf(f, ",\n  \"timeline\": {\"interval_ms\": %g, \"shorter_for_short_cells\": "
+			   "\"at least 20 samples per --duration\"}", m->interval_ms);
 	if (m->warmup_ops)
 		fprintf(f, ",\n  \"warmup\": {\"ops_per_thread\": %llu}",
 			(unsigned long long)m->warmup_ops);

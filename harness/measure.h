@@ -79,6 +79,7 @@ struct mmb_measure {
 	int oversubscribe;
 	double interval_ms;		/* timeline interval; 0 when by ops */
 	uint64_t interval_ops;
+	int interval_given;		/* --sample-interval given (else the cell's default) */
 	double warmup_s;
 	uint64_t warmup_ops;
 	struct mmb_topo topo;

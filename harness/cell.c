@@ -661,6 +661,10 @@ int mmb_cell_main(int argc, char **argv)
 	mmb_alloc_stats_init(&st);
 	if (ops->stats)
 		ops->stats(a, &st);
+	/* The allocator's own high-water mark catches peaks between samples. */
+	if (st.footprint_peak_bytes != MMB_STAT_NONE &&
+	    (isnan(acc.fp_peak) || (double)st.footprint_peak_bytes > acc.fp_peak))
+		acc.fp_peak = (double)st.footprint_peak_bytes;
 	if (!err[0] && ca.check && ops->check && ops->check(a, err, sizeof(err)) && !err[0])
 		snprintf(err, sizeof(err), "%s: check failed", ops->name);
 	if (!err[0] && ca.state_dir && ops->dump_state) {

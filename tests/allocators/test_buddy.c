@@ -742,3 +742,34 @@ Test(buddy, cli_run_dump_state)
 	mmb_rm_rf(dir);
 	free(c);
 }
+
+/* The registry allocator reports its exact footprint peak, not a sample. */
+Test(buddy, footprint_peak_is_exact)
+{
+	const struct mmb_alloc_ops *ops;
+	struct mmb_alloc_cfg cfg;
+	struct mmb_alloc *a;
+	struct mmb_alloc_stats st;
+	char err[MMB_ERR_MAX];
+	void *p[10];
+
+	cr_assert_eq(mmb_alloc_parse_config("buddy:mem=64M,pcp=off", &ops, &cfg, err, sizeof(err)), 0,
+		     "%s", err);
+	cfg.nthreads = 1;
+	cr_assert_eq(ops->create(&cfg, &a, err, sizeof(err)), 0, "%s", err);
+	mmb_alloc_stats_init(&st);
+	ops->stats(a, &st);
+	cr_expect_eq(st.footprint_peak_bytes, 0);
+	for (int i = 0; i < 10; i++)
+		p[i] = ops->alloc(a, 4096, 0);
+	for (int i = 0; i < 10; i++)
+		ops->free(a, p[i], 4096);
+	p[0] = ops->alloc(a, 8192, 0);
+	ops->free(a, p[0], 8192);
+	mmb_alloc_stats_init(&st);
+	ops->stats(a, &st);
+	cr_expect_eq(st.footprint_bytes, 0);
+	cr_expect_eq(st.footprint_peak_bytes, 10 * 4096, "peak %llu",
+		     (unsigned long long)st.footprint_peak_bytes);
+	ops->destroy(a);
+}

@@ -31,7 +31,7 @@ CFLAGS  += -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) -fno-builtin-malloc -fno-bu
 LDFLAGS += $(SANFLAGS)
 # jemalloc first: it owns malloc in mmbench (allocators/jemalloc.c says why);
 # mimalloc is reached through mi_* only. tcmalloc is never linked (tcmalloc.c).
-LDLIBS  += -ljemalloc -lmimalloc -pthread -lm -ldl
+LDLIBS  += -ljemalloc -lmimalloc -pthread -lm -ldl -lhwloc -lpfm
 
 CRIT_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS   := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)

@@ -16,12 +16,14 @@ extern const struct mmb_bench_case mmb_bench_glibc;
 extern const struct mmb_bench_case mmb_bench_buddy;
 extern const struct mmb_bench_case mmb_bench_uffd;
 extern const struct mmb_bench_case mmb_bench_vmalloc;
+extern const struct mmb_bench_case mmb_bench_harness;
 
 static const struct mmb_bench_case *const bench_cases[] = {
 	&mmb_bench_glibc,
 	&mmb_bench_buddy,
 	&mmb_bench_uffd,
 	&mmb_bench_vmalloc,
+	&mmb_bench_harness,
 };
 #define NCASES (sizeof(bench_cases) / sizeof(bench_cases[0]))
 

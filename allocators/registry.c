@@ -13,11 +13,13 @@
 
 extern const struct mmb_alloc_ops mmb_glibc_ops;
 extern const struct mmb_alloc_ops mmb_buddy_ops;
+extern const struct mmb_alloc_ops mmb_slab_ops;
 extern const struct mmb_alloc_ops mmb_crashy_ops;
 
 const struct mmb_alloc_ops *const mmb_allocators[] = {
 	&mmb_glibc_ops,
 	&mmb_buddy_ops,
+	&mmb_slab_ops,
 	&mmb_crashy_ops,
 };
 const size_t mmb_nallocators = sizeof(mmb_allocators) / sizeof(mmb_allocators[0]);

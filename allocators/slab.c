@@ -37,9 +37,10 @@
  * Invariants (mmb_slab_check verifies them, quiescent)
  *   I1 every object is exactly one of: allocated, on a thread's freelist of
  *	its active slab, on its slab's freelist.
- *   I2 per slab: frozen => inuse == objects and the slab is exactly one
- *	slot's active slab, whose freelist holds objects - allocated objects;
- *	not frozen => inuse + |slab freelist| == objects.
+ *   I2 per slab: inuse + |slab freelist| == objects, where the objects on
+ *	the owning thread's freelist count as in use (get_freelist sets inuse =
+ *	objects, remote frees decrement it); frozen => the slab is exactly one
+ *	slot's active slab.
  *   I3 objects == (PAGE_SIZE << order) / size <= 32767; every free pointer
  *	is in [base, base + objects * size) on an object start; no cycles.
  *   I4 a non-frozen slab with free objects is on exactly one partial list
@@ -301,21 +302,29 @@ static inline unsigned slab_order(const struct mmb_page *slab)
 	return (unsigned)(ld64(&slab->priv[3]) & MISC_ORDER_MASK);
 }
 
+/* priv[3] bits change by atomic read-modify-write: a thread may set a list
+ * bit while another thread, which just unfroze the slab, still holds it. */
 static inline void misc_set(struct mmb_page *slab, uint64_t bits)
 {
-	st64(&slab->priv[3], ld64(&slab->priv[3]) | bits);
+	__atomic_fetch_or(&slab->priv[3], bits, __ATOMIC_RELAXED);
 }
 
 static inline void misc_clear(struct mmb_page *slab, uint64_t bits)
 {
-	st64(&slab->priv[3], ld64(&slab->priv[3]) & ~bits);
+	__atomic_fetch_and(&slab->priv[3], ~bits, __ATOMIC_RELAXED);
 }
 
+/* The slot whose active slab this is; meaningful only while frozen (set by
+ * the thread that freezes it, never cleared). */
 static inline void slab_set_owner(struct mmb_page *slab, int cpu)
 {
-	uint64_t m = ld64(&slab->priv[3]) & ~MISC_OWNER_MASK;
+	uint64_t old = ld64(&slab->priv[3]);
 
-	st64(&slab->priv[3], m | (uint64_t)(cpu + 1) << MISC_OWNER_SHIFT);
+	while (!__atomic_compare_exchange_n(&slab->priv[3], &old,
+					    (old & ~MISC_OWNER_MASK) |
+						    (uint64_t)(cpu + 1) << MISC_OWNER_SHIFT,
+					    0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
 }
 
 static inline int slab_owner(const struct mmb_page *slab)
@@ -1061,7 +1070,6 @@ static void deactivate_slab(struct mmb_kmem_cache *s, struct slab_cpu *c, struct
 		tail = p;
 		nfree++;
 	}
-	slab_set_owner(slab, -1);
 	old = slab_state(slab);
 	do {
 		if (tail)
@@ -1277,7 +1285,6 @@ static void *slab_alloc_slow(struct mmb_kmem_cache *s, struct slab_cpu *c, int c
 			stat(c, alloc_refill);
 			goto load_freelist;
 		}
-		slab_set_owner(slab, -1);
 		c->slab = NULL;
 		stat(c, deactivate_bypass);
 	}
@@ -2224,7 +2231,7 @@ static int check_cache(struct mmb_kmem_cache *s, uint8_t *map, char *err, size_t
 	}
 	for_each_slab(sl, s, slab) {
 		uint64_t st = slab_state(slab), misc = ld64(&slab->priv[3]);
-		unsigned objects = st_objects(st), order = slab_order(slab), nfree;
+		unsigned objects = st_objects(st), order = slab_order(slab), nfree, slab_free;
 		int bad = 0, lists = !!(misc & MISC_NODE_PARTIAL) + !!(misc & MISC_CPU_PARTIAL);
 		void *fl;
 
@@ -2244,30 +2251,27 @@ static int check_cache(struct mmb_kmem_cache *s, uint8_t *map, char *err, size_t
 			return -EUCLEAN;
 		}
 		fl = fl_ptr(sl, slab, st_fl1(st));
+		slab_free = 0;
+		for (void *p = fl; p; p = get_fp(s, p))
+			slab_free++;
+		if (st_inuse(st) + slab_free != objects) {
+			snprintf(err, errlen, "%s: slab %p inuse %u + free %u != objects %u", s->name,
+				 (void *)slab_address(sl, slab), st_inuse(st), slab_free, objects);
+			return -EUCLEAN;
+		}
 		if (st_frozen(st)) {
 			int owner = slab_owner(slab);
 
-			if (owner < 0 || s->cpu[owner].slab != slab || st_inuse(st) != objects || lists) {
-				snprintf(err, errlen, "%s: frozen slab %p not one slot's active slab",
-					 s->name, (void *)slab_address(sl, slab));
+			if (owner < 0 || s->cpu[owner].slab != slab || lists) {
+				snprintf(err, errlen, "%s: frozen slab %p is not one slot's active slab "
+					 "(slot %d, on %d lists)", s->name, (void *)slab_address(sl, slab),
+					 owner, lists);
 				return -EUCLEAN;
 			}
-		} else {
-			unsigned slab_free = 0;
-
-			for (void *p = fl; p; p = get_fp(s, p))
-				slab_free++;
-			if (st_inuse(st) + slab_free != objects) {
-				snprintf(err, errlen, "%s: slab %p inuse %u + free %u != objects %u",
-					 s->name, (void *)slab_address(sl, slab), st_inuse(st), slab_free,
-					 objects);
-				return -EUCLEAN;
-			}
-			if (lists > 1 || (nfree && !lists) || (!nfree && lists)) {
-				snprintf(err, errlen, "%s: slab %p with %u free objects is on %d lists",
-					 s->name, (void *)slab_address(sl, slab), nfree, lists);
-				return -EUCLEAN;
-			}
+		} else if (lists > 1 || (nfree && !lists) || (!nfree && lists)) {
+			snprintf(err, errlen, "%s: slab %p with %u free objects is on %d lists", s->name,
+				 (void *)slab_address(sl, slab), nfree, lists);
+			return -EUCLEAN;
 		}
 		node_partial += !!(misc & MISC_NODE_PARTIAL);
 		cpu_partial += !!(misc & MISC_CPU_PARTIAL);

@@ -135,6 +135,8 @@ static const char *const slab_stat_names[] = {
 
 struct slab_cpu {
 	void *freelist;			/* objects of slab this thread may hand out */
+	char *slab_addr;		/* the active slab's memory, so that a free */
+	uint64_t slab_bytes;		/* recognizes it without its descriptor */
 	struct mmb_page *slab;		/* active slab (frozen) */
 	struct mmb_page *partial;	/* chain through priv[1] */
 	unsigned partial_slabs;
@@ -151,6 +153,7 @@ struct slab_track {			/* struct track, without a stack depot */
 struct mmb_kmem_cache {
 	/* read-mostly, used by the fast paths */
 	struct slab_cpu *cpu;		/* MMB_SLAB_MAX_CPUS slots */
+	uint64_t sl_id;			/* sl->id */
 	struct mmb_slab *sl;
 	unsigned flags;
 	unsigned offset;		/* free pointer offset in the object */
@@ -172,6 +175,9 @@ struct mmb_kmem_cache {
 };
 
 struct mmb_slab {
+	char *dmap;			/* pm's direct map, size and descriptors, */
+	uint64_t dmap_bytes;		/* copied for the fast paths */
+	struct mmb_page *pages;
 	struct mmb_buddy *b;
 	struct mmb_pmem *pm;
 	uint64_t id;			/* tells thread-local slot caches apart */
@@ -352,9 +358,9 @@ static inline struct mmb_page *virt_to_slab(const struct mmb_slab *sl, const voi
 {
 	struct mmb_page *page;
 
-	if (unlikely((uintptr_t)p - (uintptr_t)sl->pm->dmap >= sl->pm->bytes))
+	if (unlikely((uintptr_t)p - (uintptr_t)sl->dmap >= sl->dmap_bytes))
 		return NULL;
-	page = mmb_virt_to_page(sl->pm, p);
+	page = &sl->pages[((uintptr_t)p - (uintptr_t)sl->dmap) >> MMB_PAGE_SHIFT];
 	if (likely(page->flags & MMB_PG_SLAB))
 		return page;
 	if ((ld64(&page->priv[3]) & SLAB_TAIL) && page->owner)
@@ -452,6 +458,23 @@ static inline int slab_this_cpu(struct mmb_slab *sl)
 	if (likely(slab_tls.id == sl->id))
 		return slab_tls.cpu;
 	return slab_cpu_claim(sl);
+}
+
+/* The calling thread's slot in s (NULL: no slot left). */
+static inline struct slab_cpu *slab_this_slot(struct mmb_kmem_cache *s, int *r_cpu)
+{
+	int cpu = likely(slab_tls.id == s->sl_id) ? slab_tls.cpu : slab_cpu_claim(s->sl);
+
+	*r_cpu = cpu;
+	return likely(cpu >= 0) ? &s->cpu[cpu] : NULL;
+}
+
+static inline void cpu_set_slab(const struct mmb_kmem_cache *s, struct slab_cpu *c,
+				struct mmb_page *slab)
+{
+	c->slab = slab;
+	c->slab_addr = slab ? slab_address(s->sl, slab) : NULL;
+	c->slab_bytes = slab ? MMB_PAGE_SIZE << slab_order(slab) : 0;
 }
 
 /* ---- BUG reports (mm/slub.c's slab_bug, print_trailer, ...) ---- */
@@ -1098,7 +1121,7 @@ static void flush_slab_cpu(struct mmb_kmem_cache *s, struct slab_cpu *c)
 		struct mmb_page *slab = c->slab;
 		void *freelist = c->freelist;
 
-		c->slab = NULL;
+		cpu_set_slab(s, c, NULL);
 		c->freelist = NULL;
 		deactivate_slab(s, c, slab, freelist);
 		stat(c, cpuslab_flush);
@@ -1259,8 +1282,22 @@ out:
 
 /* ---- the allocation and free paths ---- */
 
-static void *slab_alloc_slow(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu, unsigned orig,
-			     uintptr_t addr)
+/* set_freepointer's BUG_ON(object == fp) under FREELIST_HARDENED: reported,
+ * and the free is dropped instead of looping the freelist. */
+static __attribute__((noinline, cold)) void slab_naive_double_free(struct mmb_kmem_cache *s,
+								   struct slab_cpu *c,
+								   struct mmb_page *slab,
+								   void *object)
+{
+	report_lock(s->sl);
+	object_err(s, slab, object, "Object already free");
+	report_unlock(s->sl);
+	stat(c, free_quarantined);
+}
+
+static __attribute__((noinline)) void *slab_alloc_slow(struct mmb_kmem_cache *s,
+						       struct slab_cpu *c, int cpu, unsigned orig,
+						       uintptr_t addr)
 {
 	struct mmb_page *slab;
 	void *freelist;
@@ -1285,7 +1322,7 @@ static void *slab_alloc_slow(struct mmb_kmem_cache *s, struct slab_cpu *c, int c
 			stat(c, alloc_refill);
 			goto load_freelist;
 		}
-		c->slab = NULL;
+		cpu_set_slab(s, c, NULL);
 		stat(c, deactivate_bypass);
 	}
 	while (c->partial) {
@@ -1310,31 +1347,44 @@ static void *slab_alloc_slow(struct mmb_kmem_cache *s, struct slab_cpu *c, int c
 		return NULL;
 	}
 load_slab:
-	c->slab = slab;
+	cpu_set_slab(s, c, slab);
 load_freelist:
 	c->freelist = get_fp(s, freelist);
 	return freelist;
 }
 
+/* slab_alloc_node's fast path: pop the thread's freelist; NULL if empty. */
+static inline void *slab_alloc_fast(const struct mmb_kmem_cache *s, struct slab_cpu *c,
+				    unsigned orig)
+{
+	void *object = c->freelist;
+
+	if (likely(object)) {
+		void *next = get_fp(s, object);
+
+		c->freelist = next;
+		if (next)	/* prefetch_freepointer() */
+			__builtin_prefetch((char *)next + s->offset, 1);
+		c->req_bytes += orig;
+		stat(c, alloc_fastpath);
+	}
+	return object;
+}
+
 static inline void *slab_alloc(struct mmb_kmem_cache *s, unsigned orig, uintptr_t addr)
 {
-	int cpu = slab_this_cpu(s->sl);
-	struct slab_cpu *c;
+	int cpu;
+	struct slab_cpu *c = slab_this_slot(s, &cpu);
 	void *object;
 
-	if (unlikely(cpu < 0))
+	if (unlikely(!c))
 		return NULL;
-	c = &s->cpu[cpu];
-	c->req_bytes += orig;
-	object = c->freelist;
-	if (likely(object)) {
-		c->freelist = get_fp(s, object);
-		stat(c, alloc_fastpath);
+	object = slab_alloc_fast(s, c, orig);
+	if (likely(object))
 		return object;
-	}
 	object = slab_alloc_slow(s, c, cpu, orig, addr);
-	if (unlikely(!object))
-		c->req_bytes -= orig;
+	if (likely(object))
+		c->req_bytes += orig;
 	return object;
 }
 
@@ -1344,8 +1394,10 @@ static int has_cpu_partial(const struct mmb_kmem_cache *s, const struct slab_cpu
 }
 
 /* __slab_free: the slab is not the thread's active slab. */
-static void slab_free_slow(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu,
-			   struct mmb_page *slab, void *object, uintptr_t addr)
+static __attribute__((noinline)) void slab_free_slow(struct mmb_kmem_cache *s,
+						    struct slab_cpu *c, int cpu,
+						    struct mmb_page *slab, void *object,
+						    uintptr_t addr)
 {
 	struct mmb_slab *sl = s->sl;
 	int locked = 0, was_frozen, on_node_partial = 0;
@@ -1365,10 +1417,7 @@ static void slab_free_slow(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu
 		}
 		prior = fl_ptr(sl, slab, st_fl1(old));
 		if (unlikely(s->harden && prior == object)) {
-			report_lock(sl);
-			object_err(s, slab, object, "Object already free");
-			report_unlock(sl);
-			stat(c, free_quarantined);
+			slab_naive_double_free(s, c, slab, object);
 			return;
 		}
 		set_fp(s, object, prior);
@@ -1417,28 +1466,35 @@ static void slab_free_slow(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu
 	pthread_mutex_unlock(&s->list_lock);
 }
 
+/*
+ * do_slab_free's fast path: the object is in the thread's active slab
+ * (recognized by address, so the slab's descriptor is not read). 0 if not.
+ */
+static inline int slab_free_fast(struct mmb_kmem_cache *s, struct slab_cpu *c, void *object)
+{
+	if (likely((uintptr_t)object - (uintptr_t)c->slab_addr < c->slab_bytes)) {
+		if (unlikely(s->harden && object == c->freelist)) {
+			slab_naive_double_free(s, c, c->slab, object);
+			return 1;
+		}
+		set_fp(s, object, c->freelist);
+		c->freelist = object;
+		stat(c, free_fastpath);
+		return 1;
+	}
+	return 0;
+}
+
 static inline void slab_free(struct mmb_kmem_cache *s, struct mmb_page *slab, void *object,
 			     unsigned orig, uintptr_t addr)
 {
-	int cpu = slab_this_cpu(s->sl);
-	struct slab_cpu *c = NULL;
+	int cpu;
+	struct slab_cpu *c = slab_this_slot(s, &cpu);
 
-	if (likely(cpu >= 0)) {
-		c = &s->cpu[cpu];
+	if (likely(c)) {
 		c->req_bytes -= orig;
-		if (likely(slab == c->slab)) {
-			if (unlikely(s->harden && object == c->freelist)) {
-				report_lock(s->sl);
-				object_err(s, slab, object, "Object already free");
-				report_unlock(s->sl);
-				stat(c, free_quarantined);
-				return;
-			}
-			set_fp(s, object, c->freelist);
-			c->freelist = object;
-			stat(c, free_fastpath);
+		if (likely(slab_free_fast(s, c, object)))
 			return;
-		}
 	} else {
 		atomic_fetch_add(&s->unslotted_frees, 1);
 	}
@@ -1643,6 +1699,7 @@ static int slab_cache_init(struct mmb_slab *sl, struct mmb_kmem_cache *s, const 
 	memset(s, 0, sizeof(*s));
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	s->sl = sl;
+	s->sl_id = sl->id;
 	s->object_size = size;
 	s->ctor = ctor;
 	s->flags = flags | slab_debug_flags(sl->debug, name);
@@ -1996,6 +2053,9 @@ int mmb_slab_create(const struct mmb_slab_cfg *cfg, struct mmb_slab **r_sl, char
 	}
 	sl->b = cfg->buddy;
 	sl->pm = mmb_buddy_pmem(cfg->buddy);
+	sl->dmap = sl->pm->dmap;
+	sl->dmap_bytes = sl->pm->bytes;
+	sl->pages = sl->pm->pages;
 	sl->id = atomic_fetch_add(&slab_next_id, 1);
 	sl->nr_cpus = cfg->nr_cpus;
 	sl->min_objects = cfg->min_objects;
@@ -2416,25 +2476,65 @@ static void slab_reg_thread_detach(struct mmb_alloc *a)
 
 /* Power-of-two kmalloc classes are aligned to their size; 96 and 192 are
  * not, so a larger alignment takes the power of two above. */
-static void *slab_reg_alloc(struct mmb_alloc *a, size_t size, size_t align)
+static __attribute__((noinline)) void *slab_reg_alloc_slow(struct mmb_alloc *a, size_t size,
+							   size_t align, uintptr_t addr)
 {
 	size_t req = size;
 
-	if (unlikely(align > 8)) {
+	if (align > 8) {
 		if (size < align)
 			size = align;
 		if (size & (size - 1))
 			size = 1UL << fls_u(size);
 	}
-	if (likely(size <= MMB_KMALLOC_MAX_CACHE_SIZE))
-		return slab_alloc(a->sl->kmalloc_caches[kmalloc_index(size)], (unsigned)req,
-				  (uintptr_t)__builtin_return_address(0));
+	if (size <= MMB_KMALLOC_MAX_CACHE_SIZE)
+		return slab_alloc(a->sl->kmalloc_caches[kmalloc_index(size)], (unsigned)req, addr);
 	return kmalloc_large(a->sl, size);
+}
+
+/* kmalloc's fast path inline; everything else out of line. */
+static void *slab_reg_alloc(struct mmb_alloc *a, size_t size, size_t align)
+{
+	struct mmb_slab *sl = a->sl;
+
+	if (likely(align <= 8 && size - 1 < MMB_KMALLOC_MAX_CACHE_SIZE &&
+		   slab_tls.id == sl->id)) {
+		struct mmb_kmem_cache *s = sl->kmalloc_caches[kmalloc_index(size)];
+		void *object = slab_alloc_fast(s, &s->cpu[slab_tls.cpu], (unsigned)size);
+
+		if (likely(object))
+			return object;
+	}
+	return slab_reg_alloc_slow(a, size, align, (uintptr_t)__builtin_return_address(0));
+}
+
+/*
+ * Sized free: the size names the kmalloc cache (as kmem_cache_free names
+ * its cache), so the common case -- the object is in this thread's active
+ * slab of that cache -- needs no descriptor lookup. Anything else (another
+ * slab, a block that an alignment moved to a larger class, large kmalloc)
+ * takes kfree's way through the page descriptor.
+ */
+static __attribute__((noinline)) void slab_reg_free_slow(struct mmb_alloc *a, void *p, size_t size,
+							 uintptr_t addr)
+{
+	slab_kfree(a->sl, p, size, addr);
 }
 
 static void slab_reg_free(struct mmb_alloc *a, void *p, size_t size)
 {
-	slab_kfree(a->sl, p, size, (uintptr_t)__builtin_return_address(0));
+	struct mmb_slab *sl = a->sl;
+
+	if (likely(size - 1 < MMB_KMALLOC_MAX_CACHE_SIZE && slab_tls.id == sl->id)) {
+		struct mmb_kmem_cache *s = sl->kmalloc_caches[kmalloc_index(size)];
+		struct slab_cpu *c = &s->cpu[slab_tls.cpu];
+
+		if (likely(slab_free_fast(s, c, p))) {
+			c->req_bytes -= (int64_t)size;
+			return;
+		}
+	}
+	slab_reg_free_slow(a, p, size, (uintptr_t)__builtin_return_address(0));
 }
 
 static size_t slab_reg_usable_size(struct mmb_alloc *a, const void *p)

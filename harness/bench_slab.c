@@ -9,6 +9,9 @@
  * Targets (issue 4): pair <= 0.8x jemalloc; batch <= 1.0x the best of
  * jemalloc, mimalloc and tcmalloc.
  *
+ * `slab` is measured twice: classic SLUB (active slab + partial lists, the
+ * default) and with 6.18's per-CPU sheaves (`slab:sheaf=32`).
+ *
  * Every variant goes through one indirect call per operation with the
  * size passed to free: `slab` and `glibc` through their registry ops,
  * jemalloc as malloc + sdallocx and mimalloc as mi_malloc + mi_free_size,
@@ -149,16 +152,17 @@ static int bs_reexec(const struct mmb_bench_opts *o)
 
 static int bench_slab_run(const struct mmb_bench_opts *o)
 {
-	struct bs_alloc al[4];
-	struct bs_reg reg[2];
+	enum { NREG = 3, MAXV = NREG + 2 };
+	struct bs_alloc al[MAXV];
+	struct bs_reg reg[NREG];
 	struct bs_dl je = { 0 }, mi = { 0 };
-	struct bs_arg pair[4], batch[4];
-	struct mmb_bench_fn fns[8];
-	static void *blk[4][BATCH];
+	struct bs_arg pair[MAXV], batch[MAXV];
+	struct mmb_bench_fn fns[2 * MAXV];
+	static void *blk[MAXV][BATCH];
 	uint16_t size[BATCH], order[BATCH];
-	const char *regs[2] = { "slab", "glibc" };
+	const char *regs[NREG] = { "slab", "slab:sheaf=32", "glibc" };
 	unsigned n = 0;
-	double ns[8];
+	double ns[2 * MAXV];
 	char err[MMB_ERR_MAX];
 	uint64_t rng[4];
 	int have_je = 0, have_mi = 0;
@@ -185,7 +189,7 @@ static int bench_slab_run(const struct mmb_bench_opts *o)
 		printf("  mimalloc not loaded: %s\n", dlerror());
 	}
 
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < NREG; i++) {
 		struct mmb_alloc_cfg cfg;
 
 		if (mmb_alloc_parse_config(regs[i], &reg[i].ops, &cfg, err, sizeof(err)) ||
@@ -234,28 +238,39 @@ static int bench_slab_run(const struct mmb_bench_opts *o)
 		snprintf(what, sizeof(what), "%s batch (1000 x 1..512 B), per block", al[i].name);
 		mmb_bench_row(what, ns[n + i]);
 	}
-	if (have_je) {
-		mmb_bench_ratio("pair: slab / jemalloc", ns[0], ns[2], 0.8);
-	} else {
-		printf("  pair target (vs jemalloc) not checked: jemalloc unavailable; vs glibc:\n");
-		mmb_bench_ratio("pair: slab / glibc", ns[0], ns[1], 0.8);
-	}
-	if (n > 2) {
-		unsigned best = 2;
+	/* al[]: 0 slab, 1 slab:sheaf=32, 2 glibc, then jemalloc, mimalloc */
+	for (unsigned v = 0; v < 2; v++) {
+		char what[128];
 
-		for (unsigned i = 3; i < n; i++)
-			if (ns[n + i] < ns[n + best])
-				best = i;
-		char what[96];
-
-		snprintf(what, sizeof(what), "batch: slab / best (%s; tcmalloc not loaded)", al[best].name);
-		mmb_bench_ratio(what, ns[n], ns[n + best], 1.0);
-	} else {
-		printf("  batch target (vs the best production allocator) not checked: none loaded; "
-		       "vs glibc:\n");
-		mmb_bench_ratio("batch: slab / glibc", ns[n], ns[n + 1], 1.0);
+		if (have_je) {
+			snprintf(what, sizeof(what), "pair: %s / jemalloc", al[v].name);
+			mmb_bench_ratio(what, ns[v], ns[NREG], 0.8);
+		} else {
+			printf("  pair target (vs jemalloc) not checked: jemalloc unavailable; vs glibc:\n");
+			snprintf(what, sizeof(what), "pair: %s / glibc", al[v].name);
+			mmb_bench_ratio(what, ns[v], ns[2], 0.8);
+		}
 	}
-	for (int i = 0; i < 2; i++)
+	for (unsigned v = 0; v < 2; v++) {
+		char what[128];
+
+		if (n > NREG) {
+			unsigned best = NREG;
+
+			for (unsigned i = NREG + 1; i < n; i++)
+				if (ns[n + i] < ns[n + best])
+					best = i;
+			snprintf(what, sizeof(what), "batch: %s / best (%s; no tcmalloc)", al[v].name,
+				 al[best].name);
+			mmb_bench_ratio(what, ns[n + v], ns[n + best], 1.0);
+		} else {
+			printf("  batch target (vs the best production allocator) not checked: none "
+			       "loaded; vs glibc:\n");
+			snprintf(what, sizeof(what), "batch: %s / glibc", al[v].name);
+			mmb_bench_ratio(what, ns[n + v], ns[n + 2], 1.0);
+		}
+	}
+	for (int i = 0; i < NREG; i++)
 		reg[i].ops->destroy(reg[i].a);
 	return 0;
 }

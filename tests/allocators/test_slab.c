@@ -26,7 +26,8 @@ struct fixture {
 	size_t len;
 };
 
-static void fx_init(struct fixture *fx, unsigned cpus, const char *debug, int harden)
+static void fx_init_sheaf(struct fixture *fx, unsigned cpus, const char *debug, int harden,
+			  unsigned sheaf)
 {
 	struct mmb_buddy_cfg bc = { .mem_bytes = 64 << 20, .pcp = 1, .nthreads = cpus };
 	char err[MMB_ERR_MAX] = "";
@@ -38,8 +39,14 @@ static void fx_init(struct fixture *fx, unsigned cpus, const char *debug, int ha
 	struct mmb_slab_cfg sc = {
 		.buddy = fx->b, .nr_cpus = cpus, .max_order = 3, .cpu_partial = -1,
 		.min_partial = -1, .harden = harden, .debug = debug, .report = fx->report,
+		.sheaf_capacity = sheaf,
 	};
 	cr_assert_eq(mmb_slab_create(&sc, &fx->sl, err, sizeof(err)), 0, "%s", err);
+}
+
+static void fx_init(struct fixture *fx, unsigned cpus, const char *debug, int harden)
+{
+	fx_init_sheaf(fx, cpus, debug, harden, 0);
 }
 
 static const char *fx_text(struct fixture *fx)
@@ -663,7 +670,7 @@ static void *mt_main(void *arg)
 	return NULL;
 }
 
-static void mt_run(const char *debug, int harden, uint64_t seed)
+static void mt_run(const char *debug, int harden, unsigned sheaf, uint64_t seed)
 {
 	static struct mt m;
 	struct mt_arg ta[MT_THREADS];
@@ -671,12 +678,12 @@ static void mt_run(const char *debug, int harden, uint64_t seed)
 	struct fixture fx;
 	char err[MMB_ERR_MAX];
 
-	fx_init(&fx, MT_THREADS, debug, harden);
+	fx_init_sheaf(&fx, MT_THREADS, debug, harden, sheaf);
 	memset(&m, 0, sizeof(m));
 	m.sl = fx.sl;
 	m.seed = seed;
-	cr_log_info("seed %#llx debug=%s harden=%d", (unsigned long long)seed, debug ? debug : "",
-		    harden);
+	cr_log_info("seed %#llx debug=%s harden=%d sheaf=%u", (unsigned long long)seed,
+		    debug ? debug : "", harden, sheaf);
 	cr_assert_eq(mmb_kmem_cache_create(fx.sl, "mt-obj", 40, 0, 0, NULL, &m.own, err,
 					   sizeof(err)), 0, "%s", err);
 	pthread_barrier_init(&m.go, NULL, MT_THREADS + 1);
@@ -709,15 +716,55 @@ static void mt_run(const char *debug, int harden, uint64_t seed)
 
 Test(slab, threads_remote_free)
 {
-	mt_run(NULL, 0, 0x51ab0001);
+	mt_run(NULL, 0, 0, 0x51ab0001);
 }
 
 Test(slab, threads_remote_free_hardened)
 {
-	mt_run(NULL, 1, 0x51ab0002);
+	mt_run(NULL, 1, 0, 0x51ab0002);
 }
 
 Test(slab, threads_remote_free_debug)
 {
-	mt_run("FZPU", 0, 0x51ab0003);
+	mt_run("FZPU", 0, 0, 0x51ab0003);
+}
+
+Test(slab, threads_remote_free_sheaves)
+{
+	mt_run(NULL, 0, 8, 0x51ab0004);
+}
+
+/* ---- sheaves ---- */
+
+Test(slab, sheaves)
+{
+	struct fixture fx;
+	struct mmb_kmem_cache_info in;
+	enum { N = 500 };
+	static void *p[N];
+
+	fx_init_sheaf(&fx, 2, "F:kmalloc-128", 0, 16);
+	mmb_kmem_cache_get_info(mmb_kmalloc_cache(fx.sl, 64), &in);
+	cr_expect_eq(in.sheaf_capacity, 16);
+	mmb_kmem_cache_get_info(mmb_kmalloc_cache(fx.sl, 128), &in);
+	cr_expect_eq(in.sheaf_capacity, 0, "debug caches have no sheaves");
+	for (int i = 0; i < N; i++)
+		p[i] = mmb_kmalloc(fx.sl, 64);
+	fx_check(&fx);
+	for (int i = 0; i < N; i += 2)
+		mmb_kfree(fx.sl, p[i]);
+	fx_check(&fx);		/* objects in sheaves and in the barn */
+	void *q = mmb_kmalloc(fx.sl, 64);
+
+	cr_expect_eq(q, p[N - 2], "the sheaf gives back the last object freed");
+	mmb_kfree(fx.sl, q);
+	for (int i = 1; i < N; i += 2)
+		mmb_kfree(fx.sl, p[i]);
+	fx_check(&fx);
+	cr_expect_eq(mmb_kmem_cache_shrink(mmb_kmalloc_cache(fx.sl, 64)) > 0, 1,
+		     "shrink flushes the sheaves and frees empty slabs");
+	fx_check(&fx);
+	cr_expect_eq(mmb_slab_nr_reports(fx.sl), 0, "%s", fx_text(&fx));
+	fx_fini(&fx);
+	cr_expect_eq(fx.len, 0, "destroy found no objects left");
 }

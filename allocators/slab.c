@@ -2862,12 +2862,19 @@ static void slab_reg_free(struct mmb_alloc *a, void *p, size_t size)
 	if (likely(size - 1 < MMB_KMALLOC_MAX_CACHE_SIZE && slab_tls.id == sl->id)) {
 		struct mmb_kmem_cache *s = sl->kmalloc_caches[kmalloc_index(size)];
 		struct slab_cpu *c = &s->cpu[slab_tls.cpu];
+		struct mmb_page *slab;
 
+		/* The active slab's address range proves p is of s; a sheaf
+		 * would take anything, so then ask the descriptor (kfree). */
+		if (s->sheaf_capacity &&
+		    (!(slab = virt_to_slab(sl, p)) || slab->owner != s))
+			goto slow;
 		if (likely(slab_free_fast(s, c, p))) {
 			c->req_bytes -= (int64_t)size;
 			return;
 		}
 	}
+slow:
 	slab_reg_free_slow(a, p, size, (uintptr_t)__builtin_return_address(0));
 }
 

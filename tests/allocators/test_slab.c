@@ -768,3 +768,46 @@ Test(slab, sheaves)
 	fx_fini(&fx);
 	cr_expect_eq(fx.len, 0, "destroy found no objects left");
 }
+
+/* An aligned request can land in a larger class than its size names; the
+ * sized free must still return it to its own cache, sheaves or not. */
+Test(slab, aligned_blocks_free_to_their_cache)
+{
+	const char *configs[] = { "slab:mem=64M", "slab:mem=64M,sheaf=8" };
+
+	for (int k = 0; k < 2; k++) {
+		const struct mmb_alloc_ops *ops;
+		struct mmb_alloc_cfg cfg;
+		struct mmb_alloc *a;
+		char err[MMB_ERR_MAX];
+		enum { N = 300 };
+		void *p[N];
+
+		cr_assert_eq(mmb_alloc_parse_config(configs[k], &ops, &cfg, err, sizeof(err)), 0);
+		cfg.nthreads = 1;
+		cr_assert_eq(ops->create(&cfg, &a, err, sizeof(err)), 0, "%s", err);
+		/* the caches the sizes name (kmalloc-16, -96) get their sheaves,
+		 * with room in them when the aligned blocks are freed */
+		for (int i = 0; i < N; i++)
+			p[i] = ops->alloc(a, i % 2 ? 65 : 10, 0);
+		for (int i = 0; i < N; i++)
+			ops->free(a, p[i], i % 2 ? 65 : 10);
+		for (int i = 0; i < N; i++) {
+			size_t size = i % 2 ? 65 : 10, align = i % 2 ? 32 : 64;
+			void *room = ops->alloc(a, size, 0), *q = ops->alloc(a, size, align);
+
+			cr_assert_eq((uintptr_t)q % align, 0);
+			ops->free(a, q, size);
+			ops->free(a, room, size);
+		}
+		for (int i = 0; i < N; i++)
+			p[i] = ops->alloc(a, 96, 0);
+		for (int i = 0; i < N; i++)
+			cr_expect_eq(ops->usable_size(a, p[i]), 96, "%s: a 96-byte block came from "
+				     "another cache", configs[k]);
+		for (int i = 0; i < N; i++)
+			ops->free(a, p[i], 96);
+		cr_expect_eq(ops->check(a, err, sizeof(err)), 0, "%s: %s", configs[k], err);
+		ops->destroy(a);
+	}
+}

@@ -3,6 +3,7 @@
 #   make            build/mmbench and build/libmmb.a (+ headers in allocators/)
 #   make check      install missing packages, build, run the test suite
 #   make run        install missing packages, build, run the default suite
+#                   (workloads/suites/default.suite)
 #   make bench      micro-benchmarks with ratios against the issues' targets
 #   make SANITIZE=address,undefined check   the same tests under sanitizers
 #
@@ -28,7 +29,9 @@ CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) -fno-builtin-malloc -fno-builtin-free \
            -MMD -MP -I$(BUILD) $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
-LDLIBS  += -pthread -lm -ldl
+# jemalloc first: it owns malloc in mmbench (allocators/jemalloc.c says why);
+# mimalloc is reached through mi_* only. tcmalloc is never linked (tcmalloc.c).
+LDLIBS  += -ljemalloc -lmimalloc -pthread -lm -ldl
 
 CRIT_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS   := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
@@ -91,7 +94,7 @@ check: deps
 
 run: deps
 	@$(MAKE) --no-print-directory $(MMBENCH)
-	$(MMBENCH) run
+	$(MMBENCH) run --suite default
 
 bench: deps
 	@$(MAKE) --no-print-directory $(MMBENCH)

@@ -38,6 +38,10 @@
  *     MMB_STAT_NONE / NaN initial values, which the results show as empty.
  *   - check(a) walks all metadata and returns 0, or -EUCLEAN with a message
  *     in err naming the broken invariant. Slow; only tests and --check call it.
+ *   - validate(cfg, err) (optional) checks a parsed config beyond its option
+ *     table (a library is installed, a path is a malloc library) without
+ *     side effects; mmbench calls it before any cell runs. 0 or -errno with
+ *     a one-line message in err.
  *   - exec_env(cfg) runs in the child between fork and exec: set environment
  *     (LD_PRELOAD, MALLOC_CONF, ...) the cell's process must start with.
  *   - dump_state(a, dir) writes the allocator's state files (buddyinfo, ...)
@@ -76,7 +80,9 @@ struct mmb_alloc_stats {
 	 * (mm/vmstat.c) divided by 1000, at orders 0..10. */
 	double unusable_index[MMB_NR_ORDERS];
 	double extfrag_index[MMB_NR_ORDERS];
-	const char *malloc_provider;	/* who really served malloc (production allocators) */
+	/* Production allocators: realpath of the library whose code served
+	 * the blocks, found with dladdr on the entry point the adapter calls. */
+	const char *malloc_provider;
 };
 
 struct mmb_alloc_ops {
@@ -87,6 +93,7 @@ struct mmb_alloc_ops {
 
 	/* 0 if usable here; else -errno and *why says why (static string). */
 	int (*supported)(const char **why);
+	int (*validate)(const struct mmb_alloc_cfg *cfg, char *err, size_t errlen);
 	void (*exec_env)(const struct mmb_alloc_cfg *cfg);
 
 	int (*create)(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r_a, char *err,

@@ -13,14 +13,18 @@
  *
  * Stats come from mallinfo2(), relative to the figures at create() so that
  * the harness's earlier allocations are not counted: footprint = arena +
- * hblkhd (bytes glibc holds from sbrk and mmap). The harness's own
- * allocations during the run do go through the same heap when glibc owns
- * malloc; they are few and made before the timed region.
+ * hblkhd (bytes glibc holds from sbrk and mmap), usable = uordblks + hblkhd
+ * (chunk bytes of blocks in use, 8-byte chunk headers and blocks parked in
+ * glibc's tcache and its per-thread tcache bookkeeping included: glibc
+ * counts them in use; a few KiB per thread). mmbench's own allocations go
+ * to the process malloc, which is jemalloc (allocators/jemalloc.c), so
+ * glibc's heap holds this adapter's blocks and glibc's internal ones only.
  */
 #include "allocator.h"
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +40,8 @@ struct glibc_fns {
 
 struct mmb_alloc {
 	struct glibc_fns fn;
-	uint64_t base_footprint;
+	uint64_t base_footprint, base_usable;
+	char provider[PATH_MAX];	/* where fn.malloc really is (dladdr) */
 };
 
 static const struct mmb_param glibc_opts[] = {
@@ -77,6 +82,13 @@ static uint64_t glibc_footprint(const struct glibc_fns *fn)
 	return (uint64_t)mi.arena + (uint64_t)mi.hblkhd;
 }
 
+static uint64_t glibc_in_use(const struct glibc_fns *fn)
+{
+	struct mallinfo2 mi = fn->mallinfo2();
+
+	return (uint64_t)mi.uordblks + (uint64_t)mi.hblkhd;
+}
+
 /* Append glibc.malloc.<name>=<value> for every given option. */
 static void glibc_exec_env(const struct mmb_alloc_cfg *cfg)
 {
@@ -103,6 +115,7 @@ static int glibc_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r_a,
 {
 	struct glibc_fns fn;
 	struct mmb_alloc *a;
+	Dl_info di;
 	int rc;
 
 	(void)cfg;
@@ -116,6 +129,10 @@ static int glibc_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r_a,
 	}
 	a->fn = fn;
 	a->base_footprint = glibc_footprint(&fn);
+	a->base_usable = glibc_in_use(&fn);
+	if (!dladdr((void *)fn.malloc, &di) || !di.dli_fname ||
+	    !realpath(di.dli_fname, a->provider))
+		snprintf(a->provider, sizeof(a->provider), "libc.so.6");
 	*r_a = a;
 	return 0;
 }
@@ -145,10 +162,11 @@ static size_t glibc_usable_size(struct mmb_alloc *a, const void *p)
 
 static void glibc_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 {
-	uint64_t fp = glibc_footprint(&a->fn);
+	uint64_t fp = glibc_footprint(&a->fn), used = glibc_in_use(&a->fn);
 
 	r_st->footprint_bytes = fp > a->base_footprint ? fp - a->base_footprint : 0;
-	r_st->malloc_provider = "libc.so.6";
+	r_st->usable_bytes = used > a->base_usable ? used - a->base_usable : 0;
+	r_st->malloc_provider = a->provider;
 }
 
 const struct mmb_alloc_ops mmb_glibc_ops = {

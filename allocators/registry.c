@@ -15,12 +15,24 @@ extern const struct mmb_alloc_ops mmb_glibc_ops;
 extern const struct mmb_alloc_ops mmb_buddy_ops;
 extern const struct mmb_alloc_ops mmb_slab_ops;
 extern const struct mmb_alloc_ops mmb_crashy_ops;
+extern const struct mmb_alloc_ops mmb_jemalloc_ops;
+extern const struct mmb_alloc_ops mmb_jemalloc_malloc_ops;
+extern const struct mmb_alloc_ops mmb_mimalloc_ops;
+extern const struct mmb_alloc_ops mmb_tcmalloc_ops;
+extern const struct mmb_alloc_ops mmb_preload_ops;
+extern const struct mmb_alloc_ops mmb_bump_ops;
 
 const struct mmb_alloc_ops *const mmb_allocators[] = {
 	&mmb_glibc_ops,
 	&mmb_buddy_ops,
 	&mmb_slab_ops,
+	&mmb_jemalloc_ops,
+	&mmb_jemalloc_malloc_ops,
+	&mmb_mimalloc_ops,
+	&mmb_tcmalloc_ops,
+	&mmb_preload_ops,
 	&mmb_crashy_ops,
+	&mmb_bump_ops,
 };
 const size_t mmb_nallocators = sizeof(mmb_allocators) / sizeof(mmb_allocators[0]);
 

@@ -14,10 +14,12 @@
 /* Cases, one line each (harness/bench_<topic>.c). */
 extern const struct mmb_bench_case mmb_bench_glibc;
 extern const struct mmb_bench_case mmb_bench_slab;
+extern const struct mmb_bench_case mmb_bench_uffd;
 
 static const struct mmb_bench_case *const bench_cases[] = {
 	&mmb_bench_glibc,
 	&mmb_bench_slab,
+	&mmb_bench_uffd,
 };
 #define NCASES (sizeof(bench_cases) / sizeof(bench_cases[0]))
 
@@ -109,7 +111,7 @@ int mmb_bench_main(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:r:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":r:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			o.reps = (unsigned)strtoul(optarg, NULL, 10);

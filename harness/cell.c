@@ -7,6 +7,12 @@
  * its --ops, sets the stop flag and joins. Workers publish live bytes with
  * relaxed atomics (probe.c); stats() is allowed to run concurrently with
  * alloc/free (allocator.h).
+ *
+ * Faults (--faults uffd|sigbus): the monitor (uffd.h) starts before the
+ * allocator is created and stops after it is destroyed; its phase is warmup
+ * until the barrier releases the workers, timed until the stop flag, then
+ * teardown. Its files go to --fault-dir. The perf page-fault counter covers
+ * the same timed window in every mode.
  */
 #include "cell.h"
 
@@ -24,6 +30,7 @@
 #include "../workloads/workload.h"
 #include "metrics.h"
 #include "probe.h"
+#include "uffd.h"
 #include "util.h"
 
 struct worker {
@@ -34,6 +41,7 @@ struct worker {
 	const struct mmb_wl_ops *wl;
 	pthread_barrier_t *barrier;
 	atomic_int *ndone;
+	struct mmb_uffd *uffd;		/* NULL: no fault monitor */
 	uint64_t start_ns, end_ns;
 	int rc;
 };
@@ -45,6 +53,10 @@ struct cell_args {
 	double duration_s;
 	int check;
 	int result_fd;
+	enum mmb_fault_mode faults;	/* off, uffd or sigbus */
+	int fault_cpu;
+	unsigned fault_log;
+	const char *fault_dir;
 };
 
 struct sample_acc {			/* what the sampler keeps */
@@ -56,6 +68,12 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 
+	if (w->uffd) {
+		char label[16];
+
+		snprintf(label, sizeof(label), "w%u", w->t.tid);
+		mmb_uffd_thread_name(w->uffd, label);
+	}
 	if (w->t.ops->thread_attach)
 		w->t.ops->thread_attach(w->t.a);
 	pthread_barrier_wait(w->barrier);
@@ -84,19 +102,85 @@ static void cell_sample(const struct mmb_alloc_ops *ops, struct mmb_alloc *a, st
 		acc->fp_peak = (double)st.footprint_bytes;
 	if ((double)live > acc->live_peak || isnan(acc->live_peak)) {
 		acc->live_peak = (double)live;
-		if (st.usable_bytes != MMB_STAT_NONE && st.usable_bytes > 0 && live > 0)
-			acc->frag_at_peak = 1.0 - (double)live / (double)st.usable_bytes;
+		acc->frag_at_peak = NAN;
 		acc->unusable_o3 = st.unusable_index[3];
 		acc->unusable_o9 = st.unusable_index[9];
 		acc->extfrag_o3 = st.extfrag_index[3];
 		acc->extfrag_o9 = st.extfrag_index[9];
 	}
+	/* live and usable are read at different instants: a sample with
+	 * usable < live saw a block freed in between (torn) and is skipped. */
+	if ((double)live == acc->live_peak && live > 0 && st.usable_bytes != MMB_STAT_NONE &&
+	    st.usable_bytes >= (uint64_t)live)
+		acc->frag_at_peak = 1.0 - (double)live / (double)st.usable_bytes;
 }
 
 static void rec_metric(FILE *f, enum mmb_metric_id id, double v)
 {
 	if (!isnan(v))
 		fprintf(f, "m %s %.17g\n", mmb_metric_info[id].name, v);
+}
+
+static int cell_fault_timeline(FILE *f, void *m)
+{
+	return mmb_uffd_write_timeline(m, f);
+}
+
+static int cell_fault_counts(FILE *f, void *m)
+{
+	return mmb_uffd_write_counts(m, f);
+}
+
+static int cell_fault_latency(FILE *f, void *m)
+{
+	return mmb_uffd_write_latency(m, f);
+}
+
+static int cell_fault_log(FILE *f, void *m)
+{
+	return mmb_uffd_write_log(m, f);
+}
+
+/*
+ * Stop the monitor (the allocator is gone), write its files to the fault
+ * folder and record its metrics. With no instrumented region the uffd
+ * columns stay empty (nothing was measured) and note says so.
+ */
+static void cell_faults_finish(struct mmb_uffd *m, const struct cell_args *ca, FILE *rec,
+			       char *note, size_t notelen)
+{
+	static const struct {
+		const char *file;
+		int (*write)(FILE *f, void *m);
+	} files[] = {
+		{ "faults_timeline.csv", cell_fault_timeline },	/* merged into DIR/faults.csv */
+		{ "fault_counts.csv", cell_fault_counts },
+		{ "fault_latency.csv", cell_fault_latency },
+		{ "faults.log", cell_fault_log },
+	};
+	char path[4200];
+	int rc;
+
+	mmb_uffd_stop(m);
+	rc = mmb_mkdir_p(ca->fault_dir, 0755);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]) && !rc; i++) {
+		if (files[i].write == cell_fault_log && !ca->fault_log)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", ca->fault_dir, files[i].file);
+		rc = mmb_write_atomic(path, files[i].write, m);
+	}
+	if (rc)
+		snprintf(note, notelen, "fault files in %s: %s", ca->fault_dir, strerror(-rc));
+	if (mmb_uffd_nregions(m)) {
+		rec_metric(rec, MMB_M_uffd_faults, (double)mmb_uffd_count(m, NULL, -1, NULL, -1));
+		rec_metric(rec, MMB_M_uffd_faults_timed,
+			   (double)mmb_uffd_count(m, NULL, MMB_PHASE_TIMED, NULL, -1));
+		rec_metric(rec, MMB_M_uffd_fault_p50_ns, mmb_uffd_latency_ns(m, 0.50));
+		rec_metric(rec, MMB_M_uffd_fault_p99_ns, mmb_uffd_latency_ns(m, 0.99));
+	} else if (!rc) {
+		snprintf(note, notelen, "uffd: %s registers no instrumented region", ca->alloc_spec);
+	}
+	mmb_uffd_free(m);
 }
 
 static const struct option cell_longopts[] = {
@@ -109,6 +193,10 @@ static const struct option cell_longopts[] = {
 	{ "state-dir", required_argument, NULL, 'S' },
 	{ "check", no_argument, NULL, 'c' },
 	{ "result-fd", required_argument, NULL, 'f' },
+	{ "faults", required_argument, NULL, 'F' },
+	{ "fault-cpu", required_argument, NULL, 'C' },
+	{ "fault-log", required_argument, NULL, 'L' },
+	{ "fault-dir", required_argument, NULL, 'D' },
 	{ 0 },
 };
 
@@ -119,6 +207,7 @@ static int cell_parse(int argc, char **argv, struct cell_args *ca)
 	memset(ca, 0, sizeof(*ca));
 	ca->threads = 1;
 	ca->result_fd = -1;
+	ca->fault_cpu = -1;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "+", cell_longopts, NULL)) != -1) {
 		switch (c) {
@@ -131,10 +220,18 @@ static int cell_parse(int argc, char **argv, struct cell_args *ca)
 		case 'S': ca->state_dir = optarg; break;
 		case 'c': ca->check = 1; break;
 		case 'f': ca->result_fd = atoi(optarg); break;
+		case 'F':
+			if (mmb_fault_mode_parse(optarg, &ca->faults) || ca->faults == MMB_FAULTS_AUTO)
+				return -EINVAL;
+			break;
+		case 'C': ca->fault_cpu = atoi(optarg); break;
+		case 'L': ca->fault_log = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'D': ca->fault_dir = optarg; break;
 		default: return -EINVAL;
 		}
 	}
-	if (!ca->alloc_spec || !ca->wl_spec || ca->threads < 1 || ca->result_fd < 0)
+	if (!ca->alloc_spec || !ca->wl_spec || ca->threads < 1 || ca->result_fd < 0 ||
+	    (ca->faults != MMB_FAULTS_OFF && !ca->fault_dir))
 		return -EINVAL;
 	return 0;
 }
@@ -179,6 +276,9 @@ int mmb_cell_main(int argc, char **argv)
 	void *state = NULL;
 	pthread_barrier_t barrier;
 	atomic_int stop = 0, ndone = 0;
+	struct mmb_uffd *mon = NULL;
+	int perf_fd = -1;
+	char fault_note[512] = "";
 	struct sample_acc acc = { NAN, NAN, NAN, NAN, NAN, NAN, NAN };
 	char err[MMB_ERR_MAX] = "", wname[64];
 	const char *status = "failed";
@@ -193,6 +293,22 @@ int mmb_cell_main(int argc, char **argv)
 	if (!rec) {
 		mmb_err("cell: result fd %d: %s", ca.result_fd, strerror(errno));
 		return 1;
+	}
+	if (ca.faults != MMB_FAULTS_OFF) {
+		struct mmb_uffd_opts uo = { ca.faults, ca.fault_cpu, ca.fault_log };
+		char why[256] = "";
+
+		if (mmb_uffd_start(&uo, &mon, why, sizeof(why)))
+			snprintf(fault_note, sizeof(fault_note),
+				 "fault monitor unavailable, kernel counts only: %s", why);
+		else
+			mmb_uffd_thread_name(mon, "main");
+	}
+	{
+		char why[256];
+
+		if (mmb_perf_faults_open(&perf_fd, why, sizeof(why)))
+			perf_fd = -1;	/* perf_page_faults stays empty */
 	}
 	if (mmb_alloc_parse_config(ca.alloc_spec, &ops, &cfg, err, sizeof(err)))
 		goto out;
@@ -244,6 +360,7 @@ int mmb_cell_main(int argc, char **argv)
 		wk->wl = wl;
 		wk->barrier = &barrier;
 		wk->ndone = &ndone;
+		wk->uffd = mon;
 		if (pthread_create(&wk->thread, NULL, worker_main, wk)) {
 			/* Threads already started wait at the barrier forever: give up the cell. */
 			snprintf(err, sizeof(err), "cannot create thread %u of %u", i + 1, ca.threads);
@@ -252,8 +369,16 @@ int mmb_cell_main(int argc, char **argv)
 			_exit(0);
 		}
 	}
+	if (mon)
+		mmb_uffd_set_phase(mon, MMB_PHASE_TIMED);
+	if (perf_fd >= 0)
+		mmb_perf_faults_enable(perf_fd, 1);
 	pthread_barrier_wait(&barrier);
 	cell_wait(&ca, ops, a, w, &ndone, &stop, &acc);
+	if (perf_fd >= 0)
+		mmb_perf_faults_enable(perf_fd, 0);
+	if (mon)
+		mmb_uffd_set_phase(mon, MMB_PHASE_TEARDOWN);
 
 	double ops_total = 0, allocs = 0, frees = 0, failed = 0;
 	uint64_t start = UINT64_MAX, end = 0, sum = 0;
@@ -322,6 +447,14 @@ int mmb_cell_main(int argc, char **argv)
 	rec_metric(rec, MMB_M_extfrag_index_o3, acc.extfrag_o3);
 	rec_metric(rec, MMB_M_extfrag_index_o9, acc.extfrag_o9);
 	rec_metric(rec, MMB_M_op_checksum, (double)(sum & ((1ULL << 48) - 1)));
+	if (st.malloc_provider)
+		fprintf(rec, "provider %s\n", st.malloc_provider);
+	if (perf_fd >= 0) {
+		int64_t pf = mmb_perf_faults_read(perf_fd);	/* threads joined: counts folded in */
+
+		if (pf >= 0)
+			rec_metric(rec, MMB_M_perf_page_faults, (double)pf);
+	}
 	goto out_destroy;
 
 out_teardown:
@@ -332,9 +465,15 @@ out_destroy:
 	if (a)
 		ops->destroy(a);
 out:
+	if (mon)
+		cell_faults_finish(mon, &ca, rec, fault_note, sizeof(fault_note));
+	if (perf_fd >= 0)
+		close(perf_fd);
 	fprintf(rec, "status %s\n", status);
 	if (err[0])
 		fprintf(rec, "detail %s\n", err);
+	else if (fault_note[0])
+		fprintf(rec, "detail %s\n", fault_note);
 	fprintf(rec, "end\n");
 	if (fclose(rec))
 		return 1;

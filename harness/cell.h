@@ -8,6 +8,7 @@
  *	status ok|failed
  *	detail <text>			(optional, one line)
  *	m <metric name> <value>		(one per measured metric)
+ *	provider <path>			(optional: library that served the blocks)
  *	end
  *
  * A record without "end" means the cell died; the parent then records the

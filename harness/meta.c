@@ -49,6 +49,41 @@ static void json_time(FILE *f, time_t t)
 	mmb_json_str(f, buf);
 }
 
+/* "faults": the fault mode cells ran with, so timing runs and fault
+ * censuses are never mixed up. */
+static void meta_faults(FILE *f, const struct mmb_meta *m)
+{
+	const struct mmb_plan *p = m->plan;
+	int on = p->faults != MMB_FAULTS_OFF;
+
+	fputs(",\n  \"faults\": {\n    \"mode\": ", f);
+	mmb_json_str(f, mmb_fault_mode_names[p->faults]);
+	fputs(",\n    \"requested\": ", f);
+	mmb_json_str(f, mmb_fault_mode_names[m->faults_requested]);
+	fputs(",\n    \"run_kind\": ", f);
+	mmb_json_str(f, on ? "fault census: latencies include fault handling" :
+			     "timing: no fault monitor, kernel counts only");
+	if (on && p->faults == MMB_FAULTS_UFFD && p->fault_cpu >= 0)
+		fprintf(f, ",\n    \"handler_cpu\": %d", p->fault_cpu);
+	else
+		fputs(",\n    \"handler_cpu\": null", f);
+	fprintf(f, ",\n    \"fault_log\": %u,\n    \"uffd_open\": ", on ? p->fault_log : 0);
+	if (on && m->fault_info) {
+		mmb_json_str(f, m->fault_info->open_path);
+		fprintf(f, ",\n    \"kernel_faults_trapped\": %s,\n    \"features\": \"0x%llx\"",
+			m->fault_info->kernel_faults ? "true" : "false",
+			(unsigned long long)m->fault_info->features);
+	} else {
+		fputs("null,\n    \"kernel_faults_trapped\": null,\n    \"features\": null", f);
+	}
+	fputs(",\n    \"unavailable\": ", f);
+	if (m->fault_why)
+		mmb_json_str(f, m->fault_why);
+	else
+		fputs("null", f);
+	fputs("\n  }", f);
+}
+
 static int meta_emit(FILE *f, void *ctx)
 {
 	const struct mmb_meta *m = ctx;
@@ -100,8 +135,10 @@ static int meta_emit(FILE *f, void *ctx)
 		fputs(i ? ", " : "", f);
 		mmb_json_str(f, p->wconf[i].spec);
 	}
-	fprintf(f, "],\n  \"cells_planned\": %u,\n  \"cells_done\": %u\n}\n", p->ncells,
+	fprintf(f, "],\n  \"cells_planned\": %u,\n  \"cells_done\": %u", p->ncells,
 		m->cells_done);
+	meta_faults(f, m);
+	fputs("\n}\n", f);
 	return ferror(f) ? -EIO : 0;
 }
 

@@ -8,7 +8,8 @@
  *   compiler, kernel, hostname, cpu_model, online_cpus, start_time,
  *   end_time (null while running), state, seed, ops_per_thread,
  *   duration_s, cell_timeout_s, reps, threads[], allocators[], workloads[],
- *   cells_planned, cells_done.
+ *   cells_planned, cells_done, faults{mode, requested, run_kind, handler_cpu,
+ *   fault_log, uffd_open, kernel_faults_trapped, features, unavailable}.
  */
 #ifndef MMB_META_H
 #define MMB_META_H
@@ -16,6 +17,7 @@
 #include <time.h>
 
 #include "plan.h"
+#include "uffd.h"
 
 struct mmb_meta {
 	int argc;
@@ -24,6 +26,9 @@ struct mmb_meta {
 	time_t start, end;		/* end 0 = still running */
 	const char *state;		/* running | complete | interrupted */
 	unsigned cells_done;
+	enum mmb_fault_mode faults_requested;	/* --faults as given; plan->faults: as run */
+	const struct mmb_uffd_info *fault_info;	/* how uffd was opened; NULL when off */
+	const char *fault_why;			/* why auto fell back to off, or NULL */
 };
 
 /* Write dir/meta.json atomically. Returns 0 or -errno. */

@@ -14,7 +14,7 @@
 #ifndef MMB_METRICS_H
 #define MMB_METRICS_H
 
-#define MMB_SCHEMA_VERSION 1
+#define MMB_SCHEMA_VERSION 2	/* 2: malloc_provider after detail */
 
 #define MMB_METRICS(X)                                                                        \
 	X(U64, ops, "allocator calls (alloc + free) in the timed region, all threads")       \
@@ -35,7 +35,12 @@
 	X(F64, extfrag_index_o9, "kernel fragmentation index at order 9 (/1000)")             \
 	X(U64, minflt, "minor page faults of the cell's process (getrusage)")                 \
 	X(U64, majflt, "major page faults of the cell's process (getrusage)")                 \
-	X(U64, op_checksum, "checksum of the (operation, size) sequence, 48 bits")
+	X(U64, op_checksum, "checksum of the (operation, size) sequence, 48 bits")          \
+	X(U64, uffd_faults, "first touches of instrumented pages (userfaultfd), all phases") \
+	X(U64, uffd_faults_timed, "uffd_faults in the timed region")                         \
+	X(F64, uffd_fault_p50_ns, "median fault-handling time, ns (monitor's own work)")     \
+	X(F64, uffd_fault_p99_ns, "99th percentile fault-handling time, ns")                 \
+	X(U64, perf_page_faults, "page faults of the timed region, user mode (perf sw event)")
 
 enum mmb_metric_kind { MMB_U64, MMB_F64 };
 

@@ -9,12 +9,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "suite.h"
+#include "util.h"
 
 const char mmb_run_usage[] =
 	"usage: mmbench run [-a ALLOC[,ALLOC...]] [-w WORKLOAD[,...]] [-t THREADS[,...]]\n"
 	"                   [-r REPS] [-p KEY=VALUE]... [--ops N | --duration SECONDS]\n"
 	"                   [--seed N] [-o DIR] [--cell-timeout SECONDS] [--dump-state]\n"
-	"                   [--check] [-q]\n"
+	"                   [--check] [--faults MODE [--fault-cpu N] [--fault-log N]] [-q]\n"
+	"                   [--suite NAME]\n"
 	"\n"
 	"Runs every cell of (allocator config x workload x threads x repetition), each in\n"
 	"its own process, and writes a results folder (meta.json, cells.csv).\n"
@@ -33,7 +38,18 @@ const char mmb_run_usage[] =
 	"      --cell-timeout S   kill a cell after S seconds, status timeout (default: 60)\n"
 	"      --dump-state       write each allocator's state files to DIR/state/<cell>/\n"
 	"      --check            run the allocator's invariant check after each cell\n"
+	"      --faults MODE      page-fault counting: off (default: a timing run), uffd\n"
+	"                         (userfaultfd, handler thread), sigbus (userfaultfd,\n"
+	"                         resolved in the faulting thread), auto (uffd where it\n"
+	"                         works, else kernel counts only); a fault census: its\n"
+	"                         latencies include fault handling\n"
+	"      --fault-cpu N      pin the uffd handler thread to CPU N\n"
+	"      --fault-log N      keep each cell's first N fault events in\n"
+	"                         DIR/state/<cell>/faults.log\n"
 	"  -q, --quiet            no progress or summary, only the folder's path\n"
+	"      --suite NAME       run the named suite (`mmbench list suites`); the\n"
+	"                         options given here override the suite's, and -w\n"
+	"                         adds a group (README.md, Suites)\n"
 	"  -h, --help             this text\n"
 	"\n"
 	"In a LIST, a token with '=' and no ':' continues the previous config:\n"
@@ -79,7 +95,9 @@ static void plan_spec(char *spec, const char *name, const char *opts)
 	memcpy(spec, buf, sizeof(buf));
 }
 
-static int plan_add_alloc(struct mmb_plan *p, const char *spec, char *err, size_t errlen)
+/* Add (or find) an allocator config; its index goes to *r_idx. */
+static int plan_add_alloc(struct mmb_plan *p, const char *spec, unsigned *r_idx, char *err,
+			  size_t errlen)
 {
 	struct mmb_aconf *ac;
 
@@ -93,8 +111,10 @@ static int plan_add_alloc(struct mmb_plan *p, const char *spec, char *err, size_
 	mmb_params_format(&ac->cfg.opts, 1, ac->config, sizeof(ac->config));
 	plan_spec(ac->spec, ac->ops->name, ac->config);
 	for (unsigned i = 0; i < p->naconf; i++)
-		if (strcmp(p->aconf[i].spec, ac->spec) == 0)
-			return 0;	/* the same config twice is one config */
+		if (strcmp(p->aconf[i].spec, ac->spec) == 0) {
+			*r_idx = i;	/* the same config twice is one config */
+			return 0;
+		}
 	if (ac->ops->supported) {
 		const char *why = "unsupported";
 
@@ -103,7 +123,9 @@ static int plan_add_alloc(struct mmb_plan *p, const char *spec, char *err, size_
 			return -EINVAL;
 		}
 	}
-	p->naconf++;
+	if (ac->ops->validate && ac->ops->validate(&ac->cfg, err, errlen))
+		return -EINVAL;
+	*r_idx = p->naconf++;
 	return 0;
 }
 
@@ -118,8 +140,27 @@ static void wl_names(char *buf, size_t len)
 						mmb_workloads[i]->name);
 }
 
-static int plan_add_workload(struct mmb_plan *p, const char *spec, char **pv, int npv, char *err,
-			     size_t errlen)
+/* -p values: one list, applied in order. */
+static int plan_apply_pv(struct mmb_wconf *wc, char **pv, int npv, const char *what, char *err,
+			 size_t errlen)
+{
+	for (int i = 0; i < npv; i++) {
+		char key[128];
+		const char *eq = strchr(pv[i], '=');
+
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - pv[i]), pv[i]);
+		if (mmb_params_set(&wc->params, key, eq + 1, what, err, errlen) == -EINVAL)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Add (or find) a workload config; its index goes to *r_idx. pv_first apply
+ * before the spec's own values, pv_last after them.
+ */
+static int plan_add_workload(struct mmb_plan *p, const char *spec, char **pv_first, int nfirst,
+			     char **pv_last, int nlast, unsigned *r_idx, char *err, size_t errlen)
 {
 	char name[64], what[96];
 	const char *colon = strchr(spec, ':');
@@ -144,14 +185,8 @@ static int plan_add_workload(struct mmb_plan *p, const char *spec, char **pv, in
 	if (mmb_params_parse(wc->ops->params, NULL, what, &wc->params, err, errlen))
 		return -EINVAL;
 	/* -p first, then the workload's own spec, which is more specific. */
-	for (int i = 0; i < npv; i++) {
-		char key[128];
-		const char *eq = strchr(pv[i], '=');
-
-		snprintf(key, sizeof(key), "%.*s", (int)(eq - pv[i]), pv[i]);
-		if (mmb_params_set(&wc->params, key, eq + 1, what, err, errlen) == -EINVAL)
-			return -EINVAL;
-	}
+	if (plan_apply_pv(wc, pv_first, nfirst, what, err, errlen))
+		return -EINVAL;
 	if (colon && colon[1]) {
 		struct mmb_pvals spec_vals;
 
@@ -161,16 +196,22 @@ static int plan_add_workload(struct mmb_plan *p, const char *spec, char **pv, in
 			if (spec_vals.v[i].given)
 				wc->params.v[i] = spec_vals.v[i];
 	}
+	if (plan_apply_pv(wc, pv_last, nlast, what, err, errlen))
+		return -EINVAL;
+	if (wc->ops->check_params && wc->ops->check_params(&wc->params, err, errlen))
+		return -EINVAL;
 	mmb_params_format(&wc->params, 0, wc->params_text, sizeof(wc->params_text));
 	plan_spec(wc->spec, wc->ops->name, wc->params_text);
 	for (unsigned i = 0; i < p->nwconf; i++)
-		if (strcmp(p->wconf[i].spec, wc->spec) == 0)
+		if (strcmp(p->wconf[i].spec, wc->spec) == 0) {
+			*r_idx = i;
 			return 0;
-	p->nwconf++;
+		}
+	*r_idx = p->nwconf++;
 	return 0;
 }
 
-/* Every -p key must be known to at least one chosen workload. */
+/* Every -p key must be known to at least one workload of the plan. */
 static int plan_check_params(struct mmb_plan *p, char **pv, int npv, char *err, size_t errlen)
 {
 	for (int i = 0; i < npv; i++) {
@@ -178,10 +219,6 @@ static int plan_check_params(struct mmb_plan *p, char **pv, int npv, char *err, 
 		const char *eq = strchr(pv[i], '=');
 		int known = 0;
 
-		if (!eq || eq == pv[i]) {
-			snprintf(err, errlen, "-p '%s': expected KEY=VALUE", pv[i]);
-			return -EINVAL;
-		}
 		snprintf(key, sizeof(key), "%.*s", (int)(eq - pv[i]), pv[i]);
 		for (unsigned w = 0; w < p->nwconf && !known; w++)
 			for (const struct mmb_param *q = p->wconf[w].ops->params; q && q->name; q++)
@@ -224,7 +261,10 @@ static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *r)
 	return 0;
 }
 
-enum { OPT_OPS = 256, OPT_DURATION, OPT_SEED, OPT_CELL_TIMEOUT, OPT_DUMP_STATE, OPT_CHECK };
+enum {
+	OPT_OPS = 256, OPT_DURATION, OPT_SEED, OPT_CELL_TIMEOUT, OPT_DUMP_STATE, OPT_CHECK, OPT_SUITE,
+	OPT_FAULTS, OPT_FAULT_CPU, OPT_FAULT_LOG
+};
 
 static const struct option run_longopts[] = {
 	{ "allocator", required_argument, NULL, 'a' },
@@ -239,6 +279,10 @@ static const struct option run_longopts[] = {
 	{ "cell-timeout", required_argument, NULL, OPT_CELL_TIMEOUT },
 	{ "dump-state", no_argument, NULL, OPT_DUMP_STATE },
 	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "suite", required_argument, NULL, OPT_SUITE },
+	{ "faults", required_argument, NULL, OPT_FAULTS },
+	{ "fault-cpu", required_argument, NULL, OPT_FAULT_CPU },
+	{ "fault-log", required_argument, NULL, OPT_FAULT_LOG },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -246,32 +290,52 @@ static const struct option run_longopts[] = {
 
 #define MAX_LIST_ARGS 32
 
-int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t errlen)
-{
-	static char specs[MMB_PLAN_MAX_CONFIGS][MMB_SPEC_MAX];
+/* One level of `run` options: the command line, or one line of a suite. */
+struct plan_args {
 	char *alists[MAX_LIST_ARGS], *wlists[MAX_LIST_ARGS], *pv[MAX_LIST_ARGS];
-	int nal = 0, nwl = 0, npv = 0, c, have_ops = 0, have_duration = 0;
-	uint64_t u;
+	int nal, nwl, npv;
+	unsigned threads[MMB_PLAN_MAX_THREADS], nthreads;	/* 0 = not given */
+	uint64_t ops, seed;
+	double duration_s, cell_timeout_s;
+	unsigned reps;
+	int have_ops, have_duration, have_seed, have_reps, have_timeout;
+	int dump_state, check, quiet, help;
+	const char *outdir, *suite;
+	enum mmb_fault_mode faults;
+	int fault_cpu;
+	unsigned fault_log;
+	int have_faults, have_fault_cpu, have_fault_log;
+};
 
-	memset(p, 0, sizeof(*p));
-	p->reps = 1;
-	p->duration_s = 0.5;
-	p->seed = 42;
-	p->cell_timeout_s = 60;
-	p->threads[0] = 1;
-	p->nthreads = 1;
+/* Parse argv (argv[0] is a name) into a. in_suite refuses command-line-only options. */
+static int plan_getopt(int argc, char **argv, struct plan_args *a, int in_suite, char *err,
+		       size_t errlen)
+{
+	uint64_t u;
+	int c;
+
+	memset(a, 0, sizeof(*a));
 	opterr = 0;
-	optind = 0;		/* GNU: full reinitialization, so tests may call us again */
+	optind = 0;		/* GNU: full reinitialization, so we may be called again */
 	while ((c = getopt_long(argc, argv, "+:a:w:t:r:p:o:qh", run_longopts, NULL)) != -1) {
+		if (in_suite && (c == 'o' || c == 'q' || c == 'h' || c == OPT_SUITE)) {
+			snprintf(err, errlen, "option '%s' is for the command line, not a suite file",
+				 argv[optind - 1]);
+			return -EINVAL;
+		}
 		switch (c) {
 		case 'a':
 		case 'w':
 		case 'p': {
-			char **list = c == 'a' ? alists : c == 'w' ? wlists : pv;
-			int *n = c == 'a' ? &nal : c == 'w' ? &nwl : &npv;
+			char **list = c == 'a' ? a->alists : c == 'w' ? a->wlists : a->pv;
+			int *n = c == 'a' ? &a->nal : c == 'w' ? &a->nwl : &a->npv;
 
 			if (*n == MAX_LIST_ARGS) {
 				snprintf(err, errlen, "too many -%c options", c);
+				return -EINVAL;
+			}
+			if (c == 'p' && (!strchr(optarg, '=') || optarg[0] == '=')) {
+				snprintf(err, errlen, "-p '%s': expected KEY=VALUE", optarg);
 				return -EINVAL;
 			}
 			list[(*n)++] = optarg;
@@ -280,17 +344,17 @@ int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t 
 		case 't': {
 			char buf[512], *save = NULL;
 
-			p->nthreads = 0;
+			a->nthreads = 0;
 			snprintf(buf, sizeof(buf), "%s", optarg);
 			for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-				if (p->nthreads == MMB_PLAN_MAX_THREADS || parse_u64(tok, 1, 1024, &u)) {
+				if (a->nthreads == MMB_PLAN_MAX_THREADS || parse_u64(tok, 1, 1024, &u)) {
 					snprintf(err, errlen, "-t %s: expected thread counts 1..1024, "
 						 "at most %d of them", optarg, MMB_PLAN_MAX_THREADS);
 					return -EINVAL;
 				}
-				p->threads[p->nthreads++] = (unsigned)u;
+				a->threads[a->nthreads++] = (unsigned)u;
 			}
-			if (!p->nthreads) {
+			if (!a->nthreads) {
 				snprintf(err, errlen, "-t: empty thread list");
 				return -EINVAL;
 			}
@@ -301,49 +365,82 @@ int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t 
 				snprintf(err, errlen, "-r %s: expected a repetition count 1..10000", optarg);
 				return -EINVAL;
 			}
-			p->reps = (unsigned)u;
+			a->reps = (unsigned)u;
+			a->have_reps = 1;
 			break;
 		case 'o':
-			p->outdir = optarg;
+			a->outdir = optarg;
 			break;
 		case OPT_OPS:
-			if (parse_u64(optarg, 1, UINT64_MAX / 2, &p->ops)) {
+			if (parse_u64(optarg, 1, UINT64_MAX / 2, &a->ops)) {
 				snprintf(err, errlen, "--ops %s: expected a positive integer", optarg);
 				return -EINVAL;
 			}
-			have_ops = 1;
+			a->have_ops = 1;
 			break;
 		case OPT_DURATION:
-			if (parse_double(optarg, 0.001, 86400, &p->duration_s)) {
+			if (parse_double(optarg, 0.001, 86400, &a->duration_s)) {
 				snprintf(err, errlen, "--duration %s: expected seconds in [0.001, 86400]", optarg);
 				return -EINVAL;
 			}
-			have_duration = 1;
+			a->have_duration = 1;
 			break;
 		case OPT_SEED:
-			if (parse_u64(optarg, 0, UINT64_MAX, &p->seed)) {
+			if (parse_u64(optarg, 0, UINT64_MAX, &a->seed)) {
 				snprintf(err, errlen, "--seed %s: expected a non-negative integer", optarg);
 				return -EINVAL;
 			}
+			a->have_seed = 1;
 			break;
 		case OPT_CELL_TIMEOUT:
-			if (parse_double(optarg, 0.1, 86400 * 7, &p->cell_timeout_s)) {
+			if (parse_double(optarg, 0.1, 86400 * 7, &a->cell_timeout_s)) {
 				snprintf(err, errlen, "--cell-timeout %s: expected seconds in [0.1, 604800]", optarg);
 				return -EINVAL;
 			}
+			a->have_timeout = 1;
 			break;
 		case OPT_DUMP_STATE:
-			p->dump_state = 1;
+			a->dump_state = 1;
 			break;
 		case OPT_CHECK:
-			p->check = 1;
+			a->check = 1;
+			break;
+		case OPT_SUITE:
+			a->suite = optarg;
+			break;
+		case OPT_FAULTS:
+			if (mmb_fault_mode_parse(optarg, &a->faults)) {
+				snprintf(err, errlen, "--faults %s: expected off, uffd, sigbus or auto", optarg);
+				return -EINVAL;
+			}
+			a->have_faults = 1;
+			break;
+		case OPT_FAULT_CPU: {
+			long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+			if (parse_u64(optarg, 0, ncpu > 0 ? (uint64_t)ncpu - 1 : 0, &u)) {
+				snprintf(err, errlen, "--fault-cpu %s: expected a CPU number 0..%ld", optarg,
+					 ncpu - 1);
+				return -EINVAL;
+			}
+			a->fault_cpu = (int)u;
+			a->have_fault_cpu = 1;
+			break;
+		}
+		case OPT_FAULT_LOG:
+			if (parse_u64(optarg, 1, 1u << 24, &u)) {
+				snprintf(err, errlen, "--fault-log %s: expected an event count 1..16777216", optarg);
+				return -EINVAL;
+			}
+			a->fault_log = (unsigned)u;
+			a->have_fault_log = 1;
 			break;
 		case 'q':
-			p->quiet = 1;
+			a->quiet = 1;
 			break;
 		case 'h':
-			fputs(mmb_run_usage, stdout);
-			return 1;
+			a->help = 1;
+			return 0;
 		case ':':
 			snprintf(err, errlen, "run: option '%s' needs a value (see mmbench run --help)",
 				 argv[optind - 1]);
@@ -358,71 +455,394 @@ int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t 
 		snprintf(err, errlen, "run: unexpected argument '%s' (see mmbench run --help)", argv[optind]);
 		return -EINVAL;
 	}
-	if (have_ops && have_duration) {
+	if (a->have_ops && a->have_duration) {
 		snprintf(err, errlen, "run: give --ops or --duration, not both");
 		return -EINVAL;
 	}
-	if (have_ops)
-		p->duration_s = 0;
+	return 0;
+}
 
-	if (nal == 0) {
-		for (size_t i = 0; i < mmb_nallocators; i++)
-			if (!mmb_allocators[i]->hidden && plan_add_alloc(p, mmb_allocators[i]->name, err, errlen))
-				return -EINVAL;
+/* Plan-wide values given at this level replace the plan's. */
+static void plan_apply_scalars(struct mmb_plan *p, const struct plan_args *a)
+{
+	if (a->have_ops) {
+		p->ops = a->ops;
+		p->duration_s = 0;
 	}
-	for (int l = 0; l < nal; l++) {
-		int n = mmb_split_specs(alists[l], specs, MMB_PLAN_MAX_CONFIGS);
+	if (a->have_duration) {
+		p->duration_s = a->duration_s;
+		p->ops = 0;
+	}
+	if (a->have_reps)
+		p->reps = a->reps;
+	if (a->have_seed)
+		p->seed = a->seed;
+	if (a->have_timeout)
+		p->cell_timeout_s = a->cell_timeout_s;
+	p->dump_state |= a->dump_state;
+	p->check |= a->check;
+	if (a->have_faults)
+		p->faults = a->faults;
+	if (a->have_fault_cpu)
+		p->fault_cpu = a->fault_cpu;
+	if (a->have_fault_log)
+		p->fault_log = a->fault_log;
+}
+
+/* One group of cells: workloads x thread counts x allocators. */
+struct plan_group {
+	unsigned ai[MMB_PLAN_MAX_CONFIGS], wi[MMB_PLAN_MAX_CONFIGS];
+	unsigned na, nw;
+	const unsigned *threads;
+	unsigned nthreads;
+};
+
+/* What a group is made of, before it is resolved against the registries. */
+struct plan_group_src {
+	char **alists, **wlists;	/* NULL: every allocator / workload */
+	int nal, nwl;
+	char **pv_first, **pv_last;	/* -p before / after the workload's own spec */
+	int nfirst, nlast;
+	const unsigned *threads;
+	unsigned nthreads;
+	int optional_ok;		/* suite: '?NAME' allocators may be missing */
+	const char *where;		/* "FILE:LINE" of the -a, for notes */
+	char *noted;			/* " name name " already noted (4096 bytes) */
+};
+
+static const unsigned plan_one_thread[1] = { 1 };
+
+/* Skip an optional allocator that is missing here? 1 = skipped (noted once). */
+static int plan_skip_optional(const char *spec, const struct plan_group_src *src, int quiet)
+{
+	char name[64], key[72];
+	size_t len = strlen(src->noted);
+	const struct mmb_alloc_ops *ops;
+	const char *why = NULL;
+
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(spec, ":"), spec);
+	ops = mmb_alloc_find(name);
+	if (ops && !(ops->supported && ops->supported(&why)))
+		return 0;
+	snprintf(key, sizeof(key), " %s ", name);
+	if (strstr(src->noted, key))
+		return 1;
+	if (len + strlen(key) < 4096)
+		snprintf(src->noted + len, 4096 - len, "%s", key + (len ? 1 : 0));
+	if (!quiet)
+		mmb_err("note: %s: skipping optional allocator '%s': %s", src->where, name,
+			ops ? why : "not in this build");
+	return 1;
+}
+
+static int plan_group_add(struct mmb_plan *p, const struct plan_group_src *src,
+			  struct plan_group *g, char *err, size_t errlen)
+{
+	static char specs[MMB_PLAN_MAX_CONFIGS][MMB_SPEC_MAX];
+
+	memset(g, 0, sizeof(*g));
+	g->threads = src->threads;
+	g->nthreads = src->nthreads;
+	if (!src->alists) {
+		for (size_t i = 0; i < mmb_nallocators; i++) {
+			const struct mmb_alloc_ops *o = mmb_allocators[i];
+			const char *why;
+
+			if (o->supported && o->supported(&why))
+				continue;	/* the default is what can run here */
+			if (!o->hidden && plan_add_alloc(p, o->name, &g->ai[g->na++], err, errlen))
+				return -EINVAL;
+		}
+	}
+	for (int l = 0; l < src->nal; l++) {
+		int n = mmb_split_specs(src->alists[l], specs, MMB_PLAN_MAX_CONFIGS);
 
 		if (n <= 0) {
-			snprintf(err, errlen, "-a '%s': expected ALLOC[:k=v,...][,ALLOC...]", alists[l]);
+			snprintf(err, errlen, "-a '%s': expected ALLOC[:k=v,...][,ALLOC...]",
+				 src->alists[l]);
 			return -EINVAL;
 		}
-		for (int i = 0; i < n; i++)
-			if (plan_add_alloc(p, specs[i], err, errlen))
+		for (int i = 0; i < n; i++) {
+			const char *spec = specs[i];
+
+			if (spec[0] == '?') {
+				if (!src->optional_ok) {
+					snprintf(err, errlen, "-a '%s': '?' (optional) is for suite files",
+						 spec);
+					return -EINVAL;
+				}
+				if (plan_skip_optional(++spec, src, p->quiet))
+					continue;
+			}
+			if (g->na == MMB_PLAN_MAX_CONFIGS) {
+				snprintf(err, errlen, "too many allocator configs (at most %d)",
+					 MMB_PLAN_MAX_CONFIGS);
 				return -EINVAL;
+			}
+			if (plan_add_alloc(p, spec, &g->ai[g->na++], err, errlen))
+				return -EINVAL;
+		}
 	}
-	if (nwl == 0) {
+	if (!src->wlists) {
 		for (size_t i = 0; i < mmb_nworkloads; i++)
 			if (!mmb_workloads[i]->hidden &&
-			    plan_add_workload(p, mmb_workloads[i]->name, pv, npv, err, errlen))
+			    plan_add_workload(p, mmb_workloads[i]->name, src->pv_first, src->nfirst,
+					      src->pv_last, src->nlast, &g->wi[g->nw++], err, errlen))
 				return -EINVAL;
 	}
-	for (int l = 0; l < nwl; l++) {
-		int n = mmb_split_specs(wlists[l], specs, MMB_PLAN_MAX_CONFIGS);
+	for (int l = 0; l < src->nwl; l++) {
+		int n = mmb_split_specs(src->wlists[l], specs, MMB_PLAN_MAX_CONFIGS);
 
 		if (n <= 0) {
-			snprintf(err, errlen, "-w '%s': expected WORKLOAD[:k=v,...][,WORKLOAD...]", wlists[l]);
+			snprintf(err, errlen, "-w '%s': expected WORKLOAD[:k=v,...][,WORKLOAD...]",
+				 src->wlists[l]);
 			return -EINVAL;
 		}
-		for (int i = 0; i < n; i++)
-			if (plan_add_workload(p, specs[i], pv, npv, err, errlen))
+		for (int i = 0; i < n; i++) {
+			if (g->nw == MMB_PLAN_MAX_CONFIGS) {
+				snprintf(err, errlen, "too many workload configs (at most %d)",
+					 MMB_PLAN_MAX_CONFIGS);
 				return -EINVAL;
+			}
+			if (plan_add_workload(p, specs[i], src->pv_first, src->nfirst, src->pv_last,
+					      src->nlast, &g->wi[g->nw++], err, errlen))
+				return -EINVAL;
+		}
 	}
-	if (plan_check_params(p, pv, npv, err, errlen))
-		return -EINVAL;
-
-	p->ncells = p->reps * p->nwconf * p->nthreads * p->naconf;
-	p->cells = calloc(p->ncells, sizeof(*p->cells));
-	if (!p->cells) {
-		snprintf(err, errlen, "out of memory for %u cells", p->ncells);
-		return -EINVAL;
-	}
-	unsigned id = 0;
-
-	for (unsigned r = 1; r <= p->reps; r++)
-		for (unsigned w = 0; w < p->nwconf; w++)
-			for (unsigned t = 0; t < p->nthreads; t++)
-				for (unsigned a = 0; a < p->naconf; a++) {
-					struct mmb_cell *cell = &p->cells[id];
-
-					cell->id = ++id;
-					cell->ai = a;
-					cell->wi = w;
-					cell->threads = p->threads[t];
-					cell->rep = r;
-					cell->seed = mmb_plan_rep_seed(p->seed, r);
-				}
 	return 0;
+}
+
+/* "FILE:LINE: " in front of err. */
+static void plan_where(char *err, size_t errlen, const char *path, unsigned lineno)
+{
+	char msg[MMB_ERR_MAX];
+
+	snprintf(msg, sizeof(msg), "%s", err);
+	snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
+}
+
+#define PLAN_MAX_GROUPS MMB_SUITE_MAX_LINES
+
+struct plan_parse {			/* everything mmb_plan_parse works with */
+	struct plan_args cl;
+	struct mmb_suite suite;
+	struct plan_args line[MMB_SUITE_MAX_LINES];
+	struct plan_group group[PLAN_MAX_GROUPS];
+	char *def_pv[MAX_LIST_ARGS * 4];	/* the suite's default -p, all lines */
+	unsigned ngroups;
+	char noted[4096];		/* optional allocators already noted as skipped */
+};
+
+/* Groups from the suite's lines with -w (defaults from the lines without). */
+static int plan_suite_groups(struct mmb_plan *p, struct plan_parse *pp, char *err, size_t errlen)
+{
+	struct plan_args *def_a = NULL;
+	const struct plan_args *def_t = NULL;
+	char *pv_first[MAX_LIST_ARGS * 5];
+	int ndef_pv = 0;
+	const struct mmb_suite *s = &pp->suite;
+
+	for (unsigned i = 0; i < s->nlines; i++) {
+		struct plan_args *a = &pp->line[i];
+
+		if (plan_getopt(s->lines[i].argc, s->lines[i].argv, a, 1, err, errlen)) {
+			plan_where(err, errlen, s->path, s->lines[i].lineno);
+			return -EINVAL;
+		}
+		plan_apply_scalars(p, a);
+		if (a->nwl)
+			continue;
+		if (a->nal)
+			def_a = a;
+		if (a->nthreads)
+			def_t = a;
+		if (ndef_pv + a->npv > (int)(sizeof(pp->def_pv) / sizeof(pp->def_pv[0]))) {
+			snprintf(err, errlen, "%s:%u: too many -p options", s->path, s->lines[i].lineno);
+			return -EINVAL;
+		}
+		for (int k = 0; k < a->npv; k++)
+			pp->def_pv[ndef_pv++] = a->pv[k];
+	}
+	plan_apply_scalars(p, &pp->cl);
+	for (unsigned i = 0; i <= s->nlines; i++) {
+		struct plan_args *a = i < s->nlines ? &pp->line[i] : &pp->cl;
+		struct plan_args *ga = pp->cl.nal ? &pp->cl : a->nal ? a : def_a;
+		const struct plan_args *gt = pp->cl.nthreads ? &pp->cl : a->nthreads ? a : def_t;
+		struct plan_group_src src = { 0 };
+		char where[4200] = "";
+		int nfirst = 0;
+
+		if (!a->nwl)
+			continue;
+		if (pp->ngroups == PLAN_MAX_GROUPS) {
+			snprintf(err, errlen, "too many groups of cells (at most %d)", PLAN_MAX_GROUPS);
+			return -EINVAL;
+		}
+		if (ga && ga != &pp->cl)
+			snprintf(where, sizeof(where), "%s:%u", s->path,
+				 s->lines[ga - pp->line].lineno);
+		for (int k = 0; k < ndef_pv; k++)
+			pv_first[nfirst++] = pp->def_pv[k];
+		for (int k = 0; a != &pp->cl && k < a->npv; k++)
+			pv_first[nfirst++] = a->pv[k];
+		src.alists = ga ? ga->alists : NULL;
+		src.nal = ga ? ga->nal : 0;
+		src.wlists = a->wlists;
+		src.nwl = a->nwl;
+		src.pv_first = pv_first;
+		src.nfirst = nfirst;
+		src.pv_last = pp->cl.pv;
+		src.nlast = pp->cl.npv;
+		src.threads = gt ? gt->threads : plan_one_thread;
+		src.nthreads = gt ? gt->nthreads : 1;
+		src.optional_ok = ga != &pp->cl;
+		src.where = where;
+		src.noted = pp->noted;
+		if (plan_group_add(p, &src, &pp->group[pp->ngroups++], err, errlen) ||
+		    (a != &pp->cl && plan_check_params(p, a->pv, a->npv, err, errlen))) {
+			if (i < s->nlines)
+				plan_where(err, errlen, s->path, s->lines[i].lineno);
+			return -EINVAL;
+		}
+	}
+	if (!pp->ngroups) {
+		snprintf(err, errlen, "%s: no line names a workload (-w)", s->path);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < s->nlines; i++)
+		if (!pp->line[i].nwl && plan_check_params(p, pp->line[i].pv, pp->line[i].npv, err, errlen)) {
+			plan_where(err, errlen, s->path, s->lines[i].lineno);
+			return -EINVAL;
+		}
+	return 0;
+}
+
+/* Is (a, w, threads) already a cell of this repetition? */
+static int plan_have_cell(const struct mmb_plan *p, unsigned from, unsigned a, unsigned w,
+			  unsigned threads)
+{
+	for (unsigned i = from; i < p->ncells; i++)
+		if (p->cells[i].ai == a && p->cells[i].wi == w && p->cells[i].threads == threads)
+			return 1;
+	return 0;
+}
+
+/* Cells of every group, repetition outermost; p->threads = every count used. */
+static int plan_expand(struct mmb_plan *p, const struct plan_group *groups, unsigned ngroups,
+		       char *err, size_t errlen)
+{
+	size_t max = 0;
+
+	for (unsigned g = 0; g < ngroups; g++) {
+		max += (size_t)groups[g].na * groups[g].nw * groups[g].nthreads;
+		for (unsigned t = 0; t < groups[g].nthreads; t++) {
+			unsigned k = 0;
+
+			while (k < p->nthreads && p->threads[k] != groups[g].threads[t])
+				k++;
+			if (k == p->nthreads && p->nthreads == MMB_PLAN_MAX_THREADS) {
+				snprintf(err, errlen, "more than %d distinct thread counts",
+					 MMB_PLAN_MAX_THREADS);
+				return -EINVAL;
+			}
+			if (k == p->nthreads)
+				p->threads[p->nthreads++] = groups[g].threads[t];
+		}
+	}
+	if (max == 0) {
+		snprintf(err, errlen, "nothing to run: no allocator is available for any group");
+		return -EINVAL;
+	}
+	p->cells = calloc(max * p->reps, sizeof(*p->cells));
+	if (!p->cells) {
+		snprintf(err, errlen, "out of memory for %zu cells", max * p->reps);
+		return -EINVAL;
+	}
+	p->ncells = 0;
+	for (unsigned r = 1; r <= p->reps; r++) {
+		unsigned first = p->ncells;
+
+		for (unsigned g = 0; g < ngroups; g++)
+			for (unsigned w = 0; w < groups[g].nw; w++)
+				for (unsigned t = 0; t < groups[g].nthreads; t++)
+					for (unsigned a = 0; a < groups[g].na; a++) {
+						struct mmb_cell *cell = &p->cells[p->ncells];
+						unsigned th = groups[g].threads[t];
+
+						if (plan_have_cell(p, first, groups[g].ai[a],
+								   groups[g].wi[w], th))
+							continue;
+						cell->id = ++p->ncells;
+						cell->ai = groups[g].ai[a];
+						cell->wi = groups[g].wi[w];
+						cell->threads = th;
+						cell->rep = r;
+						cell->seed = mmb_plan_rep_seed(p->seed, r);
+					}
+	}
+	return 0;
+}
+
+int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t errlen)
+{
+	struct plan_parse *pp = calloc(1, sizeof(*pp));
+	int rc = -EINVAL;
+
+	memset(p, 0, sizeof(*p));
+	p->reps = 1;
+	p->duration_s = 0.5;
+	p->seed = 42;
+	p->cell_timeout_s = 60;
+	p->fault_cpu = -1;
+	if (!pp) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (plan_getopt(argc, argv, &pp->cl, 0, err, errlen))
+		goto out;
+	if (pp->cl.help) {
+		fputs(mmb_run_usage, stdout);
+		rc = 1;
+		goto out;
+	}
+	p->outdir = pp->cl.outdir;
+	p->quiet = pp->cl.quiet;
+	if (pp->cl.suite) {
+		if (mmb_suite_load(pp->cl.suite, &pp->suite, err, errlen) ||
+		    plan_suite_groups(p, pp, err, errlen))
+			goto out;
+	} else {
+		struct plan_group_src src = {
+			.alists = pp->cl.nal ? pp->cl.alists : NULL, .nal = pp->cl.nal,
+			.wlists = pp->cl.nwl ? pp->cl.wlists : NULL, .nwl = pp->cl.nwl,
+			.pv_first = pp->cl.pv, .nfirst = pp->cl.npv,
+			.threads = pp->cl.nthreads ? pp->cl.threads : plan_one_thread,
+			.nthreads = pp->cl.nthreads ? pp->cl.nthreads : 1,
+		};
+
+		plan_apply_scalars(p, &pp->cl);
+		if (plan_group_add(p, &src, &pp->group[0], err, errlen))
+			goto out;
+		pp->ngroups = 1;
+	}
+	if (p->fault_cpu >= 0 && p->faults != MMB_FAULTS_UFFD && p->faults != MMB_FAULTS_AUTO) {
+		snprintf(err, errlen, "--fault-cpu pins the uffd handler thread: give --faults uffd or auto");
+		goto out;
+	}
+	if (p->fault_log && p->faults == MMB_FAULTS_OFF) {
+		snprintf(err, errlen, "--fault-log needs --faults uffd, sigbus or auto");
+		goto out;
+	}
+	if (plan_check_params(p, pp->cl.pv, pp->cl.npv, err, errlen) ||
+	    plan_expand(p, pp->group, pp->ngroups, err, errlen))
+		goto out;
+	rc = 0;
+out:
+	mmb_suite_free(&pp->suite);
+	free(pp);
+	if (rc < 0)
+		mmb_plan_free(p);
+	return rc;
 }
 
 void mmb_plan_free(struct mmb_plan *plan)

@@ -1,10 +1,13 @@
 /*
  * plan.h — `mmbench run` options and their expansion into cells.
  *
- * A plan is the cross product (repetition x workload config x thread count x
- * allocator config), in that nesting order: allocators vary fastest, so
- * machine noise spreads evenly over the configurations being compared. Every
- * input is validated here, before any cell runs or any file is written.
+ * A plan is, per repetition, one or more groups, each a cross product
+ * (workload config x thread count x allocator config) in that nesting order:
+ * allocators vary fastest, so machine noise spreads evenly over the
+ * configurations being compared. The command line makes one group; a suite
+ * (--suite, suite.h) one per line that names workloads. A cell named twice
+ * in a repetition runs once. Every input is validated here, before any cell
+ * runs or any file is written.
  */
 #ifndef MMB_PLAN_H
 #define MMB_PLAN_H
@@ -14,6 +17,7 @@
 
 #include "../allocators/allocator.h"
 #include "../workloads/workload.h"
+#include "uffd.h"
 
 #define MMB_PLAN_MAX_CONFIGS 64
 #define MMB_PLAN_MAX_THREADS 16
@@ -45,7 +49,7 @@ struct mmb_plan {
 	unsigned naconf;
 	struct mmb_wconf wconf[MMB_PLAN_MAX_CONFIGS];
 	unsigned nwconf;
-	unsigned threads[MMB_PLAN_MAX_THREADS];
+	unsigned threads[MMB_PLAN_MAX_THREADS];	/* every thread count of the plan */
 	unsigned nthreads;
 	unsigned reps;
 	uint64_t ops;			/* allocator calls per thread, 0 = by duration */
@@ -54,6 +58,9 @@ struct mmb_plan {
 	double cell_timeout_s;
 	const char *outdir;		/* NULL = results/<time>-<id> */
 	int dump_state, check, quiet;
+	enum mmb_fault_mode faults;	/* --faults (auto resolved by run.c) */
+	int fault_cpu;			/* --fault-cpu, -1 = not pinned */
+	unsigned fault_log;		/* --fault-log N: raw events kept per cell */
 
 	struct mmb_cell *cells;		/* malloc'ed */
 	unsigned ncells;

@@ -25,7 +25,7 @@ int mmb_metric_find(const char *name)
 /* The identity columns, in order. */
 static const char *const identity_cols[] = {
 	"cell", "allocator", "config", "workload", "params", "threads", "rep", "seed", "status",
-	"detail",
+	"detail", "malloc_provider",
 };
 #define NIDENTITY (sizeof(identity_cols) / sizeof(identity_cols[0]))
 
@@ -80,6 +80,8 @@ int mmb_csv_write_row(FILE *f, const struct mmb_result *r)
 	csv_field(f, r->status);
 	fputc(',', f);
 	csv_field(f, r->detail);
+	fputc(',', f);
+	csv_field(f, r->malloc_provider);
 	for (int i = 0; i < MMB_M_COUNT; i++) {
 		double v = r->m[i];
 
@@ -226,6 +228,7 @@ int mmb_csv_read(const char *path, struct mmb_result **r_rows, char *err, size_t
 			case 7: r->seed = strtoull(v, NULL, 10); break;
 			case 8: copy_field(r->status, sizeof(r->status), v); break;
 			case 9: copy_field(r->detail, sizeof(r->detail), v); break;
+			case 10: copy_field(r->malloc_provider, sizeof(r->malloc_provider), v); break;
 			default:
 				if (*v) {
 					char *end;

@@ -32,6 +32,7 @@ struct mmb_result {
 	uint64_t seed;
 	char status[16];
 	char detail[256];		/* why, for a cell that is not ok */
+	char malloc_provider[256];	/* library that served the blocks ("" = none reported) */
 	double m[MMB_M_COUNT];		/* NaN = not measured */
 };
 

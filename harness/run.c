@@ -5,6 +5,13 @@
  * cells.csv after every finished cell, so an interrupted run keeps every
  * finished cell and no reader ever sees half a file.
  *
+ * Faults: with --faults, each cell writes its fault timeline to
+ * DIR/state/<cell>/faults_timeline.csv; after the cell, its rows are moved
+ * into DIR/faults.csv (cell,region,phase,t_ns,faults), which is replaced
+ * atomically like cells.csv. --faults uffd|sigbus that cannot work here is
+ * bad usage (exit 2 before any cell); --faults auto falls back to kernel
+ * counts only and meta.json says why.
+ *
  * Isolation: a cell's process is the leader of its own process group, so a
  * Ctrl-C on the terminal reaches only mmbench, which then kills the running
  * cell's group itself, and a timeout kill takes the cell's children too.
@@ -41,6 +48,8 @@ struct run_ctx {
 	struct mmb_result *results;	/* one per cell, in cell order */
 	unsigned ndone;
 	char dir[4096];
+	char *faults_csv;		/* DIR/faults.csv rows so far, header included */
+	size_t faults_len;
 };
 
 static int cells_emit(FILE *f, void *arg)
@@ -72,6 +81,8 @@ static int run_parse_record(char *buf, struct mmb_result *r)
 			snprintf(r->status, sizeof(r->status), "%s", line + 7);
 		} else if (strncmp(line, "detail ", 7) == 0) {
 			snprintf(r->detail, sizeof(r->detail), "%s", line + 7);
+		} else if (strncmp(line, "provider ", 9) == 0) {
+			snprintf(r->malloc_provider, sizeof(r->malloc_provider), "%s", line + 9);
 		} else if (strncmp(line, "m ", 2) == 0) {
 			char name[128];
 			double v;
@@ -85,6 +96,59 @@ static int run_parse_record(char *buf, struct mmb_result *r)
 	return complete;
 }
 
+static int faults_emit(FILE *f, void *arg)
+{
+	const struct run_ctx *rc = arg;
+
+	fwrite(rc->faults_csv, 1, rc->faults_len, f);
+	return ferror(f) ? -EIO : 0;
+}
+
+static int run_write_faults(struct run_ctx *rc)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/faults.csv", rc->dir);
+	return mmb_write_atomic(path, faults_emit, rc);
+}
+
+/* Append "cell,<row>" for every row of the cell's timeline file (then
+ * removed) to DIR/faults.csv. A cell that died early has no file. */
+static int run_merge_faults(struct run_ctx *rc, unsigned cell)
+{
+	char path[4300], line[512];
+	FILE *in;
+
+	snprintf(path, sizeof(path), "%s/state/%u/faults_timeline.csv", rc->dir, cell);
+	in = fopen(path, "r");
+	if (in) {
+		int header = 1;
+
+		while (fgets(line, sizeof(line), in)) {
+			char row[600];
+			int n;
+			char *grown;
+
+			if (header) {	/* region,phase,t_ns,faults */
+				header = 0;
+				continue;
+			}
+			n = snprintf(row, sizeof(row), "%u,%s", cell, line);
+			grown = realloc(rc->faults_csv, rc->faults_len + (size_t)n + 1);
+			if (!grown) {
+				fclose(in);
+				return -ENOMEM;
+			}
+			rc->faults_csv = grown;
+			memcpy(rc->faults_csv + rc->faults_len, row, (size_t)n + 1);
+			rc->faults_len += (size_t)n;
+		}
+		fclose(in);
+		unlink(path);
+	}
+	return run_write_faults(rc);
+}
+
 static void run_fmt_u64(char *buf, size_t len, uint64_t v)
 {
 	snprintf(buf, len, "%llu", (unsigned long long)v);
@@ -96,8 +160,8 @@ static void run_cell(const struct mmb_plan *p, const struct mmb_cell *cell, cons
 {
 	const struct mmb_aconf *ac = &p->aconf[cell->ai];
 	const struct mmb_wconf *wc = &p->wconf[cell->wi];
-	char threads[16], seed[32], limit[64], state_dir[4200];
-	char *argv[20];
+	char threads[16], seed[32], limit[64], state_dir[4200], fcpu[16], flog[16];
+	char *argv[32];
 	int argc = 0, fds[2], wstatus = 0;
 	struct rusage ru;
 	char buf[16384];
@@ -132,6 +196,22 @@ static void run_cell(const struct mmb_plan *p, const struct mmb_cell *cell, cons
 	}
 	if (p->check)
 		argv[argc++] = "--check";
+	if (p->faults != MMB_FAULTS_OFF) {
+		argv[argc++] = "--faults";
+		argv[argc++] = (char *)mmb_fault_mode_names[p->faults];
+		argv[argc++] = "--fault-dir";
+		argv[argc++] = state_dir;
+		if (p->fault_cpu >= 0) {
+			snprintf(fcpu, sizeof(fcpu), "%d", p->fault_cpu);
+			argv[argc++] = "--fault-cpu";
+			argv[argc++] = fcpu;
+		}
+		if (p->fault_log) {
+			run_fmt_u64(flog, sizeof(flog), p->fault_log);
+			argv[argc++] = "--fault-log";
+			argv[argc++] = flog;
+		}
+	}
 	argv[argc] = NULL;
 
 	if (pipe2(fds, O_CLOEXEC)) {
@@ -285,6 +365,8 @@ static void run_summary(const struct run_ctx *rc)
 					if (!isnan(r->m[MMB_M_footprint_peak_bytes]))
 						fp[nfp++] = r->m[MMB_M_footprint_peak_bytes];
 				}
+				if (!nrun)
+					continue;	/* not a cell of this plan (suites), or not run */
 				if (nok)
 					snprintf(opss, sizeof(opss), "%.4g", median_of(ops, nok));
 				if (nfp)
@@ -356,7 +438,8 @@ int mmb_run_main(int argc, char **argv)
 	struct run_ctx rc = { 0 };
 	struct mmb_meta meta = { 0 };
 	struct sigaction sa = { 0 };
-	char err[1024];
+	char err[1024], fault_why[512];
+	struct mmb_uffd_info fault_info;
 	int created, status = 0, e;
 	uint64_t t0;
 
@@ -366,6 +449,25 @@ int mmb_run_main(int argc, char **argv)
 	if (e) {
 		mmb_err("%s", err);
 		return MMB_EXIT_USAGE;
+	}
+	meta.faults_requested = plan.faults;
+	if (plan.faults != MMB_FAULTS_OFF) {
+		e = mmb_uffd_probe(plan.faults == MMB_FAULTS_SIGBUS ? MMB_FAULTS_SIGBUS : MMB_FAULTS_UFFD,
+				   &fault_info, fault_why, sizeof(fault_why));
+		if (e && plan.faults != MMB_FAULTS_AUTO) {
+			mmb_err("--faults %s: userfaultfd cannot work here: %s (--faults auto falls "
+				"back to kernel counts)", mmb_fault_mode_names[plan.faults], fault_why);
+			mmb_plan_free(&plan);
+			return MMB_EXIT_USAGE;
+		}
+		if (e) {
+			plan.faults = MMB_FAULTS_OFF;
+			meta.fault_why = fault_why;
+		} else {
+			if (plan.faults == MMB_FAULTS_AUTO)
+				plan.faults = MMB_FAULTS_UFFD;
+			meta.fault_info = &fault_info;
+		}
 	}
 	rc.plan = &plan;
 	rc.results = calloc(plan.ncells, sizeof(*rc.results));
@@ -385,11 +487,20 @@ int mmb_run_main(int argc, char **argv)
 	e = mmb_meta_write(rc.dir, &meta);
 	if (!e)
 		e = run_write_cells(&rc);
+	if (!e && plan.faults != MMB_FAULTS_OFF) {
+		static const char header[] = "cell,region,phase,t_ns,faults\n";
+
+		rc.faults_csv = strdup(header);
+		rc.faults_len = sizeof(header) - 1;
+		e = rc.faults_csv ? run_write_faults(&rc) : -ENOMEM;
+	}
 	if (e) {
 		char path[4200];
 
 		mmb_err("cannot write to results folder %s: %s", rc.dir, strerror(-e));
 		snprintf(path, sizeof(path), "%s/meta.json", rc.dir);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/cells.csv", rc.dir);
 		unlink(path);
 		if (created)
 			rmdir(rc.dir);
@@ -433,6 +544,14 @@ int mmb_run_main(int argc, char **argv)
 			status = 1;
 			break;
 		}
+		if (plan.faults != MMB_FAULTS_OFF)
+			e = run_merge_faults(&rc, cell->id);
+		if (e) {
+			mmb_err("cannot write %s/faults.csv: %s (the last complete copy is kept)", rc.dir,
+				strerror(-e));
+			status = 1;
+			break;
+		}
 	}
 	if (progress)
 		fputs("\r\033[K", stderr);
@@ -454,6 +573,7 @@ int mmb_run_main(int argc, char **argv)
 	printf("%s\n", rc.dir);
 	e = status;
 out:
+	free(rc.faults_csv);
 	free(rc.results);
 	mmb_plan_free(&plan);
 	return e;

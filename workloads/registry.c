@@ -6,10 +6,30 @@
 #include <string.h>
 
 extern const struct mmb_wl_ops mmb_wl_churn;
+extern const struct mmb_wl_ops mmb_wl_sizes;
+extern const struct mmb_wl_ops mmb_wl_fragmenter;
+extern const struct mmb_wl_ops mmb_wl_larson;
+extern const struct mmb_wl_ops mmb_wl_xthread;
+extern const struct mmb_wl_ops mmb_wl_threadtest;
+extern const struct mmb_wl_ops mmb_wl_cache_scratch;
+extern const struct mmb_wl_ops mmb_wl_pages;
+extern const struct mmb_wl_ops mmb_wl_bigbuf;
+extern const struct mmb_wl_ops mmb_wl_ramp;
+extern const struct mmb_wl_ops mmb_wl_replay;
 extern const struct mmb_wl_ops mmb_wl_crash;
 
 const struct mmb_wl_ops *const mmb_workloads[] = {
 	&mmb_wl_churn,
+	&mmb_wl_sizes,
+	&mmb_wl_fragmenter,
+	&mmb_wl_larson,
+	&mmb_wl_xthread,
+	&mmb_wl_threadtest,
+	&mmb_wl_cache_scratch,
+	&mmb_wl_pages,
+	&mmb_wl_bigbuf,
+	&mmb_wl_ramp,
+	&mmb_wl_replay,
 	&mmb_wl_crash,
 };
 const size_t mmb_nworkloads = sizeof(mmb_workloads) / sizeof(mmb_workloads[0]);

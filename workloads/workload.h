@@ -30,6 +30,10 @@
  *     t->rng for randomness.
  *   - An alloc that returns NULL is counted by the harness; the workload
  *     skips the object and goes on (or stops, if it cannot continue).
+ *   - check_params (optional) validates what the parameter table cannot (a
+ *     file named by a parameter, a relation between two values). The plan
+ *     calls it before any cell runs, so bad input exits 2; setup may assume
+ *     it passed. Returns 0, or -EINVAL with one line in err.
  */
 #ifndef MMB_WORKLOAD_H
 #define MMB_WORKLOAD_H
@@ -63,6 +67,8 @@ struct mmb_wl_ops {
 	const char *desc;		/* one line for `mmbench list` */
 	const struct mmb_param *params;	/* NULL = none */
 	int hidden;			/* test-only: not listed, not in suites */
+
+	int (*check_params)(const struct mmb_pvals *params, char *err, size_t errlen);
 
 	int (*setup)(const struct mmb_pvals *params, unsigned nthreads, uint64_t seed,
 		     void **r_state, char *err, size_t errlen);

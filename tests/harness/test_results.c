@@ -58,7 +58,7 @@ Test(results, folder_layout)
 
 	snprintf(path, sizeof(path), "%s/meta.json", dir);
 	mmb_slurp(path, buf, sizeof(buf));
-	cr_expect(strstr(buf, "\"schema_version\": 1"), "%s", buf);
+	cr_expect(strstr(buf, "\"schema_version\": 2"), "%s", buf);
 	cr_expect(strstr(buf, "\"command_line\": [\"mmbench\", \"run\""), "%s", buf);
 	cr_expect(strstr(buf, "\"git_revision\""));
 	cr_expect(strstr(buf, "\"compiler\": \"gcc"));
@@ -90,6 +90,7 @@ Test(results, csv_round_trip_with_quoting)
 	in.seed = 18446744073709551615ULL;
 	snprintf(in.status, sizeof(in.status), "crashed");
 	snprintf(in.detail, sizeof(in.detail), "killed by signal 11 (SIGSEGV)");
+	snprintf(in.malloc_provider, sizeof(in.malloc_provider), "/usr/lib/x86_64-linux-gnu/libc.so.6");
 	in.m[MMB_M_ops] = 123456789;
 	in.m[MMB_M_ops_per_sec] = 1.5e8;
 	mmb_csv_write_header(f);
@@ -99,6 +100,7 @@ Test(results, csv_round_trip_with_quoting)
 	cr_expect_str_eq(out->config, in.config);
 	cr_expect_str_eq(out->params, in.params);
 	cr_expect_str_eq(out->detail, in.detail);
+	cr_expect_str_eq(out->malloc_provider, in.malloc_provider);
 	cr_expect_eq(out->seed, in.seed);
 	cr_expect_eq(out->m[MMB_M_ops], 123456789.0);
 	cr_expect_float_eq(out->m[MMB_M_ops_per_sec], 1.5e8, 1e-3);

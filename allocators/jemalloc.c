@@ -1,0 +1,622 @@
+/*
+ * jemalloc.c — jemalloc 5.3 through its own API: a dedicated arena whose
+ * extents come from an instrumented region, and an explicit thread cache
+ * per worker thread.
+ *
+ * Linking, not dlopen. Debian's jemalloc is unprefixed (malloc, mallocx,
+ * mallctl: reference/dependencies.md §1.1). The two ways to reach mallocx
+ * in-process are (a) link -ljemalloc, which makes jemalloc the malloc of
+ * the whole harness, or (b) dlopen it RTLD_LOCAL, which needs every process
+ * that does so (cells, but also the test binary and anything else linking
+ * libmmb.a) to be exec'ed with GLIBC_TUNABLES=glibc.rtld.optional_static_tls
+ * because the library uses initial-exec TLS (§1.2c). mmbench links it: the
+ * adapter then works in any process, tests included, with no re-exec; the
+ * glibc adapter still measures glibc's heap because it calls libc.so.6's
+ * own entry points (glibc.c), and the harness's allocations land in
+ * jemalloc's automatic arenas, never in the arena measured here. Link
+ * order puts -ljemalloc before -lmimalloc so jemalloc owns malloc (§1.2b).
+ *
+ * Data structure. struct mmb_alloc embeds the extent_hooks_t given to
+ * arenas.create, so a hook finds its instance with container_of. The
+ * region is one anonymous MAP_NORESERVE mapping, announced as
+ * "jemalloc-arena" (os.h) before the arena exists (the arena's metadata is
+ * allocated through the hooks too, §1.3). The alloc hook hands out the
+ * region with a bump pointer (CAS), aligned as asked (up to 2 MiB); space is
+ * never handed out twice. dalloc declines (jemalloc retains the extent and
+ * reuses it), purge_forced is MADV_DONTNEED (the next touch is a first
+ * touch again), lazy purge and decommit are declined so that every purge is
+ * forced, destroy is MADV_DONTNEED.
+ *
+ * Invariants (check()):
+ *   region <= every extent < region + bump <= region + region_bytes
+ *   stats.arenas.<i>.mapped <= bump              (jemalloc maps only what
+ *                                                 the hook handed out)
+ *   resident >= active, allocated <= active       (jemalloc's own figures)
+ *   hook calls: alloc_calls >= 1 after create (the base block)
+ *
+ * Thread model: hooks may run on any thread with arena locks held, so they
+ * touch only atomics. An explicit tcache is used by one thread at a time:
+ * thread_attach creates one for the calling thread (thread-local), detach
+ * flushes and destroys it; a thread that did not attach allocates with
+ * MALLOCX_TCACHE_NONE. Blocks may be freed from any thread (jemalloc
+ * handles remote frees).
+ *
+ * Configuration: region (bytes of address space), dirty_decay_ms and
+ * muzzy_decay_ms (arena.<i>.*_decay_ms, set on the arena), tcache (explicit
+ * thread caches or none); tcache_max and background_thread exist only
+ * process-wide, so they go to MALLOC_CONF of the cell's process.
+ *
+ * Stats (epoch first), for this arena only: footprint = resident. Usable
+ * bytes are what the attached threads' thread.allocated/deallocated
+ * counters moved by across this adapter's own calls (jemalloc.h: exact
+ * usable sizes, the harness's other allocations left out); the arena's
+ * small.allocated + large.allocated would count blocks parked in thread
+ * caches as live. Threads that did not attach are not counted. dump_state writes the
+ * arena's allocated, active, resident, mapped, retained, metadata and the
+ * hook counters to jemalloc.txt.
+ */
+#include "allocator.h"
+#include "jemalloc.h"
+#include "os.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <jemalloc/jemalloc.h>
+#include <limits.h>
+#include <math.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/types.h>
+
+struct je_hook_counts {
+	atomic_ulong alloc_calls, alloc_bytes, dalloc_calls, destroy_calls, purge_calls,
+		purge_bytes, split_calls, merge_calls;
+};
+
+struct mmb_alloc {
+	extent_hooks_t hooks;		/* first: hooks find the instance from it */
+	char *region;
+	size_t region_bytes;
+	atomic_size_t bump;		/* bytes of the region handed out */
+	struct je_hook_counts n;
+	unsigned arena;
+	int tcache_on;
+	struct mmb_je_usable usable;
+	char provider[PATH_MAX];
+};
+
+/* The calling thread's explicit tcache and counters, for one instance at a time. */
+static __thread struct {
+	struct mmb_alloc *a;
+	unsigned tc;			/* UINT_MAX: none (tcache=off, or tcache.create failed) */
+	struct mmb_je_thread_bytes *bytes;
+} je_tls;
+
+void mmb_je_usable_init(struct mmb_je_usable *u)
+{
+	pthread_mutex_init(&u->lock, NULL);
+	u->threads = NULL;
+	u->folded = 0;
+	u->folded_own = 0;
+}
+
+void mmb_je_usable_fini(struct mmb_je_usable *u)
+{
+	struct mmb_je_thread_bytes *t, *next;
+
+	for (t = u->threads; t; t = next) {
+		next = t->next;
+		free(t);
+	}
+	pthread_mutex_destroy(&u->lock);
+}
+
+/* Frees are read first: both counters only grow, so a thread running
+ * meanwhile can make the figure too high, never lower than its net bytes
+ * at the first read. */
+static int64_t je_thread_net(const struct mmb_je_thread_bytes *t)
+{
+	uint64_t dealloc = __atomic_load_n(t->deallocp, __ATOMIC_ACQUIRE);
+	uint64_t alloc = __atomic_load_n(t->allocp, __ATOMIC_ACQUIRE);
+
+	return (int64_t)(alloc - t->base_alloc) - (int64_t)(dealloc - t->base_dealloc);
+}
+
+struct mmb_je_thread_bytes *mmb_je_usable_attach(struct mmb_je_usable *u)
+{
+	struct mmb_je_thread_bytes *t = malloc(sizeof(*t));
+	size_t sz = sizeof(t->allocp);
+
+	if (!t)
+		return NULL;
+	if (mallctl("thread.allocatedp", &t->allocp, &sz, NULL, 0) ||
+	    mallctl("thread.deallocatedp", &t->deallocp, &sz, NULL, 0)) {
+		free(t);
+		return NULL;
+	}
+	t->own_bytes = 0;
+	t->base_alloc = __atomic_load_n(t->allocp, __ATOMIC_RELAXED);
+	t->base_dealloc = __atomic_load_n(t->deallocp, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&u->lock);
+	t->next = u->threads;
+	u->threads = t;
+	pthread_mutex_unlock(&u->lock);
+	return t;
+}
+
+void mmb_je_usable_detach(struct mmb_je_usable *u, struct mmb_je_thread_bytes *t)
+{
+	struct mmb_je_thread_bytes **pp;
+
+	if (!t)
+		return;
+	pthread_mutex_lock(&u->lock);
+	for (pp = &u->threads; *pp && *pp != t; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = t->next;
+	u->folded += je_thread_net(t);
+	u->folded_own += __atomic_load_n(&t->own_bytes, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&u->lock);
+	free(t);
+}
+
+int64_t mmb_je_usable_bytes(struct mmb_je_usable *u)
+{
+	int64_t sum;
+
+	pthread_mutex_lock(&u->lock);
+	sum = u->folded;
+	for (const struct mmb_je_thread_bytes *t = u->threads; t; t = t->next)
+		sum += je_thread_net(t);
+	pthread_mutex_unlock(&u->lock);
+	return sum;
+}
+
+int64_t mmb_je_own_bytes(struct mmb_je_usable *u)
+{
+	int64_t sum;
+
+	pthread_mutex_lock(&u->lock);
+	sum = u->folded_own;
+	for (const struct mmb_je_thread_bytes *t = u->threads; t; t = t->next)
+		sum += __atomic_load_n(&t->own_bytes, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&u->lock);
+	return sum;
+}
+
+static struct mmb_alloc *je_of(extent_hooks_t *h)
+{
+	return (struct mmb_alloc *)((char *)h - offsetof(struct mmb_alloc, hooks));
+}
+
+static void *je_h_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t align, bool *zero,
+			bool *commit, unsigned arena_ind)
+{
+	struct mmb_alloc *a = je_of(h);
+	uintptr_t base = (uintptr_t)a->region;
+	size_t old = atomic_load(&a->bump), start, end;
+
+	(void)arena_ind;
+	if (new_addr)
+		return NULL;		/* no growing in place: jemalloc takes a new extent */
+	if (align < 4096)
+		align = 4096;
+	do {
+		start = ((base + old + align - 1) & ~(uintptr_t)(align - 1)) - base;
+		end = start + size;
+		if (end > a->region_bytes || end < start)
+			return NULL;
+	} while (!atomic_compare_exchange_weak(&a->bump, &old, end));
+	atomic_fetch_add(&a->n.alloc_calls, 1);
+	atomic_fetch_add(&a->n.alloc_bytes, size);
+	*zero = true;			/* never handed out before: reads as zero */
+	*commit = true;
+	return a->region + start;
+}
+
+static bool je_h_dalloc(extent_hooks_t *h, void *addr, size_t size, bool committed,
+			unsigned arena_ind)
+{
+	(void)addr, (void)size, (void)committed, (void)arena_ind;
+	atomic_fetch_add(&je_of(h)->n.dalloc_calls, 1);
+	return true;			/* declined: jemalloc retains the extent */
+}
+
+static void je_h_destroy(extent_hooks_t *h, void *addr, size_t size, bool committed,
+			 unsigned arena_ind)
+{
+	(void)committed, (void)arena_ind;
+	atomic_fetch_add(&je_of(h)->n.destroy_calls, 1);
+	madvise(addr, size, MADV_DONTNEED);
+}
+
+static bool je_h_commit(extent_hooks_t *h, void *addr, size_t size, size_t off, size_t len,
+			unsigned arena_ind)
+{
+	(void)h, (void)addr, (void)size, (void)off, (void)len, (void)arena_ind;
+	return false;			/* always committed */
+}
+
+static bool je_h_decline(extent_hooks_t *h, void *addr, size_t size, size_t off, size_t len,
+			 unsigned arena_ind)
+{
+	(void)h, (void)addr, (void)size, (void)off, (void)len, (void)arena_ind;
+	return true;			/* decommit, purge_lazy: declined, purge_forced is used */
+}
+
+static bool je_h_purge_forced(extent_hooks_t *h, void *addr, size_t size, size_t off, size_t len,
+			      unsigned arena_ind)
+{
+	struct mmb_alloc *a = je_of(h);
+
+	(void)size, (void)arena_ind;
+	if (madvise((char *)addr + off, len, MADV_DONTNEED))
+		return true;
+	atomic_fetch_add(&a->n.purge_calls, 1);
+	atomic_fetch_add(&a->n.purge_bytes, len);
+	return false;
+}
+
+static bool je_h_split(extent_hooks_t *h, void *addr, size_t size, size_t size_a, size_t size_b,
+		       bool committed, unsigned arena_ind)
+{
+	(void)addr, (void)size, (void)size_a, (void)size_b, (void)committed, (void)arena_ind;
+	atomic_fetch_add(&je_of(h)->n.split_calls, 1);
+	return false;			/* one mapping: any split is fine */
+}
+
+static bool je_h_merge(extent_hooks_t *h, void *addr_a, size_t size_a, void *addr_b,
+		       size_t size_b, bool committed, unsigned arena_ind)
+{
+	(void)addr_a, (void)size_a, (void)addr_b, (void)size_b, (void)committed, (void)arena_ind;
+	atomic_fetch_add(&je_of(h)->n.merge_calls, 1);
+	return false;
+}
+
+static const struct mmb_param je_opts[] = {
+	{ "region", MMB_P_SIZE, "4G", 64 << 20, 1ULL << 40, NULL,
+	  "address space of the arena's region, bytes (reserved, not committed)" },
+	{ "dirty_decay_ms", MMB_P_F64, "10000", -1, 1e9, NULL,
+	  "arena.<i>.dirty_decay_ms: dirty pages kept this long before purging (-1 = never)" },
+	{ "muzzy_decay_ms", MMB_P_F64, "0", -1, 1e9, NULL, "arena.<i>.muzzy_decay_ms (-1 = never)" },
+	{ "tcache", MMB_P_BOOL, "on", 0, 0, NULL, "an explicit thread cache per worker thread" },
+	{ "tcache_max", MMB_P_SIZE, "32K", 0, 8 << 20, NULL,
+	  "opt.tcache_max (MALLOC_CONF, process-wide): largest cached size, bytes" },
+	{ "background_thread", MMB_P_BOOL, "off", 0, 0, NULL,
+	  "opt.background_thread (MALLOC_CONF, process-wide): purge in the background" },
+	{ 0 },
+};
+
+static int je_validate(const struct mmb_alloc_cfg *cfg, char *err, size_t errlen)
+{
+	static const char *const ms[] = { "dirty_decay_ms", "muzzy_decay_ms" };
+
+	for (int i = 0; i < 2; i++) {
+		double v = mmb_pval_f64(&cfg->opts, ms[i]);
+
+		if (v != floor(v)) {
+			snprintf(err, errlen, "allocator jemalloc: '%s=%g' must be a whole number",
+				 ms[i], v);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void je_exec_env(const struct mmb_alloc_cfg *cfg)
+{
+	const char *old = getenv("MALLOC_CONF");
+	char buf[1024];
+	size_t off = 0;
+
+	buf[0] = 0;
+	if (old && *old)
+		off += (size_t)snprintf(buf, sizeof(buf), "%s", old);
+	if (mmb_pval_given(&cfg->opts, "tcache_max") && off < sizeof(buf))
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%stcache_max:%llu",
+					off ? "," : "",
+					(unsigned long long)mmb_pval_u64(&cfg->opts, "tcache_max"));
+	if (mmb_pval_given(&cfg->opts, "background_thread") && off < sizeof(buf))
+		snprintf(buf + off, sizeof(buf) - off, "%sbackground_thread:%s", off ? "," : "",
+			 mmb_pval_u64(&cfg->opts, "background_thread") ? "true" : "false");
+	if (buf[0])
+		setenv("MALLOC_CONF", buf, 1);
+}
+
+static int je_arena_ctl(const struct mmb_alloc *a, const char *what, void *oldp, size_t *oldlenp,
+			void *newp, size_t newlen)
+{
+	char name[96];
+
+	snprintf(name, sizeof(name), "arena.%u.%s", a->arena, what);
+	return mallctl(name, oldp, oldlenp, newp, newlen);
+}
+
+/* stats.arenas.<i>.<what> (size_t figures), 0 if unknown. */
+static size_t je_arena_stat(const struct mmb_alloc *a, const char *what)
+{
+	size_t v = 0, sz = sizeof(v);
+	char name[96];
+
+	snprintf(name, sizeof(name), "stats.arenas.%u.%s", a->arena, what);
+	return mallctl(name, &v, &sz, NULL, 0) ? 0 : v;
+}
+
+static void je_epoch(void)
+{
+	uint64_t epoch = 1;
+	size_t sz = sizeof(epoch);
+
+	mallctl("epoch", &epoch, &sz, &epoch, sz);
+}
+
+static int je_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r_a, char *err,
+		     size_t errlen)
+{
+	static const char *const ms[] = { "dirty_decay_ms", "muzzy_decay_ms" };
+	struct mmb_alloc *a;
+	extent_hooks_t *hp;
+	size_t sz;
+	Dl_info di;
+	char real[PATH_MAX];
+	int rc;
+
+	a = calloc(1, sizeof(*a));
+	if (!a) {
+		snprintf(err, errlen, "jemalloc: out of memory");
+		return -ENOMEM;
+	}
+	a->hooks = (extent_hooks_t){
+		.alloc = je_h_alloc,
+		.dalloc = je_h_dalloc,
+		.destroy = je_h_destroy,
+		.commit = je_h_commit,
+		.decommit = je_h_decline,
+		.purge_lazy = je_h_decline,
+		.purge_forced = je_h_purge_forced,
+		.split = je_h_split,
+		.merge = je_h_merge,
+	};
+	a->tcache_on = (int)mmb_pval_u64(&cfg->opts, "tcache");
+	if (!dladdr((void *)mallocx, &di) || !di.dli_fname) {
+		snprintf(err, errlen, "jemalloc: cannot find the library that defines mallocx");
+		rc = -ENOTSUP;
+		goto out_free;
+	}
+	snprintf(a->provider, sizeof(a->provider), "%s",
+		 realpath(di.dli_fname, real) ? real : di.dli_fname);
+	a->region_bytes = mmb_pval_u64(&cfg->opts, "region");
+	a->region = mmap(NULL, a->region_bytes, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (a->region == MAP_FAILED) {
+		rc = -errno;
+		snprintf(err, errlen, "jemalloc: mmap of a %zu-byte region: %s", a->region_bytes,
+			 strerror(errno));
+		goto out_free;
+	}
+	rc = mmb_region_add("jemalloc-arena", a->region, a->region_bytes, MMB_REGION_MISSING, -1, 0);
+	if (rc) {
+		snprintf(err, errlen, "jemalloc: instrumenting the region: %s", strerror(-rc));
+		goto out_unmap;
+	}
+	hp = &a->hooks;
+	sz = sizeof(a->arena);
+	rc = mallctl("arenas.create", &a->arena, &sz, &hp, sizeof(hp));
+	if (rc) {
+		snprintf(err, errlen, "jemalloc: arenas.create: %s", strerror(rc));
+		rc = -rc;
+		goto out_del;
+	}
+	for (int i = 0; i < 2; i++) {
+		ssize_t v = (ssize_t)mmb_pval_f64(&cfg->opts, ms[i]);
+
+		rc = je_arena_ctl(a, ms[i], NULL, NULL, &v, sizeof(v));
+		if (rc) {
+			snprintf(err, errlen, "jemalloc: arena.%u.%s=%zd: %s", a->arena, ms[i], v,
+				 strerror(rc));
+			rc = -EINVAL;
+			je_arena_ctl(a, "destroy", NULL, NULL, NULL, 0);
+			goto out_del;
+		}
+	}
+	mmb_je_usable_init(&a->usable);
+	*r_a = a;
+	return 0;
+
+out_del:
+	mmb_region_del(a->region, a->region_bytes);
+out_unmap:
+	munmap(a->region, a->region_bytes);
+out_free:
+	free(a);
+	return rc;
+}
+
+static void je_thread_detach(struct mmb_alloc *a)
+{
+	if (je_tls.a != a)
+		return;
+	if (je_tls.tc != UINT_MAX)
+		mallctl("tcache.destroy", NULL, NULL, &je_tls.tc, sizeof(je_tls.tc));
+	mmb_je_usable_detach(&a->usable, je_tls.bytes);
+	je_tls.a = NULL;
+}
+
+static void je_thread_attach(struct mmb_alloc *a)
+{
+	size_t sz = sizeof(je_tls.tc);
+
+	if (je_tls.a == a)
+		return;
+	if (je_tls.a)
+		je_thread_detach(je_tls.a);
+	/* No explicit tcache (tcache=off, or none to be had): uncached. */
+	if (!a->tcache_on || mallctl("tcache.create", &je_tls.tc, &sz, NULL, 0))
+		je_tls.tc = UINT_MAX;
+	je_tls.bytes = mmb_je_usable_attach(&a->usable);
+	je_tls.a = a;
+}
+
+static void je_destroy(struct mmb_alloc *a)
+{
+	je_thread_detach(a);
+	je_arena_ctl(a, "destroy", NULL, NULL, NULL, 0);
+	mmb_je_usable_fini(&a->usable);
+	mmb_region_del(a->region, a->region_bytes);
+	munmap(a->region, a->region_bytes);
+	free(a);
+}
+
+static inline int je_flags(const struct mmb_alloc *a)
+{
+	return MALLOCX_ARENA(a->arena) | (je_tls.a == a && je_tls.tc != UINT_MAX
+						  ? MALLOCX_TCACHE(je_tls.tc) : MALLOCX_TCACHE_NONE);
+}
+
+static void *je_alloc(struct mmb_alloc *a, size_t size, size_t align)
+{
+	struct mmb_je_thread_bytes *t = je_tls.a == a ? je_tls.bytes : NULL;
+	int flags = je_flags(a);
+	uint64_t before;
+	void *p;
+
+	if (align > 1)
+		flags |= MALLOCX_ALIGN(align);
+	if (!t)
+		return mallocx(size, flags);
+	before = *t->allocp;
+	p = mallocx(size, flags);
+	__atomic_store_n(&t->own_bytes, t->own_bytes + (int64_t)(*t->allocp - before),
+			 __ATOMIC_RELAXED);
+	return p;
+}
+
+static void je_free(struct mmb_alloc *a, void *p, size_t size)
+{
+	struct mmb_je_thread_bytes *t = je_tls.a == a ? je_tls.bytes : NULL;
+	uint64_t before;
+
+	/* Not sdallocx: a sized free must repeat the alignment flag of the
+	 * allocation, which free() is not told. */
+	(void)size;
+	if (!t) {
+		dallocx(p, je_flags(a));
+		return;
+	}
+	before = *t->deallocp;
+	dallocx(p, je_flags(a));
+	__atomic_store_n(&t->own_bytes, t->own_bytes - (int64_t)(*t->deallocp - before),
+			 __ATOMIC_RELAXED);
+}
+
+static size_t je_usable_size(struct mmb_alloc *a, const void *p)
+{
+	(void)a;
+	return sallocx(p, 0);
+}
+
+static void je_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
+{
+	int64_t usable = mmb_je_own_bytes(&a->usable);
+
+	je_epoch();
+	r_st->footprint_bytes = je_arena_stat(a, "resident");
+	r_st->usable_bytes = usable > 0 ? (uint64_t)usable : 0;
+	r_st->malloc_provider = a->provider;
+}
+
+/* The arena's figures, as jemalloc's stats.* names them, in bytes. */
+struct je_figures {
+	size_t allocated, active, resident, mapped, retained, metadata;
+};
+
+static void je_figures(const struct mmb_alloc *a, struct je_figures *r_f)
+{
+	je_epoch();
+	r_f->allocated = je_arena_stat(a, "small.allocated") + je_arena_stat(a, "large.allocated");
+	r_f->active = je_arena_stat(a, "pactive") * 4096;
+	r_f->resident = je_arena_stat(a, "resident");
+	r_f->mapped = je_arena_stat(a, "mapped");
+	r_f->retained = je_arena_stat(a, "retained");
+	r_f->metadata = je_arena_stat(a, "base") + je_arena_stat(a, "internal");
+}
+
+static int je_check(struct mmb_alloc *a, char *err, size_t errlen)
+{
+	size_t bump = atomic_load(&a->bump);
+	struct je_figures fg;
+
+	je_figures(a, &fg);
+	if (bump > a->region_bytes) {
+		snprintf(err, errlen, "jemalloc: bump %zu beyond the region (%zu)", bump,
+			 a->region_bytes);
+		return -EUCLEAN;
+	}
+	if (atomic_load(&a->n.alloc_calls) < 1) {
+		snprintf(err, errlen, "jemalloc: arena %u was never given memory by its hooks",
+			 a->arena);
+		return -EUCLEAN;
+	}
+	if (fg.mapped > bump) {
+		snprintf(err, errlen, "jemalloc: mapped %zu > %zu handed out by the hooks", fg.mapped,
+			 bump);
+		return -EUCLEAN;
+	}
+	if (fg.resident < fg.active || fg.allocated > fg.active) {
+		snprintf(err, errlen, "jemalloc: resident %zu, active %zu, allocated %zu out of order",
+			 fg.resident, fg.active, fg.allocated);
+		return -EUCLEAN;
+	}
+	return 0;
+}
+
+static int je_dump_state(struct mmb_alloc *a, const char *dir)
+{
+	struct je_figures fg;
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/jemalloc.txt", dir);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	je_figures(a, &fg);
+	fprintf(f, "arena %u\nregion_bytes %zu\nhanded_out_bytes %zu\n", a->arena, a->region_bytes,
+		atomic_load(&a->bump));
+	fprintf(f, "allocated %zu\nactive %zu\nresident %zu\nmapped %zu\nretained %zu\n"
+		"metadata %zu\n", fg.allocated, fg.active, fg.resident, fg.mapped, fg.retained,
+		fg.metadata);
+	fprintf(f, "hook_alloc_calls %lu\nhook_alloc_bytes %lu\nhook_dalloc_calls %lu\n"
+		"hook_destroy_calls %lu\nhook_purge_calls %lu\nhook_purge_bytes %lu\n"
+		"hook_split_calls %lu\nhook_merge_calls %lu\n",
+		atomic_load(&a->n.alloc_calls), atomic_load(&a->n.alloc_bytes),
+		atomic_load(&a->n.dalloc_calls), atomic_load(&a->n.destroy_calls),
+		atomic_load(&a->n.purge_calls), atomic_load(&a->n.purge_bytes),
+		atomic_load(&a->n.split_calls), atomic_load(&a->n.merge_calls));
+	if (fclose(f))
+		return -EIO;
+	return 0;
+}
+
+const struct mmb_alloc_ops mmb_jemalloc_ops = {
+	.name = "jemalloc",
+	.desc = "jemalloc 5.3: dedicated arena over an instrumented region (extent hooks), explicit tcaches",
+	.opts = je_opts,
+	.validate = je_validate,
+	.exec_env = je_exec_env,
+	.create = je_create,
+	.destroy = je_destroy,
+	.thread_attach = je_thread_attach,
+	.thread_detach = je_thread_detach,
+	.alloc = je_alloc,
+	.free = je_free,
+	.usable_size = je_usable_size,
+	.stats = je_stats,
+	.check = je_check,
+	.dump_state = je_dump_state,
+};

@@ -1,0 +1,307 @@
+/*
+ * mimalloc.c — mimalloc 2.0.9 through its own API: heaps in an exclusive
+ * arena over an instrumented region.
+ *
+ * Linking: mmbench links -lmimalloc after -ljemalloc, so jemalloc owns
+ * malloc and mimalloc is reached only through mi_* (libmimalloc also
+ * defines malloc; the first library on the link line wins,
+ * reference/dependencies.md §1.2b, §1.5).
+ *
+ * Data structure. The region is one anonymous MAP_NORESERVE mapping aligned
+ * to 64 MiB (mimalloc's segment alignment), announced as "mimalloc-arena"
+ * (os.h) and given to mimalloc with mi_manage_os_memory_ex(exclusive), so
+ * only heaps made with mi_heap_new_in_arena(id) allocate in it. A mimalloc
+ * heap may allocate only from the thread that made it, so each thread that
+ * allocates gets its own heap, in a struct mi_thread kept on the instance's
+ * list (made at thread_attach, or at the thread's first alloc if it did not
+ * attach). Blocks may be freed from any thread (mi_free handles it).
+ *
+ * Usable bytes: mimalloc's release build keeps no per-block counters
+ * (§1.5), and asking mi_usable_size on every call would cost a page lookup
+ * per operation. Each thread instead adds mi_good_size(size) (arithmetic
+ * only: the size class a request of that size gets) on alloc and subtracts
+ * it on free, in its own counter; stats() sums them. For over-aligned
+ * requests (align > 8) the block mimalloc picks may be larger than the
+ * size class; those count as their size class.
+ *
+ * Footprint: the resident pages of the region (mincore), i.e. what the
+ * arena's segments really touched, metadata included.
+ *
+ * Invariants (check()): every thread counter sum >= 0; resident pages lie
+ * inside the region (by construction of mincore over it).
+ *
+ * Teardown: mimalloc 2.0.9 cannot forget an arena, so destroy() deletes the
+ * heaps it can (the calling thread's) and withdraws the region from
+ * instrumentation, but leaves it mapped for the process's lifetime (one
+ * instance per cell's process; tests make a few).
+ */
+#include "allocator.h"
+#include "os.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <mimalloc.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define MI_REGION_ALIGN (64UL << 20)
+
+struct mi_thread {
+	mi_heap_t *heap;
+	atomic_llong usable_bytes;	/* this thread's allocs minus its frees */
+	struct mi_thread *next;
+};
+
+struct mmb_alloc {
+	char *region;
+	size_t region_bytes;
+	mi_arena_id_t arena;
+	unsigned char *vec;		/* mincore vector, one byte per page */
+	pthread_mutex_t lock;		/* guards threads */
+	struct mi_thread *threads;
+	char provider[PATH_MAX];
+};
+
+static __thread struct {
+	struct mmb_alloc *a;
+	struct mi_thread *t;
+} mi_tls;
+
+static const struct mmb_param mi_opts[] = {
+	{ "region", MMB_P_SIZE, "2G", 128 << 20, 1ULL << 40, NULL,
+	  "address space of the arena's region, bytes (a multiple of 64M; reserved, not committed)" },
+	{ 0 },
+};
+
+static int mi_validate(const struct mmb_alloc_cfg *cfg, char *err, size_t errlen)
+{
+	if (mmb_pval_u64(&cfg->opts, "region") % MI_REGION_ALIGN) {
+		snprintf(err, errlen, "allocator mimalloc: 'region=%s' must be a multiple of 64M",
+			 mmb_pval_str(&cfg->opts, "region"));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int mi_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r_a, char *err,
+		     size_t errlen)
+{
+	size_t len = mmb_pval_u64(&cfg->opts, "region"), page = (size_t)sysconf(_SC_PAGESIZE);
+	struct mmb_alloc *a;
+	char *raw, *start, real[PATH_MAX];
+	Dl_info di;
+	int rc;
+
+	a = calloc(1, sizeof(*a));
+	if (!a) {
+		snprintf(err, errlen, "mimalloc: out of memory");
+		return -ENOMEM;
+	}
+	if (!dladdr((void *)mi_heap_malloc, &di) || !di.dli_fname) {
+		snprintf(err, errlen, "mimalloc: cannot find the library that defines mi_heap_malloc");
+		free(a);
+		return -ENOTSUP;
+	}
+	snprintf(a->provider, sizeof(a->provider), "%s",
+		 realpath(di.dli_fname, real) ? real : di.dli_fname);
+	raw = mmap(NULL, len + MI_REGION_ALIGN, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (raw == MAP_FAILED) {
+		rc = -errno;
+		snprintf(err, errlen, "mimalloc: mmap of a %zu-byte region: %s", len, strerror(errno));
+		free(a);
+		return rc;
+	}
+	start = (char *)(((uintptr_t)raw + MI_REGION_ALIGN - 1) & ~(MI_REGION_ALIGN - 1));
+	if (start > raw)
+		munmap(raw, (size_t)(start - raw));
+	munmap(start + len, (size_t)(raw + len + MI_REGION_ALIGN - (start + len)));
+	a->region = start;
+	a->region_bytes = len;
+	a->vec = mmap(NULL, len / page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (a->vec == MAP_FAILED) {
+		snprintf(err, errlen, "mimalloc: out of memory");
+		rc = -ENOMEM;
+		goto out_unmap;
+	}
+	rc = mmb_region_add("mimalloc-arena", a->region, len, MMB_REGION_MISSING, -1, 0);
+	if (rc) {
+		snprintf(err, errlen, "mimalloc: instrumenting the region: %s", strerror(-rc));
+		goto out_vec;
+	}
+	if (!mi_manage_os_memory_ex(a->region, len, true, false, true, -1, true, &a->arena)) {
+		snprintf(err, errlen, "mimalloc: mi_manage_os_memory_ex refused the region");
+		rc = -ENOMEM;
+		mmb_region_del(a->region, len);
+		goto out_vec;
+	}
+	pthread_mutex_init(&a->lock, NULL);
+	*r_a = a;
+	return 0;
+
+out_vec:
+	munmap(a->vec, len / page);
+out_unmap:
+	munmap(a->region, len);
+	free(a);
+	return rc;
+}
+
+static void mi_thread_attach(struct mmb_alloc *a)
+{
+	struct mi_thread *t;
+
+	if (mi_tls.a == a)
+		return;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return;		/* alloc() will try again and fail with NULL */
+	t->heap = mi_heap_new_in_arena(a->arena);
+	if (!t->heap) {
+		free(t);
+		return;
+	}
+	pthread_mutex_lock(&a->lock);
+	t->next = a->threads;
+	a->threads = t;
+	pthread_mutex_unlock(&a->lock);
+	mi_tls.a = a;
+	mi_tls.t = t;
+}
+
+/* The heap goes (its live blocks move to the thread's default heap and
+ * stay valid); the counter stays on the list, as frees of this thread's
+ * blocks by other threads still need it. */
+static void mi_thread_detach(struct mmb_alloc *a)
+{
+	if (mi_tls.a != a)
+		return;
+	mi_heap_delete(mi_tls.t->heap);
+	mi_tls.t->heap = NULL;
+	mi_tls.a = NULL;
+	mi_tls.t = NULL;
+}
+
+static struct mi_thread *mi_self(struct mmb_alloc *a)
+{
+	if (mi_tls.a != a)
+		mi_thread_attach(a);
+	return mi_tls.a == a ? mi_tls.t : NULL;
+}
+
+static void mi_destroy(struct mmb_alloc *a)
+{
+	struct mi_thread *t, *next;
+
+	if (mi_tls.a == a) {
+		mi_heap_destroy(mi_tls.t->heap);
+		mi_tls.t->heap = NULL;
+		mi_tls.a = NULL;
+		mi_tls.t = NULL;
+	}
+	for (t = a->threads; t; t = next) {
+		next = t->next;
+		free(t);
+	}
+	mmb_region_del(a->region, a->region_bytes);
+	munmap(a->vec, a->region_bytes / (size_t)sysconf(_SC_PAGESIZE));
+	pthread_mutex_destroy(&a->lock);
+	free(a);
+}
+
+static void *mi_alloc(struct mmb_alloc *a, size_t size, size_t align)
+{
+	struct mi_thread *t = mi_self(a);
+	void *p;
+
+	if (!t)
+		return NULL;
+	if (align <= 8)
+		p = mi_heap_malloc(t->heap, size);
+	else
+		p = mi_heap_malloc_aligned(t->heap, size, align);
+	if (p)
+		atomic_fetch_add_explicit(&t->usable_bytes, (long long)mi_good_size(size),
+					  memory_order_relaxed);
+	return p;
+}
+
+static void mi_free_(struct mmb_alloc *a, void *p, size_t size)
+{
+	struct mi_thread *t = mi_self(a);
+
+	mi_free(p);
+	if (t)
+		atomic_fetch_sub_explicit(&t->usable_bytes, (long long)mi_good_size(size),
+					  memory_order_relaxed);
+}
+
+static size_t mi_usable_size_(struct mmb_alloc *a, const void *p)
+{
+	(void)a;
+	return mi_usable_size(p);
+}
+
+static long long mi_usable_sum(struct mmb_alloc *a)
+{
+	long long sum = 0;
+
+	pthread_mutex_lock(&a->lock);
+	for (struct mi_thread *t = a->threads; t; t = t->next)
+		sum += atomic_load_explicit(&t->usable_bytes, memory_order_relaxed);
+	pthread_mutex_unlock(&a->lock);
+	return sum;
+}
+
+static uint64_t mi_resident_bytes(struct mmb_alloc *a)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = a->region_bytes / page, res = 0;
+
+	if (mincore(a->region, a->region_bytes, a->vec))
+		return MMB_STAT_NONE;
+	for (size_t i = 0; i < n; i++)
+		res += a->vec[i] & 1;
+	return (uint64_t)res * page;
+}
+
+static void mi_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
+{
+	long long usable = mi_usable_sum(a);
+
+	r_st->footprint_bytes = mi_resident_bytes(a);
+	r_st->usable_bytes = usable > 0 ? (uint64_t)usable : 0;
+	r_st->malloc_provider = a->provider;
+}
+
+static int mi_check(struct mmb_alloc *a, char *err, size_t errlen)
+{
+	long long usable = mi_usable_sum(a);
+
+	if (usable < 0) {
+		snprintf(err, errlen, "mimalloc: usable bytes of live blocks < 0 (%lld)", usable);
+		return -EUCLEAN;
+	}
+	return 0;
+}
+
+const struct mmb_alloc_ops mmb_mimalloc_ops = {
+	.name = "mimalloc",
+	.desc = "mimalloc 2.0: per-thread heaps in an exclusive arena over an instrumented region",
+	.opts = mi_opts,
+	.validate = mi_validate,
+	.create = mi_create,
+	.destroy = mi_destroy,
+	.thread_attach = mi_thread_attach,
+	.thread_detach = mi_thread_detach,
+	.alloc = mi_alloc,
+	.free = mi_free_,
+	.usable_size = mi_usable_size_,
+	.stats = mi_stats,
+	.check = mi_check,
+};

@@ -45,9 +45,10 @@
  * allocation below the min watermark fails), HIGHATOMIC/CMA/ISOLATE types,
  * the THP pcp list, free_high and decay_pcp_high (no vmstat worker), and
  * draining other threads' lists on failure (the kernel's IPIs): a failing
- * thread drains only its own lists and retries once. Watermark boost is
- * cleared as soon as free_pages is above high + boost (kswapd has nothing to
- * reclaim, so it is balanced or never will be).
+ * thread drains only its own lists and retries once. kswapd is woken at the
+ * end of an rmqueue that boosted the watermark, runs at once and, having
+ * nothing to reclaim, removes the boost (buddy_kswapd): boosts are counted
+ * but never outlive the zone lock hold that made them.
  */
 #include "buddy.h"
 
@@ -111,6 +112,7 @@ struct mmb_buddy {
 	uint8_t *pb_mt;
 	uint64_t free_pages, managed_pages, reserved_pages;
 	uint64_t wmark[NR_WMARK], watermark_boost;
+	int boosted;			/* ZONE_BOOSTED_WATERMARK: wake kswapd */
 	int below_high;			/* ZONE_BELOW_HIGH */
 	struct mmb_zone_params zp;
 	struct mmb_buddy_counters zst;	/* calls from unattached threads + zone events */
@@ -129,6 +131,7 @@ struct buddy_tls {
 static __thread struct buddy_tls buddy_tls[BUDDY_TLS_SLOTS];
 static uint64_t buddy_next_gen = 1;
 
+#define BUDDY_HOT static inline __attribute__((always_inline))
 #define RD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define WR(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 #define ADD(x, v) WR(x, (x) + (v))	/* single writer (owner, or zone lock held) */
@@ -238,7 +241,7 @@ static void blist_init(struct buddy_list *l)
 	l->nr = 0;
 }
 
-static void blist_add(struct mmb_page *pages, struct buddy_list *l, uint32_t pfn, int tail)
+BUDDY_HOT void blist_add(struct mmb_page *pages, struct buddy_list *l, uint32_t pfn, int tail)
 {
 	struct mmb_page *p = &pages[pfn];
 
@@ -262,7 +265,7 @@ static void blist_add(struct mmb_page *pages, struct buddy_list *l, uint32_t pfn
 	WR(l->nr, l->nr + 1);
 }
 
-static void blist_del(struct mmb_page *pages, struct buddy_list *l, uint32_t pfn)
+BUDDY_HOT void blist_del(struct mmb_page *pages, struct buddy_list *l, uint32_t pfn)
 {
 	struct mmb_page *p = &pages[pfn];
 
@@ -329,11 +332,10 @@ static void buddy_set_pb_range(struct mmb_buddy *b, uint64_t pfn, unsigned order
 /* __free_one_page: merge upwards while the buddy is free, then list it. */
 static void buddy_free_one(struct mmb_buddy *b, uint64_t pfn, unsigned order, int mt, int to_tail)
 {
-	uint64_t buddy_pfn = pfn ^ (1ULL << order);
-
 	buddy_account(b, 1LL << order);
 	while (order < MMB_MAX_ORDER) {
-		buddy_pfn = pfn ^ (1ULL << order);
+		uint64_t buddy_pfn = pfn ^ (1ULL << order);
+
 		if (!buddy_is_free_buddy(b, buddy_pfn, order))
 			break;
 		/* All three types are mergeable: a buddy block of another type
@@ -429,6 +431,7 @@ static void buddy_boost_watermark(struct mmb_buddy *b)
 	b->watermark_boost += PAGEBLOCK_NR_PAGES;
 	if (b->watermark_boost > max_boost)
 		b->watermark_boost = max_boost;
+	b->boosted = 1;
 	ADD(b->zst.wmark_boosts, 1);
 }
 
@@ -574,7 +577,7 @@ static uint32_t buddy_rmqueue(struct mmb_buddy *b, unsigned order, int mt, enum 
 
 /* zone_watermark_ok: free frames above mark (+ boost), and for order > 0 a
  * block of at least that order on some list. Lockless, like the kernel's. */
-static int buddy_wmark_ok(struct mmb_buddy *b, unsigned order, int wm)
+BUDDY_HOT int buddy_wmark_ok(struct mmb_buddy *b, unsigned order, int wm)
 {
 	int64_t free = (int64_t)RD(b->free_pages) - ((1LL << order) - 1);
 	int64_t mark = (int64_t)(b->wmark[wm] + RD(b->watermark_boost));
@@ -591,11 +594,17 @@ static int buddy_wmark_ok(struct mmb_buddy *b, unsigned order, int wm)
 	return 0;
 }
 
-/* kswapd would balance at once: it has nothing to reclaim. */
-static void buddy_unboost(struct mmb_buddy *b)
+/*
+ * The end of rmqueue: a boosted zone wakes kswapd. Ours runs at once and,
+ * with nothing to reclaim, ends its boosted pass as balance_pgdat does, by
+ * taking the boost away again (zone lock held).
+ */
+static void buddy_kswapd(struct mmb_buddy *b)
 {
-	if (b->watermark_boost && b->free_pages > b->wmark[WMARK_HIGH] + b->watermark_boost)
+	if (b->boosted) {
+		b->boosted = 0;
 		b->watermark_boost = 0;
+	}
 }
 
 /* ---- per-thread lists --------------------------------------------------- */
@@ -636,6 +645,7 @@ static int buddy_rmqueue_bulk(struct mmb_buddy *b, unsigned order, int count,
 		b->pages[pfn].migratetype = (uint8_t)mt;
 		blist_add(b->pages, list, pfn, 1);
 	}
+	buddy_kswapd(b);
 	pthread_mutex_unlock(&b->lock);
 	return i;
 }
@@ -693,7 +703,7 @@ static uint32_t buddy_rmqueue_pcplist(struct mmb_buddy *b, struct buddy_pcp *pcp
 }
 
 /* free_pcppages_bulk: count frames, round-robin from pindex, coldest first. */
-static void buddy_free_pcppages_bulk(struct mmb_buddy *b, struct buddy_pcp *pcp, int count,
+static __attribute__((noinline)) void buddy_free_pcppages_bulk(struct mmb_buddy *b, struct buddy_pcp *pcp, int count,
 				     unsigned pindex)
 {
 	int moved = 0;
@@ -727,14 +737,13 @@ static void buddy_free_pcppages_bulk(struct mmb_buddy *b, struct buddy_pcp *pcp,
 	}
 	if (b->below_high && buddy_wmark_ok(b, 0, WMARK_HIGH))
 		WR(b->below_high, 0);
-	buddy_unboost(b);
 	pthread_mutex_unlock(&b->lock);
 	ADD(pcp->st.pcp_drains, 1);
 	ADD(pcp->st.pcp_drain_pages, (uint64_t)moved);
 }
 
 /* nr_pcp_high (no reclaim, no free_high) */
-static int buddy_nr_pcp_high(struct mmb_buddy *b, struct buddy_pcp *pcp, int batch)
+BUDDY_HOT int buddy_nr_pcp_high(struct mmb_buddy *b, struct buddy_pcp *pcp, int batch)
 {
 	int hmin = (int)b->zp.high_min, hmax = (int)b->zp.high_max;
 	int high = pcp->high = buddy_clamp(pcp->high, hmin, hmax);
@@ -756,7 +765,7 @@ static int buddy_nr_pcp_high(struct mmb_buddy *b, struct buddy_pcp *pcp, int bat
 }
 
 /* nr_pcp_free */
-static int buddy_nr_pcp_free(struct buddy_pcp *pcp, int batch, int high)
+BUDDY_HOT int buddy_nr_pcp_free(struct buddy_pcp *pcp, int batch, int high)
 {
 	int n = pcp->free_count;
 
@@ -770,7 +779,7 @@ static int buddy_nr_pcp_free(struct buddy_pcp *pcp, int batch, int high)
 }
 
 /* free_frozen_page_commit */
-static void buddy_free_pcp(struct mmb_buddy *b, struct buddy_pcp *pcp, uint32_t pfn, unsigned order,
+BUDDY_HOT void buddy_free_pcp(struct mmb_buddy *b, struct buddy_pcp *pcp, uint32_t pfn, unsigned order,
 			   int mt)
 {
 	unsigned pindex = buddy_pindex(order, mt);
@@ -791,9 +800,13 @@ static void buddy_free_pcp(struct mmb_buddy *b, struct buddy_pcp *pcp, uint32_t 
 		buddy_free_pcppages_bulk(b, pcp, buddy_nr_pcp_free(pcp, batch, high), pindex);
 }
 
+/* drain_pages_zone: everything, batch << PCP_BATCH_SCALE_MAX frames at a time. */
 static void buddy_drain_pcp(struct mmb_buddy *b, struct buddy_pcp *pcp)
 {
-	buddy_free_pcppages_bulk(b, pcp, pcp->count, 0);
+	int chunk = (int)b->zp.batch << PCP_BATCH_SCALE_MAX;
+
+	while (pcp->count)
+		buddy_free_pcppages_bulk(b, pcp, pcp->count < chunk ? pcp->count : chunk, 0);
 }
 
 /* ---- the API ------------------------------------------------------------ */
@@ -838,12 +851,13 @@ static uint32_t buddy_get_page(struct mmb_buddy *b, struct buddy_pcp *pcp, unsig
 
 	pthread_mutex_lock(&b->lock);
 	pfn = buddy_rmqueue(b, order, mt, &mode);
+	buddy_kswapd(b);
 	pthread_mutex_unlock(&b->lock);
 	return pfn;
 }
 
 /* prep_new_page, plus compound head/tail marking. */
-static void buddy_prep_new(struct mmb_buddy *b, uint32_t pfn, unsigned order, int mt)
+BUDDY_HOT void buddy_prep_new(struct mmb_buddy *b, uint32_t pfn, unsigned order, int mt)
 {
 	struct mmb_page *p = &b->pages[pfn];
 
@@ -858,13 +872,14 @@ static void buddy_prep_new(struct mmb_buddy *b, uint32_t pfn, unsigned order, in
 	}
 }
 
-struct mmb_page *mmb_alloc_pages(struct mmb_buddy *b, unsigned order, enum mmb_migratetype mt)
+/* The full path: watermarks, per-thread list refill or the zone, and one
+ * retry after draining the thread's own lists. */
+static __attribute__((noinline)) struct mmb_page *buddy_alloc_slow(struct mmb_buddy *b,
+								   struct buddy_pcp *pcp,
+								   unsigned order, int mt)
 {
-	struct buddy_pcp *pcp = buddy_this_pcp(b);
 	uint32_t pfn = BUDDY_NIL;
 
-	if (!b->mobility)
-		mt = MMB_MT_UNMOVABLE;
 	if (order <= MMB_MAX_ORDER && (unsigned)mt < MMB_MT_TYPES) {
 		pfn = buddy_get_page(b, pcp, order, mt);
 		if (pfn == BUDDY_NIL && pcp && pcp->count) {
@@ -888,6 +903,32 @@ struct mmb_page *mmb_alloc_pages(struct mmb_buddy *b, unsigned order, enum mmb_m
 		ZADD(b->zst.pgalloc, 1ULL << order);
 	}
 	return &b->pages[pfn];
+}
+
+struct mmb_page *mmb_alloc_pages(struct mmb_buddy *b, unsigned order, enum mmb_migratetype mt)
+{
+	struct buddy_pcp *pcp = buddy_this_pcp(b);
+
+	if (!b->mobility)
+		mt = MMB_MT_UNMOVABLE;
+	/* Fast path, the full path's outcome when the zone is above its high
+	 * mark and the thread's list has a block: take the hot one. */
+	if (pcp && order <= MMB_PCP_MAX_ORDER && (unsigned)mt < MMB_MT_TYPES && !RD(b->below_high)) {
+		struct buddy_list *list = &pcp->lists[buddy_pindex(order, mt)];
+		uint32_t pfn = list->head;
+
+		if (pfn != BUDDY_NIL && buddy_wmark_ok(b, order, WMARK_HIGH)) {
+			pcp->free_count >>= 1;
+			blist_del(b->pages, list, pfn);
+			WR(pcp->count, pcp->count - (1 << order));
+			ADD(pcp->st.pcp_hits, 1);
+			buddy_prep_new(b, pfn, order, mt);
+			ADD(pcp->st.allocs, 1);
+			ADD(pcp->st.pgalloc, 1ULL << order);
+			return &b->pages[pfn];
+		}
+	}
+	return buddy_alloc_slow(b, pcp, order, (int)mt);
 }
 
 void mmb_free_pages(struct mmb_buddy *b, struct mmb_page *page, unsigned order)
@@ -923,7 +964,6 @@ void mmb_free_pages(struct mmb_buddy *b, struct mmb_page *page, unsigned order)
 	}
 	pthread_mutex_lock(&b->lock);
 	buddy_free_one(b, pfn, order, mt, 0);
-	buddy_unboost(b);
 	pthread_mutex_unlock(&b->lock);
 }
 
@@ -968,6 +1008,7 @@ unsigned mmb_alloc_pages_bulk(struct mmb_buddy *b, enum mmb_migratetype mt, unsi
 		buddy_prep_new(b, pfn, 0, mt);
 		r_pages[got] = &b->pages[pfn];
 	}
+	buddy_kswapd(b);
 	pthread_mutex_unlock(&b->lock);
 	ZADD(b->zst.allocs, got);
 	ZADD(b->zst.pgalloc, got);

@@ -33,10 +33,33 @@
  *   kmalloc			caches kmalloc-8 .. kmalloc-8k (+96, +192), picked
  *				by the kernel's size_index table; > 8 KiB: buddy
  *				pages with owner = &sl->large_owner, priv[0] = order.
+ *   sheaves (sheaf=N)		6.18's opt-in per-CPU object arrays: a slot's main
+ *				and spare sheaf of N object pointers, and per cache
+ *				a "barn" of up to 10 full and 10 empty sheaves.
+ *				alloc pops main, free pushes it; an empty main is
+ *				swapped with the spare, a full one from the barn, or
+ *				refilled from the slabs; a full main goes to the
+ *				barn, or is flushed to the slabs. Off by default
+ *				(classic SLUB); debug caches never have sheaves.
+ *
+ * The slab's placement of state differs from the kernel's in one way: the
+ * {freelist, counters} pair is one word, with the freelist as an offset
+ * (slabs are at most 4 MiB), so no cmpxchg16b is needed. Only push-one
+ * and take-all operations race on it, which is ABA-free as in SLUB.
+ * A free whose cache is known (kmem_cache_free, or the contract's sized
+ * free, whose size names the kmalloc cache) recognizes the thread's active
+ * slab by its address range and so does not read the slab's descriptor.
+ *
+ * Not modelled: NUMA nodes (one node), FREELIST_RANDOM shuffling, the
+ * debug letters T, A and O, the debug "full" list (check() finds full slabs
+ * by walking the page descriptors instead), stack depot traces (a track is
+ * the caller's address, thread, slot and time), cache merging (aliases),
+ * memcg, RCU-delayed frees. Time in reports ("age=") is in milliseconds.
  *
  * Invariants (mmb_slab_check verifies them, quiescent)
- *   I1 every object is exactly one of: allocated, on a thread's freelist of
- *	its active slab, on its slab's freelist.
+ *   I1 every object is exactly one of: allocated, in a sheaf (a slot's or
+ *	the barn's), on a thread's freelist of its active slab, on its slab's
+ *	freelist. Objects in sheaves count as allocated to the slab layer.
  *   I2 per slab: inuse + |slab freelist| == objects, where the objects on
  *	the owning thread's freelist count as in use (get_freelist sets inuse =
  *	objects, remote frees decrement it); frozen => the slab is exactly one
@@ -61,7 +84,10 @@
  *   changes lists. Lock order: slab_mutex -> list_lock -> report_lock.
  *   Debug caches (any of F Z P U) never use active slabs or partial chains:
  *   every alloc and free runs under list_lock with its checks, as in SLUB.
- *   Destroy, shrink of other threads' slabs and check() need quiescence.
+ *   A slot's sheaves are its thread's own; the barn has its own lock
+ *   (taken with no other lock held). Destroy, shrink of other threads'
+ *   slabs and check() need quiescence. A thread beyond MMB_SLAB_MAX_CPUS
+ *   slots gets NULL from alloc (counted as failed); it may still free.
  */
 #include "slab.h"
 
@@ -186,6 +212,7 @@ struct mmb_kmem_cache {
 	struct mmb_page *partial_head, *partial_tail;
 	atomic_long nr_slabs, total_objects;
 	atomic_long unslotted_frees;	/* frees by threads without a slot */
+	atomic_long unslotted_allocs;	/* allocs refused: no slot left */
 
 	/* the kernel's node_barn: spare full and empty sheaves */
 	pthread_mutex_t barn_lock;
@@ -1420,8 +1447,10 @@ static inline void *slab_alloc(struct mmb_kmem_cache *s, unsigned orig, uintptr_
 	struct slab_cpu *c = slab_this_slot(s, &cpu);
 	void *object;
 
-	if (unlikely(!c))
+	if (unlikely(!c)) {
+		atomic_fetch_add(&s->unslotted_allocs, 1);
 		return NULL;
+	}
 	object = slab_alloc_fast(s, c, orig);
 	if (likely(object))
 		return object;
@@ -2895,7 +2924,7 @@ static void slab_reg_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 		slab_sum(s, &sum);
 		usable += slab_live_objects(s, &sum) * s->object_size;
 		allocs += slab_user_allocs(&sum);
-		failed += sum.stat[ST_alloc_failed];
+		failed += sum.stat[ST_alloc_failed] + (uint64_t)atomic_load(&s->unslotted_allocs);
 		frees += slab_user_frees(s, &sum);
 	}
 	pthread_mutex_unlock(&sl->slab_mutex);

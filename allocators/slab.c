@@ -914,6 +914,12 @@ static void init_object(struct mmb_kmem_cache *s, void *object, uint8_t val)
 
 /* ---- node partial list (list_lock held) ---- */
 
+/* nr_partial read without list_lock (a hint, as in the kernel). */
+static inline unsigned long nr_partial_peek(const struct mmb_kmem_cache *s)
+{
+	return __atomic_load_n(&s->nr_partial, __ATOMIC_RELAXED);
+}
+
 static void add_partial(struct mmb_kmem_cache *s, struct mmb_page *slab, int tail)
 {
 	slab->priv[1] = slab->priv[2] = 0;
@@ -929,7 +935,7 @@ static void add_partial(struct mmb_kmem_cache *s, struct mmb_page *slab, int tai
 		s->partial_head = slab;
 	}
 	misc_set(slab, MISC_NODE_PARTIAL);
-	s->nr_partial++;
+	__atomic_store_n(&s->nr_partial, s->nr_partial + 1, __ATOMIC_RELAXED);
 }
 
 static void remove_partial(struct mmb_kmem_cache *s, struct mmb_page *slab)
@@ -946,7 +952,7 @@ static void remove_partial(struct mmb_kmem_cache *s, struct mmb_page *slab)
 		s->partial_tail = prev;
 	slab->priv[1] = slab->priv[2] = 0;
 	misc_clear(slab, MISC_NODE_PARTIAL);
-	s->nr_partial--;
+	__atomic_store_n(&s->nr_partial, s->nr_partial - 1, __ATOMIC_RELAXED);
 }
 
 /* ---- slabs from and to the buddy allocator ---- */
@@ -1104,7 +1110,7 @@ static struct mmb_page *get_partial(struct mmb_kmem_cache *s, struct slab_cpu *c
 	struct mmb_page *first = NULL;
 	unsigned partial_slabs = 0;
 
-	if (!s->nr_partial)
+	if (!nr_partial_peek(s))	/* unlocked, as the kernel's get_partial_node */
 		return NULL;
 	pthread_mutex_lock(&s->list_lock);
 	while (s->partial_head) {
@@ -1148,7 +1154,7 @@ static void deactivate_slab(struct mmb_kmem_cache *s, struct slab_cpu *c, struct
 			      st_objects(old), 0);
 	} while (!slab_cas(slab, &old, new));
 
-	if (!st_inuse(new) && s->nr_partial >= s->min_partial) {
+	if (!st_inuse(new) && nr_partial_peek(s) >= s->min_partial) {
 		stat(c, deactivate_empty);
 		discard_slab(s, slab);
 		stat(c, free_slab);

@@ -2826,6 +2826,18 @@ fail:
 	return rc;
 }
 
+/* A bad debug string is bad usage: caught when the plan is made. */
+static int slab_reg_validate(const struct mmb_alloc_cfg *cfg, char *err, size_t errlen)
+{
+	char msg[MMB_ERR_MAX];
+
+	if (mmb_slab_parse_debug(mmb_pval_str(&cfg->opts, "debug"), msg, sizeof(msg))) {
+		snprintf(err, errlen, "allocator slab: %s", msg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static void slab_reg_destroy(struct mmb_alloc *a)
 {
 	mmb_slab_destroy(a->sl);
@@ -2982,6 +2994,7 @@ const struct mmb_alloc_ops mmb_slab_ops = {
 	.name = "slab",
 	.desc = "SLUB-style kmalloc (kmem_caches 8..8k incl. 96/192) on the buddy allocator",
 	.opts = slab_opts,
+	.validate = slab_reg_validate,
 	.create = slab_reg_create,
 	.destroy = slab_reg_destroy,
 	.thread_attach = slab_reg_thread_attach,

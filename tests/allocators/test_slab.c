@@ -550,6 +550,8 @@ Test(slab, bad_input)
 	struct mmb_alloc *a;
 
 	cr_assert_eq(mmb_alloc_parse_config("slab:debug=FX", &ops, &cfg, err, sizeof(err)), 0);
+	cr_expect_eq(ops->validate(&cfg, err, sizeof(err)), -EINVAL, "caught before any cell");
+	cr_expect(strstr(err, "'X'") != NULL, "%s", err);
 	cr_expect_eq(ops->create(&cfg, &a, err, sizeof(err)), -EINVAL);
 	cr_expect(strstr(err, "'X'") != NULL, "%s", err);
 }

@@ -813,3 +813,53 @@ Test(slab, aligned_blocks_free_to_their_cache)
 		ops->destroy(a);
 	}
 }
+
+/* No free block of the preferred order: the slab falls back to s->min. */
+Test(slab, order_fallback)
+{
+	struct mmb_buddy_cfg bc = { .mem_bytes = 8 << 20, .pcp = 0, .nthreads = 2 };
+	struct mmb_buddy *b;
+	struct mmb_slab *sl;
+	struct mmb_kmem_cache_info in;
+	char err[MMB_ERR_MAX] = "", *buf = NULL, row[160];
+	size_t len = 0, n = 0;
+	static struct mmb_page *pg[2048], *big[64];
+	unsigned bigo[64], nbig = 0;
+	FILE *f;
+
+	cr_assert_eq(mmb_buddy_create(&bc, &b, err, sizeof(err)), 0, "%s", err);
+	struct mmb_slab_cfg sc = { .buddy = b, .nr_cpus = 2, .max_order = 3, .cpu_partial = -1,
+				   .min_partial = -1 };
+
+	cr_assert_eq(mmb_slab_create(&sc, &sl, err, sizeof(err)), 0, "%s", err);
+	mmb_kmem_cache_get_info(mmb_kmalloc_cache(sl, 1024), &in);
+	cr_assert(in.order == 2 && in.min_order == 0 && in.min_objects == 4, "%u/%u", in.order,
+		  in.min_order);
+	/* take every frame, give back every other one, then take every block
+	 * of order >= 1 that is left (the watermark reserve): only order-0
+	 * blocks stay free */
+	while (n < 2048 && (pg[n] = mmb_alloc_pages(b, 0, MMB_MT_UNMOVABLE)))
+		n++;
+	for (size_t i = 0; i < n; i += 2)
+		mmb_free_pages(b, pg[i], 0);
+	for (unsigned o = MMB_MAX_ORDER; o >= 1; o--)
+		while (nbig < 64 && (big[nbig] = mmb_alloc_pages(b, o, MMB_MT_UNMOVABLE)))
+			bigo[nbig++] = o;
+	void *p = mmb_kmalloc(sl, 1000);
+
+	cr_assert_not_null(p, "the order-0 fallback serves it");
+	f = open_memstream(&buf, &len);
+	mmb_slab_write_slabinfo(sl, f);
+	fclose(f);
+	snprintf(row, sizeof(row), "%-17s %6lu %6lu %6u %4u %4d", "kmalloc-1k", 4UL, 4UL, 1024u, 16u, 4);
+	cr_expect(strstr(buf, row) != NULL, "one order-0 slab of 4 objects:\n%s", buf);
+	free(buf);
+	cr_expect_eq(mmb_slab_check(sl, err, sizeof(err)), 0, "%s", err);
+	mmb_kfree(sl, p);
+	mmb_slab_destroy(sl);
+	for (size_t i = 1; i < n; i += 2)
+		mmb_free_pages(b, pg[i], 0);
+	for (unsigned i = 0; i < nbig; i++)
+		mmb_free_pages(b, big[i], bigo[i]);
+	mmb_buddy_destroy(b);
+}

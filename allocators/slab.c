@@ -241,7 +241,7 @@ struct mmb_slab {
 	struct mmb_kmem_cache *kmalloc_caches[KMALLOC_SHIFT_HIGH + 1];
 	atomic_int slot_owner[MMB_SLAB_MAX_CPUS];	/* tid, 0 = free */
 
-	atomic_long slab_pages, large_pages, large_allocs, large_frees;
+	atomic_long slab_pages, large_pages, large_allocs, large_frees, large_failed;
 	char large_owner;		/* its address marks large kmalloc pages */
 };
 
@@ -2236,11 +2236,11 @@ static void *kmalloc_large(struct mmb_slab *sl, size_t size)
 	unsigned order = get_order(size);
 	struct mmb_page *page;
 
-	if (order > MMB_MAX_ORDER)
+	page = order <= MMB_MAX_ORDER ? mmb_alloc_pages(sl->b, order, MMB_MT_UNMOVABLE) : NULL;
+	if (!page) {
+		atomic_fetch_add(&sl->large_failed, 1);
 		return NULL;
-	page = mmb_alloc_pages(sl->b, order, MMB_MT_UNMOVABLE);
-	if (!page)
-		return NULL;
+	}
 	page->owner = &sl->large_owner;
 	page->priv[0] = order;
 	atomic_fetch_add(&sl->large_pages, 1L << order);
@@ -2951,7 +2951,7 @@ static void slab_reg_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 	r_st->usable_bytes = usable + (uint64_t)atomic_load(&sl->large_pages) * MMB_PAGE_SIZE;
 	r_st->allocs = allocs + (uint64_t)atomic_load(&sl->large_allocs);
 	r_st->frees = frees + (uint64_t)atomic_load(&sl->large_frees);
-	r_st->failed_allocs = failed;
+	r_st->failed_allocs = failed + (uint64_t)atomic_load(&sl->large_failed);
 }
 
 static int slab_reg_check(struct mmb_alloc *a, char *err, size_t errlen)

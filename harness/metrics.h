@@ -49,7 +49,8 @@
 	X(U64, sw_task_clock, "perf task-clock of the worker threads, ns")                    \
 	X(U64, sw_page_faults, "perf page-faults of the worker threads")                      \
 	X(U64, sw_context_switches, "perf context-switches of the worker threads")            \
-	X(U64, sw_cpu_migrations, "perf cpu-migrations of the worker threads")
+	X(U64, sw_cpu_migrations, "perf cpu-migrations of the worker threads")              \
+	X(U64, fault_census, "fault monitor the cell ran: 0 none (timing), 1 uffd, 2 sigbus; 1 and 2 include fault handling in latencies")
 
 /* Latency percentiles of one operation kind (hist.h), in ns. */
 #define MMB_LATENCY_METRICS(X, op)                                                            \

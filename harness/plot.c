@@ -656,7 +656,8 @@ static void plot_faults_time(struct plot_ctx *c, const char **wls, int nwl)
 		if (f && n)
 			plot_render(c, "faults_time.gp", name, title, n, NULL);
 		else if (f)
-			plot_note(c, "%s: skipped, no cell of this workload has fault bins", name);
+			plot_note(c, "%s: skipped, no cell of this workload has fault bins%s", name,
+				  strstr(wls[w], MMB_CENSUS_LABEL) ? "" : " (timing cells: no monitor)");
 		free(s);
 		free(tf);
 	}

@@ -904,8 +904,8 @@ int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t 
 out:
 	mmb_suite_free(&pp->suite);
 	free(pp);
-	if (rc < 0)
-		mmb_plan_free(p);
+	if (rc)
+		mmb_plan_free(p);	/* also after --help: nothing to run */
 	return rc;
 }
 

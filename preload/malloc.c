@@ -200,7 +200,8 @@ static atomic_int shim_state;		/* 0 none, 1 initializing, 2 ready */
 static pthread_mutex_t shim_init_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t shim_list_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct shim_thread *shim_threads;
-static unsigned shim_nthreads;
+static unsigned shim_nthreads;		/* struct shim_thread records made */
+static unsigned shim_thread_starts;	/* threads that called in */
 static atomic_int shim_fork_pending;
 static pthread_key_t shim_key;
 static _Atomic int64_t shim_live_bytes;
@@ -343,6 +344,7 @@ static __attribute__((noinline)) struct shim_thread *shim_thread_start(void)
 		shim_nthreads++;
 	}
 	t->owned = 1;
+	shim_thread_starts++;
 	pthread_mutex_unlock(&shim_list_lock);
 	shim_self = t;
 	pthread_setspecific(shim_key, t);
@@ -738,7 +740,8 @@ static void shim_json_counters(FILE *f)
 	}
 	fprintf(f, "{\n  \"schema\": 1,\n  \"pid\": %d,\n  \"options\": \"%s\",\n", (int)getpid(),
 		shim.opts);
-	fprintf(f, "  \"threads\": %u,\n  \"calls\": {", shim_nthreads);
+	fprintf(f, "  \"threads\": %u,\n  \"thread_records\": %u,\n  \"calls\": {",
+		shim_thread_starts, shim_nthreads);
 	for (int i = 0; i < SHIM_NR_FN; i++)
 		fprintf(f, "%s\"%s\": %llu", i ? ", " : "", shim_fn_names[i],
 			(unsigned long long)calls[i]);

@@ -367,7 +367,8 @@ int mmb_record_main(int argc, char **argv)
 	char lib[PATH_MAX], path[PATH_MAX], err[MMB_ERR_MAX];
 	uint8_t hdr[MMB_TRACE_HEADER_BYTES] = { 0 };
 	struct exec_run run;
-	struct mmb_trace t;
+	uint64_t records;
+	uint32_t threads;
 	int i, rc, fd;
 
 	for (i = 1; i < argc; i++) {
@@ -430,13 +431,12 @@ int mmb_record_main(int argc, char **argv)
 		mmb_err("record: %s: cannot write the pid into the header", out);
 	if (fd >= 0)
 		close(fd);
-	rc = mmb_trace_load(out, &t, err, sizeof(err));
+	rc = mmb_trace_count(out, &records, &threads, err, sizeof(err));
 	if (rc)
 		mmb_err("record: the trace does not read back: %s", err);
 	else
-		fprintf(stderr, "mmbench: recorded %zu calls from %u threads in %s\n", t.nev,
-			t.nthreads, out);
-	mmb_trace_free(&t);
+		fprintf(stderr, "mmbench: recorded %" PRIu64 " calls from %u threads in %s\n", records,
+			threads, out);
 	return exec_status(&run);
 }
 

@@ -8,6 +8,10 @@
  * order apart), writes each, then frees them in the same order, then makes
  * one call of each other malloc-family function. The main thread checks
  * every block's contents and alignment; exit status 0 when all was well.
+ *
+ * "trace-threads churn N": instead, each thread makes N malloc/free pairs
+ * of 16..527 bytes with 64 blocks live (for measuring the recorder's and
+ * the shim's cost per call).
  */
 #include <malloc.h>
 #include <pthread.h>
@@ -68,17 +72,43 @@ static void *tt_run(void *arg)
 	return NULL;
 }
 
-int main(void)
+static long tt_churn_n;
+
+static void *tt_churn(void *arg)
 {
+	void *live[64] = { 0 };
+
+	(void)arg;
+	for (long i = 0; i < tt_churn_n; i++) {
+		free(live[i & 63]);
+		live[i & 63] = malloc(16 + (size_t)(i * 7919 % 512));
+		if (!live[i & 63])
+			return (void *)1;
+		*(char *)live[i & 63] = 1;
+	}
+	for (int i = 0; i < 64; i++)
+		free(live[i]);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	void *(*fn)(void *) = tt_run;
 	pthread_t th[NTHREADS];
 	int bad = 0;
 
+	if (argc == 3 && !strcmp(argv[1], "churn")) {
+		tt_churn_n = atol(argv[2]);
+		fn = tt_churn;
+	}
 	for (int k = 0; k < NTHREADS; k++)
-		if (pthread_create(&th[k], NULL, tt_run, (void *)(intptr_t)k))
+		if (pthread_create(&th[k], NULL, fn, (void *)(intptr_t)k))
 			return 1;
 	for (int k = 0; k < NTHREADS; k++) {
-		pthread_join(th[k], NULL);
-		bad |= tt_bad[k];
+		void *r;
+
+		pthread_join(th[k], &r);
+		bad |= tt_bad[k] || r;
 	}
 	printf("trace-threads: %s\n", bad ? "FAILED" : "ok");
 	return bad;

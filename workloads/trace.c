@@ -403,3 +403,52 @@ void mmb_trace_free(struct mmb_trace *t)
 	free(t->ev);
 	memset(t, 0, sizeof(*t));
 }
+
+int mmb_trace_count(const char *path, uint64_t *r_records, uint32_t *r_threads, char *err,
+		    size_t errlen)
+{
+	uint8_t h[MMB_TRACE_CHUNK_BYTES];
+	uint64_t off = MMB_TRACE_HEADER_BYTES, size;
+	FILE *f = fopen(path, "rb");
+	int rc = 0;
+
+	*r_records = 0;
+	*r_threads = 0;
+	if (!f) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	fseek(f, 0, SEEK_END);
+	size = (uint64_t)ftell(f);
+	rewind(f);
+	if (fread(h, 1, 8, f) != 8 || memcmp(h, MMB_TRACE_MAGIC, 8)) {
+		snprintf(err, errlen, "%s: offset 0: not an mmbench binary trace", path);
+		fclose(f);
+		return -EINVAL;
+	}
+	while (!rc && off < size) {
+		uint64_t end;
+
+		if (fseek(f, (long)off, SEEK_SET) || fread(h, 1, sizeof(h), f) != sizeof(h) ||
+		    trace_le(h, 4) != MMB_TRACE_CHUNK_MAGIC) {
+			snprintf(err, errlen, "%s: offset %llu: truncated chunk header or bad magic",
+				 path, (unsigned long long)off);
+			rc = -EINVAL;
+			break;
+		}
+		end = off + MMB_TRACE_CHUNK_BYTES + trace_le(h + 8, 4);
+		if (end > size) {
+			snprintf(err, errlen, "%s: offset %llu: truncated chunk", path,
+				 (unsigned long long)off);
+			rc = -EINVAL;
+			break;
+		}
+		*r_records += trace_le(h + 12, 4);
+		if (trace_le(h + 4, 4) >= *r_threads)
+			*r_threads = (uint32_t)trace_le(h + 4, 4) + 1;
+		off = end;
+	}
+	fclose(f);
+	return rc;
+}

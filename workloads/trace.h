@@ -139,6 +139,14 @@ int mmb_trace_is_binary(const char *path);
 int mmb_trace_load(const char *path, struct mmb_trace *r_t, char *err, size_t errlen);
 void mmb_trace_free(struct mmb_trace *t);
 
+/*
+ * Walk the header and chunk headers only (cheap, for `mmbench record`'s
+ * closing line): records and threads. 0, or -EINVAL / -errno with
+ * "PATH: offset N: what" in err.
+ */
+int mmb_trace_count(const char *path, uint64_t *r_records, uint32_t *r_threads, char *err,
+		    size_t errlen);
+
 const char *mmb_trace_op_name(unsigned op);
 
 #endif /* MMB_TRACE_H */

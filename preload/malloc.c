@@ -36,6 +36,12 @@
  * meta arena, reused after its thread exits) and a slab slot; a pthread key
  * destructor detaches it (flushes its slabs and page lists) at thread exit.
  *
+ * Slab debugging (debug=): kmalloc's red zone starts at the size first asked
+ * for, so realloc always moves a kmalloc block rather than growing it in
+ * place, and a program that writes up to malloc_usable_size() (the class
+ * size) is reported, as a kernel caller writing past its request after
+ * ksize() would be.
+ *
  * Results (MMB_MALLOC_OUT, only in the process MMB_MALLOC_PID names): at
  * exit the library destructor writes malloc.json (calls, routing, live and
  * peak bytes, the allocators' counters), slabinfo, vmallocinfo and the
@@ -190,6 +196,7 @@ static struct {
 	struct mmb_slab *sl;
 	struct mmb_vmalloc *vm;
 	size_t kmalloc_max, vmalloc_min;
+	int debug;			/* slub_debug letters on: realloc always moves */
 	char opts[1024];
 	char out[4096];			/* results folder, "" = none */
 	pid_t report_pid;
@@ -301,6 +308,7 @@ static void shim_init(void)
 
 		if (sc.debug && mmb_slab_parse_debug(sc.debug, err, sizeof(err)))
 			shim_die("debug", err);
+		shim.debug = sc.debug != NULL;
 		rc = mmb_buddy_create(&bc, &shim.b, err, sizeof(err));
 		if (rc)
 			shim_die("buddy", err);
@@ -612,7 +620,10 @@ static void *shim_realloc(enum shim_fn fn, void *old, size_t size)
 		p = NULL;
 		goto out;
 	}
-	if (size <= usable && size > usable / 4 && route != R_META) {
+	/* In place when it fits; not with slab debugging, whose kmalloc red
+	 * zone starts at the size first asked for. */
+	if (size <= usable && size > usable / 4 && route != R_META &&
+	    !(shim.debug && route == R_KMALLOC)) {
 		p = old;
 		goto out;
 	}

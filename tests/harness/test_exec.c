@@ -21,7 +21,7 @@ static int ex_sh(const char *cmd, const char *out)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-static void ex_same_output(const char *tag, const char *cmd)
+static void ex_same_output(const char *tag, const char *spec, const char *cmd)
 {
 	char dir[256], a[256], b[256], line[8192], x[1 << 16], y[1 << 16];
 	char mf[300], json[8192];
@@ -30,7 +30,8 @@ static void ex_same_output(const char *tag, const char *cmd)
 	mmb_tmpname(a, sizeof(a), "plain");
 	mmb_tmpname(b, sizeof(b), "shim");
 	cr_assert_eq(ex_sh(cmd, a), 0, "%s failed without the shim", cmd);
-	snprintf(line, sizeof(line), "'%s' exec -o '%s' -- %s 2>/dev/null", MMB_BIN, dir, cmd);
+	snprintf(line, sizeof(line), "'%s' exec -a %s -o '%s' -- %s 2>/dev/null", MMB_BIN, spec, dir,
+		 cmd);
 	cr_assert_eq(ex_sh(line, b), 0, "%s failed on the shim", cmd);
 	snprintf(line, sizeof(line), "cmp -s '%s' '%s'", a, b);
 	mmb_slurp(a, x, sizeof(x));
@@ -56,12 +57,22 @@ static void ex_same_output(const char *tag, const char *cmd)
 
 Test(exec, python3_same_output)
 {
-	ex_same_output("py", "python3 -c '"
+	ex_same_output("py", "slab", "python3 -c '"
 			     "import json, re, collections\n"
 			     "d = {str(i): list(range(i % 97)) for i in range(5000)}\n"
 			     "s = json.dumps(d)\n"
 			     "c = collections.Counter(re.findall(\"[0-9]+\", s))\n"
 			     "print(len(s), c.most_common(3), sum(map(len, json.loads(s).values())))'");
+}
+
+/* slub_debug on every cache: a correct program trips no check (realloc
+ * must not grow a kmalloc object in place past its red zone). */
+Test(exec, python3_under_slab_debug)
+{
+	ex_same_output("dbg", "slab:debug=FZPU,mem=512M",
+		       "python3 -c 'import json\n"
+		       "s = json.dumps({str(i): [i] * 5 for i in range(20000)})\n"
+		       "print(len(s), len(json.loads(s)))'");
 }
 
 Test(exec, sort_same_output)
@@ -72,7 +83,7 @@ Test(exec, sort_same_output)
 	snprintf(cmd, sizeof(cmd), "seq 1 200000 | awk '{ print ($1 * 7919) %% 100003, $1 }' > '%s'", in);
 	cr_assert_eq(system(cmd), 0);
 	snprintf(cmd, sizeof(cmd), "sort --parallel=2 -S 8M -k1,1n -k2,2 '%s'", in);
-	ex_same_output("sort", cmd);
+	ex_same_output("sort", "slab", cmd);
 	unlink(in);
 }
 
@@ -86,16 +97,16 @@ Test(exec, mmbench_and_threads_same_output)
 	cr_log_info("sanitized build: mmbench itself not run on the shim (ASan runtime must come first)");
 #else
 	snprintf(cmd, sizeof(cmd), "'%s' list allocators", MMB_BIN);
-	ex_same_output("mmb", cmd);
+	ex_same_output("mmb", "slab", cmd);
 #endif
 	snprintf(bin, sizeof(bin), "%s", MMB_BIN);
 	snprintf(cmd, sizeof(cmd), "'%s/tests/trace-threads'", dirname(bin));
-	ex_same_output("tt", cmd);	/* 4 threads, every malloc-family function */
+	ex_same_output("tt", "slab", cmd);	/* 4 threads, every malloc-family function */
 }
 
 Test(exec, fork_and_threads_in_python)
 {
-	ex_same_output("fork", "python3 -c '"
+	ex_same_output("fork", "slab", "python3 -c '"
 			       "import os, threading\n"
 			       "a = [str(i) * 3 for i in range(20000)]\n"
 			       "pid = os.fork()\n"

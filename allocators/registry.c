@@ -49,6 +49,7 @@ const struct mmb_alloc_ops *mmb_alloc_find(const char *name)
 void mmb_alloc_stats_init(struct mmb_alloc_stats *st)
 {
 	st->footprint_bytes = MMB_STAT_NONE;
+	st->footprint_peak_bytes = MMB_STAT_NONE;
 	st->usable_bytes = MMB_STAT_NONE;
 	st->allocs = MMB_STAT_NONE;
 	st->frees = MMB_STAT_NONE;

@@ -7,6 +7,8 @@
  *   mmbench exec ...		a command on the malloc shim (exec.c)
  *   mmbench record ...		a command under the trace recorder (exec.c)
  *   mmbench trace-info ...	a binary trace's summary (exec.c)
+ *   mmbench plot|report|export DIR	figures, report, mimalloc-bench lines (plot.c, report.c)
+ *   mmbench compare A B		is B better than A, and is it real (compare.c)
  *   mmbench cell ...		internal: one cell in its own process (cell.c)
  */
 #include <stdio.h>
@@ -14,8 +16,11 @@
 
 #include "bench.h"
 #include "cell.h"
+#include "compare.h"
 #include "exec.h"
 #include "list.h"
+#include "plot.h"
+#include "report.h"
 #include "run.h"
 #include "util.h"
 
@@ -31,6 +36,10 @@ static const char main_usage[] =
 	"  exec     run a program on the kernel-style allocators (malloc shim)\n"
 	"  record   record a program's malloc calls into a binary trace\n"
 	"  trace-info  summarize a binary trace\n"
+	"  plot     draw a results folder's figures with gnuplot (PNG and SVG)\n"
+	"  report   write report.md and a self-contained report.html for a results folder\n"
+	"  compare  compare two runs (or configurations within one) with significance\n"
+	"  export   write a results folder's cells in another tool's format\n"
 	"\n"
 	"`mmbench COMMAND --help` describes each command.\n";
 
@@ -60,8 +69,16 @@ int main(int argc, char **argv)
 		return mmb_record_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "trace-info"))
 		return mmb_trace_info_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "plot"))
+		return mmb_plot_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "report"))
+		return mmb_report_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "compare"))
+		return mmb_compare_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "export"))
+		return mmb_export_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "cell"))
 		return mmb_cell_main(argc - 1, argv + 1);
-	mmb_err("unknown command '%s' (valid: run list bench exec record trace-info; see mmbench --help)", argv[1]);
+	mmb_err("unknown command '%s' (valid: run list bench plot report compare export exec record trace-info; see mmbench --help)", argv[1]);
 	return MMB_EXIT_USAGE;
 }

@@ -20,8 +20,10 @@
  *
  * Results of exec (the folder, -o or results/<UTC time>-exec-<id>):
  * exec.json (command, config, exit status, wall/user/system time, page
- * faults and context switches from wait4's rusage), written here after the
- * command ends, atomically; malloc.json, slabinfo, vmallocinfo and the buddy
+ * faults and context switches from wait4's rusage, and the --events
+ * counters: perf events opened on the command's pid before its exec,
+ * inherited by its threads), written here after the command ends,
+ * atomically; malloc.json, slabinfo, vmallocinfo and the buddy
  * state files, written by the shim at the command's exit (preload/malloc.c).
  * A command that ends without running exit handlers (a signal, _exit) leaves
  * no allocator figures: exec.json says so.
@@ -38,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -47,16 +50,20 @@
 #include "../allocators/slab.h"
 #include "../preload/malloc_opts.h"
 #include "../workloads/trace.h"
+#include "perf.h"
 #include "util.h"
 
 static const char exec_usage[] =
-	"usage: mmbench exec [-a slab[:OPTIONS]] [-o DIR] [--] COMMAND [ARGS...]\n"
+	"usage: mmbench exec [-a slab[:OPTIONS]] [-o DIR] [--events LIST] [--] COMMAND [ARGS...]\n"
 	"\n"
 	"Runs COMMAND with its malloc family on the kernel-style allocators (kmalloc for\n"
 	"small requests, buddy pages for page-sized ones, vmalloc for large ones) and\n"
 	"writes a results folder (exec.json, malloc.json, slabinfo, vmallocinfo, buddy\n"
 	"state). The exit status is COMMAND's own.\n"
 	"\n"
+	"  --events LIST       counters on the command and its threads (libpfm4 names;\n"
+	"                      default " MMB_PERF_DEFAULT ",\n"
+	"                      " MMB_PERF_SOFTWARE "); refused ones show as null\n"
 	"  -a slab[:k=v,...]   options (mmbench list allocators shows slab's; these are\n"
 	"                      the shim's):\n";
 
@@ -147,23 +154,31 @@ struct exec_run {
 
 /*
  * Fork, set the environment in the child (env(), then LD_PRELOAD = lib in
- * front of any there was) and exec path with argv. Returns 0, or -errno of
- * fork; the child reports its own exec failure and exits 126.
+ * front of any there was) and exec path with argv. With ready, the child
+ * waits until ready(pid, ctx) has run in the parent (counters opened on
+ * it) before it execs. Returns 0, or -errno of fork or pipe; the child
+ * reports its own exec failure and exits 126.
  */
 static int exec_spawn(const char *path, char **argv, const char *lib, void (*env)(void *),
-		      void *ctx, struct exec_run *r)
+		      void (*ready)(pid_t pid, void *ctx), void *ctx, struct exec_run *r)
 {
 	struct sigaction ign = { .sa_handler = SIG_IGN }, oint, oquit;
-	uint64_t t0 = mmb_now_ns();
+	uint64_t t0;
+	int gate[2];
 	pid_t pid;
 
+	if (pipe2(gate, O_CLOEXEC))
+		return -errno;
 	fflush(NULL);
 	sigaction(SIGINT, &ign, &oint);
 	sigaction(SIGQUIT, &ign, &oquit);
+	t0 = mmb_now_ns();
 	pid = fork();
 	if (pid < 0) {
 		int e = errno;
 
+		close(gate[0]);
+		close(gate[1]);
 		sigaction(SIGINT, &oint, NULL);
 		sigaction(SIGQUIT, &oquit, NULL);
 		return -e;
@@ -177,11 +192,18 @@ static int exec_spawn(const char *path, char **argv, const char *lib, void (*env
 		snprintf(pre, sizeof(pre), "%s%s%s", lib, old && *old ? " " : "", old ? old : "");
 		setenv("LD_PRELOAD", pre, 1);
 		env(ctx);
+		close(gate[1]);
+		while (read(gate[0], pre, 1) < 0 && errno == EINTR)
+			;
 		execv(path, argv);
 		fprintf(stderr, "mmbench: %s: %s\n", argv[0], strerror(errno));
 		_exit(126);
 	}
 	r->pid = pid;
+	close(gate[0]);
+	if (ready)
+		ready(pid, ctx);
+	close(gate[1]);		/* the child execs now */
 	while (wait4(pid, &r->status, 0, &r->ru) < 0 && errno == EINTR)
 		;
 	r->wall_ns = mmb_now_ns() - t0;
@@ -203,7 +225,65 @@ struct exec_ctx {
 	char config[1100];
 	struct exec_run run;
 	int have_stats;
+	struct mmb_perf_events ev;
+	int fd[MMB_PERF_MAX_EVENTS];
+	char why[MMB_PERF_MAX_EVENTS][96];
 };
+
+/*
+ * Counters on the command (ready hook of exec_spawn): each event opened
+ * alone on the child's pid, disabled until its exec, inherited by its
+ * threads and children (so no group: the kernel refuses grouped inherited
+ * reads), read after it exits and scaled by enabled / running time. An
+ * event the kernel refuses keeps its reason and shows as null.
+ */
+static void exec_counters_open(pid_t pid, void *arg)
+{
+	struct exec_ctx *x = arg;
+
+	for (unsigned i = 0; i < x->ev.n; i++) {
+		struct perf_event_attr attr = x->ev.attr[i];
+		long fd;
+
+		attr.disabled = 1;
+		attr.enable_on_exec = 1;
+		attr.inherit = 1;
+		attr.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
+		fd = syscall(SYS_perf_event_open, &attr, pid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+		if (fd < 0 && errno == EACCES && !attr.exclude_kernel) {
+			attr.exclude_kernel = 1;	/* perf_event_paranoid: user only */
+			fd = syscall(SYS_perf_event_open, &attr, pid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+		}
+		x->fd[i] = fd < 0 ? -1 : (int)fd;
+		if (fd < 0)
+			snprintf(x->why[i], sizeof(x->why[i]), "%s", strerror(errno));
+	}
+}
+
+static void exec_counters_json(FILE *f, struct exec_ctx *x)
+{
+	fprintf(f, ",\n  \"counters\": {");
+	for (unsigned i = 0; i < x->ev.n; i++) {
+		uint64_t v[3];
+
+		fprintf(f, "%s\n    ", i ? "," : "");
+		mmb_json_str(f, x->ev.name[i]);
+		if (x->fd[i] >= 0 && read(x->fd[i], v, sizeof(v)) == (ssize_t)sizeof(v) && v[2])
+			fprintf(f, ": %.0f", (double)v[0] * ((double)v[1] / (double)v[2]));
+		else
+			fprintf(f, ": null");
+	}
+	fprintf(f, "\n  },\n  \"counters_unavailable\": {");
+	for (unsigned i = 0, n = 0; i < x->ev.n; i++) {
+		if (x->fd[i] >= 0)
+			continue;
+		fprintf(f, "%s\n    ", n++ ? "," : "");
+		mmb_json_str(f, x->ev.name[i]);
+		fputs(": ", f);
+		mmb_json_str(f, x->why[i]);
+	}
+	fprintf(f, "\n  }");
+}
 
 static void exec_env(void *arg)
 {
@@ -237,17 +317,19 @@ static int exec_json(FILE *f, void *arg)
 		fprintf(f, ",\n  \"exit_status\": null,\n  \"signal\": %d", WTERMSIG(x->run.status));
 	fprintf(f, ",\n  \"wall_ns\": %" PRIu64 ",\n  \"user_ns\": %" PRIu64 ",\n  \"sys_ns\": %" PRIu64
 		   ",\n  \"maxrss_kb\": %ld,\n  \"minflt\": %ld,\n  \"majflt\": %ld,\n"
-		   "  \"nvcsw\": %ld,\n  \"nivcsw\": %ld,\n  \"allocator_stats\": %s\n}\n",
+		   "  \"nvcsw\": %ld,\n  \"nivcsw\": %ld,\n  \"allocator_stats\": %s",
 		x->run.wall_ns, exec_tv_ns(&ru->ru_utime), exec_tv_ns(&ru->ru_stime), ru->ru_maxrss,
 		ru->ru_minflt, ru->ru_majflt, ru->ru_nvcsw, ru->ru_nivcsw,
 		x->have_stats ? "\"malloc.json\"" :
 				"null, \"allocator_stats_missing\": \"the command ended without running exit handlers\"");
+	exec_counters_json(f, x);
+	fprintf(f, "\n}\n");
 	return ferror(f) ? -EIO : 0;
 }
 
 int mmb_exec_main(int argc, char **argv)
 {
-	const char *spec = "slab", *dir = NULL;
+	const char *spec = "slab", *dir = NULL, *events = MMB_PERF_DEFAULT "," MMB_PERF_SOFTWARE;
 	char lib[PATH_MAX], path[PATH_MAX], err[MMB_ERR_MAX], dirbuf[PATH_MAX], opts[1024];
 	struct exec_ctx x = { 0 };
 	struct mmb_pvals vals;
@@ -264,6 +346,10 @@ int mmb_exec_main(int argc, char **argv)
 				printf("                        %-12s %s (default %s)\n", p->name, p->help,
 				       p->def);
 			return 0;
+		}
+		if (!strcmp(argv[i], "--events") && i + 1 < argc) {
+			events = argv[++i];
+			continue;
 		}
 		if ((!strcmp(argv[i], "-a") || !strcmp(argv[i], "-o")) && i + 1 < argc) {
 			*(argv[i][1] == 'a' ? &spec : &dir) = argv[i + 1];
@@ -302,6 +388,10 @@ int mmb_exec_main(int argc, char **argv)
 			return MMB_EXIT_USAGE;
 		}
 	}
+	if (mmb_perf_parse(events, "", "", &x.ev, err, sizeof(err))) {
+		mmb_err("exec: %s", err);
+		return MMB_EXIT_USAGE;
+	}
 	mmb_params_format(&vals, 0, opts, sizeof(opts));
 	x.opts = opts;
 	snprintf(x.config, sizeof(x.config), "slab:%s", opts);
@@ -331,7 +421,7 @@ int mmb_exec_main(int argc, char **argv)
 	}
 	x.dir = realpath(dir, dirbuf) ? dirbuf : dir;
 	x.argv = argv + i;
-	rc = exec_spawn(path, argv + i, lib, exec_env, &x, &x.run);
+	rc = exec_spawn(path, argv + i, lib, exec_env, exec_counters_open, &x, &x.run);
 	if (rc) {
 		mmb_err("exec: fork: %s", strerror(-rc));
 		return MMB_EXIT_USAGE;
@@ -340,6 +430,9 @@ int mmb_exec_main(int argc, char **argv)
 	x.have_stats = access(path, F_OK) == 0;
 	snprintf(path, sizeof(path), "%s/exec.json", x.dir);
 	rc = mmb_write_atomic(path, exec_json, &x);
+	for (unsigned e = 0; e < x.ev.n; e++)
+		if (x.fd[e] >= 0)
+			close(x.fd[e]);
 	if (rc)
 		mmb_err("exec: %s: %s", path, strerror(-rc));
 	else
@@ -415,7 +508,7 @@ int mmb_record_main(int argc, char **argv)
 		unlink(out);
 		return MMB_EXIT_USAGE;
 	}
-	rc = exec_spawn(path, argv + i, lib, record_env, &fd, &run);
+	rc = exec_spawn(path, argv + i, lib, record_env, NULL, &fd, &run);
 	if (rc) {
 		mmb_err("record: fork: %s", strerror(-rc));
 		close(fd);

@@ -555,18 +555,20 @@ int mmb_trace_info_main(int argc, char **argv)
 		return MMB_EXIT_USAGE;
 	}
 	printf("trace: %s\nversion: %u\npid: %u\nduration_s: %.6f\nthreads: %u\ncalls: %zu\n",
-	       argv[1], MMB_TRACE_VERSION, t.pid, (double)t.duration_ns / 1e9, t.nthreads, t.nev);
-	for (unsigned op = 1; op < MMB_TOP_NR; op++)
+	       argv[1], MMB_TRACE_VERSION, t.pid, (double)t.duration_ns / 1e9, t.nthreads,
+	       t.nev - t.images);
+	for (unsigned op = 1; op < MMB_TOP_EXEC; op++)
 		if (t.calls[op])
 			printf("  %s: %" PRIu64 "\n", mmb_trace_op_name(op), t.calls[op]);
-	printf("allocs: %" PRIu64 "\nfrees: %" PRIu64 "\nfailed_allocs: %" PRIu64
-	       "\nunmatched_frees: %" PRIu64 "\nlost_frees: %" PRIu64 "\nlive_at_end: %" PRIu64
+	printf("images: %u\nallocs: %" PRIu64 "\nfrees: %" PRIu64 "\nfailed_allocs: %" PRIu64
+	       "\nunmatched_frees: %" PRIu64 "\nlost_frees: %" PRIu64 "\ndropped_at_exec: %" PRIu64
+	       "\nlive_at_end: %" PRIu64
 	       "\nlive_at_end_bytes: %" PRIu64 "\nallocated_bytes: %" PRIu64
 	       "\npeak_live_bytes: %" PRIu64 "\nmax_live_objects: %u\nreplay_ops_per_pass: %" PRIu64
 	       "\nsizes:\n",
-	       t.allocs, t.frees, t.failed, t.unmatched_frees, t.lost_frees, t.live_end,
-	       t.live_end_bytes, t.alloc_bytes, t.peak_live_bytes, t.nobjs,
-	       t.allocs + t.frees + t.lost_frees + t.live_end);
+	       t.images, t.allocs, t.frees, t.failed, t.unmatched_frees, t.lost_frees, t.exec_drops,
+	       t.live_end, t.live_end_bytes, t.alloc_bytes, t.peak_live_bytes, t.nobjs,
+	       t.allocs + t.frees + t.lost_frees + t.exec_drops + t.live_end);
 	for (unsigned b = 0; b < MMB_TRACE_HIST_BUCKETS; b++) {
 		if (!t.hist[b])
 			continue;

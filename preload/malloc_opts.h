@@ -12,7 +12,7 @@
 #define MMB_MALLOC_BUDDY_MAX (4ULL << 20)	/* the largest buddy block (order 10) */
 
 static const struct mmb_param mmb_malloc_opts[] = {
-	{ "mem", MMB_P_SIZE, "2G", 16 << 20, 256ULL << 30, NULL,
+	{ "mem", MMB_P_SIZE, "2G", 16 << 20, 64ULL << 30, NULL,
 	  "simulated physical memory behind the buddy allocator, bytes (only touched frames use memory)" },
 	{ "pcp", MMB_P_BOOL, "on", 0, 0, NULL, "buddy per-thread page lists" },
 	{ "cpus", MMB_P_U64, "0", 0, 256, NULL, "CPUs for the slab order rule (0 = online CPUs)" },

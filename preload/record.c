@@ -6,7 +6,10 @@
  *
  * Environment (set by mmbench record): MMB_RECORD_FD, a descriptor opened
  * O_APPEND with the header already written; MMB_RECORD_PID, the process to
- * record. Any other process (a child after fork, or a program the recorded
+ * record. The process may exec another program (a shell script or a
+ * pyenv shim that execs the real interpreter): the descriptor stays open,
+ * the new image records too, and each image begins with an image chunk
+ * (trace.h), at which the reader drops the blocks of the image before. Any other process (a child after fork, or a program the recorded
  * one runs) passes every call straight through and writes nothing.
  *
  * Data structure. Each recording thread owns a struct rec_buf (mmap'ed,
@@ -217,9 +220,16 @@ static void rec_resolve(void)
 	rec_pvalloc_fn = dlsym(RTLD_NEXT, "pvalloc");
 	rec_usable_fn = dlsym(RTLD_NEXT, "malloc_usable_size");
 	if (fd && pid && atoi(pid) == getpid() && !pthread_key_create(&rec_key, rec_thread_exit)) {
+		uint8_t mark[MMB_TRACE_CHUNK_BYTES] = { 0 };
+
+		/* a new program image of the recorded process (its first, or one
+		 * it exec'ed into: the descriptor stays open across exec) */
 		rec_fd = atoi(fd);
+		rec_put_le(mark, MMB_TRACE_CHUNK_MAGIC, 4);
+		rec_put_le(mark + 4, MMB_TRACE_IMAGE_THREAD, 4);
+		rec_put_le(mark + 16, rec_now(), 8);
 		pthread_atfork(NULL, NULL, rec_child);
-		atomic_store(&rec_on, 1);
+		atomic_store(&rec_on, write(rec_fd, mark, sizeof(mark)) == (ssize_t)sizeof(mark));
 	}
 	atomic_store(&rec_state, 2);
 }

@@ -330,6 +330,14 @@ static int replay_load_binary(const char *path, struct replay_parse *rp, char *e
 
 		if (!e->matched)
 			continue;
+		if (e->op == MMB_TOP_EXEC) {
+			/* the program exec'ed: its blocks are gone */
+			for (size_t b = 0; !rc && b < rp->nbuckets; b++)
+				while (!rc && rp->bucket[b])
+					rc = replay_free_id(rp, rp->bucket[b]->id, e->t_ns, msg,
+							    sizeof(msg));
+			continue;
+		}
 		if (!mmb_trace_op_allocates(e->op)) {
 			rc = replay_free_id(rp, e->obj, e->t_ns, msg, sizeof(msg));
 			continue;

@@ -30,6 +30,7 @@ static const char *const trace_op_names[MMB_TOP_NR] = {
 	[MMB_TOP_ALIGNED_ALLOC] = "aligned_alloc",
 	[MMB_TOP_VALLOC] = "valloc",
 	[MMB_TOP_PVALLOC] = "pvalloc",
+	[MMB_TOP_EXEC] = "exec",
 };
 
 const char *mmb_trace_op_name(unsigned op)
@@ -96,7 +97,7 @@ static int trace_decode(const uint8_t *buf, size_t len, struct mmb_trace *t, cha
 			size_t msglen)
 {
 	size_t pos = MMB_TRACE_HEADER_BYTES, cap = 0;
-	uint32_t maxthread = 0;
+	uint32_t maxthread = 0, base = 0;	/* thread numbers of the image so far */
 
 	if (len < MMB_TRACE_HEADER_BYTES || memcmp(buf, MMB_TRACE_MAGIC, 8)) {
 		snprintf(msg, msglen, "offset 0: not an mmbench binary trace (%s)",
@@ -140,6 +141,33 @@ static int trace_decode(const uint8_t *buf, size_t len, struct mmb_trace *t, cha
 			return -EINVAL;
 		}
 		pos += MMB_TRACE_CHUNK_BYTES;
+		if (thread == MMB_TRACE_IMAGE_THREAD) {
+			struct mmb_trace_event *e;
+
+			if (nrec || end != pos) {
+				snprintf(msg, msglen, "offset %zu: image chunk with records",
+					 pos - MMB_TRACE_CHUNK_BYTES);
+				return -EINVAL;
+			}
+			if (t->nev == cap) {
+				size_t ncap = cap ? cap * 2 : 4096;
+				struct mmb_trace_event *ev = realloc(t->ev, ncap * sizeof(*ev));
+
+				if (!ev)
+					return -ENOMEM;
+				t->ev = ev;
+				cap = ncap;
+			}
+			e = &t->ev[t->nev];
+			memset(e, 0, sizeof(*e));
+			e->op = MMB_TOP_EXEC;
+			e->t_ns = now - t->start_ns;
+			e->obj = (uint32_t)t->nev++;
+			base = maxthread;
+			t->images++;
+			continue;
+		}
+		thread += base;
 		if (thread >= maxthread)
 			maxthread = thread + 1;
 		for (size_t r = 0; r < nrec; r++) {
@@ -150,7 +178,7 @@ static int trace_decode(const uint8_t *buf, size_t len, struct mmb_trace *t, cha
 			if (pos >= end)
 				goto short_chunk;
 			op = buf[pos++];
-			if (!op || op >= MMB_TOP_NR) {
+			if (!op || op >= MMB_TOP_EXEC) {
 				snprintf(msg, msglen, "offset %zu: unknown operation %u", at, op);
 				return -EINVAL;
 			}
@@ -281,8 +309,20 @@ static int trace_match(struct mmb_trace *t)
 		struct mmb_trace_event *e = &t->ev[i];
 		struct trace_slot *s;
 
-		t->calls[e->op]++;
 		e->matched = 0;
+		if (e->op == MMB_TOP_EXEC) {
+			/* the image is gone, and every block with it */
+			for (size_t j = 0; j < l.n; j++)
+				if (l.s[j].addr > 1) {
+					free_objs[nfree++] = l.s[j].obj;
+					l.s[j].addr = 1;
+					t->exec_drops++;
+				}
+			live = 0;
+			e->matched = 1;
+			continue;
+		}
+		t->calls[e->op]++;
 		if (!mmb_trace_op_allocates(e->op)) {
 			s = e->addr > 1 ? trace_live_find(&l, e->addr, 0) : NULL;
 			if (!s) {
@@ -331,7 +371,7 @@ static int trace_match(struct mmb_trace *t)
 			goto out;
 	}
 	t->live_end_bytes = live;
-	t->live_end = t->allocs - t->frees - t->lost_frees;
+	t->live_end = t->allocs - t->frees - t->lost_frees - t->exec_drops;
 	rc = 0;
 out:
 	free(free_objs);
@@ -409,6 +449,7 @@ int mmb_trace_count(const char *path, uint64_t *r_records, uint32_t *r_threads, 
 {
 	uint8_t h[MMB_TRACE_CHUNK_BYTES];
 	uint64_t off = MMB_TRACE_HEADER_BYTES, size;
+	uint32_t base = 0;
 	FILE *f = fopen(path, "rb");
 	int rc = 0;
 
@@ -445,8 +486,10 @@ int mmb_trace_count(const char *path, uint64_t *r_records, uint32_t *r_threads, 
 			break;
 		}
 		*r_records += trace_le(h + 12, 4);
-		if (trace_le(h + 4, 4) >= *r_threads)
-			*r_threads = (uint32_t)trace_le(h + 4, 4) + 1;
+		if (trace_le(h + 4, 4) == MMB_TRACE_IMAGE_THREAD)
+			base = *r_threads;
+		else if (base + trace_le(h + 4, 4) >= *r_threads)
+			*r_threads = base + (uint32_t)trace_le(h + 4, 4) + 1;
 		off = end;
 	}
 	fclose(f);

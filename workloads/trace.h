@@ -12,6 +12,11 @@
  *		of each thread's first call), u32 payload_bytes, u32 records,
  *		u64 base_ns; then payload_bytes of records
  *
+ * A chunk with thread == MMB_TRACE_IMAGE_THREAD and no records marks a new
+ * program image of the recorded process (it exec'ed), at base_ns: every
+ * block of the image before is gone then. Thread numbers restart in each
+ * image; the reader keeps them apart.
+ *
  * A thread fills its own buffer and writes it as one chunk with one
  * write(2) on an O_APPEND descriptor, so chunks of different threads never
  * interleave inside each other, and one thread's chunks follow each other
@@ -44,6 +49,7 @@
 #define MMB_TRACE_CHUNK_MAGIC 0x4b4e4843u	/* "CHNK" little-endian */
 #define MMB_TRACE_CHUNK_BYTES 24
 #define MMB_TRACE_RECORD_MAX 32			/* bytes one record can take */
+#define MMB_TRACE_IMAGE_THREAD 0xffffffffu	/* chunk thread of an image mark */
 
 enum mmb_trace_op {
 	MMB_TOP_MALLOC = 1,
@@ -56,12 +62,13 @@ enum mmb_trace_op {
 	MMB_TOP_ALIGNED_ALLOC,
 	MMB_TOP_VALLOC,
 	MMB_TOP_PVALLOC,
+	MMB_TOP_EXEC,			/* decoded from an image chunk; never a record */
 	MMB_TOP_NR
 };
 
 static inline int mmb_trace_op_allocates(unsigned op)
 {
-	return op != MMB_TOP_FREE && op != MMB_TOP_REALLOC_FREE;
+	return op != MMB_TOP_FREE && op != MMB_TOP_REALLOC_FREE && op != MMB_TOP_EXEC;
 }
 
 static inline int mmb_trace_op_aligned(unsigned op)
@@ -117,6 +124,8 @@ struct mmb_trace {
 	uint64_t failed;		/* allocations that returned NULL */
 	uint64_t unmatched_frees;	/* frees of addresses not allocated in the trace */
 	uint64_t lost_frees;		/* addresses handed out again without a free */
+	uint64_t exec_drops;		/* blocks live when the process exec'ed */
+	uint32_t images;		/* program images (1 + execs) */
 	uint64_t allocs, frees;		/* matched allocations and frees */
 	uint64_t live_end, live_end_bytes;	/* objects still live at the end */
 	uint64_t peak_live_bytes, alloc_bytes;
@@ -132,7 +141,8 @@ int mmb_trace_is_binary(const char *path);
 /*
  * Read, decode, merge and match a binary trace. Objects: an allocation
  * opens one (obj = the lowest object number not live), its matching free
- * (same address, later in the merged order) closes it. Returns 0, or
+ * (same address, later in the merged order) closes it, and so does an
+ * MMB_TOP_EXEC event for every object live then. Returns 0, or
  * -EINVAL with "PATH: offset N: what" in err for a truncated or foreign
  * file, -ENOMEM, or -errno of the read.
  */

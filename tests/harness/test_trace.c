@@ -218,3 +218,37 @@ Test(trace, truncated_or_foreign)
 	unlink(bad);
 	unlink(trace);
 }
+
+/* A process that execs another program: the blocks of the first image are
+ * dropped at the exec, and a replay frees them there too. */
+Test(trace, exec_starts_a_new_image)
+{
+	char trace[256], dir[256], w[400], ops[32], f[300], csv[200000];
+	struct mmb_cmd c;
+	uint64_t replay_ops;
+
+	mmb_tmpname(trace, sizeof(trace), "exec.trace");
+	mmb_tmpname(dir, sizeof(dir), "exec-replay");
+	mmb_run_cmd(&c, "record", "-o", trace, "--", "python3", "-c",
+		    "import os\n"
+		    "keep = [bytearray(1000) for i in range(20000)]\n"
+		    "os.execv('/bin/sh', ['sh', '-c', 'exit 3'])", NULL);
+	cr_assert_eq(c.status, 3, "%s", c.err);
+	mmb_run_cmd(&c, "trace-info", trace, NULL);
+	cr_assert_eq(c.status, 0, "%s", c.err);
+	cr_expect_geq(tt_field(c.out, "images"), 2, "%s", c.out);
+	cr_expect_geq(tt_field(c.out, "dropped_at_exec"), 5000, "%s", c.out);
+	cr_expect_geq(tt_field(c.out, "peak_live_bytes"), 5000 * 1000, "%s", c.out);
+	replay_ops = tt_field(c.out, "replay_ops_per_pass");
+	snprintf(w, sizeof(w), "replay:trace=%s", trace);
+	snprintf(ops, sizeof(ops), "%" PRIu64, replay_ops);
+	mmb_run_cmd(&c, "run", "-a", "glibc", "-w", w, "-t", "1", "--reps", "1", "--ops", ops,
+		    "-o", dir, NULL);
+	cr_assert_eq(c.status, 0, "%s", c.err);
+	snprintf(f, sizeof(f), "%s/cells.csv", dir);
+	mmb_slurp(f, csv, sizeof(csv));
+	snprintf(w, sizeof(w), ",%s,", ops);
+	cr_expect(strstr(csv, w), "ops %s not in %s", ops, csv);
+	mmb_rm_rf(dir);
+	unlink(trace);
+}

@@ -330,7 +330,8 @@ static int exec_json(FILE *f, void *arg)
 int mmb_exec_main(int argc, char **argv)
 {
 	const char *spec = "slab", *dir = NULL, *events = MMB_PERF_DEFAULT "," MMB_PERF_SOFTWARE;
-	char lib[PATH_MAX], path[PATH_MAX], err[MMB_ERR_MAX], dirbuf[PATH_MAX], opts[1024];
+	char lib[PATH_MAX], path[PATH_MAX], err[MMB_ERR_MAX], dirbuf[PATH_MAX], absdir[PATH_MAX];
+	char opts[1024];
 	struct exec_ctx x = { 0 };
 	struct mmb_pvals vals;
 	int i, rc;
@@ -419,7 +420,7 @@ int mmb_exec_main(int argc, char **argv)
 		mmb_err("exec: cannot create results folder %s: %s", dir, strerror(-rc));
 		return MMB_EXIT_USAGE;
 	}
-	x.dir = realpath(dir, dirbuf) ? dirbuf : dir;
+	x.dir = realpath(dir, absdir) ? absdir : dir;
 	x.argv = argv + i;
 	rc = exec_spawn(path, argv + i, lib, exec_env, exec_counters_open, &x, &x.run);
 	if (rc) {

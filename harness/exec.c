@@ -321,7 +321,7 @@ static int exec_json(FILE *f, void *arg)
 		x->run.wall_ns, exec_tv_ns(&ru->ru_utime), exec_tv_ns(&ru->ru_stime), ru->ru_maxrss,
 		ru->ru_minflt, ru->ru_majflt, ru->ru_nvcsw, ru->ru_nivcsw,
 		x->have_stats ? "\"malloc.json\"" :
-				"null, \"allocator_stats_missing\": \"the command ended without running exit handlers\"");
+				"null, \"allocator_stats_missing\": \"none written: the command never called malloc, or ended without exit handlers (a signal, _exit)\"");
 	exec_counters_json(f, x);
 	fprintf(f, "\n}\n");
 	return ferror(f) ? -EIO : 0;

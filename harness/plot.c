@@ -6,7 +6,10 @@
  * plus " (N thr)" when the run has several thread counts. Figures over time
  * (memory, unusable index, faults over time) draw one cell per series: its
  * lowest repetition that has data. Everything else pools the repetitions:
- * medians with min..max bars; latency histograms are summed.
+ * medians with min..max bars; latency histograms are summed. Fault-census
+ * cells have workload labels of their own ("pages (fault census)",
+ * resdir.h), so no figure mixes them with timing cells; the fault figures
+ * are drawn for the labels that have faults.csv rows.
  *
  * Data files are whitespace-separated; titles are double-quoted strings
  * (a '"' inside a label is written as '\''); NaN marks "not measured".

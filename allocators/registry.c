@@ -13,6 +13,7 @@
 
 extern const struct mmb_alloc_ops mmb_glibc_ops;
 extern const struct mmb_alloc_ops mmb_buddy_ops;
+extern const struct mmb_alloc_ops mmb_slab_ops;
 extern const struct mmb_alloc_ops mmb_crashy_ops;
 extern const struct mmb_alloc_ops mmb_jemalloc_ops;
 extern const struct mmb_alloc_ops mmb_jemalloc_malloc_ops;
@@ -29,6 +30,7 @@ const struct mmb_alloc_ops *const mmb_allocators[] = {
 	&mmb_mimalloc_ops,
 	&mmb_tcmalloc_ops,
 	&mmb_preload_ops,
+	&mmb_slab_ops,
 	&mmb_crashy_ops,
 	&mmb_bump_ops,
 };

@@ -14,10 +14,12 @@
 /* Cases, one line each (harness/bench_<topic>.c). */
 extern const struct mmb_bench_case mmb_bench_glibc;
 extern const struct mmb_bench_case mmb_bench_uffd;
+extern const struct mmb_bench_case mmb_bench_slab;
 
 static const struct mmb_bench_case *const bench_cases[] = {
 	&mmb_bench_glibc,
 	&mmb_bench_uffd,
+	&mmb_bench_slab,
 };
 #define NCASES (sizeof(bench_cases) / sizeof(bench_cases[0]))
 

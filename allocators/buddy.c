@@ -129,6 +129,7 @@ struct buddy_tls {
 static __thread struct buddy_tls buddy_tls[BUDDY_TLS_SLOTS];
 static uint64_t buddy_next_gen = 1;
 
+#define BUDDY_HOT static inline __attribute__((always_inline))
 #define RD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define WR(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 #define ADD(x, v) WR(x, (x) + (v))	/* single writer (owner, or zone lock held) */
@@ -238,7 +239,7 @@ static void blist_init(struct buddy_list *l)
 	l->nr = 0;
 }
 
-static void blist_add(struct mmb_page *pages, struct buddy_list *l, uint32_t pfn, int tail)
+BUDDY_HOT void blist_add(struct mmb_page *pages, struct buddy_list *l, uint32_t pfn, int tail)
 {
 	struct mmb_page *p = &pages[pfn];
 
@@ -262,7 +263,7 @@ static void blist_add(struct mmb_page *pages, struct buddy_list *l, uint32_t pfn
 	WR(l->nr, l->nr + 1);
 }
 
-static void blist_del(struct mmb_page *pages, struct buddy_list *l, uint32_t pfn)
+BUDDY_HOT void blist_del(struct mmb_page *pages, struct buddy_list *l, uint32_t pfn)
 {
 	struct mmb_page *p = &pages[pfn];
 
@@ -574,7 +575,7 @@ static uint32_t buddy_rmqueue(struct mmb_buddy *b, unsigned order, int mt, enum 
 
 /* zone_watermark_ok: free frames above mark (+ boost), and for order > 0 a
  * block of at least that order on some list. Lockless, like the kernel's. */
-static int buddy_wmark_ok(struct mmb_buddy *b, unsigned order, int wm)
+BUDDY_HOT int buddy_wmark_ok(struct mmb_buddy *b, unsigned order, int wm)
 {
 	int64_t free = (int64_t)RD(b->free_pages) - ((1LL << order) - 1);
 	int64_t mark = (int64_t)(b->wmark[wm] + RD(b->watermark_boost));
@@ -693,7 +694,7 @@ static uint32_t buddy_rmqueue_pcplist(struct mmb_buddy *b, struct buddy_pcp *pcp
 }
 
 /* free_pcppages_bulk: count frames, round-robin from pindex, coldest first. */
-static void buddy_free_pcppages_bulk(struct mmb_buddy *b, struct buddy_pcp *pcp, int count,
+static __attribute__((noinline)) void buddy_free_pcppages_bulk(struct mmb_buddy *b, struct buddy_pcp *pcp, int count,
 				     unsigned pindex)
 {
 	int moved = 0;
@@ -734,7 +735,7 @@ static void buddy_free_pcppages_bulk(struct mmb_buddy *b, struct buddy_pcp *pcp,
 }
 
 /* nr_pcp_high (no reclaim, no free_high) */
-static int buddy_nr_pcp_high(struct mmb_buddy *b, struct buddy_pcp *pcp, int batch)
+BUDDY_HOT int buddy_nr_pcp_high(struct mmb_buddy *b, struct buddy_pcp *pcp, int batch)
 {
 	int hmin = (int)b->zp.high_min, hmax = (int)b->zp.high_max;
 	int high = pcp->high = buddy_clamp(pcp->high, hmin, hmax);
@@ -756,7 +757,7 @@ static int buddy_nr_pcp_high(struct mmb_buddy *b, struct buddy_pcp *pcp, int bat
 }
 
 /* nr_pcp_free */
-static int buddy_nr_pcp_free(struct buddy_pcp *pcp, int batch, int high)
+BUDDY_HOT int buddy_nr_pcp_free(struct buddy_pcp *pcp, int batch, int high)
 {
 	int n = pcp->free_count;
 
@@ -770,7 +771,7 @@ static int buddy_nr_pcp_free(struct buddy_pcp *pcp, int batch, int high)
 }
 
 /* free_frozen_page_commit */
-static void buddy_free_pcp(struct mmb_buddy *b, struct buddy_pcp *pcp, uint32_t pfn, unsigned order,
+BUDDY_HOT void buddy_free_pcp(struct mmb_buddy *b, struct buddy_pcp *pcp, uint32_t pfn, unsigned order,
 			   int mt)
 {
 	unsigned pindex = buddy_pindex(order, mt);
@@ -843,7 +844,7 @@ static uint32_t buddy_get_page(struct mmb_buddy *b, struct buddy_pcp *pcp, unsig
 }
 
 /* prep_new_page, plus compound head/tail marking. */
-static void buddy_prep_new(struct mmb_buddy *b, uint32_t pfn, unsigned order, int mt)
+BUDDY_HOT void buddy_prep_new(struct mmb_buddy *b, uint32_t pfn, unsigned order, int mt)
 {
 	struct mmb_page *p = &b->pages[pfn];
 
@@ -858,13 +859,14 @@ static void buddy_prep_new(struct mmb_buddy *b, uint32_t pfn, unsigned order, in
 	}
 }
 
-struct mmb_page *mmb_alloc_pages(struct mmb_buddy *b, unsigned order, enum mmb_migratetype mt)
+/* The full path: watermarks, per-thread list refill or the zone, and one
+ * retry after draining the thread's own lists. */
+static __attribute__((noinline)) struct mmb_page *buddy_alloc_slow(struct mmb_buddy *b,
+								   struct buddy_pcp *pcp,
+								   unsigned order, int mt)
 {
-	struct buddy_pcp *pcp = buddy_this_pcp(b);
 	uint32_t pfn = BUDDY_NIL;
 
-	if (!b->mobility)
-		mt = MMB_MT_UNMOVABLE;
 	if (order <= MMB_MAX_ORDER && (unsigned)mt < MMB_MT_TYPES) {
 		pfn = buddy_get_page(b, pcp, order, mt);
 		if (pfn == BUDDY_NIL && pcp && pcp->count) {
@@ -888,6 +890,32 @@ struct mmb_page *mmb_alloc_pages(struct mmb_buddy *b, unsigned order, enum mmb_m
 		ZADD(b->zst.pgalloc, 1ULL << order);
 	}
 	return &b->pages[pfn];
+}
+
+struct mmb_page *mmb_alloc_pages(struct mmb_buddy *b, unsigned order, enum mmb_migratetype mt)
+{
+	struct buddy_pcp *pcp = buddy_this_pcp(b);
+
+	if (!b->mobility)
+		mt = MMB_MT_UNMOVABLE;
+	/* Fast path, the full path's outcome when the zone is above its high
+	 * mark and the thread's list has a block: take the hot one. */
+	if (pcp && order <= MMB_PCP_MAX_ORDER && (unsigned)mt < MMB_MT_TYPES && !RD(b->below_high)) {
+		struct buddy_list *list = &pcp->lists[buddy_pindex(order, mt)];
+		uint32_t pfn = list->head;
+
+		if (pfn != BUDDY_NIL && buddy_wmark_ok(b, order, WMARK_HIGH)) {
+			pcp->free_count >>= 1;
+			blist_del(b->pages, list, pfn);
+			WR(pcp->count, pcp->count - (1 << order));
+			ADD(pcp->st.pcp_hits, 1);
+			buddy_prep_new(b, pfn, order, mt);
+			ADD(pcp->st.allocs, 1);
+			ADD(pcp->st.pgalloc, 1ULL << order);
+			return &b->pages[pfn];
+		}
+	}
+	return buddy_alloc_slow(b, pcp, order, (int)mt);
 }
 
 void mmb_free_pages(struct mmb_buddy *b, struct mmb_page *page, unsigned order)

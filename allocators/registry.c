@@ -14,6 +14,7 @@
 extern const struct mmb_alloc_ops mmb_glibc_ops;
 extern const struct mmb_alloc_ops mmb_buddy_ops;
 extern const struct mmb_alloc_ops mmb_slab_ops;
+extern const struct mmb_alloc_ops mmb_vmalloc_ops;
 extern const struct mmb_alloc_ops mmb_crashy_ops;
 extern const struct mmb_alloc_ops mmb_jemalloc_ops;
 extern const struct mmb_alloc_ops mmb_jemalloc_malloc_ops;
@@ -25,6 +26,7 @@ extern const struct mmb_alloc_ops mmb_bump_ops;
 const struct mmb_alloc_ops *const mmb_allocators[] = {
 	&mmb_glibc_ops,
 	&mmb_buddy_ops,
+	&mmb_vmalloc_ops,
 	&mmb_jemalloc_ops,
 	&mmb_jemalloc_malloc_ops,
 	&mmb_mimalloc_ops,

@@ -13,13 +13,17 @@
 
 /* Cases, one line each (harness/bench_<topic>.c). */
 extern const struct mmb_bench_case mmb_bench_glibc;
+extern const struct mmb_bench_case mmb_bench_buddy;
 extern const struct mmb_bench_case mmb_bench_uffd;
 extern const struct mmb_bench_case mmb_bench_slab;
+extern const struct mmb_bench_case mmb_bench_vmalloc;
 
 static const struct mmb_bench_case *const bench_cases[] = {
 	&mmb_bench_glibc,
+	&mmb_bench_buddy,
 	&mmb_bench_uffd,
 	&mmb_bench_slab,
+	&mmb_bench_vmalloc,
 };
 #define NCASES (sizeof(bench_cases) / sizeof(bench_cases[0]))
 

@@ -45,9 +45,10 @@
  * allocation below the min watermark fails), HIGHATOMIC/CMA/ISOLATE types,
  * the THP pcp list, free_high and decay_pcp_high (no vmstat worker), and
  * draining other threads' lists on failure (the kernel's IPIs): a failing
- * thread drains only its own lists and retries once. Watermark boost is
- * cleared as soon as free_pages is above high + boost (kswapd has nothing to
- * reclaim, so it is balanced or never will be).
+ * thread drains only its own lists and retries once. kswapd is woken at the
+ * end of an rmqueue that boosted the watermark, runs at once and, having
+ * nothing to reclaim, removes the boost (buddy_kswapd): boosts are counted
+ * but never outlive the zone lock hold that made them.
  */
 #include "buddy.h"
 
@@ -111,6 +112,7 @@ struct mmb_buddy {
 	uint8_t *pb_mt;
 	uint64_t free_pages, managed_pages, reserved_pages;
 	uint64_t wmark[NR_WMARK], watermark_boost;
+	int boosted;			/* ZONE_BOOSTED_WATERMARK: wake kswapd */
 	int below_high;			/* ZONE_BELOW_HIGH */
 	struct mmb_zone_params zp;
 	struct mmb_buddy_counters zst;	/* calls from unattached threads + zone events */
@@ -330,11 +332,10 @@ static void buddy_set_pb_range(struct mmb_buddy *b, uint64_t pfn, unsigned order
 /* __free_one_page: merge upwards while the buddy is free, then list it. */
 static void buddy_free_one(struct mmb_buddy *b, uint64_t pfn, unsigned order, int mt, int to_tail)
 {
-	uint64_t buddy_pfn = pfn ^ (1ULL << order);
-
 	buddy_account(b, 1LL << order);
 	while (order < MMB_MAX_ORDER) {
-		buddy_pfn = pfn ^ (1ULL << order);
+		uint64_t buddy_pfn = pfn ^ (1ULL << order);
+
 		if (!buddy_is_free_buddy(b, buddy_pfn, order))
 			break;
 		/* All three types are mergeable: a buddy block of another type
@@ -430,6 +431,7 @@ static void buddy_boost_watermark(struct mmb_buddy *b)
 	b->watermark_boost += PAGEBLOCK_NR_PAGES;
 	if (b->watermark_boost > max_boost)
 		b->watermark_boost = max_boost;
+	b->boosted = 1;
 	ADD(b->zst.wmark_boosts, 1);
 }
 
@@ -592,11 +594,17 @@ BUDDY_HOT int buddy_wmark_ok(struct mmb_buddy *b, unsigned order, int wm)
 	return 0;
 }
 
-/* kswapd would balance at once: it has nothing to reclaim. */
-static void buddy_unboost(struct mmb_buddy *b)
+/*
+ * The end of rmqueue: a boosted zone wakes kswapd. Ours runs at once and,
+ * with nothing to reclaim, ends its boosted pass as balance_pgdat does, by
+ * taking the boost away again (zone lock held).
+ */
+static void buddy_kswapd(struct mmb_buddy *b)
 {
-	if (b->watermark_boost && b->free_pages > b->wmark[WMARK_HIGH] + b->watermark_boost)
+	if (b->boosted) {
+		b->boosted = 0;
 		b->watermark_boost = 0;
+	}
 }
 
 /* ---- per-thread lists --------------------------------------------------- */
@@ -637,6 +645,7 @@ static int buddy_rmqueue_bulk(struct mmb_buddy *b, unsigned order, int count,
 		b->pages[pfn].migratetype = (uint8_t)mt;
 		blist_add(b->pages, list, pfn, 1);
 	}
+	buddy_kswapd(b);
 	pthread_mutex_unlock(&b->lock);
 	return i;
 }
@@ -728,7 +737,6 @@ static __attribute__((noinline)) void buddy_free_pcppages_bulk(struct mmb_buddy 
 	}
 	if (b->below_high && buddy_wmark_ok(b, 0, WMARK_HIGH))
 		WR(b->below_high, 0);
-	buddy_unboost(b);
 	pthread_mutex_unlock(&b->lock);
 	ADD(pcp->st.pcp_drains, 1);
 	ADD(pcp->st.pcp_drain_pages, (uint64_t)moved);
@@ -792,9 +800,13 @@ BUDDY_HOT void buddy_free_pcp(struct mmb_buddy *b, struct buddy_pcp *pcp, uint32
 		buddy_free_pcppages_bulk(b, pcp, buddy_nr_pcp_free(pcp, batch, high), pindex);
 }
 
+/* drain_pages_zone: everything, batch << PCP_BATCH_SCALE_MAX frames at a time. */
 static void buddy_drain_pcp(struct mmb_buddy *b, struct buddy_pcp *pcp)
 {
-	buddy_free_pcppages_bulk(b, pcp, pcp->count, 0);
+	int chunk = (int)b->zp.batch << PCP_BATCH_SCALE_MAX;
+
+	while (pcp->count)
+		buddy_free_pcppages_bulk(b, pcp, pcp->count < chunk ? pcp->count : chunk, 0);
 }
 
 /* ---- the API ------------------------------------------------------------ */
@@ -839,6 +851,7 @@ static uint32_t buddy_get_page(struct mmb_buddy *b, struct buddy_pcp *pcp, unsig
 
 	pthread_mutex_lock(&b->lock);
 	pfn = buddy_rmqueue(b, order, mt, &mode);
+	buddy_kswapd(b);
 	pthread_mutex_unlock(&b->lock);
 	return pfn;
 }
@@ -951,7 +964,6 @@ void mmb_free_pages(struct mmb_buddy *b, struct mmb_page *page, unsigned order)
 	}
 	pthread_mutex_lock(&b->lock);
 	buddy_free_one(b, pfn, order, mt, 0);
-	buddy_unboost(b);
 	pthread_mutex_unlock(&b->lock);
 }
 
@@ -996,6 +1008,7 @@ unsigned mmb_alloc_pages_bulk(struct mmb_buddy *b, enum mmb_migratetype mt, unsi
 		buddy_prep_new(b, pfn, 0, mt);
 		r_pages[got] = &b->pages[pfn];
 	}
+	buddy_kswapd(b);
 	pthread_mutex_unlock(&b->lock);
 	ZADD(b->zst.allocs, got);
 	ZADD(b->zst.pgalloc, got);

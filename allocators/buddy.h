@@ -61,7 +61,13 @@ void mmb_free_pages(struct mmb_buddy *b, struct mmb_page *page, unsigned order);
 unsigned mmb_alloc_pages_bulk(struct mmb_buddy *b, enum mmb_migratetype mt, unsigned nr,
 			      struct mmb_page **r_pages);
 
-/* The calling thread's per-thread lists: set up / drained back to the zone. */
+/*
+ * The calling thread's per-thread lists: set up / drained back to the zone.
+ * A thread that never attaches (or with pcp off) goes to the zone under its
+ * lock for every call; that is correct, only slower. A thread can be
+ * attached to at most 8 instances at once (more are served by the zone).
+ * Blocks freed by a thread go to its own lists, whoever allocated them.
+ */
 void mmb_buddy_thread_attach(struct mmb_buddy *b);
 void mmb_buddy_thread_detach(struct mmb_buddy *b);
 

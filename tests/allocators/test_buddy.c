@@ -366,6 +366,74 @@ Test(buddy, fallback_claims_pageblocks)
 	mmb_buddy_destroy(b);
 }
 
+/*
+ * The half-pageblock rule and stealing. Two unmovable pageblocks (2, 3) are
+ * filled, the even frames of pageblock 3 freed (256 = half a block), every
+ * movable frame used up. A reclaimable request then claims pageblock 3
+ * (free 256 >= 512 / 2, boosting the watermark); a movable order-0 request
+ * may not claim (order < pageblock_order / 2) and steals a frame instead.
+ */
+Test(buddy, fallback_half_block_claim_and_steal)
+{
+	struct mmb_buddy *b = mk(16ULL << 20, 0, 0, 0, 1);
+	static struct mmb_page *u[1024], *m[4096];
+	struct mmb_buddy_counters c;
+	struct mmb_buddy_info in;
+	struct mmb_page *r, *s;
+	unsigned nm = 0;
+
+	for (int i = 0; i < 1024; i++)
+		cr_assert_not_null(u[i] = mmb_alloc_pages(b, 0, MMB_MT_UNMOVABLE));
+	for (int i = 0; i < 1024; i++)
+		if (pfn_of(b, u[i]) >= 1536 && !(pfn_of(b, u[i]) & 1)) {
+			mmb_free_pages(b, u[i], 0);
+			u[i] = NULL;
+		}
+	mmb_buddy_counters(b, &c);
+	cr_expect_eq(c.fallbacks, 1);
+	cr_expect_eq(c.claims, 2);
+	for (;;) {
+		mmb_buddy_info(b, &in);
+		if (in.free_pages == 256)
+			break;
+		cr_assert_not_null(m[nm] = mmb_alloc_pages(b, 0, MMB_MT_MOVABLE), "movable %u", nm);
+		nm++;
+	}
+	cr_expect_eq(nm, 4031 - 1024);
+	mmb_buddy_counters(b, &c);
+	cr_expect_eq(c.fallbacks, 1, "movable lists served every movable request");
+	r = mmb_alloc_pages(b, 0, MMB_MT_RECLAIMABLE);
+	cr_assert_not_null(r);
+	cr_expect_eq(pfn_of(b, r) >> MMB_PAGEBLOCK_ORDER, 3);
+	mmb_buddy_counters(b, &c);
+	cr_expect_eq(c.fallbacks, 2);
+	cr_expect_eq(c.claims, 3, "pageblock 3 claimed");
+	cr_expect_eq(c.wmark_boosts, 1);
+	mmb_buddy_info(b, &in);
+	cr_expect_eq(in.nr_free_mt[MMB_MT_RECLAIMABLE][0], 255);
+	cr_expect_eq(in.nr_free_mt[MMB_MT_UNMOVABLE][0], 0);
+	cr_expect_eq(in.watermark_boost, 0, "kswapd took the boost away");
+	s = mmb_alloc_pages(b, 0, MMB_MT_MOVABLE);
+	cr_assert_not_null(s);
+	cr_expect_eq(pfn_of(b, s) >> MMB_PAGEBLOCK_ORDER, 3);
+	mmb_buddy_counters(b, &c);
+	cr_expect_eq(c.fallbacks, 3);
+	cr_expect_eq(c.claims, 3, "stolen, not claimed");
+	mmb_buddy_info(b, &in);
+	cr_expect_eq(in.nr_free_mt[MMB_MT_RECLAIMABLE][0], 254);
+	expect_check(b);
+	mmb_free_pages(b, r, 0);
+	mmb_free_pages(b, s, 0);
+	for (unsigned i = 0; i < nm; i++)
+		mmb_free_pages(b, m[i], 0);
+	for (int i = 0; i < 1024; i++)
+		if (u[i])
+			mmb_free_pages(b, u[i], 0);
+	expect_check(b);
+	cr_expect_eq(mmb_buddy_used_pages(b), 0);
+	mmb_buddy_destroy(b);
+}
+
 /* migratetypes=off: one list type, no fallbacks. */
 Test(buddy, migratetypes_off)
 {

@@ -51,6 +51,8 @@
 
 struct mmb_slab;
 struct mmb_kmem_cache;
+struct mmb_kmemleak;
+struct mmb_kfence;
 
 struct mmb_slab_cfg {
 	struct mmb_buddy *buddy;	/* pages come from here (not owned) */
@@ -62,6 +64,8 @@ struct mmb_slab_cfg {
 	int harden;			/* CONFIG_SLAB_FREELIST_HARDENED */
 	const char *debug;		/* slub_debug string (see mmb_slab_parse_debug), NULL = off */
 	FILE *report;			/* where BUG reports go; NULL = stderr */
+	struct mmb_kmemleak *kmemleak;	/* tracks every object (kmemleak.h); NULL = off */
+	struct mmb_kfence *kfence;	/* serves sampled allocations (kfence.h); NULL = off */
 };
 
 /*

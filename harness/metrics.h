@@ -40,7 +40,9 @@
 	X(U64, uffd_faults_timed, "uffd_faults in the timed region")                         \
 	X(F64, uffd_fault_p50_ns, "median fault-handling time, ns (monitor's own work)")     \
 	X(F64, uffd_fault_p99_ns, "99th percentile fault-handling time, ns")                 \
-	X(U64, perf_page_faults, "page faults of the timed region, user mode (perf sw event)")
+	X(U64, perf_page_faults, "page faults of the timed region, user mode (perf sw event)") \
+	X(U64, leaks_found, "objects kmemleak reported unreferenced (kmemleak=on)")          \
+	X(U64, corruptions_caught, "KFENCE and slub_debug reports (kfence=N or debug=...)")
 
 enum mmb_metric_kind { MMB_U64, MMB_F64 };
 

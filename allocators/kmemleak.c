@@ -59,6 +59,7 @@
 #define KML_HEX_MAX 32			/* HEX_MAX_LINES * HEX_ROW_SIZE */
 #define KML_RED_ZONE 128		/* x86-64 ABI: below the stack pointer */
 #define KML_STOP_TIMEOUT_NS 2000000000ull
+#define KML_MAX_VALUES 8
 
 struct kml_object {
 	uintptr_t ptr;
@@ -104,6 +105,8 @@ struct mmb_kmemleak {
 	struct kml_vec chunks, ignored, roots, retired;
 	struct kml_thread *threads;
 	unsigned nr_threads;
+	uintptr_t values[KML_MAX_VALUES];	/* words that are no references */
+	unsigned nr_values;
 
 	/* scan state */
 	struct kml_object **sorted;
@@ -351,6 +354,19 @@ void mmb_kmemleak_unignore_range(struct mmb_kmemleak *kml, const void *start)
 	kml_vec_del_locked(kml, &kml->ignored, start);
 }
 
+int mmb_kmemleak_ignore_value(struct mmb_kmemleak *kml, const void *value)
+{
+	int rc = -ENOSPC;
+
+	pthread_mutex_lock(&kml->lock);
+	if (kml->nr_values < KML_MAX_VALUES) {
+		kml->values[kml->nr_values++] = (uintptr_t)value;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&kml->lock);
+	return rc;
+}
+
 /* ---- threads ---- */
 
 static void kml_on_stop(int sig, siginfo_t *si, void *uctx)
@@ -511,6 +527,14 @@ static struct kml_object *kml_lookup(const struct mmb_kmemleak *kml, uintptr_t v
 	return v < kml->sorted[lo - 1]->ptr + kml->sorted[lo - 1]->size ? kml->sorted[lo - 1] : NULL;
 }
 
+static int kml_ignored_value(const struct mmb_kmemleak *kml, uintptr_t v)
+{
+	for (unsigned i = 0; i < kml->nr_values; i++)
+		if (kml->values[i] == v)
+			return 1;
+	return 0;
+}
+
 static inline int kml_gray(const struct kml_object *o)
 {
 	return o->min_count != -1 && o->count >= o->min_count;
@@ -523,7 +547,8 @@ static void kml_scan_words(struct mmb_kmemleak *kml, const uintptr_t *w, const u
 	for (; w < end; w++) {
 		struct kml_object *o = kml_lookup(kml, *w);
 
-		if (!o || o == self || o->min_count == -1 || kml_gray(o))
+		if (!o || o == self || o->min_count == -1 || kml_gray(o) ||
+		    kml_ignored_value(kml, *w))
 			continue;
 		if (++o->count >= o->min_count) {
 			o->gray_next = kml->gray;
@@ -701,7 +726,7 @@ static int kml_scan_prepare(struct mmb_kmemleak *kml, size_t *r_nskip)
 		}
 		kml->readbuf = (uint8_t *)kml->maps + kml->maps_cap;
 	}
-	nskip = kml->chunks.n + kml->ignored.n + kml->retired.n + kml->nr_threads + 2;
+	nskip = kml->chunks.n + kml->ignored.n + kml->retired.n + kml->nr_threads + 4;
 	if (nskip > kml->skip_cap) {
 		struct kml_range *k = realloc(kml->skip, nskip * 2 * sizeof(*k));
 
@@ -726,6 +751,11 @@ static int kml_scan_prepare(struct mmb_kmemleak *kml, size_t *r_nskip)
 	}
 	kml->skip[n++] = (struct kml_range){ (uintptr_t)kml->maps,
 					     (uintptr_t)kml->readbuf + KML_READ_BYTES };
+	/* this structure holds min_addr, max_addr and ignored values */
+	kml->skip[n++] = (struct kml_range){ (uintptr_t)kml, (uintptr_t)(kml + 1) };
+	/* the caller-saved registers in it are stale words */
+	kml->skip[n++] = (struct kml_range){ (uintptr_t)&kml_self_uc,
+					     (uintptr_t)(&kml_self_uc + 1) };
 	qsort(kml->skip, n, sizeof(*kml->skip), kml_range_cmp);
 	*r_nskip = n;
 	return 0;
@@ -774,8 +804,15 @@ static int kml_scan(struct mmb_kmemleak *kml, unsigned flags, const ucontext_t *
 			kml_scan_root(kml, t->stack_lo, t->stack_hi);
 		}
 	}
-	kml_scan_words(kml, (const uintptr_t *)self->uc_mcontext.gregs,
-		       (const uintptr_t *)(self->uc_mcontext.gregs + NGREG), NULL);
+	{
+		/* at a call, only the callee-saved registers hold the caller's values */
+		static const int saved[] = { REG_RBX, REG_RBP, REG_R12, REG_R13, REG_R14, REG_R15 };
+		uintptr_t regs[6];
+
+		for (int i = 0; i < 6; i++)
+			regs[i] = (uintptr_t)self->uc_mcontext.gregs[saved[i]];
+		kml_scan_words(kml, regs, regs + 6, NULL);
+	}
 	if (kml->self_hi)
 		kml_scan_root(kml, (uintptr_t)self->uc_mcontext.gregs[REG_RSP], kml->self_hi);
 	for (struct kml_thread *t = kml->threads; t; t = t->next)

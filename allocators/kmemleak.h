@@ -73,6 +73,13 @@ void mmb_kmemleak_unregister_root(struct mmb_kmemleak *kml, const void *start);
 int mmb_kmemleak_ignore_range(struct mmb_kmemleak *kml, const void *start, size_t len);
 void mmb_kmemleak_unignore_range(struct mmb_kmemleak *kml, const void *start);
 
+/*
+ * A word equal to value is never a reference (an allocator keeps the base
+ * of its memory, e.g. the direct map, in its metadata: the object that
+ * starts there would never be reported). 0 or -ENOSPC (8 at most).
+ */
+int mmb_kmemleak_ignore_value(struct mmb_kmemleak *kml, const void *value);
+
 /* The calling thread's stack and registers become roots until it unregisters. */
 int mmb_kmemleak_thread_register(struct mmb_kmemleak *kml);
 void mmb_kmemleak_thread_unregister(struct mmb_kmemleak *kml);

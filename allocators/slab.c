@@ -2126,6 +2126,8 @@ int mmb_slab_create(const struct mmb_slab_cfg *cfg, struct mmb_slab **r_sl, char
 	sl->kml = cfg->kmemleak;
 	sl->kfence = cfg->kfence;
 	sl->hooks = sl->kml || sl->kfence;
+	if (sl->kml)	/* the direct map's base, in pmem's and our metadata */
+		mmb_kmemleak_ignore_value(sl->kml, sl->dmap);
 	snprintf(sl->debug, sizeof(sl->debug), "%s", cfg->debug ? cfg->debug : "");
 	sl->report = cfg->report ? cfg->report : stderr;
 	clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -129,7 +129,6 @@ struct mmb_kmemleak {
 static struct mmb_kmemleak *_Atomic kml_stopper;
 static pthread_once_t kml_sig_once = PTHREAD_ONCE_INIT;
 static int kml_sig_rc;
-static __thread ucontext_t kml_self_uc;
 static __thread int kml_tid;
 static __thread char kml_comm[16];
 
@@ -712,7 +711,8 @@ static int kml_scan_prepare(struct mmb_kmemleak *kml, size_t *r_nskip)
 		for (struct kml_object *o = kml->hash[b]; o; o = o->hnext)
 			kml->sorted[n++] = o;
 	kml->nr_sorted = n;
-	qsort(kml->sorted, n, sizeof(*kml->sorted), kml_obj_cmp);
+	if (n > 1)
+		qsort(kml->sorted, n, sizeof(*kml->sorted), kml_obj_cmp);
 	kml->min_addr = n ? kml->sorted[0]->ptr : 0;
 	kml->max_addr = n ? kml->sorted[n - 1]->ptr + kml->sorted[n - 1]->size : 0;
 
@@ -726,7 +726,7 @@ static int kml_scan_prepare(struct mmb_kmemleak *kml, size_t *r_nskip)
 		}
 		kml->readbuf = (uint8_t *)kml->maps + kml->maps_cap;
 	}
-	nskip = kml->chunks.n + kml->ignored.n + kml->retired.n + kml->nr_threads + 4;
+	nskip = kml->chunks.n + kml->ignored.n + kml->retired.n + kml->nr_threads + 3;
 	if (nskip > kml->skip_cap) {
 		struct kml_range *k = realloc(kml->skip, nskip * 2 * sizeof(*k));
 
@@ -736,12 +736,12 @@ static int kml_scan_prepare(struct mmb_kmemleak *kml, size_t *r_nskip)
 		kml->skip_cap = nskip * 2;
 	}
 	n = 0;
-	memcpy(kml->skip + n, kml->chunks.v, kml->chunks.n * sizeof(*kml->skip));
-	n += kml->chunks.n;
-	memcpy(kml->skip + n, kml->ignored.v, kml->ignored.n * sizeof(*kml->skip));
-	n += kml->ignored.n;
-	memcpy(kml->skip + n, kml->retired.v, kml->retired.n * sizeof(*kml->skip));
-	n += kml->retired.n;
+	for (size_t i = 0; i < kml->chunks.n; i++)
+		kml->skip[n++] = kml->chunks.v[i];
+	for (size_t i = 0; i < kml->ignored.n; i++)
+		kml->skip[n++] = kml->ignored.v[i];
+	for (size_t i = 0; i < kml->retired.n; i++)
+		kml->skip[n++] = kml->retired.v[i];
 	for (struct kml_thread *t = kml->threads; t; t = t->next)
 		kml->skip[n++] = (struct kml_range){ t->stack_lo, t->stack_hi };
 	kml->self_hi = 0;
@@ -753,15 +753,15 @@ static int kml_scan_prepare(struct mmb_kmemleak *kml, size_t *r_nskip)
 					     (uintptr_t)kml->readbuf + KML_READ_BYTES };
 	/* this structure holds min_addr, max_addr and ignored values */
 	kml->skip[n++] = (struct kml_range){ (uintptr_t)kml, (uintptr_t)(kml + 1) };
-	/* the caller-saved registers in it are stale words */
-	kml->skip[n++] = (struct kml_range){ (uintptr_t)&kml_self_uc,
-					     (uintptr_t)(&kml_self_uc + 1) };
 	qsort(kml->skip, n, sizeof(*kml->skip), kml_range_cmp);
 	*r_nskip = n;
 	return 0;
 }
 
-static int kml_scan(struct mmb_kmemleak *kml, unsigned flags, const ucontext_t *self)
+int mmb_kml_scan_entry(struct mmb_kmemleak *kml, unsigned flags, const uintptr_t *frame);
+
+/* Called by mmb_kmemleak_scan with frame = its saved registers (below). */
+int mmb_kml_scan_entry(struct mmb_kmemleak *kml, unsigned flags, const uintptr_t *frame)
 {
 	int quiescent = !!(flags & MMB_KMEMLEAK_QUIESCENT);
 	uint64_t t0 = kml_now_ns(), now;
@@ -804,17 +804,8 @@ static int kml_scan(struct mmb_kmemleak *kml, unsigned flags, const ucontext_t *
 			kml_scan_root(kml, t->stack_lo, t->stack_hi);
 		}
 	}
-	{
-		/* at a call, only the callee-saved registers hold the caller's values */
-		static const int saved[] = { REG_RBX, REG_RBP, REG_R12, REG_R13, REG_R14, REG_R15 };
-		uintptr_t regs[6];
-
-		for (int i = 0; i < 6; i++)
-			regs[i] = (uintptr_t)self->uc_mcontext.gregs[saved[i]];
-		kml_scan_words(kml, regs, regs + 6, NULL);
-	}
-	if (kml->self_hi)
-		kml_scan_root(kml, (uintptr_t)self->uc_mcontext.gregs[REG_RSP], kml->self_hi);
+	if (kml->self_hi)	/* the caller's registers, then its frames */
+		kml_scan_root(kml, (uintptr_t)frame, kml->self_hi);
 	for (struct kml_thread *t = kml->threads; t; t = t->next)
 		memset(t->regs, 0, sizeof(t->regs));	/* stale words would hide leaks */
 	kml_scan_gray(kml);
@@ -865,15 +856,34 @@ out:
 }
 
 /*
- * The caller's registers are taken here, first thing, into thread-local
- * storage: its stack from the saved stack pointer up is then a root, and
- * nothing of this function's own frame (which may hold stale words) is.
+ * mmb_kmemleak_scan (x86-64): push the callee-saved registers, the only
+ * ones that hold the caller's values at a call, plus one zeroed word for
+ * alignment, and pass their address on. The scanning thread's roots are then
+ * exactly [that address, top of stack): its registers and its callers'
+ * frames, none of the stale words a C frame's padding could hold.
  */
-__attribute__((noinline)) int mmb_kmemleak_scan(struct mmb_kmemleak *kml, unsigned flags)
-{
-	getcontext(&kml_self_uc);
-	return kml_scan(kml, flags, &kml_self_uc);
-}
+__asm__(".text\n"
+	".globl mmb_kmemleak_scan\n"
+	".type mmb_kmemleak_scan, @function\n"
+	"mmb_kmemleak_scan:\n"
+	"	push %rbx\n"
+	"	push %rbp\n"
+	"	push %r12\n"
+	"	push %r13\n"
+	"	push %r14\n"
+	"	push %r15\n"
+	"	push $0\n"
+	"	mov %rsp, %rdx\n"
+	"	call mmb_kml_scan_entry@PLT\n"
+	"	add $8, %rsp\n"
+	"	pop %r15\n"
+	"	pop %r14\n"
+	"	pop %r13\n"
+	"	pop %r12\n"
+	"	pop %rbp\n"
+	"	pop %rbx\n"
+	"	ret\n"
+	".size mmb_kmemleak_scan, .-mmb_kmemleak_scan\n");
 
 /* ---- reports ---- */
 

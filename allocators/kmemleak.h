@@ -90,7 +90,7 @@ unsigned mmb_kmemleak_nr_threads(struct mmb_kmemleak *kml);
  * One scan (kmemleak_scan); reports go to the log. Returns the number of
  * new leaks, or -errno (the maps could not be read).
  */
-__attribute__((noinline)) int mmb_kmemleak_scan(struct mmb_kmemleak *kml, unsigned flags);
+int mmb_kmemleak_scan(struct mmb_kmemleak *kml, unsigned flags);
 
 struct mmb_kmemleak_counts {
 	uint64_t objects;		/* tracked now */

@@ -110,7 +110,7 @@ void mmb_kfence_range(const struct mmb_kfence *kf, const void **r_start, size_t 
 /* Leading frames inside the allocators (the kernel's get_stack_skipnr). */
 static int kf_skip_internal(uintptr_t *trace, int nr)
 {
-	static const char *const internal[] = { "slab_", "kf_", "mmb_kfence", "mmb_kfree",
+	static const char *const internal[] = { "slab_", "mmb_kfence", "mmb_kfree",
 						"mmb_kmem_cache_free", "mmb_kmalloc",
 						"mmb_kmem_cache_alloc" };
 	int skip = 0;

@@ -44,6 +44,8 @@
 #define KF_MAX_POOLS 16
 #define KF_REPORT_MAX 6144
 #define KF_CANARY(addr) ((uint8_t)(0xaa ^ ((uintptr_t)(addr) & 7)))
+/* the canary of an 8-byte aligned word: bytes 0xaa ^ 0 .. 0xaa ^ 7 */
+#define KF_CANARY_WORD 0xadacafaea9a8abaaull
 
 enum kf_state { KF_UNUSED, KF_ALLOCATED, KF_FREED };
 
@@ -81,7 +83,10 @@ static struct mmb_kfence *_Atomic kf_pools[KF_MAX_POOLS];
 static struct sigaction kf_old_segv;
 static pthread_once_t kf_sig_once = PTHREAD_ONCE_INIT;
 static int kf_sig_rc;
-static __thread unsigned kf_countdown;
+static __thread struct {		/* sampling countdown of one instance */
+	const struct mmb_kfence *kf;
+	unsigned left;
+} kf_tls;
 
 static uint64_t kf_now_ns(void)
 {
@@ -116,11 +121,10 @@ static int kf_skip_internal(uintptr_t *trace, int nr)
 	int skip = 0;
 
 	for (; skip < nr - 1; skip++) {
-		char sym[160];
+		const char *sym = mmb_stack_name(trace[skip]);
 		int in = 0;
 
-		mmb_stack_symbolize(trace[skip], sym, sizeof(sym));
-		for (size_t i = 0; i < sizeof(internal) / sizeof(internal[0]) && !in; i++)
+		for (size_t i = 0; sym && i < sizeof(internal) / sizeof(internal[0]) && !in; i++)
 			in = !strncmp(sym, internal[i], strlen(internal[i]));
 		if (!in)
 			break;
@@ -333,11 +337,12 @@ void *mmb_kfence_alloc(struct mmb_kfence *kf, size_t size, size_t align, const c
 	size_t min_align;
 	unsigned idx;
 
-	if (kf_countdown) {
-		kf_countdown--;
+	if (kf_tls.kf == kf && kf_tls.left) {
+		kf_tls.left--;
 		return NULL;
 	}
-	kf_countdown = kf->sample - 1;
+	kf_tls.kf = kf;
+	kf_tls.left = kf->sample - 1;
 	min_align = size >= 8 ? 8 : size >= 4 ? 4 : size >= 2 ? 2 : 1;
 	if (align < min_align)
 		align = min_align;
@@ -369,9 +374,8 @@ void *mmb_kfence_alloc(struct mmb_kfence *kf, size_t size, size_t align, const c
 		return NULL;
 	}
 	addr = kf->edge++ & 1 ? (page + KF_PAGE - size) & ~(uintptr_t)(align - 1) : page;
-	for (uintptr_t a = page; a < page + KF_PAGE; a++)	/* canaries around the object */
-		if (a < addr || a >= addr + size)
-			*(uint8_t *)a = KF_CANARY(a);
+	for (uint64_t *w = (uint64_t *)page; w < (uint64_t *)(page + KF_PAGE); w++)
+		*w = KF_CANARY_WORD;	/* the object's bytes too: its contents are undefined */
 	m->state = KF_ALLOCATED;
 	m->addr = addr;
 	m->size = size;
@@ -405,9 +409,17 @@ static void kf_check_canary(struct mmb_kfence *kf, struct kf_meta *m)
 	struct kf_buf b;
 	int nr;
 
-	for (uintptr_t a = page; a < page + KF_PAGE && !bad; a++)
-		if ((a < m->addr || a >= m->addr + m->size) && *(uint8_t *)a != KF_CANARY(a))
-			bad = a;
+	for (uintptr_t a = page; a < page + KF_PAGE && !bad; a += 8) {
+		if (a + 8 <= m->addr || a >= m->addr + m->size) {
+			if (*(const uint64_t *)a == KF_CANARY_WORD)
+				continue;
+		} else if (a >= m->addr && a + 8 <= m->addr + m->size) {
+			continue;	/* the object's own word */
+		}
+		for (uintptr_t x = a; x < a + 8 && !bad; x++)
+			if ((x < m->addr || x >= m->addr + m->size) && *(uint8_t *)x != KF_CANARY(x))
+				bad = x;
+	}
 	if (!bad)
 		return;
 	nr = kf_skip_internal(trace, mmb_stack_save(trace, MMB_STACK_DEPTH, 2));

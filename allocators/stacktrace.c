@@ -176,10 +176,10 @@ int mmb_stack_symbols_load(void)
 	return st_load_rc;
 }
 
-void mmb_stack_symbolize(uintptr_t addr, char *buf, size_t len)
+/* The function containing addr, or NULL. */
+static const struct st_sym *st_find(uintptr_t addr)
 {
 	size_t lo = 0, hi = st_nsyms;
-	Dl_info di;
 
 	while (lo < hi) {	/* the last symbol starting at or below addr */
 		size_t mid = lo + (hi - lo) / 2;
@@ -189,14 +189,27 @@ void mmb_stack_symbolize(uintptr_t addr, char *buf, size_t len)
 		else
 			hi = mid;
 	}
-	if (lo) {
-		const struct st_sym *s = &st_syms[lo - 1];
+	if (lo && addr < st_syms[lo - 1].start + (st_syms[lo - 1].size ? st_syms[lo - 1].size : 1))
+		return &st_syms[lo - 1];
+	return NULL;
+}
 
-		if (addr < s->start + (s->size ? s->size : 1)) {
-			snprintf(buf, len, "%s+0x%lx/0x%lx", s->name, (unsigned long)(addr - s->start),
-				 (unsigned long)s->size);
-			return;
-		}
+const char *mmb_stack_name(uintptr_t addr)
+{
+	const struct st_sym *s = st_find(addr);
+
+	return s ? s->name : NULL;
+}
+
+void mmb_stack_symbolize(uintptr_t addr, char *buf, size_t len)
+{
+	const struct st_sym *s = st_find(addr);
+	Dl_info di;
+
+	if (s) {
+		snprintf(buf, len, "%s+0x%lx/0x%lx", s->name, (unsigned long)(addr - s->start),
+			 (unsigned long)s->size);
+		return;
 	}
 	if (dladdr((void *)addr, &di) && di.dli_fname) {
 		const char *base = strrchr(di.dli_fname, '/');

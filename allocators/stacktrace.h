@@ -26,6 +26,9 @@ int mmb_stack_save(uintptr_t *trace, int max, int skip);
 /* Read the symbol tables (idempotent, thread-safe). 0 or -errno. */
 int mmb_stack_symbols_load(void);
 
+/* The name of the function containing addr (from the tables), or NULL. */
+const char *mmb_stack_name(uintptr_t addr);
+
 /* "func+0xoff/0xsize", or "object+0xoff", or "0x<addr>" into buf. */
 void mmb_stack_symbolize(uintptr_t addr, char *buf, size_t len);
 

@@ -17,6 +17,7 @@ extern const struct mmb_bench_case mmb_bench_buddy;
 extern const struct mmb_bench_case mmb_bench_uffd;
 extern const struct mmb_bench_case mmb_bench_slab;
 extern const struct mmb_bench_case mmb_bench_vmalloc;
+extern const struct mmb_bench_case mmb_bench_detect;
 
 static const struct mmb_bench_case *const bench_cases[] = {
 	&mmb_bench_glibc,
@@ -24,6 +25,7 @@ static const struct mmb_bench_case *const bench_cases[] = {
 	&mmb_bench_uffd,
 	&mmb_bench_slab,
 	&mmb_bench_vmalloc,
+	&mmb_bench_detect,
 };
 #define NCASES (sizeof(bench_cases) / sizeof(bench_cases[0]))
 

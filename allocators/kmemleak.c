@@ -600,7 +600,10 @@ static uintptr_t kml_hex(const char **s)
 	}
 }
 
-/* Read /proc/self/maps with plain syscalls (no malloc: threads are stopped). */
+/*
+ * Read /proc/self/maps with plain syscalls (no malloc: threads are
+ * stopped); the buffer grows with mremap (text only: never skipped).
+ */
 static ssize_t kml_read_maps(struct mmb_kmemleak *kml)
 {
 	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
@@ -609,13 +612,20 @@ static ssize_t kml_read_maps(struct mmb_kmemleak *kml)
 	if (fd < 0)
 		return -errno;
 	for (;;) {
-		ssize_t n = read(fd, kml->maps + used, kml->maps_cap - 1 - used);
+		ssize_t n;
 
+		if (used == kml->maps_cap - 1) {
+			void *m = mremap(kml->maps, kml->maps_cap, kml->maps_cap * 2, MREMAP_MAYMOVE);
+
+			if (m == MAP_FAILED)
+				break;	/* the rest is not swept */
+			kml->maps = m;
+			kml->maps_cap *= 2;
+		}
+		n = read(fd, kml->maps + used, kml->maps_cap - 1 - used);
 		if (n <= 0)
 			break;
 		used += (size_t)n;
-		if (used == kml->maps_cap - 1)
-			break;	/* truncated: the rest is not swept */
 	}
 	close(fd);
 	kml->maps[used] = '\0';
@@ -716,15 +726,21 @@ static int kml_scan_prepare(struct mmb_kmemleak *kml, size_t *r_nskip)
 	kml->min_addr = n ? kml->sorted[0]->ptr : 0;
 	kml->max_addr = n ? kml->sorted[n - 1]->ptr + kml->sorted[n - 1]->size : 0;
 
-	if (!kml->maps) {	/* mmap'ed, so that the sweep can leave it out */
+	if (!kml->maps) {
 		kml->maps_cap = 1 << 20;
-		kml->maps = mmap(NULL, kml->maps_cap + KML_READ_BYTES, PROT_READ | PROT_WRITE,
+		kml->maps = mmap(NULL, kml->maps_cap, PROT_READ | PROT_WRITE,
 				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (kml->maps == MAP_FAILED) {
+		/* mmap'ed, so that the sweep can leave out the copies it holds */
+		kml->readbuf = mmap(NULL, KML_READ_BYTES, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (kml->maps == MAP_FAILED || kml->readbuf == MAP_FAILED) {
+			if (kml->maps != MAP_FAILED)
+				munmap(kml->maps, kml->maps_cap);
+			if (kml->readbuf != MAP_FAILED)
+				munmap(kml->readbuf, KML_READ_BYTES);
 			kml->maps = NULL;
 			return -ENOMEM;
 		}
-		kml->readbuf = (uint8_t *)kml->maps + kml->maps_cap;
 	}
 	nskip = kml->chunks.n + kml->ignored.n + kml->retired.n + kml->nr_threads + 3;
 	if (nskip > kml->skip_cap) {
@@ -749,7 +765,7 @@ static int kml_scan_prepare(struct mmb_kmemleak *kml, size_t *r_nskip)
 		kml->skip[n++] = (struct kml_range){ lo, hi };
 		kml->self_hi = hi;
 	}
-	kml->skip[n++] = (struct kml_range){ (uintptr_t)kml->maps,
+	kml->skip[n++] = (struct kml_range){ (uintptr_t)kml->readbuf,
 					     (uintptr_t)kml->readbuf + KML_READ_BYTES };
 	/* this structure holds min_addr, max_addr and ignored values */
 	kml->skip[n++] = (struct kml_range){ (uintptr_t)kml, (uintptr_t)(kml + 1) };
@@ -1045,8 +1061,10 @@ void mmb_kmemleak_destroy(struct mmb_kmemleak *kml)
 	free(kml->hash);
 	free(kml->sorted);
 	free(kml->skip);
-	if (kml->maps)
-		munmap(kml->maps, kml->maps_cap + KML_READ_BYTES);
+	if (kml->maps) {
+		munmap(kml->maps, kml->maps_cap);
+		munmap(kml->readbuf, KML_READ_BYTES);
+	}
 	pthread_mutex_destroy(&kml->lock);
 	pthread_mutex_destroy(&kml->scan_lock);
 	pthread_cond_destroy(&kml->scan_cond);

@@ -445,28 +445,33 @@ static int kt_run(struct mmb_result **rows, const char *a, const char *w, const 
 
 Test(kmemleak, cells_count_planted_leaks)
 {
+	static const char *const allocs[] = { "slab:kmemleak=on", "vmalloc:kmemleak=on" };
+	static const char *const sizes[] = { "(size 64):", "(size 4096):" };
 	static char state[1 << 16];
-	struct mmb_result *r;
-	int n = 0;
 
-	kt_run(&r, "slab:kmemleak=on", "leaky:leaks=5", "2", state, sizeof(state));
-	cr_expect_str_eq(r[0].status, "ok", "%s", r[0].detail);
-	cr_expect_eq(r[0].m[MMB_M_leaks_found], 10);
-	for (const char *s = state; (s = strstr(s, "unreferenced object 0x")); s++)
-		n++;
-	cr_expect_eq(n, 10, "%s", state);
-	cr_expect(strstr(state, "(size 64):"), "%s", state);
-	cr_expect(strstr(state, "] leaky_plant"), "%s", state);
-	free(r);
+	for (int a = 0; a < 2; a++) {
+		struct mmb_result *r;
+		int n = 0;
+
+		kt_run(&r, allocs[a], "leaky:leaks=5", "2", state, sizeof(state));
+		cr_expect_str_eq(r[0].status, "ok", "%s", r[0].detail);
+		cr_expect_eq(r[0].m[MMB_M_leaks_found], 10, "%s", allocs[a]);
+		for (const char *s = state; (s = strstr(s, "unreferenced object 0x")); s++)
+			n++;
+		cr_expect_eq(n, 10, "%s: %s", allocs[a], state);
+		cr_expect(strstr(state, sizes[a]), "%s", state);
+		cr_expect(strstr(state, "] leaky_plant"), "%s", state);
+		free(r);
+	}
 }
 
 Test(kmemleak, clean_workloads_report_nothing)
 {
 	struct mmb_result *r;
-	int n = kt_run(&r, "slab:kmemleak=on,slab",
+	int n = kt_run(&r, "slab:kmemleak=on,slab,vmalloc:kmemleak=on",
 		       "leaky:leaks=0,churn,xthread,larson,threadtest,fragmenter", "2", NULL, 0);
 
-	cr_assert_eq(n, 12);
+	cr_assert_eq(n, 18);
 	for (int i = 0; i < n; i++) {
 		cr_expect_str_eq(r[i].status, "ok", "%s %s", r[i].workload, r[i].detail);
 		if (!strcmp(r[i].config, "kmemleak=on"))

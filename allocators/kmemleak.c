@@ -956,6 +956,37 @@ int mmb_kmemleak_write(struct mmb_kmemleak *kml, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
+int mmb_kmemleak_write_file(struct mmb_kmemleak *kml, const char *dir)
+{
+	char path[4096], tmp[4200];
+	FILE *f;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/kmemleak.txt", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	rc = mmb_kmemleak_write(kml, f);
+	if (fclose(f) && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (rc)
+		unlink(tmp);
+	return rc;
+}
+
+uint64_t mmb_kmemleak_leaks(struct mmb_kmemleak *kml)
+{
+	struct mmb_kmemleak_counts c;
+
+	if (!mmb_kmemleak_nr_threads(kml))
+		mmb_kmemleak_scan(kml, MMB_KMEMLEAK_QUIESCENT);
+	mmb_kmemleak_counts(kml, &c);
+	return c.leaks;
+}
+
 void mmb_kmemleak_counts(struct mmb_kmemleak *kml, struct mmb_kmemleak_counts *r_c)
 {
 	pthread_mutex_lock(&kml->lock);

@@ -102,5 +102,14 @@ void mmb_kmemleak_counts(struct mmb_kmemleak *kml, struct mmb_kmemleak_counts *r
 
 /* Every reported object still allocated, in the kernel's report format. */
 int mmb_kmemleak_write(struct mmb_kmemleak *kml, FILE *f);
+/* The same into dir/kmemleak.txt (written to a temporary, renamed). 0 or -errno. */
+int mmb_kmemleak_write_file(struct mmb_kmemleak *kml, const char *dir);
+
+/*
+ * For an allocator's stats(): with no thread registered (nothing in
+ * flight, e.g. every worker detached) run a quiescent scan first; return
+ * the leaks reported so far.
+ */
+uint64_t mmb_kmemleak_leaks(struct mmb_kmemleak *kml);
 
 #endif /* MMB_KMEMLEAK_H */

@@ -2676,14 +2676,8 @@ static size_t slab_reg_usable_size(struct mmb_alloc *a, const void *p)
  */
 static void slab_reg_detector_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 {
-	if (a->kml) {
-		struct mmb_kmemleak_counts kc;
-
-		if (!mmb_kmemleak_nr_threads(a->kml))
-			mmb_kmemleak_scan(a->kml, MMB_KMEMLEAK_QUIESCENT);
-		mmb_kmemleak_counts(a->kml, &kc);
-		r_st->leaks_found = kc.leaks;
-	}
+	if (a->kml)
+		r_st->leaks_found = mmb_kmemleak_leaks(a->kml);
 	if (a->kfence || a->sl->any_debug) {
 		r_st->corruptions_caught = mmb_slab_nr_reports(a->sl);
 		if (a->kfence) {
@@ -2751,11 +2745,6 @@ static int slab_write_file(const char *dir, const char *name, struct mmb_slab *s
 	return rc;
 }
 
-static int slab_write_kmemleak(struct mmb_slab *sl, FILE *f)
-{
-	return mmb_kmemleak_write(sl->kml, f);
-}
-
 static int slab_write_kfence(struct mmb_slab *sl, FILE *f)
 {
 	return mmb_kfence_write(sl->kfence, f);
@@ -2768,7 +2757,7 @@ static int slab_reg_dump_state(struct mmb_alloc *a, const char *dir)
 	if (!rc)
 		rc = slab_write_file(dir, "slabstats", a->sl, slab_write_stats);
 	if (!rc && a->kml)
-		rc = slab_write_file(dir, "kmemleak.txt", a->sl, slab_write_kmemleak);
+		rc = mmb_kmemleak_write_file(a->kml, dir);
 	if (!rc && a->kfence)
 		rc = slab_write_file(dir, "kfence.txt", a->sl, slab_write_kfence);
 	return rc;

@@ -1716,14 +1716,8 @@ static void vmalloc_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 	r_st->allocs = vm_read(vm, allocs);
 	r_st->frees = vm_read(vm, frees);
 	r_st->failed_allocs = vm_read(vm, failed_allocs);
-	if (a->kml) {	/* quiescent (no thread attached): scan, as slab's stats do */
-		struct mmb_kmemleak_counts kc;
-
-		if (!mmb_kmemleak_nr_threads(a->kml))
-			mmb_kmemleak_scan(a->kml, MMB_KMEMLEAK_QUIESCENT);
-		mmb_kmemleak_counts(a->kml, &kc);
-		r_st->leaks_found = kc.leaks;
-	}
+	if (a->kml)
+		r_st->leaks_found = mmb_kmemleak_leaks(a->kml);
 }
 
 static int vmalloc_check(struct mmb_alloc *a, char *err, size_t errlen)
@@ -1784,17 +1778,12 @@ static int vmalloc_dump_file(struct mmb_vmalloc *vm, const char *dir, const char
 	return rc;
 }
 
-static int vmalloc_write_kmemleak(struct mmb_vmalloc *vm, FILE *f)
-{
-	return mmb_kmemleak_write(vm->kml, f);
-}
-
 /* vmallocinfo, vmalloc_stats, and the state files of the buddy allocator below. */
 static int vmalloc_dump_state(struct mmb_alloc *a, const char *dir)
 {
 	return vmalloc_dump_file(a->vm, dir, "vmallocinfo", mmb_vmallocinfo) ?:
 	       vmalloc_dump_file(a->vm, dir, "vmalloc_stats", vmalloc_write_stats) ?:
-	       (a->kml ? vmalloc_dump_file(a->vm, dir, "kmemleak.txt", vmalloc_write_kmemleak) : 0) ?:
+	       (a->kml ? mmb_kmemleak_write_file(a->kml, dir) : 0) ?:
 	       mmb_buddy_dump_state(a->buddy, dir);
 }
 

@@ -445,11 +445,12 @@ static int kt_run(struct mmb_result **rows, const char *a, const char *w, const 
 
 Test(kmemleak, cells_count_planted_leaks)
 {
-	static const char *const allocs[] = { "slab:kmemleak=on", "vmalloc:kmemleak=on" };
-	static const char *const sizes[] = { "(size 64):", "(size 4096):" };
+	static const char *const allocs[] = { "slab:kmemleak=on", "vmalloc:kmemleak=on",
+					      "buddy:kmemleak=on" };
+	static const char *const sizes[] = { "(size 64):", "(size 4096):", "(size 64):" };
 	static char state[1 << 16];
 
-	for (int a = 0; a < 2; a++) {
+	for (int a = 0; a < 3; a++) {
 		struct mmb_result *r;
 		int n = 0;
 
@@ -468,10 +469,10 @@ Test(kmemleak, cells_count_planted_leaks)
 Test(kmemleak, clean_workloads_report_nothing)
 {
 	struct mmb_result *r;
-	int n = kt_run(&r, "slab:kmemleak=on,slab,vmalloc:kmemleak=on",
+	int n = kt_run(&r, "slab:kmemleak=on,slab,vmalloc:kmemleak=on,buddy:kmemleak=on",
 		       "leaky:leaks=0,churn,xthread,larson,threadtest,fragmenter", "2", NULL, 0);
 
-	cr_assert_eq(n, 18);
+	cr_assert_eq(n, 24);
 	for (int i = 0; i < n; i++) {
 		cr_expect_str_eq(r[i].status, "ok", "%s %s", r[i].workload, r[i].detail);
 		if (!strcmp(r[i].config, "kmemleak=on"))

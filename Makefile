@@ -3,7 +3,7 @@
 #   make            build/mmbench and build/libmmb.a (+ headers in allocators/)
 #   make check      install missing packages, build, run the test suite
 #   make run        install missing packages, build, run the default suite
-#                   (workloads/suites/default.suite)
+#                   (workloads/suites/default.suite), plot it
 #   make bench      micro-benchmarks with ratios against the issues' targets
 #   make SANITIZE=address,undefined check   the same tests under sanitizers
 #
@@ -31,7 +31,7 @@ CFLAGS  += -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) -fno-builtin-malloc -fno-bu
 LDFLAGS += $(SANFLAGS)
 # jemalloc first: it owns malloc in mmbench (allocators/jemalloc.c says why);
 # mimalloc is reached through mi_* only. tcmalloc is never linked (tcmalloc.c).
-LDLIBS  += -ljemalloc -lmimalloc -pthread -lm -ldl
+LDLIBS  += -ljemalloc -lmimalloc -pthread -lm -ldl -lhwloc -lpfm
 
 CRIT_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS   := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
@@ -84,7 +84,7 @@ $(MMBENCH): $(BUILD)/harness/main.o $(H_OBJ) $(WL_OBJ) $(LIBMMB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(TESTS): $(TEST_OBJ) $(H_OBJ) $(WL_OBJ) $(LIBMMB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(CRIT_LIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CRIT_LIBS) -lpng $(LDLIBS)
 
 # Under ASan, a cell that crashes on purpose must die by its signal (as it
 # does unsanitized), not through ASan's SEGV report and exit(1).
@@ -92,9 +92,11 @@ check: deps
 	@$(MAKE) --no-print-directory $(MMBENCH) $(TESTS)
 	ASAN_OPTIONS=handle_segv=0:$(ASAN_OPTIONS) $(TESTS) --jobs 2
 
+# The run prints its results folder as the last line of stdout; plot it.
 run: deps
 	@$(MAKE) --no-print-directory $(MMBENCH)
-	$(MMBENCH) run --suite default
+	@out="$$($(MMBENCH) run --suite default)"; st=$$?; printf '%s\n' "$$out"; \
+	 [ $$st -eq 0 ] || exit $$st; $(MMBENCH) plot "$$(printf '%s\n' "$$out" | tail -n 1)"
 
 bench: deps
 	@$(MAKE) --no-print-directory $(MMBENCH)

@@ -73,6 +73,8 @@ struct mmb_alloc_cfg {
  */
 struct mmb_alloc_stats {
 	uint64_t footprint_bytes;	/* held from the system now */
+	uint64_t footprint_peak_bytes;	/* the allocator's own high-water mark, if it
+					 * keeps one (exact where sampling may miss) */
 	uint64_t usable_bytes;		/* usable bytes of live blocks (internal frag) */
 	uint64_t allocs, frees;		/* calls served */
 	uint64_t failed_allocs;		/* alloc() calls that returned NULL */

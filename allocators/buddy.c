@@ -112,6 +112,7 @@ struct mmb_buddy {
 	struct buddy_area area[MMB_NR_PAGE_ORDERS];
 	uint8_t *pb_mt;
 	uint64_t free_pages, managed_pages, reserved_pages;
+	uint64_t min_free_pages;	/* low-water mark of free_pages since boot */
 	uint64_t wmark[NR_WMARK], watermark_boost;
 	int boosted;			/* ZONE_BOOSTED_WATERMARK: wake kswapd */
 	int below_high;			/* ZONE_BELOW_HIGH */
@@ -288,9 +289,13 @@ static inline int buddy_pb_mt(const struct mmb_buddy *b, uint64_t pfn)
 	return b->pb_mt[pfn >> MMB_PAGEBLOCK_ORDER];
 }
 
+/* Under the zone lock. Also keeps the low-water mark of free_pages, from
+ * which the footprint peak is derived (boot hand-over only adds frames). */
 static void buddy_account(struct mmb_buddy *b, int64_t nr)
 {
 	WR(b->free_pages, b->free_pages + (uint64_t)nr);
+	if (nr < 0 && b->free_pages < b->min_free_pages)
+		WR(b->min_free_pages, b->free_pages);
 }
 
 static void buddy_add_free(struct mmb_buddy *b, uint64_t pfn, unsigned order, int mt, int tail)
@@ -1098,6 +1103,7 @@ int mmb_buddy_create(const struct mmb_buddy_cfg *cfg, struct mmb_buddy **r_b, ch
 		snprintf(err, errlen, "buddy: out of memory");
 		return -ENOMEM;
 	}
+	b->min_free_pages = UINT64_MAX;
 	rc = mmb_pmem_create(cfg->mem_bytes, &b->pm, err, errlen);
 	if (rc)
 		goto out_free;
@@ -1233,6 +1239,7 @@ void mmb_buddy_info(struct mmb_buddy *b, struct mmb_buddy_info *r)
 			r->nr_free_mt[mt][o] = b->area[o].list[mt].nr;
 	}
 	r->free_pages = b->free_pages;
+	r->min_free_pages = b->min_free_pages < b->free_pages ? b->min_free_pages : b->free_pages;
 	r->watermark_boost = b->watermark_boost;
 	pthread_mutex_unlock(&b->lock);
 	r->managed_pages = b->managed_pages;
@@ -1569,6 +1576,8 @@ int mmb_buddy_dump_state(struct mmb_buddy *b, const char *dir)
  *			held on per-thread lists (the kernel counts both as
  *			used); not frames touched
  *	usable_bytes	2^order frames per live block = frames handed out
+ *	footprint_peak_bytes  the same as footprint_bytes at the zone's
+ *			low-water mark of free frames (exact, not sampled)
  */
 struct mmb_alloc {
 	struct mmb_buddy *b;
@@ -1687,6 +1696,7 @@ static void buddy_a_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 	mmb_buddy_counters(a->b, &c);
 	held = in.managed_pages - in.free_pages;
 	r_st->footprint_bytes = held << MMB_PAGE_SHIFT;
+	r_st->footprint_peak_bytes = (in.managed_pages - in.min_free_pages) << MMB_PAGE_SHIFT;
 	r_st->usable_bytes = (held > in.pcp_pages ? held - in.pcp_pages : 0) << MMB_PAGE_SHIFT;
 	r_st->allocs = c.allocs;
 	r_st->frees = c.frees;

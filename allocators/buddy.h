@@ -125,6 +125,7 @@ struct mmb_buddy_info {
 	uint64_t nr_free[MMB_NR_PAGE_ORDERS];
 	uint64_t nr_free_mt[MMB_MT_TYPES][MMB_NR_PAGE_ORDERS];
 	uint64_t free_pages, managed_pages, pcp_pages, reserved_pages;
+	uint64_t min_free_pages;		/* low-water mark of free_pages since boot */
 	uint64_t watermark_boost;
 	int mobility;				/* migratetypes in use */
 	struct mmb_zone_params zp;		/* batch/high as configured */

@@ -33,10 +33,33 @@
  *   kmalloc			caches kmalloc-8 .. kmalloc-8k (+96, +192), picked
  *				by the kernel's size_index table; > 8 KiB: buddy
  *				pages with owner = &sl->large_owner, priv[0] = order.
+ *   sheaves (sheaf=N)		6.18's opt-in per-CPU object arrays: a slot's main
+ *				and spare sheaf of N object pointers, and per cache
+ *				a "barn" of up to 10 full and 10 empty sheaves.
+ *				alloc pops main, free pushes it; an empty main is
+ *				swapped with the spare, a full one from the barn, or
+ *				refilled from the slabs; a full main goes to the
+ *				barn, or is flushed to the slabs. Off by default
+ *				(classic SLUB); debug caches never have sheaves.
+ *
+ * The slab's placement of state differs from the kernel's in one way: the
+ * {freelist, counters} pair is one word, with the freelist as an offset
+ * (slabs are at most 4 MiB), so no cmpxchg16b is needed. Only push-one
+ * and take-all operations race on it, which is ABA-free as in SLUB.
+ * A free whose cache is known (kmem_cache_free, or the contract's sized
+ * free, whose size names the kmalloc cache) recognizes the thread's active
+ * slab by its address range and so does not read the slab's descriptor.
+ *
+ * Not modelled: NUMA nodes (one node), FREELIST_RANDOM shuffling, the
+ * debug letters T, A and O, the debug "full" list (check() finds full slabs
+ * by walking the page descriptors instead), stack depot traces (a track is
+ * the caller's address, thread, slot and time), cache merging (aliases),
+ * memcg, RCU-delayed frees. Time in reports ("age=") is in milliseconds.
  *
  * Invariants (mmb_slab_check verifies them, quiescent)
- *   I1 every object is exactly one of: allocated, on a thread's freelist of
- *	its active slab, on its slab's freelist.
+ *   I1 every object is exactly one of: allocated, in a sheaf (a slot's or
+ *	the barn's), on a thread's freelist of its active slab, on its slab's
+ *	freelist. Objects in sheaves count as allocated to the slab layer.
  *   I2 per slab: inuse + |slab freelist| == objects, where the objects on
  *	the owning thread's freelist count as in use (get_freelist sets inuse =
  *	objects, remote frees decrement it); frozen => the slab is exactly one
@@ -61,7 +84,10 @@
  *   changes lists. Lock order: slab_mutex -> list_lock -> report_lock.
  *   Debug caches (any of F Z P U) never use active slabs or partial chains:
  *   every alloc and free runs under list_lock with its checks, as in SLUB.
- *   Destroy, shrink of other threads' slabs and check() need quiescence.
+ *   A slot's sheaves are its thread's own; the barn has its own lock
+ *   (taken with no other lock held). Destroy, shrink of other threads'
+ *   slabs and check() need quiescence. A thread beyond MMB_SLAB_MAX_CPUS
+ *   slots gets NULL from alloc (counted as failed); it may still free.
  */
 #include "slab.h"
 
@@ -113,14 +139,16 @@
 #define OBJECT_POISON (1u << 17)	/* __OBJECT_POISON */
 
 /* CONFIG_SLUB_STATS counters, per slot; free_remote and the last three
- * are ours. */
+ * are ours; sheaf_refill / sheaf_flush count objects, not calls. */
 #define SLUB_STATS(X)                                                                          \
 	X(alloc_fastpath) X(alloc_slowpath) X(free_fastpath) X(free_slowpath) X(free_frozen)   \
 	X(free_remote) X(free_add_partial) X(free_remove_partial) X(alloc_from_partial)        \
 	X(alloc_slab) X(alloc_refill) X(free_slab) X(cpuslab_flush) X(deactivate_full)         \
 	X(deactivate_empty) X(deactivate_to_tail) X(deactivate_bypass) X(order_fallback)       \
 	X(cmpxchg_double_fail) X(cpu_partial_alloc) X(cpu_partial_free) X(cpu_partial_node)    \
-	X(cpu_partial_drain) X(alloc_failed) X(free_quarantined) X(free_invalid)
+	X(cpu_partial_drain) X(alloc_pcs) X(free_pcs) X(barn_get) X(barn_get_fail) X(barn_put)   \
+	X(barn_put_fail) X(sheaf_refill) X(sheaf_flush) X(alloc_failed) X(free_quarantined)    \
+	X(free_invalid)
 
 enum slab_stat {
 #define SLAB_STAT_ENUM(n) ST_##n,
@@ -135,6 +163,16 @@ static const char *const slab_stat_names[] = {
 #undef SLAB_STAT_NAME
 };
 
+/* A sheaf (6.18's per-CPU object array): capacity object pointers. */
+struct slab_sheaf {
+	struct slab_sheaf *next;	/* on a barn list */
+	unsigned size;
+	void *objects[];
+};
+
+#define MAX_FULL_SHEAVES 10
+#define MAX_EMPTY_SHEAVES 10
+
 struct slab_cpu {
 	void *freelist;			/* objects of slab this thread may hand out */
 	char *slab_addr;		/* the active slab's memory, so that a free */
@@ -142,6 +180,7 @@ struct slab_cpu {
 	struct mmb_page *slab;		/* active slab (frozen) */
 	struct mmb_page *partial;	/* chain through priv[1] */
 	unsigned partial_slabs;
+	struct slab_sheaf *main, *spare;	/* sheaves (sheaf_capacity > 0) */
 	int64_t req_bytes;		/* requested bytes allocated - freed */
 	uint64_t stat[NR_SLUB_STAT];
 } __attribute__((aligned(64)));
@@ -164,6 +203,7 @@ struct mmb_kmem_cache {
 	unsigned size, object_size, inuse, align, red_left_pad;
 	unsigned oo_order, oo_objects, min_order, min_objects;
 	unsigned min_partial, cpu_partial, cpu_partial_slabs;
+	unsigned sheaf_capacity;	/* 0: no sheaves */
 	void (*ctor)(void *obj);
 	char name[SLAB_NAME_MAX];
 	struct mmb_kmem_cache *next;	/* sl->caches, newest first */
@@ -174,6 +214,12 @@ struct mmb_kmem_cache {
 	struct mmb_page *partial_head, *partial_tail;
 	atomic_long nr_slabs, total_objects;
 	atomic_long unslotted_frees;	/* frees by threads without a slot */
+	atomic_long unslotted_allocs;	/* allocs refused: no slot left */
+
+	/* the kernel's node_barn: spare full and empty sheaves */
+	pthread_mutex_t barn_lock;
+	struct slab_sheaf *barn_full, *barn_empty;
+	unsigned nr_full, nr_empty;
 };
 
 struct mmb_slab {
@@ -188,6 +234,7 @@ struct mmb_slab {
 	struct mmb_kfence *kfence;
 	unsigned nr_cpus, min_objects, min_order, max_order;
 	int cpu_partial, min_partial, harden, any_debug;
+	unsigned sheaf_capacity;
 	char debug[MMB_PVAL_STR_MAX];
 	FILE *report;
 	pthread_mutex_t report_lock;
@@ -199,7 +246,7 @@ struct mmb_slab {
 	struct mmb_kmem_cache *kmalloc_caches[KMALLOC_SHIFT_HIGH + 1];
 	atomic_int slot_owner[MMB_SLAB_MAX_CPUS];	/* tid, 0 = free */
 
-	atomic_long slab_pages, large_pages, large_allocs, large_frees;
+	atomic_long slab_pages, large_pages, large_allocs, large_frees, large_failed;
 	char large_owner;		/* its address marks large kmalloc pages */
 };
 
@@ -872,6 +919,12 @@ static void init_object(struct mmb_kmem_cache *s, void *object, uint8_t val)
 
 /* ---- node partial list (list_lock held) ---- */
 
+/* nr_partial read without list_lock (a hint, as in the kernel). */
+static inline unsigned long nr_partial_peek(const struct mmb_kmem_cache *s)
+{
+	return __atomic_load_n(&s->nr_partial, __ATOMIC_RELAXED);
+}
+
 static void add_partial(struct mmb_kmem_cache *s, struct mmb_page *slab, int tail)
 {
 	slab->priv[1] = slab->priv[2] = 0;
@@ -887,7 +940,7 @@ static void add_partial(struct mmb_kmem_cache *s, struct mmb_page *slab, int tai
 		s->partial_head = slab;
 	}
 	misc_set(slab, MISC_NODE_PARTIAL);
-	s->nr_partial++;
+	__atomic_store_n(&s->nr_partial, s->nr_partial + 1, __ATOMIC_RELAXED);
 }
 
 static void remove_partial(struct mmb_kmem_cache *s, struct mmb_page *slab)
@@ -904,7 +957,7 @@ static void remove_partial(struct mmb_kmem_cache *s, struct mmb_page *slab)
 		s->partial_tail = prev;
 	slab->priv[1] = slab->priv[2] = 0;
 	misc_clear(slab, MISC_NODE_PARTIAL);
-	s->nr_partial--;
+	__atomic_store_n(&s->nr_partial, s->nr_partial - 1, __ATOMIC_RELAXED);
 }
 
 /* ---- slabs from and to the buddy allocator ---- */
@@ -1062,7 +1115,7 @@ static struct mmb_page *get_partial(struct mmb_kmem_cache *s, struct slab_cpu *c
 	struct mmb_page *first = NULL;
 	unsigned partial_slabs = 0;
 
-	if (!s->nr_partial)
+	if (!nr_partial_peek(s))	/* unlocked, as the kernel's get_partial_node */
 		return NULL;
 	pthread_mutex_lock(&s->list_lock);
 	while (s->partial_head) {
@@ -1106,7 +1159,7 @@ static void deactivate_slab(struct mmb_kmem_cache *s, struct slab_cpu *c, struct
 			      st_objects(old), 0);
 	} while (!slab_cas(slab, &old, new));
 
-	if (!st_inuse(new) && s->nr_partial >= s->min_partial) {
+	if (!st_inuse(new) && nr_partial_peek(s) >= s->min_partial) {
 		stat(c, deactivate_empty);
 		discard_slab(s, slab);
 		stat(c, free_slab);
@@ -1120,8 +1173,12 @@ static void deactivate_slab(struct mmb_kmem_cache *s, struct slab_cpu *c, struct
 	}
 }
 
+static void pcs_flush_cpu(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu);
+
 static void flush_slab_cpu(struct mmb_kmem_cache *s, struct slab_cpu *c)
 {
+	if (c->main || c->spare)
+		pcs_flush_cpu(s, c, (int)(c - s->cpu));
 	if (c->slab) {
 		struct mmb_page *slab = c->slab;
 		void *freelist = c->freelist;
@@ -1359,8 +1416,8 @@ load_freelist:
 }
 
 /* slab_alloc_node's fast path: pop the thread's freelist; NULL if empty. */
-static inline void *slab_alloc_fast(const struct mmb_kmem_cache *s, struct slab_cpu *c,
-				    unsigned orig)
+static inline void *cpu_alloc_fast(const struct mmb_kmem_cache *s, struct slab_cpu *c,
+				   unsigned orig)
 {
 	void *object = c->freelist;
 
@@ -1368,12 +1425,31 @@ static inline void *slab_alloc_fast(const struct mmb_kmem_cache *s, struct slab_
 		void *next = get_fp(s, object);
 
 		c->freelist = next;
-		if (next)	/* prefetch_freepointer() */
-			__builtin_prefetch((char *)next + s->offset, 1);
+		/* prefetch_freepointer(); a prefetch of NULL + offset is harmless */
+		__builtin_prefetch((void *)((uintptr_t)next + s->offset), 1);
 		c->req_bytes += orig;
 		stat(c, alloc_fastpath);
 	}
 	return object;
+}
+
+static void *pcs_alloc_slow(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu);
+
+/* alloc_from_pcs() when the cache has sheaves, else the freelist. */
+static inline void *slab_alloc_fast(const struct mmb_kmem_cache *s, struct slab_cpu *c,
+				    unsigned orig)
+{
+	if (s->sheaf_capacity) {
+		struct slab_sheaf *sh = c->main;
+
+		if (likely(sh && sh->size)) {
+			c->req_bytes += orig;
+			stat(c, alloc_pcs);
+			return sh->objects[--sh->size];
+		}
+		return NULL;
+	}
+	return cpu_alloc_fast(s, c, orig);
 }
 
 static inline void *slab_alloc(struct mmb_kmem_cache *s, unsigned orig, uintptr_t addr)
@@ -1382,12 +1458,20 @@ static inline void *slab_alloc(struct mmb_kmem_cache *s, unsigned orig, uintptr_
 	struct slab_cpu *c = slab_this_slot(s, &cpu);
 	void *object;
 
-	if (unlikely(!c))
+	if (unlikely(!c)) {
+		atomic_fetch_add(&s->unslotted_allocs, 1);
 		return NULL;
+	}
 	object = slab_alloc_fast(s, c, orig);
 	if (likely(object))
 		return object;
-	object = slab_alloc_slow(s, c, cpu, orig, addr);
+	if (s->sheaf_capacity) {
+		object = pcs_alloc_slow(s, c, cpu);
+		if (!object)
+			object = cpu_alloc_fast(s, c, 0);
+	}
+	if (!object)
+		object = slab_alloc_slow(s, c, cpu, orig, addr);
 	if (likely(object))
 		c->req_bytes += orig;
 	return object;
@@ -1475,7 +1559,7 @@ static __attribute__((noinline)) void slab_free_slow(struct mmb_kmem_cache *s,
  * do_slab_free's fast path: the object is in the thread's active slab
  * (recognized by address, so the slab's descriptor is not read). 0 if not.
  */
-static inline int slab_free_fast(struct mmb_kmem_cache *s, struct slab_cpu *c, void *object)
+static inline int cpu_free_fast(struct mmb_kmem_cache *s, struct slab_cpu *c, void *object)
 {
 	if (likely((uintptr_t)object - (uintptr_t)c->slab_addr < c->slab_bytes)) {
 		if (unlikely(s->harden && object == c->freelist)) {
@@ -1490,6 +1574,24 @@ static inline int slab_free_fast(struct mmb_kmem_cache *s, struct slab_cpu *c, v
 	return 0;
 }
 
+/* free_to_pcs() when the cache has sheaves, else the active slab. */
+static inline int slab_free_fast(struct mmb_kmem_cache *s, struct slab_cpu *c, void *object)
+{
+	if (s->sheaf_capacity) {
+		struct slab_sheaf *sh = c->main;
+
+		if (likely(sh && sh->size < s->sheaf_capacity)) {
+			sh->objects[sh->size++] = object;
+			stat(c, free_pcs);
+			return 1;
+		}
+		return 0;
+	}
+	return cpu_free_fast(s, c, object);
+}
+
+static int pcs_free_slow(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu, void *object);
+
 static inline void slab_free(struct mmb_kmem_cache *s, struct mmb_page *slab, void *object,
 			     unsigned orig, uintptr_t addr)
 {
@@ -1500,10 +1602,196 @@ static inline void slab_free(struct mmb_kmem_cache *s, struct mmb_page *slab, vo
 		c->req_bytes -= orig;
 		if (likely(slab_free_fast(s, c, object)))
 			return;
+		if (s->sheaf_capacity && (pcs_free_slow(s, c, cpu, object) ||
+					  cpu_free_fast(s, c, object)))
+			return;
 	} else {
 		atomic_fetch_add(&s->unslotted_frees, 1);
 	}
 	slab_free_slow(s, c, cpu, slab, object, addr);
+}
+
+/* ---- sheaves (6.18: per-CPU object arrays and the node's barn) ---- */
+
+static struct slab_sheaf *sheaf_alloc(const struct mmb_kmem_cache *s)
+{
+	struct slab_sheaf *sh = malloc(sizeof(*sh) + s->sheaf_capacity * sizeof(void *));
+
+	if (sh) {
+		sh->next = NULL;
+		sh->size = 0;
+	}
+	return sh;
+}
+
+/* refill_sheaf(): objects from the slabs, through the regular paths. */
+static void sheaf_refill(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu,
+			 struct slab_sheaf *sh)
+{
+	unsigned n = 0;
+
+	while (sh->size < s->sheaf_capacity) {
+		void *object = cpu_alloc_fast(s, c, 0);
+
+		if (!object)
+			object = slab_alloc_slow(s, c, cpu, 0, 0);
+		if (!object)
+			break;
+		sh->objects[sh->size++] = object;
+		n++;
+	}
+	stat_add(c, ST_sheaf_refill, n);
+}
+
+/* sheaf_flush_unused(): every object back to its slab (c may be NULL). */
+static void sheaf_flush(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu,
+			struct slab_sheaf *sh)
+{
+	stat_add(c, ST_sheaf_flush, sh->size);
+	while (sh->size) {
+		void *object = sh->objects[--sh->size];
+
+		if (!c || !cpu_free_fast(s, c, object))
+			slab_free_slow(s, c, cpu, virt_to_slab(s->sl, object), object, 0);
+	}
+}
+
+/* __pcs_replace_empty_main(), then the pop. NULL: fall back to the slabs. */
+static __attribute__((noinline)) void *pcs_alloc_slow(struct mmb_kmem_cache *s,
+						      struct slab_cpu *c, int cpu)
+{
+	struct slab_sheaf *sh = c->main, *full = NULL, *to_free = NULL;
+
+	if (!sh) {
+		sh = c->main = sheaf_alloc(s);
+		if (!sh)
+			return NULL;
+	}
+	if (c->spare && c->spare->size) {
+		c->main = c->spare;
+		c->spare = sh;
+		goto pop;
+	}
+	pthread_mutex_lock(&s->barn_lock);
+	if (s->barn_full) {
+		full = s->barn_full;
+		s->barn_full = full->next;
+		s->nr_full--;
+		if (s->nr_empty < MAX_EMPTY_SHEAVES) {
+			sh->next = s->barn_empty;
+			s->barn_empty = sh;
+			s->nr_empty++;
+		} else {
+			to_free = sh;
+		}
+		c->main = full;
+	}
+	pthread_mutex_unlock(&s->barn_lock);
+	free(to_free);
+	if (full) {
+		stat(c, barn_get);
+		goto pop;
+	}
+	stat(c, barn_get_fail);
+	sheaf_refill(s, c, cpu, sh);
+	if (!sh->size)
+		return NULL;
+pop:
+	stat(c, alloc_pcs);
+	return c->main->objects[--c->main->size];
+}
+
+/* __pcs_replace_full_main(), then the push. 0: free it the regular way. */
+static __attribute__((noinline)) int pcs_free_slow(struct mmb_kmem_cache *s, struct slab_cpu *c,
+						   int cpu, void *object)
+{
+	struct slab_sheaf *sh = c->main, *empty = NULL;
+	int put = 0;
+
+	if (!sh) {
+		sh = c->main = sheaf_alloc(s);
+		if (!sh)
+			return 0;
+		goto push;
+	}
+	if (c->spare && c->spare->size < s->sheaf_capacity) {
+		c->main = c->spare;
+		c->spare = sh;
+		goto push;
+	}
+	pthread_mutex_lock(&s->barn_lock);
+	if (s->nr_full < MAX_FULL_SHEAVES) {
+		empty = s->barn_empty;
+		if (empty) {
+			s->barn_empty = empty->next;
+			s->nr_empty--;
+		}
+		sh->next = s->barn_full;
+		s->barn_full = sh;
+		s->nr_full++;
+		put = 1;
+	}
+	pthread_mutex_unlock(&s->barn_lock);
+	if (put) {
+		stat(c, barn_put);
+		c->main = empty ? empty : sheaf_alloc(s);
+		if (!c->main)
+			return 0;
+		c->main->size = 0;
+		goto push;
+	}
+	stat(c, barn_put_fail);
+	if (!c->spare) {
+		c->spare = sh;
+		c->main = sheaf_alloc(s);
+		if (!c->main)
+			return 0;
+	} else {
+		sheaf_flush(s, c, cpu, sh);
+	}
+push:
+	c->main->objects[c->main->size++] = object;
+	stat(c, free_pcs);
+	return 1;
+}
+
+/* A slot's sheaves back to the slabs (thread detach, destroy, shrink). */
+static void pcs_flush_cpu(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu)
+{
+	struct slab_sheaf *sh[2] = { c->main, c->spare };
+
+	c->main = c->spare = NULL;
+	for (int i = 0; i < 2; i++)
+		if (sh[i]) {
+			sheaf_flush(s, c, cpu, sh[i]);
+			free(sh[i]);
+		}
+}
+
+/* The barn's full sheaves back to the slabs; its empty ones freed. */
+static void barn_shrink(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu)
+{
+	struct slab_sheaf *full, *empty;
+
+	pthread_mutex_lock(&s->barn_lock);
+	full = s->barn_full;
+	empty = s->barn_empty;
+	s->barn_full = s->barn_empty = NULL;
+	s->nr_full = s->nr_empty = 0;
+	pthread_mutex_unlock(&s->barn_lock);
+	while (full) {
+		struct slab_sheaf *next = full->next;
+
+		sheaf_flush(s, c, cpu, full);
+		free(full);
+		full = next;
+	}
+	while (empty) {
+		struct slab_sheaf *next = empty->next;
+
+		free(empty);
+		empty = next;
+	}
 }
 
 /* A pointer no slab or large kmalloc owns: reported when debugging. */
@@ -1739,6 +2027,7 @@ static int slab_cache_init(struct mmb_slab *sl, struct mmb_kmem_cache *s, const 
 		s->cpu_partial = s->size >= MMB_PAGE_SIZE ? 6 : s->size >= 1024 ? 24
 			       : s->size >= 256 ? 52 : 120;
 	s->cpu_partial_slabs = (s->cpu_partial * 2 + s->oo_objects - 1) / s->oo_objects;
+	s->sheaf_capacity = kmem_cache_debug(s) ? 0 : sl->sheaf_capacity;
 	s->cpu = aligned_alloc(64, sizeof(struct slab_cpu) * MMB_SLAB_MAX_CPUS);
 	if (!s->cpu) {
 		snprintf(err, errlen, "kmem_cache_create %s: out of memory", name);
@@ -1748,6 +2037,7 @@ static int slab_cache_init(struct mmb_slab *sl, struct mmb_kmem_cache *s, const 
 	if (sl->kml)	/* its active-slab addresses are no references */
 		mmb_kmemleak_ignore_range(sl->kml, s->cpu, sizeof(struct slab_cpu) * MMB_SLAB_MAX_CPUS);
 	pthread_mutex_init(&s->list_lock, NULL);
+	pthread_mutex_init(&s->barn_lock, NULL);
 	if (kmem_cache_debug(s))
 		sl->any_debug = 1;
 	return 0;
@@ -1828,6 +2118,7 @@ unsigned long mmb_kmem_cache_destroy(struct mmb_kmem_cache *s)
 			break;
 		}
 	pthread_mutex_unlock(&sl->slab_mutex);
+	barn_shrink(s, NULL, -1);
 	for (int cpu = 0; cpu < MMB_SLAB_MAX_CPUS; cpu++)
 		flush_slab_cpu(s, &s->cpu[cpu]);
 	for_each_slab(sl, s, slab) {
@@ -1863,6 +2154,7 @@ unsigned long mmb_kmem_cache_destroy(struct mmb_kmem_cache *s)
 		report_unlock(sl);
 	}
 	pthread_mutex_destroy(&s->list_lock);
+	pthread_mutex_destroy(&s->barn_lock);
 	if (sl->kml)
 		mmb_kmemleak_unignore_range(sl->kml, s->cpu);
 	free(s->cpu);
@@ -1879,6 +2171,7 @@ unsigned long mmb_kmem_cache_shrink(struct mmb_kmem_cache *s)
 
 	if (c)
 		flush_slab_cpu(s, c);
+	barn_shrink(s, c, cpu);
 	pthread_mutex_lock(&s->list_lock);
 	for (slab = s->partial_head; slab; slab = next) {
 		next = slab_next(slab);
@@ -1932,6 +2225,7 @@ void mmb_kmem_cache_get_info(const struct mmb_kmem_cache *s, struct mmb_kmem_cac
 		.order = s->oo_order, .objects = s->oo_objects, .min_order = s->min_order,
 		.min_objects = s->min_objects, .min_partial = s->min_partial,
 		.cpu_partial = s->cpu_partial, .cpu_partial_slabs = s->cpu_partial_slabs,
+		.sheaf_capacity = s->sheaf_capacity,
 		.flags = s->flags & (MMB_SLAB_DEBUG_FLAGS | MMB_SLAB_HWCACHE_ALIGN),
 	};
 }
@@ -1962,11 +2256,11 @@ static void *kmalloc_large(struct mmb_slab *sl, size_t size)
 	unsigned order = get_order(size);
 	struct mmb_page *page;
 
-	if (order > MMB_MAX_ORDER)
+	page = order <= MMB_MAX_ORDER ? mmb_alloc_pages(sl->b, order, MMB_MT_UNMOVABLE) : NULL;
+	if (!page) {
+		atomic_fetch_add(&sl->large_failed, 1);
 		return NULL;
-	page = mmb_alloc_pages(sl->b, order, MMB_MT_UNMOVABLE);
-	if (!page)
-		return NULL;
+	}
 	page->owner = &sl->large_owner;
 	page->priv[0] = order;
 	atomic_fetch_add(&sl->large_pages, 1L << order);
@@ -2123,6 +2417,7 @@ int mmb_slab_create(const struct mmb_slab_cfg *cfg, struct mmb_slab **r_sl, char
 	sl->cpu_partial = cfg->cpu_partial;
 	sl->min_partial = cfg->min_partial;
 	sl->harden = cfg->harden;
+	sl->sheaf_capacity = cfg->sheaf_capacity;
 	sl->kml = cfg->kmemleak;
 	sl->kfence = cfg->kfence;
 	sl->hooks = sl->kml || sl->kfence;
@@ -2233,16 +2528,41 @@ static void slab_sum(const struct mmb_kmem_cache *s, struct slab_sums *r)
 			r->stat[i] += ld64(&c->stat[i]);
 		r->req_bytes += (int64_t)ld64((const uint64_t *)&c->req_bytes);
 	}
+	/*
+	 * While other threads run, read the alloc counts again after the free
+	 * counts: allocations only grow, so live objects (allocs - frees) are
+	 * never under-counted by a free that raced ahead of its allocation.
+	 */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	r->stat[ST_alloc_fastpath] = r->stat[ST_alloc_slowpath] = r->stat[ST_alloc_pcs] = 0;
+	for (int cpu = 0; cpu < MMB_SLAB_MAX_CPUS; cpu++) {
+		const struct slab_cpu *c = &s->cpu[cpu];
+
+		r->stat[ST_alloc_fastpath] += ld64(&c->stat[ST_alloc_fastpath]);
+		r->stat[ST_alloc_slowpath] += ld64(&c->stat[ST_alloc_slowpath]);
+		r->stat[ST_alloc_pcs] += ld64(&c->stat[ST_alloc_pcs]);
+	}
 }
 
-/* Objects allocated and not freed, from the counters. */
+/* Calls served, from the counters: slab-level counts, less the objects
+ * moved between slabs and sheaves, plus the sheaf-level counts. */
+static uint64_t slab_user_allocs(const struct slab_sums *sum)
+{
+	return sum->stat[ST_alloc_fastpath] + sum->stat[ST_alloc_slowpath] -
+	       sum->stat[ST_alloc_failed] - sum->stat[ST_sheaf_refill] + sum->stat[ST_alloc_pcs];
+}
+
+static uint64_t slab_user_frees(const struct mmb_kmem_cache *s, const struct slab_sums *sum)
+{
+	return sum->stat[ST_free_fastpath] + sum->stat[ST_free_slowpath] -
+	       sum->stat[ST_free_quarantined] - sum->stat[ST_sheaf_flush] + sum->stat[ST_free_pcs] +
+	       (uint64_t)atomic_load(&((struct mmb_kmem_cache *)s)->unslotted_frees);
+}
+
+/* Objects allocated and not freed. */
 static uint64_t slab_live_objects(const struct mmb_kmem_cache *s, const struct slab_sums *sum)
 {
-	uint64_t in = sum->stat[ST_alloc_fastpath] + sum->stat[ST_alloc_slowpath] -
-		      sum->stat[ST_alloc_failed];
-	uint64_t out = sum->stat[ST_free_fastpath] + sum->stat[ST_free_slowpath] -
-		       sum->stat[ST_free_quarantined] +
-		       (uint64_t)atomic_load(&((struct mmb_kmem_cache *)s)->unslotted_frees);
+	uint64_t in = slab_user_allocs(sum), out = slab_user_frees(s, sum);
 
 	return in > out ? in - out : 0;
 }
@@ -2310,6 +2630,36 @@ static int slab_write_stats(struct mmb_slab *sl, FILE *f)
 
 /* ---- check ---- */
 
+/* Every object in a sheaf is an allocated object of s (I1). */
+static int check_sheaf(struct mmb_kmem_cache *s, const struct slab_sheaf *sh, uint8_t *map,
+		       char *err, size_t errlen)
+{
+	if (sh->size > s->sheaf_capacity) {
+		snprintf(err, errlen, "%s: sheaf holds %u > capacity %u", s->name, sh->size,
+			 s->sheaf_capacity);
+		return -EUCLEAN;
+	}
+	for (unsigned i = 0; i < sh->size; i++) {
+		void *p = sh->objects[i];
+		struct mmb_page *slab = virt_to_slab(s->sl, p);
+		int bad = 0;
+		unsigned idx;
+
+		if (!slab || slab->owner != s || !check_valid_pointer(s, slab, p)) {
+			snprintf(err, errlen, "%s: sheaf object %p is not an object of the cache",
+				 s->name, p);
+			return -EUCLEAN;
+		}
+		slab_free_map(s, slab, map, &bad);
+		idx = (unsigned)(((char *)p - s->red_left_pad - slab_address(s->sl, slab)) / s->size);
+		if (bad || map[idx / 8] & (1u << (idx % 8))) {
+			snprintf(err, errlen, "%s: sheaf object %p is also on a freelist", s->name, p);
+			return -EUCLEAN;
+		}
+	}
+	return 0;
+}
+
 static int check_cache(struct mmb_kmem_cache *s, uint8_t *map, char *err, size_t errlen)
 {
 	struct mmb_slab *sl = s->sl;
@@ -2353,6 +2703,22 @@ static int check_cache(struct mmb_kmem_cache *s, uint8_t *map, char *err, size_t
 			return -EUCLEAN;
 		}
 	}
+	for (int cpu = 0; cpu < MMB_SLAB_MAX_CPUS; cpu++) {
+		const struct slab_sheaf *sh[2] = { s->cpu[cpu].main, s->cpu[cpu].spare };
+
+		for (int i = 0; i < 2; i++)
+			if (sh[i] && check_sheaf(s, sh[i], map, err, errlen))
+				return -EUCLEAN;
+	}
+	for (const struct slab_sheaf *sh = s->barn_full; sh; sh = sh->next)
+		if (check_sheaf(s, sh, map, err, errlen))
+			return -EUCLEAN;
+	for (const struct slab_sheaf *sh = s->barn_empty; sh; sh = sh->next)
+		if (sh->size) {
+			snprintf(err, errlen, "%s: an empty sheaf in the barn holds %u objects", s->name,
+				 sh->size);
+			return -EUCLEAN;
+		}
 	for_each_slab(sl, s, slab) {
 		uint64_t st = slab_state(slab), misc = ld64(&slab->priv[3]);
 		unsigned objects = st_objects(st), order = slab_order(slab), nfree, slab_free;
@@ -2473,6 +2839,8 @@ static const struct mmb_param slab_opts[] = {
 	{ "min_objects", MMB_P_U64, "0", 0, MAX_OBJS_PER_PAGE, NULL,
 	  "slub_min_objects (0 = 4 * (fls(cpus) + 1))" },
 	{ "max_order", MMB_P_U64, "3", 0, MMB_MAX_ORDER, NULL, "slub_max_order" },
+	{ "sheaf", MMB_P_U64, "0", 0, 1024, NULL,
+	  "sheaf capacity, objects (6.18 per-thread object arrays; 0 = off, classic SLUB)" },
 	{ "pcp", MMB_P_BOOL, "on", 0, 0, NULL, "buddy per-thread page lists" },
 	{ "kmemleak", MMB_P_BOOL, "off", 0, 0, NULL,
 	  "leak detector: track every object, scan at the end (kmemleak.txt, leaks_found)" },
@@ -2542,6 +2910,7 @@ static int slab_reg_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r
 		.min_partial = mmb_pval_given(o, "min_partial") ? (int)mmb_pval_u64(o, "min_partial") : -1,
 		.harden = (int)mmb_pval_u64(o, "harden"),
 		.debug = mmb_pval_str(o, "debug"),
+		.sheaf_capacity = (unsigned)mmb_pval_u64(o, "sheaf"),
 	};
 	struct mmb_alloc *a;
 	int rc;
@@ -2574,6 +2943,18 @@ fail:
 	slab_reg_detectors_destroy(a);
 	free(a);
 	return rc;
+}
+
+/* A bad debug string is bad usage: caught when the plan is made. */
+static int slab_reg_validate(const struct mmb_alloc_cfg *cfg, char *err, size_t errlen)
+{
+	char msg[MMB_ERR_MAX];
+
+	if (mmb_slab_parse_debug(mmb_pval_str(&cfg->opts, "debug"), msg, sizeof(msg))) {
+		snprintf(err, errlen, "allocator slab: %s", msg);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static void slab_reg_destroy(struct mmb_alloc *a)
@@ -2654,12 +3035,19 @@ static void slab_reg_free(struct mmb_alloc *a, void *p, size_t size)
 	if (likely(!sl->hooks && size - 1 < MMB_KMALLOC_MAX_CACHE_SIZE && slab_tls.id == sl->id)) {
 		struct mmb_kmem_cache *s = sl->kmalloc_caches[kmalloc_index(size)];
 		struct slab_cpu *c = &s->cpu[slab_tls.cpu];
+		struct mmb_page *slab;
 
+		/* The active slab's address range proves p is of s; a sheaf
+		 * would take anything, so then ask the descriptor (kfree). */
+		if (s->sheaf_capacity &&
+		    (!(slab = virt_to_slab(sl, p)) || slab->owner != s))
+			goto slow;
 		if (likely(slab_free_fast(s, c, p))) {
 			c->req_bytes -= (int64_t)size;
 			return;
 		}
 	}
+slow:
 	slab_reg_free_slow(a, p, size, (uintptr_t)__builtin_return_address(0));
 }
 
@@ -2700,11 +3088,9 @@ static void slab_reg_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 
 		slab_sum(s, &sum);
 		usable += slab_live_objects(s, &sum) * s->object_size;
-		allocs += sum.stat[ST_alloc_fastpath] + sum.stat[ST_alloc_slowpath] -
-			  sum.stat[ST_alloc_failed];
-		failed += sum.stat[ST_alloc_failed];
-		frees += sum.stat[ST_free_fastpath] + sum.stat[ST_free_slowpath] -
-			 sum.stat[ST_free_quarantined] + (uint64_t)atomic_load(&s->unslotted_frees);
+		allocs += slab_user_allocs(&sum);
+		failed += sum.stat[ST_alloc_failed] + (uint64_t)atomic_load(&s->unslotted_allocs);
+		frees += slab_user_frees(s, &sum);
 	}
 	pthread_mutex_unlock(&sl->slab_mutex);
 	r_st->footprint_bytes = (uint64_t)(atomic_load(&sl->slab_pages) + atomic_load(&sl->large_pages)) *
@@ -2712,6 +3098,7 @@ static void slab_reg_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 	r_st->usable_bytes = usable + (uint64_t)atomic_load(&sl->large_pages) * MMB_PAGE_SIZE;
 	r_st->allocs = allocs + (uint64_t)atomic_load(&sl->large_allocs);
 	r_st->frees = frees + (uint64_t)atomic_load(&sl->large_frees);
+	r_st->failed_allocs = failed + (uint64_t)atomic_load(&sl->large_failed);
 	r_st->failed_allocs = failed;
 	slab_reg_detector_stats(a, r_st);
 }
@@ -2767,6 +3154,7 @@ const struct mmb_alloc_ops mmb_slab_ops = {
 	.name = "slab",
 	.desc = "SLUB-style kmalloc (kmem_caches 8..8k incl. 96/192) on the buddy allocator",
 	.opts = slab_opts,
+	.validate = slab_reg_validate,
 	.create = slab_reg_create,
 	.destroy = slab_reg_destroy,
 	.thread_attach = slab_reg_thread_attach,

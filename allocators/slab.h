@@ -62,6 +62,8 @@ struct mmb_slab_cfg {
 	int cpu_partial;		/* objects; -1 = the kernel's rule by size */
 	int min_partial;		/* slabs; -1 = clamp(ilog2(size) / 2, 5, 10) */
 	int harden;			/* CONFIG_SLAB_FREELIST_HARDENED */
+	unsigned sheaf_capacity;	/* 6.18 per-CPU sheaves for every non-debug
+					 * cache; 0 = off (the classic cpu slab) */
 	const char *debug;		/* slub_debug string (see mmb_slab_parse_debug), NULL = off */
 	FILE *report;			/* where BUG reports go; NULL = stderr */
 	struct mmb_kmemleak *kmemleak;	/* tracks every object (kmemleak.h); NULL = off */
@@ -120,6 +122,7 @@ struct mmb_kmem_cache_info {
 	unsigned order, objects;	/* preferred slab order and objects per slab */
 	unsigned min_order, min_objects;	/* fallback */
 	unsigned min_partial, cpu_partial, cpu_partial_slabs;
+	unsigned sheaf_capacity;
 	unsigned flags;			/* MMB_SLAB_* in effect */
 };
 void mmb_kmem_cache_get_info(const struct mmb_kmem_cache *s, struct mmb_kmem_cache_info *r_info);

@@ -25,9 +25,10 @@
  * An area's pages are frames of the pmem memfd mapped with
  * mmap(MAP_FIXED | MAP_SHARED), one call per run of consecutive pfns (frames
  * sorted by pfn first). Like the kernel's, which installs every PTE at once,
- * a run is prefaulted (MAP_POPULATE) when all its frames are in the page
- * cache; a run holding a hole (a frame never touched) is not, so that first
- * touch stays a MISSING event for the region monitor. Residency is learned
+ * every frame already in the page cache is prefaulted (MAP_POPULATE for a
+ * whole run, else MADV_POPULATE_WRITE per stretch); a hole (a frame never
+ * touched) is not, so that its first touch stays a MISSING event for the
+ * region monitor, as it is through the direct map. Residency is learned
  * from mincore and kept in a bitmap, which assumes nothing punches pmem frames
  * back into holes while the instance lives (nothing does today). The
  * guard page after them, like all free and lazy space, stays the window's
@@ -652,31 +653,48 @@ static int vm_test_resident(const struct mmb_vmalloc *vm, uint64_t pfn)
 }
 
 /*
- * 1 if every frame of the run is in the memfd's page cache: known from the
- * resident bitmap, else asked of mincore (on the direct map; a frame never
- * touched is a hole there), and then remembered.
+ * How many frames of the run pfn..pfn+n are in the memfd's page cache: known
+ * from the resident bitmap, else asked of mincore (on the direct map; a frame
+ * never touched is a hole there), and then remembered.
  */
-static int vm_run_resident(struct mmb_vmalloc *vm, uint64_t pfn, unsigned n)
+static unsigned vm_run_resident(struct mmb_vmalloc *vm, uint64_t pfn, unsigned n)
 {
 	unsigned char vec[256];
-	unsigned i;
+	unsigned i, nres = 0;
 
 	for (i = 0; i < n && vm_test_resident(vm, pfn + i); i++)
 		;
 	if (i == n)
-		return 1;
+		return n;
 	for (unsigned done = 0, k; done < n; done += k) {
 		k = n - done < sizeof(vec) ? n - done : (unsigned)sizeof(vec);
 		if (mincore(mmb_pfn_to_virt(vm->pm, pfn + done), (size_t)k << MMB_PAGE_SHIFT, vec))
 			return 0;
-		for (i = 0; i < k; i++)
+		for (i = 0; i < k; i++) {
 			if (!(vec[i] & 1))
-				return 0;
+				continue;
+			__atomic_fetch_or(&vm->resident[(pfn + done + i) / 64],
+					  1ULL << ((pfn + done + i) % 64), __ATOMIC_RELAXED);
+			nres++;
+		}
 	}
-	for (i = 0; i < n; i++)
-		__atomic_fetch_or(&vm->resident[(pfn + i) / 64], 1ULL << ((pfn + i) % 64),
-				  __ATOMIC_RELAXED);
-	return 1;
+	return nres;
+}
+
+/* Install the PTEs of the resident frames of a run mapped at addr without
+ * them (one madvise per stretch of resident frames). */
+static void vm_prefault_resident(struct mmb_vmalloc *vm, unsigned long addr, uint64_t pfn,
+				 unsigned n)
+{
+	for (unsigned i = 0, j; i < n; i = j) {
+		for (j = i; j < n && vm_test_resident(vm, pfn + j); j++)
+			;
+		if (j > i && !madvise((void *)(addr + ((unsigned long)i << MMB_PAGE_SHIFT)),
+				      (size_t)(j - i) << MMB_PAGE_SHIFT, MADV_POPULATE_WRITE))
+			vm_count(vm, prefaulted_pages, j - i);
+		for (; j < n && !vm_test_resident(vm, pfn + j); j++)
+			;
+	}
 }
 
 /*
@@ -689,21 +707,24 @@ static int vm_map_area_pages(struct mmb_vmalloc *vm, struct vm_struct *area)
 		unsigned i = area->nr_mapped, n = vm_run_len(vm, area, i, area->nr_pages);
 		unsigned long addr = area->addr + ((unsigned long)i << MMB_PAGE_SHIFT);
 		size_t len = (size_t)n << MMB_PAGE_SHIFT;
-		off_t off = (off_t)(vm_pfn(vm, area->pages[i]) << MMB_PAGE_SHIFT);
+		uint64_t pfn = vm_pfn(vm, area->pages[i]);
+		off_t off = (off_t)(pfn << MMB_PAGE_SHIFT);
+		unsigned nres = vm_run_resident(vm, pfn, n);
 		int rc;
-
-		int populate = vm_run_resident(vm, vm_pfn(vm, area->pages[i]), n);
 
 		vm_count(vm, mmap_calls, 1);
 		if (!mmb_os->map((void *)addr, len, PROT_READ | PROT_WRITE,
-				 MAP_SHARED | MAP_FIXED | (populate ? MAP_POPULATE : 0), vm->pm->fd, off)) {
+				 MAP_SHARED | MAP_FIXED | (nres == n ? MAP_POPULATE : 0), vm->pm->fd,
+				 off)) {
 			rc = errno;
 			vm_map_failed(vm, addr, len, rc);
 			return -rc;
 		}
 		area->nr_mapped += n;
-		if (populate)
+		if (nres == n)
 			vm_count(vm, prefaulted_pages, n);
+		else if (nres)
+			vm_prefault_resident(vm, addr, pfn, n);
 		rc = mmb_region_add("vmalloc", (void *)addr, len, MMB_REGION_MISSING | MMB_REGION_MINOR,
 				    vm->pm->fd, off);
 		if (rc) {
@@ -1700,7 +1721,8 @@ static size_t vmalloc_usable_size(struct mmb_alloc *a, const void *p)
 
 /*
  * footprint_bytes: frames out of the buddy zone's free lists (mapped in areas,
- * or held on per-thread lists), as the `buddy` entry counts them;
+ * or held on per-thread lists), as the `buddy` entry counts them, and
+ * footprint_peak_bytes the same at the zone's low-water mark of free frames;
  * usable_bytes: the pages of the live areas.
  */
 static void vmalloc_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
@@ -1710,6 +1732,7 @@ static void vmalloc_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 
 	mmb_buddy_info(a->buddy, &in);
 	r_st->footprint_bytes = (in.managed_pages - in.free_pages) << MMB_PAGE_SHIFT;
+	r_st->footprint_peak_bytes = (in.managed_pages - in.min_free_pages) << MMB_PAGE_SHIFT;
 	pthread_mutex_lock(&vm->busy_lock);
 	r_st->usable_bytes = vm->used_bytes;
 	pthread_mutex_unlock(&vm->busy_lock);

@@ -135,8 +135,10 @@ static int meta_emit(FILE *f, void *ctx)
 		fputs(i ? ", " : "", f);
 		mmb_json_str(f, p->wconf[i].spec);
 	}
-	fprintf(f, "],\n  \"cells_planned\": %u,\n  \"cells_done\": %u", p->ncells,
-		m->cells_done);
+	fputc(']', f);
+	mmb_measure_json(f, &p->measure);
+	fprintf(f, ",\n  \"cells_planned\": %u,\n  \"cells_done\": %u,\n  \"resumed\": %s",
+		p->ncells, m->cells_done, m->resumed ? "true" : "false");
 	meta_faults(f, m);
 	fputs("\n}\n", f);
 	return ferror(f) ? -EIO : 0;

@@ -22,7 +22,8 @@ const char mmb_run_usage[] =
 	"                   [--suite NAME]\n"
 	"\n"
 	"Runs every cell of (allocator config x workload x threads x repetition), each in\n"
-	"its own process, and writes a results folder (meta.json, cells.csv).\n"
+	"its own process, and writes a results folder (meta.json, cells.csv,\n"
+	"latency.csv, timeline.csv).\n"
 	"\n"
 	"  -a, --allocator LIST   allocator configs, NAME or NAME:key=value,key=value\n"
 	"                         (default: every allocator; see `mmbench list allocators`)\n"
@@ -46,6 +47,7 @@ const char mmb_run_usage[] =
 	"      --fault-cpu N      pin the uffd handler thread to CPU N\n"
 	"      --fault-log N      keep each cell's first N fault events in\n"
 	"                         DIR/state/<cell>/faults.log\n"
+	MMB_MEASURE_USAGE
 	"  -q, --quiet            no progress or summary, only the folder's path\n"
 	"      --suite NAME       run the named suite (`mmbench list suites`); the\n"
 	"                         options given here override the suite's, and -w\n"
@@ -285,6 +287,7 @@ static const struct option run_longopts[] = {
 	{ "fault-log", required_argument, NULL, OPT_FAULT_LOG },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
+	MMB_MEASURE_LONGOPTS
 	{ 0 },
 };
 
@@ -305,6 +308,9 @@ struct plan_args {
 	int fault_cpu;
 	unsigned fault_log;
 	int have_faults, have_fault_cpu, have_fault_log;
+	int mcode[MAX_LIST_ARGS];	/* measurement options (measure.h), in order */
+	char *marg[MAX_LIST_ARGS];
+	int nm;
 };
 
 /* Parse argv (argv[0] is a name) into a. in_suite refuses command-line-only options. */
@@ -347,11 +353,17 @@ static int plan_getopt(int argc, char **argv, struct plan_args *a, int in_suite,
 			a->nthreads = 0;
 			snprintf(buf, sizeof(buf), "%s", optarg);
 			for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-				if (a->nthreads == MMB_PLAN_MAX_THREADS || parse_u64(tok, 1, 1024, &u)) {
+				int named = !strcmp(tok, "cores") || !strcmp(tok, "pus");
+
+				if (a->nthreads == MMB_PLAN_MAX_THREADS ||
+				    (!named && parse_u64(tok, 1, 1024, &u))) {
 					snprintf(err, errlen, "-t %s: expected thread counts 1..1024, "
-						 "at most %d of them", optarg, MMB_PLAN_MAX_THREADS);
+						 "cores or pus, at most %d of them", optarg,
+						 MMB_PLAN_MAX_THREADS);
 					return -EINVAL;
 				}
+				if (named)
+					u = tok[0] == 'c' ? MMB_THREADS_CORES : MMB_THREADS_PUS;
 				a->threads[a->nthreads++] = (unsigned)u;
 			}
 			if (!a->nthreads) {
@@ -446,6 +458,20 @@ static int plan_getopt(int argc, char **argv, struct plan_args *a, int in_suite,
 				 argv[optind - 1]);
 			return -EINVAL;
 		default:
+			if (c >= MMB_MEASURE_OPT_FIRST && c < MMB_MEASURE_OPT_END) {
+				struct mmb_measure check;	/* validate now, apply in order later */
+
+				mmb_measure_defaults(&check);
+				if (a->nm == MAX_LIST_ARGS) {
+					snprintf(err, errlen, "too many measurement options");
+					return -EINVAL;
+				}
+				if (mmb_measure_option(&check, c, optarg, err, errlen))
+					return -EINVAL;
+				a->mcode[a->nm] = c;
+				a->marg[a->nm++] = optarg;
+				break;
+			}
 			snprintf(err, errlen, "run: unknown option '%s' (see mmbench run --help)",
 				 argv[optind - 1]);
 			return -EINVAL;
@@ -487,6 +513,11 @@ static void plan_apply_scalars(struct mmb_plan *p, const struct plan_args *a)
 		p->fault_cpu = a->fault_cpu;
 	if (a->have_fault_log)
 		p->fault_log = a->fault_log;
+	for (int k = 0; k < a->nm; k++) {
+		char err[MMB_ERR_MAX];
+
+		mmb_measure_option(&p->measure, a->mcode[k], a->marg[k], err, sizeof(err));
+	}
 }
 
 /* One group of cells: workloads x thread counts x allocators. */
@@ -736,9 +767,9 @@ static int plan_expand(struct mmb_plan *p, const struct plan_group *groups, unsi
 	for (unsigned g = 0; g < ngroups; g++) {
 		max += (size_t)groups[g].na * groups[g].nw * groups[g].nthreads;
 		for (unsigned t = 0; t < groups[g].nthreads; t++) {
-			unsigned k = 0;
+			unsigned k = 0, th = mmb_measure_threads(&p->measure, groups[g].threads[t]);
 
-			while (k < p->nthreads && p->threads[k] != groups[g].threads[t])
+			while (k < p->nthreads && p->threads[k] != th)
 				k++;
 			if (k == p->nthreads && p->nthreads == MMB_PLAN_MAX_THREADS) {
 				snprintf(err, errlen, "more than %d distinct thread counts",
@@ -746,7 +777,7 @@ static int plan_expand(struct mmb_plan *p, const struct plan_group *groups, unsi
 				return -EINVAL;
 			}
 			if (k == p->nthreads)
-				p->threads[p->nthreads++] = groups[g].threads[t];
+				p->threads[p->nthreads++] = th;
 		}
 	}
 	if (max == 0) {
@@ -767,7 +798,8 @@ static int plan_expand(struct mmb_plan *p, const struct plan_group *groups, unsi
 				for (unsigned t = 0; t < groups[g].nthreads; t++)
 					for (unsigned a = 0; a < groups[g].na; a++) {
 						struct mmb_cell *cell = &p->cells[p->ncells];
-						unsigned th = groups[g].threads[t];
+						unsigned th = mmb_measure_threads(&p->measure,
+										  groups[g].threads[t]);
 
 						if (plan_have_cell(p, first, groups[g].ai[a],
 								   groups[g].wi[w], th))
@@ -794,6 +826,7 @@ int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t 
 	p->seed = 42;
 	p->cell_timeout_s = 60;
 	p->fault_cpu = -1;
+	mmb_measure_defaults(&p->measure);
 	if (!pp) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -834,7 +867,9 @@ int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t 
 		goto out;
 	}
 	if (plan_check_params(p, pp->cl.pv, pp->cl.npv, err, errlen) ||
-	    plan_expand(p, pp->group, pp->ngroups, err, errlen))
+	    mmb_measure_load_topo(&p->measure, err, errlen) ||
+	    plan_expand(p, pp->group, pp->ngroups, err, errlen) ||
+	    mmb_measure_finish(&p->measure, p->threads, p->nthreads, err, errlen))
 		goto out;
 	rc = 0;
 out:
@@ -849,4 +884,5 @@ void mmb_plan_free(struct mmb_plan *plan)
 {
 	free(plan->cells);
 	plan->cells = NULL;
+	mmb_measure_free(&plan->measure);
 }

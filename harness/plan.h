@@ -18,6 +18,7 @@
 #include "../allocators/allocator.h"
 #include "../workloads/workload.h"
 #include "uffd.h"
+#include "measure.h"
 
 #define MMB_PLAN_MAX_CONFIGS 64
 #define MMB_PLAN_MAX_THREADS 16
@@ -61,6 +62,7 @@ struct mmb_plan {
 	enum mmb_fault_mode faults;	/* --faults (auto resolved by run.c) */
 	int fault_cpu;			/* --fault-cpu, -1 = not pinned */
 	unsigned fault_log;		/* --fault-log N: raw events kept per cell */
+	struct mmb_measure measure;	/* latency, counters, topology, timeline (measure.h) */
 
 	struct mmb_cell *cells;		/* malloc'ed */
 	unsigned ncells;

@@ -41,7 +41,7 @@ void mmb_result_label(const struct mmb_result *r, char *buf, size_t len)
 	snprintf(buf, len, "%s%s%s", r->allocator, r->config[0] ? ":" : "", r->config);
 }
 
-static void csv_field(FILE *f, const char *s)
+void mmb_csv_field(FILE *f, const char *s)
 {
 	if (!strpbrk(s, ",\"\n\r")) {
 		fputs(s, f);
@@ -56,32 +56,59 @@ static void csv_field(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-int mmb_csv_write_header(FILE *f)
+int mmb_result_set_x(struct mmb_result *r, const char *name, double v, int na)
+{
+	struct mmb_xval *x = (struct mmb_xval *)mmb_result_get_x(r, name);
+
+	if (!x) {
+		if (r->nx == MMB_XCOL_MAX)
+			return -ENOSPC;
+		x = &r->x[r->nx++];
+		snprintf(x->name, sizeof(x->name), "%s", name);
+	}
+	x->v = na ? NAN : v;
+	x->na = na;
+	return 0;
+}
+
+const struct mmb_xval *mmb_result_get_x(const struct mmb_result *r, const char *name)
+{
+	for (unsigned i = 0; i < r->nx; i++)
+		if (strcmp(r->x[i].name, name) == 0)
+			return &r->x[i];
+	return NULL;
+}
+
+int mmb_csv_write_header(FILE *f, const struct mmb_xcols *xc)
 {
 	for (size_t i = 0; i < NIDENTITY; i++)
 		fprintf(f, "%s%s", i ? "," : "", identity_cols[i]);
 	for (int i = 0; i < MMB_M_COUNT; i++)
 		fprintf(f, ",%s", mmb_metric_info[i].name);
+	for (unsigned i = 0; xc && i < xc->n; i++) {
+		fputc(',', f);
+		mmb_csv_field(f, xc->name[i]);
+	}
 	fputc('\n', f);
 	return ferror(f) ? -EIO : 0;
 }
 
-int mmb_csv_write_row(FILE *f, const struct mmb_result *r)
+int mmb_csv_write_row(FILE *f, const struct mmb_result *r, const struct mmb_xcols *xc)
 {
 	fprintf(f, "%u,", r->cell);
-	csv_field(f, r->allocator);
+	mmb_csv_field(f, r->allocator);
 	fputc(',', f);
-	csv_field(f, r->config);
+	mmb_csv_field(f, r->config);
 	fputc(',', f);
-	csv_field(f, r->workload);
+	mmb_csv_field(f, r->workload);
 	fputc(',', f);
-	csv_field(f, r->params);
+	mmb_csv_field(f, r->params);
 	fprintf(f, ",%u,%u,%llu,", r->threads, r->rep, (unsigned long long)r->seed);
-	csv_field(f, r->status);
+	mmb_csv_field(f, r->status);
 	fputc(',', f);
-	csv_field(f, r->detail);
+	mmb_csv_field(f, r->detail);
 	fputc(',', f);
-	csv_field(f, r->malloc_provider);
+	mmb_csv_field(f, r->malloc_provider);
 	for (int i = 0; i < MMB_M_COUNT; i++) {
 		double v = r->m[i];
 
@@ -93,16 +120,20 @@ int mmb_csv_write_row(FILE *f, const struct mmb_result *r)
 		else
 			fprintf(f, "%.6g", v);
 	}
+	for (unsigned i = 0; xc && i < xc->n; i++) {
+		const struct mmb_xval *x = mmb_result_get_x(r, xc->name[i]);
+
+		fputc(',', f);
+		if (x && x->na)
+			fputs("n/a", f);
+		else if (x && !isnan(x->v))
+			fprintf(f, "%.6g", x->v);
+	}
 	fputc('\n', f);
 	return ferror(f) ? -EIO : 0;
 }
 
-/*
- * Split one CSV record (RFC 4180) from line into fields, in place. Quoted
- * fields may not span lines (we never write such). Returns the field count,
- * or -1 for a malformed line.
- */
-static int csv_split(char *line, char **fields, int max)
+int mmb_csv_split(char *line, char **fields, int max)
 {
 	int n = 0;
 	char *p = line;
@@ -157,6 +188,7 @@ int mmb_csv_read(const char *path, struct mmb_result **r_rows, char *err, size_t
 	char *line = NULL, *fields[CSV_MAX_FIELDS];
 	size_t cap = 0;
 	int colmap[CSV_MAX_FIELDS];	/* column -> identity index, or 100 + metric, or -1 */
+	char *xname[CSV_MAX_FIELDS] = { 0 };	/* dynamic column names (colmap -2) */
 	int ncols = 0, nrows = 0, rc = 0;
 	unsigned lineno = 0;
 	struct mmb_result *rows = NULL;
@@ -171,7 +203,7 @@ int mmb_csv_read(const char *path, struct mmb_result **r_rows, char *err, size_t
 
 		lineno++;
 		line[strcspn(line, "\r\n")] = 0;
-		n = csv_split(line, fields, CSV_MAX_FIELDS);
+		n = mmb_csv_split(line, fields, CSV_MAX_FIELDS);
 		if (n < 0) {
 			snprintf(err, errlen, "%s:%u: malformed CSV line", path, lineno);
 			rc = -EPROTO;
@@ -190,7 +222,15 @@ int mmb_csv_read(const char *path, struct mmb_result **r_rows, char *err, size_t
 					}
 				if (colmap[c] < 0 && mmb_metric_find(fields[c]) >= 0)
 					colmap[c] = 100 + mmb_metric_find(fields[c]);
+				if (colmap[c] < 0 && fields[c][0]) {
+					colmap[c] = -2;
+					xname[c] = strdup(fields[c]);
+					if (!xname[c])
+						rc = -ENOMEM;
+				}
 			}
+			if (rc)
+				break;
 			if (seen != (int)NIDENTITY) {
 				snprintf(err, errlen, "%s:1: not a cells.csv header (identity columns missing)", path);
 				rc = -EPROTO;
@@ -218,6 +258,21 @@ int mmb_csv_read(const char *path, struct mmb_result **r_rows, char *err, size_t
 
 			switch (colmap[c]) {
 			case -1: break;
+			case -2:
+				if (strcmp(v, "n/a") == 0) {
+					mmb_result_set_x(r, xname[c], NAN, 1);
+				} else if (*v) {
+					char *end;
+					double d = strtod(v, &end);
+
+					if (*end) {
+						snprintf(err, errlen, "%s:%u: '%s' is not a number or n/a",
+							 path, lineno, v);
+						rc = -EPROTO;
+					}
+					mmb_result_set_x(r, xname[c], d, 0);
+				}
+				break;
 			case 0: r->cell = (unsigned)strtoul(v, NULL, 10); break;
 			case 1: copy_field(r->allocator, sizeof(r->allocator), v); break;
 			case 2: copy_field(r->config, sizeof(r->config), v); break;
@@ -252,6 +307,8 @@ int mmb_csv_read(const char *path, struct mmb_result **r_rows, char *err, size_t
 	}
 	free(line);
 	fclose(f);
+	for (int c = 0; c < ncols; c++)
+		free(xname[c]);
 	if (rc) {
 		free(rows);
 		return rc;

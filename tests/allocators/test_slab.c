@@ -26,7 +26,8 @@ struct fixture {
 	size_t len;
 };
 
-static void fx_init(struct fixture *fx, unsigned cpus, const char *debug, int harden)
+static void fx_init_sheaf(struct fixture *fx, unsigned cpus, const char *debug, int harden,
+			  unsigned sheaf)
 {
 	struct mmb_buddy_cfg bc = { .mem_bytes = 64 << 20, .pcp = 1, .nthreads = cpus };
 	char err[MMB_ERR_MAX] = "";
@@ -38,8 +39,14 @@ static void fx_init(struct fixture *fx, unsigned cpus, const char *debug, int ha
 	struct mmb_slab_cfg sc = {
 		.buddy = fx->b, .nr_cpus = cpus, .max_order = 3, .cpu_partial = -1,
 		.min_partial = -1, .harden = harden, .debug = debug, .report = fx->report,
+		.sheaf_capacity = sheaf,
 	};
 	cr_assert_eq(mmb_slab_create(&sc, &fx->sl, err, sizeof(err)), 0, "%s", err);
+}
+
+static void fx_init(struct fixture *fx, unsigned cpus, const char *debug, int harden)
+{
+	fx_init_sheaf(fx, cpus, debug, harden, 0);
 }
 
 static const char *fx_text(struct fixture *fx)
@@ -543,6 +550,8 @@ Test(slab, bad_input)
 	struct mmb_alloc *a;
 
 	cr_assert_eq(mmb_alloc_parse_config("slab:debug=FX", &ops, &cfg, err, sizeof(err)), 0);
+	cr_expect_eq(ops->validate(&cfg, err, sizeof(err)), -EINVAL, "caught before any cell");
+	cr_expect(strstr(err, "'X'") != NULL, "%s", err);
 	cr_expect_eq(ops->create(&cfg, &a, err, sizeof(err)), -EINVAL);
 	cr_expect(strstr(err, "'X'") != NULL, "%s", err);
 }
@@ -663,7 +672,7 @@ static void *mt_main(void *arg)
 	return NULL;
 }
 
-static void mt_run(const char *debug, int harden, uint64_t seed)
+static void mt_run(const char *debug, int harden, unsigned sheaf, uint64_t seed)
 {
 	static struct mt m;
 	struct mt_arg ta[MT_THREADS];
@@ -671,12 +680,12 @@ static void mt_run(const char *debug, int harden, uint64_t seed)
 	struct fixture fx;
 	char err[MMB_ERR_MAX];
 
-	fx_init(&fx, MT_THREADS, debug, harden);
+	fx_init_sheaf(&fx, MT_THREADS, debug, harden, sheaf);
 	memset(&m, 0, sizeof(m));
 	m.sl = fx.sl;
 	m.seed = seed;
-	cr_log_info("seed %#llx debug=%s harden=%d", (unsigned long long)seed, debug ? debug : "",
-		    harden);
+	cr_log_info("seed %#llx debug=%s harden=%d sheaf=%u", (unsigned long long)seed,
+		    debug ? debug : "", harden, sheaf);
 	cr_assert_eq(mmb_kmem_cache_create(fx.sl, "mt-obj", 40, 0, 0, NULL, &m.own, err,
 					   sizeof(err)), 0, "%s", err);
 	pthread_barrier_init(&m.go, NULL, MT_THREADS + 1);
@@ -709,15 +718,148 @@ static void mt_run(const char *debug, int harden, uint64_t seed)
 
 Test(slab, threads_remote_free)
 {
-	mt_run(NULL, 0, 0x51ab0001);
+	mt_run(NULL, 0, 0, 0x51ab0001);
 }
 
 Test(slab, threads_remote_free_hardened)
 {
-	mt_run(NULL, 1, 0x51ab0002);
+	mt_run(NULL, 1, 0, 0x51ab0002);
 }
 
 Test(slab, threads_remote_free_debug)
 {
-	mt_run("FZPU", 0, 0x51ab0003);
+	mt_run("FZPU", 0, 0, 0x51ab0003);
+}
+
+Test(slab, threads_remote_free_sheaves)
+{
+	mt_run(NULL, 0, 8, 0x51ab0004);
+}
+
+/* ---- sheaves ---- */
+
+Test(slab, sheaves)
+{
+	struct fixture fx;
+	struct mmb_kmem_cache_info in;
+	enum { N = 500 };
+	static void *p[N];
+
+	fx_init_sheaf(&fx, 2, "F:kmalloc-128", 0, 16);
+	mmb_kmem_cache_get_info(mmb_kmalloc_cache(fx.sl, 64), &in);
+	cr_expect_eq(in.sheaf_capacity, 16);
+	mmb_kmem_cache_get_info(mmb_kmalloc_cache(fx.sl, 128), &in);
+	cr_expect_eq(in.sheaf_capacity, 0, "debug caches have no sheaves");
+	for (int i = 0; i < N; i++)
+		p[i] = mmb_kmalloc(fx.sl, 64);
+	fx_check(&fx);
+	for (int i = 0; i < N; i += 2)
+		mmb_kfree(fx.sl, p[i]);
+	fx_check(&fx);		/* objects in sheaves and in the barn */
+	void *q = mmb_kmalloc(fx.sl, 64);
+
+	cr_expect_eq(q, p[N - 2], "the sheaf gives back the last object freed");
+	mmb_kfree(fx.sl, q);
+	for (int i = 1; i < N; i += 2)
+		mmb_kfree(fx.sl, p[i]);
+	fx_check(&fx);
+	cr_expect_eq(mmb_kmem_cache_shrink(mmb_kmalloc_cache(fx.sl, 64)) > 0, 1,
+		     "shrink flushes the sheaves and frees empty slabs");
+	fx_check(&fx);
+	cr_expect_eq(mmb_slab_nr_reports(fx.sl), 0, "%s", fx_text(&fx));
+	fx_fini(&fx);
+	cr_expect_eq(fx.len, 0, "destroy found no objects left");
+}
+
+/* An aligned request can land in a larger class than its size names; the
+ * sized free must still return it to its own cache, sheaves or not. */
+Test(slab, aligned_blocks_free_to_their_cache)
+{
+	const char *configs[] = { "slab:mem=64M", "slab:mem=64M,sheaf=8" };
+
+	for (int k = 0; k < 2; k++) {
+		const struct mmb_alloc_ops *ops;
+		struct mmb_alloc_cfg cfg;
+		struct mmb_alloc *a;
+		char err[MMB_ERR_MAX];
+		enum { N = 300 };
+		void *p[N];
+
+		cr_assert_eq(mmb_alloc_parse_config(configs[k], &ops, &cfg, err, sizeof(err)), 0);
+		cfg.nthreads = 1;
+		cr_assert_eq(ops->create(&cfg, &a, err, sizeof(err)), 0, "%s", err);
+		/* the caches the sizes name (kmalloc-16, -96) get their sheaves,
+		 * with room in them when the aligned blocks are freed */
+		for (int i = 0; i < N; i++)
+			p[i] = ops->alloc(a, i % 2 ? 65 : 10, 0);
+		for (int i = 0; i < N; i++)
+			ops->free(a, p[i], i % 2 ? 65 : 10);
+		for (int i = 0; i < N; i++) {
+			size_t size = i % 2 ? 65 : 10, align = i % 2 ? 32 : 64;
+			void *room = ops->alloc(a, size, 0), *q = ops->alloc(a, size, align);
+
+			cr_assert_eq((uintptr_t)q % align, 0);
+			ops->free(a, q, size);
+			ops->free(a, room, size);
+		}
+		for (int i = 0; i < N; i++)
+			p[i] = ops->alloc(a, 96, 0);
+		for (int i = 0; i < N; i++)
+			cr_expect_eq(ops->usable_size(a, p[i]), 96, "%s: a 96-byte block came from "
+				     "another cache", configs[k]);
+		for (int i = 0; i < N; i++)
+			ops->free(a, p[i], 96);
+		cr_expect_eq(ops->check(a, err, sizeof(err)), 0, "%s: %s", configs[k], err);
+		ops->destroy(a);
+	}
+}
+
+/* No free block of the preferred order: the slab falls back to s->min. */
+Test(slab, order_fallback)
+{
+	struct mmb_buddy_cfg bc = { .mem_bytes = 8 << 20, .pcp = 0, .nthreads = 2 };
+	struct mmb_buddy *b;
+	struct mmb_slab *sl;
+	struct mmb_kmem_cache_info in;
+	char err[MMB_ERR_MAX] = "", *buf = NULL, row[160];
+	size_t len = 0, n = 0;
+	static struct mmb_page *pg[2048], *big[64];
+	unsigned bigo[64], nbig = 0;
+	FILE *f;
+
+	cr_assert_eq(mmb_buddy_create(&bc, &b, err, sizeof(err)), 0, "%s", err);
+	struct mmb_slab_cfg sc = { .buddy = b, .nr_cpus = 2, .max_order = 3, .cpu_partial = -1,
+				   .min_partial = -1 };
+
+	cr_assert_eq(mmb_slab_create(&sc, &sl, err, sizeof(err)), 0, "%s", err);
+	mmb_kmem_cache_get_info(mmb_kmalloc_cache(sl, 1024), &in);
+	cr_assert(in.order == 2 && in.min_order == 0 && in.min_objects == 4, "%u/%u", in.order,
+		  in.min_order);
+	/* take every frame, give back every other one, then take every block
+	 * of order >= 1 that is left (the watermark reserve): only order-0
+	 * blocks stay free */
+	while (n < 2048 && (pg[n] = mmb_alloc_pages(b, 0, MMB_MT_UNMOVABLE)))
+		n++;
+	for (size_t i = 0; i < n; i += 2)
+		mmb_free_pages(b, pg[i], 0);
+	for (unsigned o = MMB_MAX_ORDER; o >= 1; o--)
+		while (nbig < 64 && (big[nbig] = mmb_alloc_pages(b, o, MMB_MT_UNMOVABLE)))
+			bigo[nbig++] = o;
+	void *p = mmb_kmalloc(sl, 1000);
+
+	cr_assert_not_null(p, "the order-0 fallback serves it");
+	f = open_memstream(&buf, &len);
+	mmb_slab_write_slabinfo(sl, f);
+	fclose(f);
+	snprintf(row, sizeof(row), "%-17s %6lu %6lu %6u %4u %4d", "kmalloc-1k", 4UL, 4UL, 1024u, 16u, 4);
+	cr_expect(strstr(buf, row) != NULL, "one order-0 slab of 4 objects:\n%s", buf);
+	free(buf);
+	cr_expect_eq(mmb_slab_check(sl, err, sizeof(err)), 0, "%s", err);
+	mmb_kfree(sl, p);
+	mmb_slab_destroy(sl);
+	for (size_t i = 1; i < n; i += 2)
+		mmb_free_pages(b, pg[i], 0);
+	for (unsigned i = 0; i < nbig; i++)
+		mmb_free_pages(b, big[i], bigo[i]);
+	mmb_buddy_destroy(b);
 }

@@ -623,6 +623,10 @@ Test(vmalloc, registry_allocator_stats_and_dump_state)
 		     (unsigned long long)st.footprint_bytes);
 	cr_expect_eq(st.allocs, 2);
 	ops->free(a, q, 1 << 20);
+	mmb_alloc_stats_init(&st);
+	ops->stats(a, &st);
+	cr_expect_eq(st.usable_bytes, 3 * PS);
+	cr_expect_geq(st.footprint_peak_bytes, 3 * PS + (1 << 20), "the peak keeps the freed 1 MiB");
 	cr_assert_eq(ops->check(a, err, sizeof(err)), 0, "%s", err);
 	mmb_tmpname(dir, sizeof(dir), "vmalloc");
 	cr_assert_eq(mkdir(dir, 0755), 0);
@@ -663,7 +667,9 @@ static int page_present(const void *addr)
 Test(vmalloc, resident_frames_are_prefaulted_holes_are_not)
 {
 	struct vfix f;
-	char *p, *q;
+	uint64_t before;
+	char *p, *q, *hold;
+	int nres = 0;
 
 	vfix_init(&f, 32 << 20, 64 << 20, 1, 0);
 	p = mmb_vmalloc(f.vm, 4 * PS);
@@ -680,6 +686,30 @@ Test(vmalloc, resident_frames_are_prefaulted_holes_are_not)
 		cr_expect(page_present(q + i * PS), "page %d of resident frames has no PTE", i);
 	cr_expect_eq(q[3 * PS], 0x5a, "vmalloc does not zero");
 	mmb_vfree(f.vm, q);
+	/* Mixed: 4 fresh frames (q holds the used ones), pages 1 and 3 touched;
+	 * reused, only those two get PTEs at once. Residency is read from the
+	 * direct map (mincore). */
+	hold = mmb_vmalloc(f.vm, 4 * PS);
+	p = mmb_vmalloc(f.vm, 4 * PS);
+	cr_assert_not_null(p);
+	p[1 * PS] = p[3 * PS] = 1;
+	mmb_vfree(f.vm, p);
+	before = counters(&f).prefaulted_pages;
+	q = mmb_vmalloc(f.vm, 4 * PS);
+	cr_assert_not_null(q);
+	for (int i = 0; i < 4; i++) {
+		unsigned char res = 0;
+
+		cr_assert_eq(mincore(mmb_pfn_to_virt(f.pm, mmb_vmalloc_to_pfn(f.vm, q + i * PS)), PS,
+				     &res), 0);
+		nres += res & 1;
+		cr_expect_eq(page_present(q + i * PS), res & 1, "page %d: PTE %d, frame resident %d",
+			     i, page_present(q + i * PS), res & 1);
+	}
+	cr_expect_eq(nres, 2, "the same frames came back: two touched, two holes");
+	cr_expect_eq(counters(&f).prefaulted_pages - before, 2);
+	mmb_vfree(f.vm, q);
+	mmb_vfree(f.vm, hold);
 	vfix_fini(&f);
 }
 

@@ -399,15 +399,20 @@ Test(kmemleak, periodic_scans_beside_running_threads)
 	struct timespec ts = { 0, 5 * 1000 * 1000 };
 
 	kt_setup(&k, 0, 5);
+	/* registered, so that its stack is a root from its stack pointer up
+	 * only (the stale frame of kt_drop_one below it is not) */
+	cr_assert_eq(mmb_kmemleak_thread_register(k.kml), 0);
 	for (int i = 0; i < 2; i++)
 		cr_assert_eq(pthread_create(&th[i], NULL, kt_churner, &c), 0);
 	leak = kt_drop_one(&k);
-	for (int i = 0; i < 60; i++) {
+	mmb_kmemleak_counts(k.kml, &kc);
+	for (uint64_t first = kc.scans, i = 0; i < 2000; i++) {
 		mmb_kmemleak_counts(k.kml, &kc);
-		if (kc.scans >= 6)
+		if (kc.scans >= first + 4)	/* two after the allocation, at least */
 			break;
 		nanosleep(&ts, NULL);
 	}
+	mmb_kmemleak_thread_unregister(k.kml);
 	atomic_store(&c.stop, 1);
 	for (int i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);

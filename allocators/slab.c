@@ -106,6 +106,8 @@
 #include <unistd.h>
 
 #include "allocator.h"
+#include "kfence.h"
+#include "kmemleak.h"
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -227,6 +229,9 @@ struct mmb_slab {
 	struct mmb_buddy *b;
 	struct mmb_pmem *pm;
 	uint64_t id;			/* tells thread-local slot caches apart */
+	int hooks;			/* kml or kfence: the fast paths step aside */
+	struct mmb_kmemleak *kml;	/* detectors (not owned), NULL when off */
+	struct mmb_kfence *kfence;
 	unsigned nr_cpus, min_objects, min_order, max_order;
 	int cpu_partial, min_partial, harden, any_debug;
 	unsigned sheaf_capacity;
@@ -2029,6 +2034,8 @@ static int slab_cache_init(struct mmb_slab *sl, struct mmb_kmem_cache *s, const 
 		return -ENOMEM;
 	}
 	memset(s->cpu, 0, sizeof(struct slab_cpu) * MMB_SLAB_MAX_CPUS);
+	if (sl->kml)	/* its active-slab addresses are no references */
+		mmb_kmemleak_ignore_range(sl->kml, s->cpu, sizeof(struct slab_cpu) * MMB_SLAB_MAX_CPUS);
 	pthread_mutex_init(&s->list_lock, NULL);
 	pthread_mutex_init(&s->barn_lock, NULL);
 	if (kmem_cache_debug(s))
@@ -2148,6 +2155,8 @@ unsigned long mmb_kmem_cache_destroy(struct mmb_kmem_cache *s)
 	}
 	pthread_mutex_destroy(&s->list_lock);
 	pthread_mutex_destroy(&s->barn_lock);
+	if (sl->kml)
+		mmb_kmemleak_unignore_range(sl->kml, s->cpu);
 	free(s->cpu);
 	free(s);
 	return remaining;
@@ -2181,14 +2190,25 @@ unsigned long mmb_kmem_cache_shrink(struct mmb_kmem_cache *s)
 	return n;
 }
 
+static void *slab_hook_alloc(struct mmb_slab *sl, struct mmb_kmem_cache *s, size_t size,
+			     size_t align, uintptr_t addr);
+static int slab_hook_free(struct mmb_slab *sl, const void *p);
+
 void *mmb_kmem_cache_alloc(struct mmb_kmem_cache *s)
 {
+	if (unlikely(s->sl->hooks))
+		return slab_hook_alloc(s->sl, s, s->object_size, 0,
+				       (uintptr_t)__builtin_return_address(0));
 	return slab_alloc(s, s->object_size, (uintptr_t)__builtin_return_address(0));
 }
 
 void mmb_kmem_cache_free(struct mmb_kmem_cache *s, void *obj)
 {
-	struct mmb_page *slab = virt_to_slab(s->sl, obj);
+	struct mmb_page *slab;
+
+	if (unlikely(s->sl->hooks) && slab_hook_free(s->sl, obj))
+		return;
+	slab = virt_to_slab(s->sl, obj);
 
 	if (unlikely(!slab || slab->owner != s)) {
 		slab_free_invalid(s->sl, s, obj, slab);
@@ -2250,6 +2270,8 @@ static void *kmalloc_large(struct mmb_slab *sl, size_t size)
 
 static inline void *slab_kmalloc(struct mmb_slab *sl, size_t size, uintptr_t addr)
 {
+	if (unlikely(sl->hooks) && size)
+		return slab_hook_alloc(sl, mmb_kmalloc_cache(sl, size), size, 0, addr);
 	if (likely(size - 1 < MMB_KMALLOC_MAX_CACHE_SIZE))
 		return slab_alloc(sl->kmalloc_caches[kmalloc_index(size)], (unsigned)size, addr);
 	if (!size)
@@ -2262,6 +2284,8 @@ static inline void slab_kfree(struct mmb_slab *sl, const void *p, size_t orig, u
 	struct mmb_page *slab;
 
 	if (unlikely(p == MMB_ZERO_SIZE_PTR || !p))
+		return;
+	if (unlikely(sl->hooks) && slab_hook_free(sl, p))
 		return;
 	slab = virt_to_slab(sl, p);
 	if (likely(slab)) {
@@ -2287,6 +2311,39 @@ static inline void slab_kfree(struct mmb_slab *sl, const void *p, size_t orig, u
 	slab_free_invalid(sl, NULL, p, NULL);
 }
 
+/*
+ * The detectors' hooks, called only when sl->hooks: KFENCE may serve the
+ * allocation (kfence_alloc in slab_alloc_node), kmemleak tracks it
+ * (slab_post_alloc_hook, kmalloc_large); a free is forgotten by kmemleak
+ * and goes to KFENCE when its pool holds it (slab_free_hook, kfree).
+ */
+static __attribute__((noinline)) void *slab_hook_alloc(struct mmb_slab *sl,
+						       struct mmb_kmem_cache *s, size_t size,
+						       size_t align, uintptr_t addr)
+{
+	void *p = NULL;
+
+	if (sl->kfence && s)
+		p = mmb_kfence_alloc(sl->kfence, size, align, s->name);
+	if (!p)
+		p = s ? slab_alloc(s, (unsigned)size, addr) : kmalloc_large(sl, size);
+	if (p && sl->kml)
+		mmb_kmemleak_alloc(sl->kml, p, size, 1);
+	return p;
+}
+
+/* 1 when p was KFENCE's object (freed here). */
+static __attribute__((noinline)) int slab_hook_free(struct mmb_slab *sl, const void *p)
+{
+	if (sl->kml)
+		mmb_kmemleak_free(sl->kml, p);
+	if (sl->kfence && mmb_kfence_owns(sl->kfence, p)) {
+		mmb_kfence_free(sl->kfence, p);
+		return 1;
+	}
+	return 0;
+}
+
 void *mmb_kmalloc(struct mmb_slab *sl, size_t size)
 {
 	return slab_kmalloc(sl, size, (uintptr_t)__builtin_return_address(0));
@@ -2304,6 +2361,8 @@ size_t mmb_ksize(struct mmb_slab *sl, const void *p)
 
 	if (!p || p == MMB_ZERO_SIZE_PTR)
 		return 0;
+	if (unlikely(sl->hooks) && sl->kfence && mmb_kfence_owns(sl->kfence, p))
+		return mmb_kfence_ksize(sl->kfence, p);
 	slab = virt_to_slab(sl, p);
 	if (!slab) {
 		struct mmb_page *page;
@@ -2359,6 +2418,11 @@ int mmb_slab_create(const struct mmb_slab_cfg *cfg, struct mmb_slab **r_sl, char
 	sl->min_partial = cfg->min_partial;
 	sl->harden = cfg->harden;
 	sl->sheaf_capacity = cfg->sheaf_capacity;
+	sl->kml = cfg->kmemleak;
+	sl->kfence = cfg->kfence;
+	sl->hooks = sl->kml || sl->kfence;
+	if (sl->kml)	/* the direct map's base, in pmem's and our metadata */
+		mmb_kmemleak_ignore_value(sl->kml, sl->dmap);
 	snprintf(sl->debug, sizeof(sl->debug), "%s", cfg->debug ? cfg->debug : "");
 	sl->report = cfg->report ? cfg->report : stderr;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -2757,6 +2821,8 @@ int mmb_slab_check(struct mmb_slab *sl, char *err, size_t errlen)
 struct mmb_alloc {
 	struct mmb_buddy *b;
 	struct mmb_slab *sl;
+	struct mmb_kmemleak *kml;	/* kmemleak=on */
+	struct mmb_kfence *kfence;	/* kfence=N */
 };
 
 static const struct mmb_param slab_opts[] = {
@@ -2776,8 +2842,55 @@ static const struct mmb_param slab_opts[] = {
 	{ "sheaf", MMB_P_U64, "0", 0, 1024, NULL,
 	  "sheaf capacity, objects (6.18 per-thread object arrays; 0 = off, classic SLUB)" },
 	{ "pcp", MMB_P_BOOL, "on", 0, 0, NULL, "buddy per-thread page lists" },
+	{ "kmemleak", MMB_P_BOOL, "off", 0, 0, NULL,
+	  "leak detector: track every object, scan at the end (kmemleak.txt, leaks_found)" },
+	{ "kmemleak_scan", MMB_P_U64, "0", 0, 86400000, NULL,
+	  "kmemleak: also scan every this many ms while the cell runs (0 = at the end only)" },
+	{ "kfence", MMB_P_U64, "0", 0, 1 << 30, NULL,
+	  "KFENCE: one allocation in N on a guarded page (0 = off; kfence.txt, corruptions_caught)" },
 	{ 0 },
 };
+
+static void slab_reg_detectors_destroy(struct mmb_alloc *a)
+{
+	if (a->kfence)
+		mmb_kfence_destroy(a->kfence);
+	if (a->kml)
+		mmb_kmemleak_destroy(a->kml);
+}
+
+/* kmemleak=on, kfence=N: made before the caches, so every object is seen. */
+static int slab_reg_detectors(const struct mmb_alloc_cfg *cfg, struct mmb_alloc *a, char *err,
+			      size_t errlen)
+{
+	const struct mmb_pvals *o = &cfg->opts;
+	int rc;
+
+	if (mmb_pval_u64(o, "kmemleak")) {
+		struct mmb_kmemleak_cfg kc = {
+			.min_age_ms = MMB_KMEMLEAK_MIN_AGE_MS,
+			.scan_ms = mmb_pval_u64(o, "kmemleak_scan"),
+			.log = stderr,
+		};
+
+		rc = mmb_kmemleak_create(&kc, &a->kml, err, errlen);
+		if (rc)
+			return rc;
+	}
+	if (mmb_pval_u64(o, "kfence")) {
+		struct mmb_kfence_cfg fc = { .sample = (unsigned)mmb_pval_u64(o, "kfence") };
+		const void *start;
+		size_t len;
+
+		rc = mmb_kfence_create(&fc, &a->kfence, err, errlen);
+		if (rc)
+			return rc;
+		mmb_kfence_range(a->kfence, &start, &len);
+		if (a->kml)
+			mmb_kmemleak_ignore_range(a->kml, start, len);
+	}
+	return 0;
+}
 
 static int slab_reg_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r_a, char *err,
 			   size_t errlen)
@@ -2810,10 +2923,15 @@ static int slab_reg_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r
 		snprintf(err, errlen, "slab: out of memory");
 		return -ENOMEM;
 	}
+	rc = slab_reg_detectors(cfg, a, err, errlen);
+	if (rc)
+		goto fail;
 	rc = mmb_buddy_create(&bc, &a->b, err, errlen);
 	if (rc)
 		goto fail;
 	sc.buddy = a->b;
+	sc.kmemleak = a->kml;
+	sc.kfence = a->kfence;
 	rc = mmb_slab_create(&sc, &a->sl, err, errlen);
 	if (rc)
 		goto fail_buddy;
@@ -2822,6 +2940,7 @@ static int slab_reg_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r
 fail_buddy:
 	mmb_buddy_destroy(a->b);
 fail:
+	slab_reg_detectors_destroy(a);
 	free(a);
 	return rc;
 }
@@ -2842,16 +2961,21 @@ static void slab_reg_destroy(struct mmb_alloc *a)
 {
 	mmb_slab_destroy(a->sl);
 	mmb_buddy_destroy(a->b);
+	slab_reg_detectors_destroy(a);
 	free(a);
 }
 
 static void slab_reg_thread_attach(struct mmb_alloc *a)
 {
 	mmb_slab_thread_attach(a->sl);
+	if (a->kml)
+		mmb_kmemleak_thread_register(a->kml);	/* -ENOMEM: its stack is swept whole */
 }
 
 static void slab_reg_thread_detach(struct mmb_alloc *a)
 {
+	if (a->kml)
+		mmb_kmemleak_thread_unregister(a->kml);
 	mmb_slab_thread_detach(a->sl);
 }
 
@@ -2868,6 +2992,8 @@ static __attribute__((noinline)) void *slab_reg_alloc_slow(struct mmb_alloc *a, 
 		if (size & (size - 1))
 			size = 1UL << fls_u(size);
 	}
+	if (unlikely(a->sl->hooks))
+		return slab_hook_alloc(a->sl, mmb_kmalloc_cache(a->sl, size), req, align, addr);
 	if (size <= MMB_KMALLOC_MAX_CACHE_SIZE)
 		return slab_alloc(a->sl->kmalloc_caches[kmalloc_index(size)], (unsigned)req, addr);
 	return kmalloc_large(a->sl, size);
@@ -2878,7 +3004,7 @@ static void *slab_reg_alloc(struct mmb_alloc *a, size_t size, size_t align)
 {
 	struct mmb_slab *sl = a->sl;
 
-	if (likely(align <= 8 && size - 1 < MMB_KMALLOC_MAX_CACHE_SIZE &&
+	if (likely(!sl->hooks && align <= 8 && size - 1 < MMB_KMALLOC_MAX_CACHE_SIZE &&
 		   slab_tls.id == sl->id)) {
 		struct mmb_kmem_cache *s = sl->kmalloc_caches[kmalloc_index(size)];
 		void *object = slab_alloc_fast(s, &s->cpu[slab_tls.cpu], (unsigned)size);
@@ -2906,7 +3032,7 @@ static void slab_reg_free(struct mmb_alloc *a, void *p, size_t size)
 {
 	struct mmb_slab *sl = a->sl;
 
-	if (likely(size - 1 < MMB_KMALLOC_MAX_CACHE_SIZE && slab_tls.id == sl->id)) {
+	if (likely(!sl->hooks && size - 1 < MMB_KMALLOC_MAX_CACHE_SIZE && slab_tls.id == sl->id)) {
 		struct mmb_kmem_cache *s = sl->kmalloc_caches[kmalloc_index(size)];
 		struct slab_cpu *c = &s->cpu[slab_tls.cpu];
 		struct mmb_page *slab;
@@ -2928,6 +3054,27 @@ slow:
 static size_t slab_reg_usable_size(struct mmb_alloc *a, const void *p)
 {
 	return mmb_ksize(a->sl, p);
+}
+
+/*
+ * With no thread attached (the harness's workers have all detached) nothing
+ * is in flight: kmemleak scans then, quiescent, so leaks_found counts every
+ * object nothing refers to. corruptions_caught: KFENCE's reports and the
+ * slub_debug BUG reports.
+ */
+static void slab_reg_detector_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
+{
+	if (a->kml)
+		r_st->leaks_found = mmb_kmemleak_leaks(a->kml);
+	if (a->kfence || a->sl->any_debug) {
+		r_st->corruptions_caught = mmb_slab_nr_reports(a->sl);
+		if (a->kfence) {
+			struct mmb_kfence_counts fc;
+
+			mmb_kfence_counts(a->kfence, &fc);
+			r_st->corruptions_caught += fc.bugs;
+		}
+	}
 }
 
 static void slab_reg_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
@@ -2952,6 +3099,8 @@ static void slab_reg_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 	r_st->allocs = allocs + (uint64_t)atomic_load(&sl->large_allocs);
 	r_st->frees = frees + (uint64_t)atomic_load(&sl->large_frees);
 	r_st->failed_allocs = failed + (uint64_t)atomic_load(&sl->large_failed);
+	r_st->failed_allocs = failed;
+	slab_reg_detector_stats(a, r_st);
 }
 
 static int slab_reg_check(struct mmb_alloc *a, char *err, size_t errlen)
@@ -2983,11 +3132,22 @@ static int slab_write_file(const char *dir, const char *name, struct mmb_slab *s
 	return rc;
 }
 
+static int slab_write_kfence(struct mmb_slab *sl, FILE *f)
+{
+	return mmb_kfence_write(sl->kfence, f);
+}
+
 static int slab_reg_dump_state(struct mmb_alloc *a, const char *dir)
 {
 	int rc = slab_write_file(dir, "slabinfo", a->sl, mmb_slab_write_slabinfo);
 
-	return rc ? rc : slab_write_file(dir, "slabstats", a->sl, slab_write_stats);
+	if (!rc)
+		rc = slab_write_file(dir, "slabstats", a->sl, slab_write_stats);
+	if (!rc && a->kml)
+		rc = mmb_kmemleak_write_file(a->kml, dir);
+	if (!rc && a->kfence)
+		rc = slab_write_file(dir, "kfence.txt", a->sl, slab_write_kfence);
+	return rc;
 }
 
 const struct mmb_alloc_ops mmb_slab_ops = {

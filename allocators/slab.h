@@ -51,6 +51,8 @@
 
 struct mmb_slab;
 struct mmb_kmem_cache;
+struct mmb_kmemleak;
+struct mmb_kfence;
 
 struct mmb_slab_cfg {
 	struct mmb_buddy *buddy;	/* pages come from here (not owned) */
@@ -64,6 +66,8 @@ struct mmb_slab_cfg {
 					 * cache; 0 = off (the classic cpu slab) */
 	const char *debug;		/* slub_debug string (see mmb_slab_parse_debug), NULL = off */
 	FILE *report;			/* where BUG reports go; NULL = stderr */
+	struct mmb_kmemleak *kmemleak;	/* tracks every object (kmemleak.h); NULL = off */
+	struct mmb_kfence *kfence;	/* serves sampled allocations (kfence.h); NULL = off */
 };
 
 /*

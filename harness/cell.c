@@ -698,6 +698,10 @@ int mmb_cell_main(int argc, char **argv)
 	rec_metric(rec, MMB_M_extfrag_index_o3, acc.extfrag_o3);
 	rec_metric(rec, MMB_M_extfrag_index_o9, acc.extfrag_o9);
 	rec_metric(rec, MMB_M_op_checksum, (double)(sum & ((1ULL << 48) - 1)));
+	if (st.leaks_found != MMB_STAT_NONE)
+		rec_metric(rec, MMB_M_leaks_found, (double)st.leaks_found);
+	if (st.corruptions_caught != MMB_STAT_NONE)
+		rec_metric(rec, MMB_M_corruptions_caught, (double)st.corruptions_caught);
 	if (st.malloc_provider)
 		fprintf(rec, "provider %s\n", st.malloc_provider);
 	if (perf_fd >= 0) {

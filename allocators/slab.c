@@ -229,7 +229,7 @@ struct mmb_slab {
 	uint64_t id;			/* tells thread-local slot caches apart */
 	unsigned nr_cpus, min_objects, min_order, max_order;
 	int cpu_partial, min_partial, harden, any_debug;
-	unsigned sheaf_capacity;
+	int sheaf_capacity;
 	char debug[MMB_PVAL_STR_MAX];
 	FILE *report;
 	pthread_mutex_t report_lock;
@@ -1815,6 +1815,8 @@ static void slab_free_invalid(struct mmb_slab *sl, struct mmb_kmem_cache *s, con
 
 /* ---- cache creation: calculate_sizes, calculate_order ---- */
 
+static inline unsigned kmalloc_index(size_t size);
+
 static unsigned calc_slab_order(unsigned size, unsigned min_order, unsigned max_order,
 				unsigned fract_leftover)
 {
@@ -1893,6 +1895,33 @@ static int calculate_sizes(struct mmb_kmem_cache *s)
 	s->min_order = get_order(size);
 	s->min_objects = order_objects(s->min_order, size);
 	return s->oo_objects ? 0 : -EINVAL;
+}
+
+/*
+ * calculate_sheaf_capacity() of the "sheaves for all caches" series (v1,
+ * 2025-10, on 6.18): half the old cpu_partial objects by size (two sheaves
+ * per CPU), grown so that the kernel's struct slab_sheaf (a 32-byte header
+ * and the object pointers) fills its kmalloc size class exactly. Debug
+ * caches have none (the caller).
+ */
+static unsigned calculate_sheaf_capacity(const struct mmb_kmem_cache *s)
+{
+	const unsigned hdr = 32;
+	unsigned capacity, bytes, idx;
+
+	if (s->size >= MMB_PAGE_SIZE)
+		capacity = 4;
+	else if (s->size >= 1024)
+		capacity = 12;
+	else if (s->size >= 256)
+		capacity = 26;
+	else
+		capacity = 60;
+	bytes = hdr + capacity * (unsigned)sizeof(void *);
+	/* kmalloc_size_roundup(): the class size (all of these are <= 8k) */
+	idx = kmalloc_index(bytes);
+	bytes = idx == 1 ? 96 : idx == 2 ? 192 : 1u << idx;
+	return (bytes - hdr) / (unsigned)sizeof(void *);
 }
 
 /* The debug flags cfg->debug gives to a cache called name. */
@@ -2022,7 +2051,8 @@ static int slab_cache_init(struct mmb_slab *sl, struct mmb_kmem_cache *s, const 
 		s->cpu_partial = s->size >= MMB_PAGE_SIZE ? 6 : s->size >= 1024 ? 24
 			       : s->size >= 256 ? 52 : 120;
 	s->cpu_partial_slabs = (s->cpu_partial * 2 + s->oo_objects - 1) / s->oo_objects;
-	s->sheaf_capacity = kmem_cache_debug(s) ? 0 : sl->sheaf_capacity;
+	s->sheaf_capacity = kmem_cache_debug(s) ? 0 : sl->sheaf_capacity >= 0
+			  ? (unsigned)sl->sheaf_capacity : calculate_sheaf_capacity(s);
 	s->cpu = aligned_alloc(64, sizeof(struct slab_cpu) * MMB_SLAB_MAX_CPUS);
 	if (!s->cpu) {
 		snprintf(err, errlen, "kmem_cache_create %s: out of memory", name);
@@ -2774,7 +2804,8 @@ static const struct mmb_param slab_opts[] = {
 	  "slub_min_objects (0 = 4 * (fls(cpus) + 1))" },
 	{ "max_order", MMB_P_U64, "3", 0, MMB_MAX_ORDER, NULL, "slub_max_order" },
 	{ "sheaf", MMB_P_U64, "0", 0, 1024, NULL,
-	  "sheaf capacity, objects (6.18 per-thread object arrays; 0 = off, classic SLUB)" },
+	  "sheaf capacity, objects (6.18 per-thread object arrays; default: the kernel's rule "
+	  "by size, 4..60; 0 = off, classic SLUB)" },
 	{ "pcp", MMB_P_BOOL, "on", 0, 0, NULL, "buddy per-thread page lists" },
 	{ 0 },
 };
@@ -2797,7 +2828,7 @@ static int slab_reg_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r
 		.min_partial = mmb_pval_given(o, "min_partial") ? (int)mmb_pval_u64(o, "min_partial") : -1,
 		.harden = (int)mmb_pval_u64(o, "harden"),
 		.debug = mmb_pval_str(o, "debug"),
-		.sheaf_capacity = (unsigned)mmb_pval_u64(o, "sheaf"),
+		.sheaf_capacity = mmb_pval_given(o, "sheaf") ? (int)mmb_pval_u64(o, "sheaf") : -1,
 	};
 	struct mmb_alloc *a;
 	int rc;

@@ -33,14 +33,17 @@
  *   kmalloc			caches kmalloc-8 .. kmalloc-8k (+96, +192), picked
  *				by the kernel's size_index table; > 8 KiB: buddy
  *				pages with owner = &sl->large_owner, priv[0] = order.
- *   sheaves (sheaf=N)		6.18's opt-in per-CPU object arrays: a slot's main
+ *   sheaves			6.18's per-CPU object arrays: a slot's main
  *				and spare sheaf of N object pointers, and per cache
  *				a "barn" of up to 10 full and 10 empty sheaves.
  *				alloc pops main, free pushes it; an empty main is
  *				swapped with the spare, a full one from the barn, or
  *				refilled from the slabs; a full main goes to the
- *				barn, or is flushed to the slabs. Off by default
- *				(classic SLUB); debug caches never have sheaves.
+ *				barn, or is flushed to the slabs. On by default with
+ *				N by calculate_sheaf_capacity() of the "sheaves for
+ *				all caches" series (the kernel's direction after
+ *				6.18, where they are opt-in); sheaf=0 is classic
+ *				SLUB. Debug caches never have sheaves.
  *
  * The slab's placement of state differs from the kernel's in one way: the
  * {freelist, counters} pair is one word, with the freelist as an offset
@@ -347,7 +350,8 @@ static inline void slab_set_state(struct mmb_page *slab, uint64_t st)
 
 static inline char *slab_address(const struct mmb_slab *sl, const struct mmb_page *slab)
 {
-	return mmb_page_address(sl->pm, slab);
+	/* mmb_page_address() from the copies of the direct map and descriptors */
+	return sl->dmap + ((uint64_t)(slab - sl->pages) << MMB_PAGE_SHIFT);
 }
 
 static inline unsigned slab_order(const struct mmb_page *slab)
@@ -368,13 +372,14 @@ static inline void misc_clear(struct mmb_page *slab, uint64_t bits)
 }
 
 /* The slot whose active slab this is; meaningful only while frozen (set by
- * the thread that freezes it, never cleared). */
-static inline void slab_set_owner(struct mmb_page *slab, int cpu)
+ * the thread that freezes it, never cleared), and the list bits in clear
+ * cleared in the same step. */
+static inline void slab_set_owner(struct mmb_page *slab, int cpu, uint64_t clear)
 {
 	uint64_t old = ld64(&slab->priv[3]);
 
 	while (!__atomic_compare_exchange_n(&slab->priv[3], &old,
-					    (old & ~MISC_OWNER_MASK) |
+					    (old & ~(MISC_OWNER_MASK | clear)) |
 						    (uint64_t)(cpu + 1) << MISC_OWNER_SHIFT,
 					    0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
@@ -1012,7 +1017,7 @@ static struct mmb_page *allocate_slab(struct mmb_kmem_cache *s, struct slab_cpu 
 		slab_set_state(page, st_make(fl_enc(sl, page, *r_freelist), 0, objects, 0));
 	} else {
 		slab_set_state(page, st_make(0, objects, objects, 1));
-		slab_set_owner(page, cpu);
+		slab_set_owner(page, cpu, 0);
 	}
 	__atomic_or_fetch(&page->flags, MMB_PG_SLAB, __ATOMIC_RELEASE);
 	atomic_fetch_add(&s->nr_slabs, 1);
@@ -1090,17 +1095,20 @@ static void put_cpu_partial(struct mmb_kmem_cache *s, struct slab_cpu *c, struct
 	}
 }
 
-/* Take the whole freelist and freeze the slab for cpu (freeze_slab). NULL
- * when the slab has no free object (it stays unfrozen). */
-static void *freeze_slab(struct mmb_kmem_cache *s, struct mmb_page *slab, int cpu)
+/* Take the whole freelist and freeze the slab for cpu (freeze_slab), and
+ * clear the list bits in clear. NULL when the slab has no free object (it
+ * stays unfrozen). */
+static void *freeze_slab(struct mmb_kmem_cache *s, struct mmb_page *slab, int cpu, uint64_t clear)
 {
 	uint64_t old = slab_state(slab);
 
 	do {
-		if (!st_fl1(old))
+		if (!st_fl1(old)) {
+			misc_clear(slab, clear);
 			return NULL;
+		}
 	} while (!slab_cas(slab, &old, st_make(0, st_objects(old), st_objects(old), 1)));
-	slab_set_owner(slab, cpu);
+	slab_set_owner(slab, cpu, clear);
 	return fl_ptr(s->sl, slab, st_fl1(old));
 }
 
@@ -1386,15 +1394,14 @@ static __attribute__((noinline)) void *slab_alloc_slow(struct mmb_kmem_cache *s,
 		slab = c->partial;
 		c->partial = slab_next(slab);
 		c->partial_slabs--;
-		misc_clear(slab, MISC_CPU_PARTIAL);
-		freelist = freeze_slab(s, slab, cpu);
+		freelist = freeze_slab(s, slab, cpu, MISC_CPU_PARTIAL);
 		stat(c, cpu_partial_alloc);
 		if (freelist)
 			goto load_slab;
 	}
 	slab = get_partial(s, c);
 	if (slab) {
-		freelist = freeze_slab(s, slab, cpu);
+		freelist = freeze_slab(s, slab, cpu, 0);
 		if (freelist)
 			goto load_slab;
 	}

@@ -674,7 +674,7 @@ static void *mt_main(void *arg)
 	return NULL;
 }
 
-static void mt_run(const char *debug, int harden, unsigned sheaf, uint64_t seed)
+static void mt_run(const char *debug, int harden, int sheaf, uint64_t seed)
 {
 	static struct mt m;
 	struct mt_arg ta[MT_THREADS];
@@ -682,11 +682,11 @@ static void mt_run(const char *debug, int harden, unsigned sheaf, uint64_t seed)
 	struct fixture fx;
 	char err[MMB_ERR_MAX];
 
-	fx_init_sheaf(&fx, MT_THREADS, debug, harden, sheaf);
+	fx_init_sheaf(&fx, MT_THREADS, debug, harden, (unsigned)sheaf);
 	memset(&m, 0, sizeof(m));
 	m.sl = fx.sl;
 	m.seed = seed;
-	cr_log_info("seed %#llx debug=%s harden=%d sheaf=%u", (unsigned long long)seed,
+	cr_log_info("seed %#llx debug=%s harden=%d sheaf=%d", (unsigned long long)seed,
 		    debug ? debug : "", harden, sheaf);
 	cr_assert_eq(mmb_kmem_cache_create(fx.sl, "mt-obj", 40, 0, 0, NULL, &m.own, err,
 					   sizeof(err)), 0, "%s", err);
@@ -736,6 +736,12 @@ Test(slab, threads_remote_free_debug)
 Test(slab, threads_remote_free_sheaves)
 {
 	mt_run(NULL, 0, 8, 0x51ab0004);
+}
+
+/* the default: capacities by size (4 .. 60), hardened */
+Test(slab, threads_remote_free_default_sheaves)
+{
+	mt_run(NULL, 1, -1, 0x51ab0005);
 }
 
 /* ---- sheaves ---- */

@@ -668,6 +668,8 @@ static void *mt_main(void *arg)
 		}
 		pthread_barrier_wait(&m->done);
 	}
+	/* detach flushes slabs: not before the last round's check is done */
+	pthread_barrier_wait(&m->go);
 	/* the last thread leaves without detaching: its slot stays stranded */
 	if (ta->id != MT_THREADS - 1)
 		mmb_slab_thread_detach(m->sl);
@@ -703,6 +705,7 @@ static void mt_run(const char *debug, int harden, int sheaf, uint64_t seed)
 			     m.bad == 1 ? "a block was corrupted" : "an alloc failed");
 		fx_check(&fx);		/* the threads wait at the barrier */
 	}
+	pthread_barrier_wait(&m.go);
 	for (unsigned i = 0; i < MT_THREADS; i++)
 		pthread_join(t[i], NULL);
 	fx_check(&fx);

@@ -33,14 +33,17 @@
  *   kmalloc			caches kmalloc-8 .. kmalloc-8k (+96, +192), picked
  *				by the kernel's size_index table; > 8 KiB: buddy
  *				pages with owner = &sl->large_owner, priv[0] = order.
- *   sheaves (sheaf=N)		6.18's opt-in per-CPU object arrays: a slot's main
+ *   sheaves			6.18's per-CPU object arrays: a slot's main
  *				and spare sheaf of N object pointers, and per cache
  *				a "barn" of up to 10 full and 10 empty sheaves.
  *				alloc pops main, free pushes it; an empty main is
  *				swapped with the spare, a full one from the barn, or
  *				refilled from the slabs; a full main goes to the
- *				barn, or is flushed to the slabs. Off by default
- *				(classic SLUB); debug caches never have sheaves.
+ *				barn, or is flushed to the slabs. On by default with
+ *				N by calculate_sheaf_capacity() of the "sheaves for
+ *				all caches" series (the kernel's direction after
+ *				6.18, where they are opt-in); sheaf=0 is classic
+ *				SLUB. Debug caches never have sheaves.
  *
  * The slab's placement of state differs from the kernel's in one way: the
  * {freelist, counters} pair is one word, with the freelist as an offset
@@ -234,7 +237,7 @@ struct mmb_slab {
 	struct mmb_kfence *kfence;
 	unsigned nr_cpus, min_objects, min_order, max_order;
 	int cpu_partial, min_partial, harden, any_debug;
-	unsigned sheaf_capacity;
+	int sheaf_capacity;
 	char debug[MMB_PVAL_STR_MAX];
 	FILE *report;
 	pthread_mutex_t report_lock;
@@ -352,7 +355,8 @@ static inline void slab_set_state(struct mmb_page *slab, uint64_t st)
 
 static inline char *slab_address(const struct mmb_slab *sl, const struct mmb_page *slab)
 {
-	return mmb_page_address(sl->pm, slab);
+	/* mmb_page_address() from the copies of the direct map and descriptors */
+	return sl->dmap + ((uint64_t)(slab - sl->pages) << MMB_PAGE_SHIFT);
 }
 
 static inline unsigned slab_order(const struct mmb_page *slab)
@@ -373,13 +377,14 @@ static inline void misc_clear(struct mmb_page *slab, uint64_t bits)
 }
 
 /* The slot whose active slab this is; meaningful only while frozen (set by
- * the thread that freezes it, never cleared). */
-static inline void slab_set_owner(struct mmb_page *slab, int cpu)
+ * the thread that freezes it, never cleared), and the list bits in clear
+ * cleared in the same step. */
+static inline void slab_set_owner(struct mmb_page *slab, int cpu, uint64_t clear)
 {
 	uint64_t old = ld64(&slab->priv[3]);
 
 	while (!__atomic_compare_exchange_n(&slab->priv[3], &old,
-					    (old & ~MISC_OWNER_MASK) |
+					    (old & ~(MISC_OWNER_MASK | clear)) |
 						    (uint64_t)(cpu + 1) << MISC_OWNER_SHIFT,
 					    0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
@@ -1017,7 +1022,7 @@ static struct mmb_page *allocate_slab(struct mmb_kmem_cache *s, struct slab_cpu 
 		slab_set_state(page, st_make(fl_enc(sl, page, *r_freelist), 0, objects, 0));
 	} else {
 		slab_set_state(page, st_make(0, objects, objects, 1));
-		slab_set_owner(page, cpu);
+		slab_set_owner(page, cpu, 0);
 	}
 	__atomic_or_fetch(&page->flags, MMB_PG_SLAB, __ATOMIC_RELEASE);
 	atomic_fetch_add(&s->nr_slabs, 1);
@@ -1095,17 +1100,20 @@ static void put_cpu_partial(struct mmb_kmem_cache *s, struct slab_cpu *c, struct
 	}
 }
 
-/* Take the whole freelist and freeze the slab for cpu (freeze_slab). NULL
- * when the slab has no free object (it stays unfrozen). */
-static void *freeze_slab(struct mmb_kmem_cache *s, struct mmb_page *slab, int cpu)
+/* Take the whole freelist and freeze the slab for cpu (freeze_slab), and
+ * clear the list bits in clear. NULL when the slab has no free object (it
+ * stays unfrozen). */
+static void *freeze_slab(struct mmb_kmem_cache *s, struct mmb_page *slab, int cpu, uint64_t clear)
 {
 	uint64_t old = slab_state(slab);
 
 	do {
-		if (!st_fl1(old))
+		if (!st_fl1(old)) {
+			misc_clear(slab, clear);
 			return NULL;
+		}
 	} while (!slab_cas(slab, &old, st_make(0, st_objects(old), st_objects(old), 1)));
-	slab_set_owner(slab, cpu);
+	slab_set_owner(slab, cpu, clear);
 	return fl_ptr(s->sl, slab, st_fl1(old));
 }
 
@@ -1391,15 +1399,14 @@ static __attribute__((noinline)) void *slab_alloc_slow(struct mmb_kmem_cache *s,
 		slab = c->partial;
 		c->partial = slab_next(slab);
 		c->partial_slabs--;
-		misc_clear(slab, MISC_CPU_PARTIAL);
-		freelist = freeze_slab(s, slab, cpu);
+		freelist = freeze_slab(s, slab, cpu, MISC_CPU_PARTIAL);
 		stat(c, cpu_partial_alloc);
 		if (freelist)
 			goto load_slab;
 	}
 	slab = get_partial(s, c);
 	if (slab) {
-		freelist = freeze_slab(s, slab, cpu);
+		freelist = freeze_slab(s, slab, cpu, 0);
 		if (freelist)
 			goto load_slab;
 	}
@@ -1820,6 +1827,8 @@ static void slab_free_invalid(struct mmb_slab *sl, struct mmb_kmem_cache *s, con
 
 /* ---- cache creation: calculate_sizes, calculate_order ---- */
 
+static inline unsigned kmalloc_index(size_t size);
+
 static unsigned calc_slab_order(unsigned size, unsigned min_order, unsigned max_order,
 				unsigned fract_leftover)
 {
@@ -1898,6 +1907,33 @@ static int calculate_sizes(struct mmb_kmem_cache *s)
 	s->min_order = get_order(size);
 	s->min_objects = order_objects(s->min_order, size);
 	return s->oo_objects ? 0 : -EINVAL;
+}
+
+/*
+ * calculate_sheaf_capacity() of the "sheaves for all caches" series (v1,
+ * 2025-10, on 6.18): half the old cpu_partial objects by size (two sheaves
+ * per CPU), grown so that the kernel's struct slab_sheaf (a 32-byte header
+ * and the object pointers) fills its kmalloc size class exactly. Debug
+ * caches have none (the caller).
+ */
+static unsigned calculate_sheaf_capacity(const struct mmb_kmem_cache *s)
+{
+	const unsigned hdr = 32;
+	unsigned capacity, bytes, idx;
+
+	if (s->size >= MMB_PAGE_SIZE)
+		capacity = 4;
+	else if (s->size >= 1024)
+		capacity = 12;
+	else if (s->size >= 256)
+		capacity = 26;
+	else
+		capacity = 60;
+	bytes = hdr + capacity * (unsigned)sizeof(void *);
+	/* kmalloc_size_roundup(): the class size (all of these are <= 8k) */
+	idx = kmalloc_index(bytes);
+	bytes = idx == 1 ? 96 : idx == 2 ? 192 : 1u << idx;
+	return (bytes - hdr) / (unsigned)sizeof(void *);
 }
 
 /* The debug flags cfg->debug gives to a cache called name. */
@@ -2027,7 +2063,8 @@ static int slab_cache_init(struct mmb_slab *sl, struct mmb_kmem_cache *s, const 
 		s->cpu_partial = s->size >= MMB_PAGE_SIZE ? 6 : s->size >= 1024 ? 24
 			       : s->size >= 256 ? 52 : 120;
 	s->cpu_partial_slabs = (s->cpu_partial * 2 + s->oo_objects - 1) / s->oo_objects;
-	s->sheaf_capacity = kmem_cache_debug(s) ? 0 : sl->sheaf_capacity;
+	s->sheaf_capacity = kmem_cache_debug(s) ? 0 : sl->sheaf_capacity >= 0
+			  ? (unsigned)sl->sheaf_capacity : calculate_sheaf_capacity(s);
 	s->cpu = aligned_alloc(64, sizeof(struct slab_cpu) * MMB_SLAB_MAX_CPUS);
 	if (!s->cpu) {
 		snprintf(err, errlen, "kmem_cache_create %s: out of memory", name);
@@ -2840,7 +2877,8 @@ static const struct mmb_param slab_opts[] = {
 	  "slub_min_objects (0 = 4 * (fls(cpus) + 1))" },
 	{ "max_order", MMB_P_U64, "3", 0, MMB_MAX_ORDER, NULL, "slub_max_order" },
 	{ "sheaf", MMB_P_U64, "0", 0, 1024, NULL,
-	  "sheaf capacity, objects (6.18 per-thread object arrays; 0 = off, classic SLUB)" },
+	  "sheaf capacity, objects (6.18 per-thread object arrays; default: the kernel's rule "
+	  "by size, 4..60; 0 = off, classic SLUB)" },
 	{ "pcp", MMB_P_BOOL, "on", 0, 0, NULL, "buddy per-thread page lists" },
 	{ "kmemleak", MMB_P_BOOL, "off", 0, 0, NULL,
 	  "leak detector: track every object, scan at the end (kmemleak.txt, leaks_found)" },
@@ -2910,7 +2948,7 @@ static int slab_reg_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r
 		.min_partial = mmb_pval_given(o, "min_partial") ? (int)mmb_pval_u64(o, "min_partial") : -1,
 		.harden = (int)mmb_pval_u64(o, "harden"),
 		.debug = mmb_pval_str(o, "debug"),
-		.sheaf_capacity = (unsigned)mmb_pval_u64(o, "sheaf"),
+		.sheaf_capacity = mmb_pval_given(o, "sheaf") ? (int)mmb_pval_u64(o, "sheaf") : -1,
 	};
 	struct mmb_alloc *a;
 	int rc;

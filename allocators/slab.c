@@ -1642,10 +1642,14 @@ static struct slab_sheaf *sheaf_alloc(const struct mmb_kmem_cache *s)
 	return sh;
 }
 
+/* The slots are scrubbed first: freed heap memory (glibc's free chunks,
+ * ASan's quarantine) is scanned too, and stale slots there would hide leaks. */
 static void sheaf_release(const struct mmb_kmem_cache *s, struct slab_sheaf *sh)
 {
-	if (sh && s->sl->kml)
+	if (sh && s->sl->kml) {
+		memset(sh->objects, 0, s->sheaf_capacity * sizeof(void *));
 		mmb_kmemleak_unignore_range(s->sl->kml, sh);
+	}
 	free(sh);
 }
 

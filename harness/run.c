@@ -40,6 +40,7 @@
 #include "results.h"
 #include "resume.h"
 #include "series.h"
+#include "stats.h"
 #include "timeline.h"
 #include "uffd.h"
 #include "util.h"
@@ -408,21 +409,6 @@ static void run_progress(const struct run_ctx *rc)
 	fflush(stderr);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median_of(double *v, unsigned n)
-{
-	if (!n)
-		return NAN;
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* One line per (allocator config, workload config, threads): medians over reps. */
 static void run_summary(const struct run_ctx *rc)
 {
@@ -454,9 +440,9 @@ static void run_summary(const struct run_ctx *rc)
 						fp[nfp++] = r->m[MMB_M_footprint_peak_bytes];
 				}
 				if (nok)
-					snprintf(opss, sizeof(opss), "%.4g", median_of(ops, nok));
+					snprintf(opss, sizeof(opss), "%.4g", mmb_median(ops, nok));
 				if (nfp)
-					snprintf(fps, sizeof(fps), "%.0f KiB", median_of(fp, nfp) / 1024);
+					snprintf(fps, sizeof(fps), "%.0f KiB", mmb_median(fp, nfp) / 1024);
 				char ok[32];
 
 				snprintf(ok, sizeof(ok), "%u/%u", nok, nrun);

@@ -62,6 +62,7 @@
 
 #include "allocator.h"
 #include "memblock.h"
+#include "statefile.h"
 
 #define BUDDY_NIL UINT32_MAX
 #define PAGEBLOCK_NR_PAGES (1u << MMB_PAGEBLOCK_ORDER)
@@ -1526,41 +1527,39 @@ static const char *const buddy_dump_names[NR_DUMPS] = {
 	"counters",
 };
 
-/* Each file is written under a temporary name and renamed into place. */
+struct buddy_dump {
+	struct mmb_buddy *b;
+	struct mmb_buddy_info in;
+	int which;		/* DUMP_* */
+};
+
+static int buddy_dump_one(FILE *f, void *ctx)
+{
+	struct buddy_dump *d = ctx;
+
+	switch (d->which) {
+	case DUMP_BUDDYINFO: buddy_write_buddyinfo(&d->in, f); break;
+	case DUMP_PAGETYPEINFO: buddy_write_pagetypeinfo(d->b, &d->in, f); break;
+	case DUMP_UNUSABLE: buddy_write_index(&d->in, 0, f); break;
+	case DUMP_EXTFRAG: buddy_write_index(&d->in, 1, f); break;
+	case DUMP_MEMBLOCK: mmb_memblock_dump(&d->b->mb, f); break;
+	case DUMP_ZONEINFO: buddy_write_zoneinfo(d->b, &d->in, f); break;
+	default: buddy_write_counters(d->b, &d->in, f); break;
+	}
+	return 0;
+}
+
+/* Each file is replaced atomically (statefile.h), from one snapshot. */
 int mmb_buddy_dump_state(struct mmb_buddy *b, const char *dir)
 {
-	struct mmb_buddy_info in;
+	struct buddy_dump d = { .b = b };
 
-	mmb_buddy_info(b, &in);
-	for (int i = 0; i < NR_DUMPS; i++) {
-		char path[4096], tmp[4200];
-		FILE *f;
-		int rc = 0;
+	mmb_buddy_info(b, &d.in);
+	for (d.which = 0; d.which < NR_DUMPS; d.which++) {
+		int rc = mmb_state_write(dir, buddy_dump_names[d.which], buddy_dump_one, &d);
 
-		snprintf(path, sizeof(path), "%s/%s", dir, buddy_dump_names[i]);
-		snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-		f = fopen(tmp, "w");
-		if (!f)
-			return -errno;
-		switch (i) {
-		case DUMP_BUDDYINFO: buddy_write_buddyinfo(&in, f); break;
-		case DUMP_PAGETYPEINFO: buddy_write_pagetypeinfo(b, &in, f); break;
-		case DUMP_UNUSABLE: buddy_write_index(&in, 0, f); break;
-		case DUMP_EXTFRAG: buddy_write_index(&in, 1, f); break;
-		case DUMP_MEMBLOCK: mmb_memblock_dump(&b->mb, f); break;
-		case DUMP_ZONEINFO: buddy_write_zoneinfo(b, &in, f); break;
-		default: buddy_write_counters(b, &in, f); break;
-		}
-		if (ferror(f))
-			rc = -EIO;
-		if (fclose(f) && !rc)
-			rc = -errno;
-		if (!rc && rename(tmp, path))
-			rc = -errno;
-		if (rc) {
-			unlink(tmp);
+		if (rc)
 			return rc;
-		}
 	}
 	return 0;
 }

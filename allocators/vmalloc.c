@@ -809,7 +809,8 @@ static void vm_free_frames(struct mmb_vmalloc *vm, struct vm_struct *area, unsig
 	for (unsigned i = 0; i < nr; i++) {
 		struct mmb_page *page = area->pages[i];
 
-		page->flags &= ~MMB_PG_VMALLOC;
+		/* relaxed: buddy's zone-lock walkers read neighbours' flags */
+		__atomic_and_fetch(&page->flags, ~MMB_PG_VMALLOC, __ATOMIC_RELAXED);
 		page->owner = NULL;
 		mmb_free_pages(vm->buddy, page, 0);
 	}
@@ -961,7 +962,8 @@ static void *vm_alloc_node(struct mmb_vmalloc *vm, size_t size, size_t align, in
 	for (unsigned i = 0; i < got; i++) {
 		struct mmb_page *page = area->pages[i];
 
-		page->flags |= MMB_PG_VMALLOC;
+		/* relaxed, as in vm_free_frames */
+		__atomic_or_fetch(&page->flags, MMB_PG_VMALLOC, __ATOMIC_RELAXED);
 		page->owner = area;
 		if (zero)	/* __GFP_ZERO: cleared through the direct map */
 			memset(mmb_page_address(vm->pm, page), 0, MMB_PAGE_SIZE);

@@ -46,6 +46,19 @@ WL_OBJ   := $(WL_SRC:%.c=$(BUILD)/%.o)
 H_OBJ    := $(filter-out $(BUILD)/harness/main.o,$(H_SRC:%.c=$(BUILD)/%.o))
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 
+# Preloaded libraries (preload/): they replace malloc in another program, so
+# they are built from position-independent objects of the allocator core
+# with hidden symbols and initial-exec TLS, never sanitized and never
+# linked with jemalloc or mimalloc. tests/trace_threads.c is a helper
+# program for the trace tests.
+PIC_CFLAGS := $(OPT) -g -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) -fno-builtin-malloc \
+              -fno-builtin-free -MMD -MP -fPIC -fvisibility=hidden -ftls-model=initial-exec
+SHIM_CORE := os param pmem memblock buddy slab vmalloc
+SHIM_OBJ := $(SHIM_CORE:%=$(BUILD)/pic/allocators/%.o) $(BUILD)/pic/preload/malloc.o
+SHIM_LIB := $(BUILD)/libmmb-malloc.so
+RECORD_LIB := $(BUILD)/libmmb-record.so
+TEST_PROGS := $(BUILD)/tests/trace-threads
+
 MMBENCH  := $(BUILD)/mmbench
 LIBMMB   := $(BUILD)/libmmb.a
 TESTS    := $(BUILD)/mmb-tests
@@ -53,7 +66,7 @@ TESTS    := $(BUILD)/mmb-tests
 .PHONY: all check run bench deps clean FORCE
 .DELETE_ON_ERROR:
 
-all: $(MMBENCH) $(LIBMMB)
+all: $(MMBENCH) $(LIBMMB) $(SHIM_LIB) $(RECORD_LIB)
 
 deps:
 	@bash scripts/install-deps.sh
@@ -76,6 +89,20 @@ $(BUILD)/tests/%.o: tests/%.c
 	$(CC) $(CFLAGS) $(CRIT_CFLAGS) -DMMB_BIN='"$(abspath $(MMBENCH))"' \
 	      -DMMB_SRCDIR='"$(abspath .)"' -c -o $@ $<
 
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(PIC_CFLAGS) -c -o $@ $<
+
+$(SHIM_LIB): $(SHIM_OBJ)
+	$(CC) -shared -o $@ $^ -Wl,-z,defs -pthread -lm
+
+$(RECORD_LIB): $(BUILD)/pic/preload/record.o
+	$(CC) -shared -o $@ $^ -Wl,-z,defs -pthread -ldl
+
+$(BUILD)/tests/trace-threads: tests/trace_threads.c
+	@mkdir -p $(@D)
+	$(CC) $(PIC_CFLAGS) -o $@ $< -pthread
+
 $(LIBMMB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -89,7 +116,7 @@ $(TESTS): $(TEST_OBJ) $(H_OBJ) $(WL_OBJ) $(LIBMMB)
 # Under ASan, a cell that crashes on purpose must die by its signal (as it
 # does unsanitized), not through ASan's SEGV report and exit(1).
 check: deps
-	@$(MAKE) --no-print-directory $(MMBENCH) $(TESTS)
+	@$(MAKE) --no-print-directory $(MMBENCH) $(TESTS) $(SHIM_LIB) $(RECORD_LIB) $(TEST_PROGS)
 	ASAN_OPTIONS=handle_segv=0:$(ASAN_OPTIONS) $(TESTS) --jobs 2
 
 # The run prints its results folder as the last line of stdout; plot it.

@@ -18,6 +18,7 @@ extern const struct mmb_bench_case mmb_bench_buddy;
 extern const struct mmb_bench_case mmb_bench_slab;
 extern const struct mmb_bench_case mmb_bench_uffd;
 extern const struct mmb_bench_case mmb_bench_vmalloc;
+extern const struct mmb_bench_case mmb_bench_record;
 extern const struct mmb_bench_case mmb_bench_harness;
 
 static const struct mmb_bench_case *const bench_cases[] = {
@@ -26,6 +27,7 @@ static const struct mmb_bench_case *const bench_cases[] = {
 	&mmb_bench_slab,
 	&mmb_bench_uffd,
 	&mmb_bench_vmalloc,
+	&mmb_bench_record,
 	&mmb_bench_harness,
 };
 #define NCASES (sizeof(bench_cases) / sizeof(bench_cases[0]))

@@ -85,6 +85,11 @@ struct mmb_alloc_stats {
 	/* Production allocators: realpath of the library whose code served
 	 * the blocks, found with dladdr on the entry point the adapter calls. */
 	const char *malloc_provider;
+	/* Detectors (kmemleak.h, kfence.h), when the config turns them on:
+	 * objects reported as leaks, and corruptions caught (KFENCE reports,
+	 * slub_debug BUG reports). */
+	uint64_t leaks_found;
+	uint64_t corruptions_caught;
 };
 
 struct mmb_alloc_ops {

@@ -69,6 +69,7 @@
 #include <unistd.h>
 
 #include "allocator.h"
+#include "kmemleak.h"
 #include "memblock.h"
 #include "statefile.h"
 
@@ -1591,6 +1592,7 @@ int mmb_buddy_dump_state(struct mmb_buddy *b, const char *dir)
  */
 struct mmb_alloc {
 	struct mmb_buddy *b;
+	struct mmb_kmemleak *kml;	/* kmemleak=on: every block tracked */
 };
 
 static const struct mmb_param buddy_opts[] = {
@@ -1603,6 +1605,8 @@ static const struct mmb_param buddy_opts[] = {
 	  "per-thread list high mark, frames, fixed (0 = auto-tuned in [high_min, high_max])" },
 	{ "migratetypes", MMB_P_BOOL, "on", 0, 0, NULL,
 	  "free lists per migratetype with fallback and pageblock stealing (off: all unmovable)" },
+	{ "kmemleak", MMB_P_BOOL, "off", 0, 0, NULL,
+	  "leak detector: track every block, scan at the end (kmemleak.txt, leaks_found)" },
 	{ 0 },
 };
 
@@ -1625,6 +1629,15 @@ static int buddy_a_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r_
 		return -ENOMEM;
 	}
 	rc = mmb_buddy_create(&bc, &a->b, err, errlen);
+	if (!rc && mmb_pval_u64(&cfg->opts, "kmemleak")) {
+		struct mmb_kmemleak_cfg kc = { .min_age_ms = MMB_KMEMLEAK_MIN_AGE_MS, .log = stderr };
+
+		rc = mmb_kmemleak_create(&kc, &a->kml, err, errlen);
+		if (rc)
+			mmb_buddy_destroy(a->b);
+		else	/* the direct map's base, kept in pmem */
+			mmb_kmemleak_ignore_value(a->kml, mmb_buddy_pmem(a->b)->dmap);
+	}
 	if (rc) {
 		free(a);
 		return rc;
@@ -1636,16 +1649,22 @@ static int buddy_a_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r_
 static void buddy_a_destroy(struct mmb_alloc *a)
 {
 	mmb_buddy_destroy(a->b);
+	if (a->kml)
+		mmb_kmemleak_destroy(a->kml);
 	free(a);
 }
 
 static void buddy_a_attach(struct mmb_alloc *a)
 {
 	mmb_buddy_thread_attach(a->b);
+	if (a->kml)
+		mmb_kmemleak_thread_register(a->kml);
 }
 
 static void buddy_a_detach(struct mmb_alloc *a)
 {
+	if (a->kml)
+		mmb_kmemleak_thread_unregister(a->kml);
 	mmb_buddy_thread_detach(a->b);
 }
 
@@ -1658,6 +1677,8 @@ static void *buddy_a_alloc(struct mmb_alloc *a, size_t size, size_t align)
 	while (order <= MMB_MAX_ORDER && (MMB_PAGE_SIZE << order) < need)
 		order++;
 	page = mmb_alloc_pages(a->b, order, MMB_MT_MOVABLE);	/* order 11 fails, counted */
+	if (__builtin_expect(a->kml != NULL, 0) && page)
+		mmb_kmemleak_alloc(a->kml, mmb_page_address(mmb_buddy_pmem(a->b), page), size, 1);
 	return page ? mmb_page_address(mmb_buddy_pmem(a->b), page) : NULL;
 }
 
@@ -1666,6 +1687,8 @@ static void buddy_a_free(struct mmb_alloc *a, void *p, size_t size)
 	struct mmb_page *page = mmb_virt_to_page(mmb_buddy_pmem(a->b), p);
 
 	(void)size;
+	if (__builtin_expect(a->kml != NULL, 0))
+		mmb_kmemleak_free(a->kml, p);
 	mmb_free_pages(a->b, page, page->order);
 }
 
@@ -1693,6 +1716,8 @@ static void buddy_a_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 		r_st->unusable_index[o] = mmb_unusable_index(in.nr_free, o) / 1000.0;
 		r_st->extfrag_index[o] = mmb_fragmentation_index(in.nr_free, o) / 1000.0;
 	}
+	if (a->kml)
+		r_st->leaks_found = mmb_kmemleak_leaks(a->kml);
 }
 
 static int buddy_a_check(struct mmb_alloc *a, char *err, size_t errlen)
@@ -1702,7 +1727,9 @@ static int buddy_a_check(struct mmb_alloc *a, char *err, size_t errlen)
 
 static int buddy_a_dump_state(struct mmb_alloc *a, const char *dir)
 {
-	return mmb_buddy_dump_state(a->b, dir);
+	int rc = mmb_buddy_dump_state(a->b, dir);
+
+	return !rc && a->kml ? mmb_kmemleak_write_file(a->kml, dir) : rc;
 }
 
 const struct mmb_alloc_ops mmb_buddy_ops = {

@@ -59,6 +59,8 @@ void mmb_alloc_stats_init(struct mmb_alloc_stats *st)
 		st->extfrag_index[o] = NAN;
 	}
 	st->malloc_provider = NULL;
+	st->leaks_found = MMB_STAT_NONE;
+	st->corruptions_caught = MMB_STAT_NONE;
 }
 
 /*

@@ -33,14 +33,17 @@
  *   kmalloc			caches kmalloc-8 .. kmalloc-8k (+96, +192), picked
  *				by the kernel's size_index table; > 8 KiB: buddy
  *				pages with owner = &sl->large_owner, priv[0] = order.
- *   sheaves (sheaf=N)		6.18's opt-in per-CPU object arrays: a slot's main
+ *   sheaves			6.18's per-CPU object arrays: a slot's main
  *				and spare sheaf of N object pointers, and per cache
  *				a "barn" of up to 10 full and 10 empty sheaves.
  *				alloc pops main, free pushes it; an empty main is
  *				swapped with the spare, a full one from the barn, or
  *				refilled from the slabs; a full main goes to the
- *				barn, or is flushed to the slabs. Off by default
- *				(classic SLUB); debug caches never have sheaves.
+ *				barn, or is flushed to the slabs. On by default with
+ *				N by calculate_sheaf_capacity() of the "sheaves for
+ *				all caches" series (the kernel's direction after
+ *				6.18, where they are opt-in); sheaf=0 is classic
+ *				SLUB. Debug caches never have sheaves.
  *
  * The slab's placement of state differs from the kernel's in one way: the
  * {freelist, counters} pair is one word, with the freelist as an offset
@@ -106,6 +109,8 @@
 #include <unistd.h>
 
 #include "allocator.h"
+#include "kfence.h"
+#include "kmemleak.h"
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -227,9 +232,12 @@ struct mmb_slab {
 	struct mmb_buddy *b;
 	struct mmb_pmem *pm;
 	uint64_t id;			/* tells thread-local slot caches apart */
+	int hooks;			/* kml or kfence: the fast paths step aside */
+	struct mmb_kmemleak *kml;	/* detectors (not owned), NULL when off */
+	struct mmb_kfence *kfence;
 	unsigned nr_cpus, min_objects, min_order, max_order;
 	int cpu_partial, min_partial, harden, any_debug;
-	unsigned sheaf_capacity;
+	int sheaf_capacity;
 	char debug[MMB_PVAL_STR_MAX];
 	FILE *report;
 	pthread_mutex_t report_lock;
@@ -347,7 +355,8 @@ static inline void slab_set_state(struct mmb_page *slab, uint64_t st)
 
 static inline char *slab_address(const struct mmb_slab *sl, const struct mmb_page *slab)
 {
-	return mmb_page_address(sl->pm, slab);
+	/* mmb_page_address() from the copies of the direct map and descriptors */
+	return sl->dmap + ((uint64_t)(slab - sl->pages) << MMB_PAGE_SHIFT);
 }
 
 static inline unsigned slab_order(const struct mmb_page *slab)
@@ -368,13 +377,14 @@ static inline void misc_clear(struct mmb_page *slab, uint64_t bits)
 }
 
 /* The slot whose active slab this is; meaningful only while frozen (set by
- * the thread that freezes it, never cleared). */
-static inline void slab_set_owner(struct mmb_page *slab, int cpu)
+ * the thread that freezes it, never cleared), and the list bits in clear
+ * cleared in the same step. */
+static inline void slab_set_owner(struct mmb_page *slab, int cpu, uint64_t clear)
 {
 	uint64_t old = ld64(&slab->priv[3]);
 
 	while (!__atomic_compare_exchange_n(&slab->priv[3], &old,
-					    (old & ~MISC_OWNER_MASK) |
+					    (old & ~(MISC_OWNER_MASK | clear)) |
 						    (uint64_t)(cpu + 1) << MISC_OWNER_SHIFT,
 					    0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
@@ -1012,7 +1022,7 @@ static struct mmb_page *allocate_slab(struct mmb_kmem_cache *s, struct slab_cpu 
 		slab_set_state(page, st_make(fl_enc(sl, page, *r_freelist), 0, objects, 0));
 	} else {
 		slab_set_state(page, st_make(0, objects, objects, 1));
-		slab_set_owner(page, cpu);
+		slab_set_owner(page, cpu, 0);
 	}
 	__atomic_or_fetch(&page->flags, MMB_PG_SLAB, __ATOMIC_RELEASE);
 	atomic_fetch_add(&s->nr_slabs, 1);
@@ -1090,17 +1100,20 @@ static void put_cpu_partial(struct mmb_kmem_cache *s, struct slab_cpu *c, struct
 	}
 }
 
-/* Take the whole freelist and freeze the slab for cpu (freeze_slab). NULL
- * when the slab has no free object (it stays unfrozen). */
-static void *freeze_slab(struct mmb_kmem_cache *s, struct mmb_page *slab, int cpu)
+/* Take the whole freelist and freeze the slab for cpu (freeze_slab), and
+ * clear the list bits in clear. NULL when the slab has no free object (it
+ * stays unfrozen). */
+static void *freeze_slab(struct mmb_kmem_cache *s, struct mmb_page *slab, int cpu, uint64_t clear)
 {
 	uint64_t old = slab_state(slab);
 
 	do {
-		if (!st_fl1(old))
+		if (!st_fl1(old)) {
+			misc_clear(slab, clear);
 			return NULL;
+		}
 	} while (!slab_cas(slab, &old, st_make(0, st_objects(old), st_objects(old), 1)));
-	slab_set_owner(slab, cpu);
+	slab_set_owner(slab, cpu, clear);
 	return fl_ptr(s->sl, slab, st_fl1(old));
 }
 
@@ -1386,15 +1399,14 @@ static __attribute__((noinline)) void *slab_alloc_slow(struct mmb_kmem_cache *s,
 		slab = c->partial;
 		c->partial = slab_next(slab);
 		c->partial_slabs--;
-		misc_clear(slab, MISC_CPU_PARTIAL);
-		freelist = freeze_slab(s, slab, cpu);
+		freelist = freeze_slab(s, slab, cpu, MISC_CPU_PARTIAL);
 		stat(c, cpu_partial_alloc);
 		if (freelist)
 			goto load_slab;
 	}
 	slab = get_partial(s, c);
 	if (slab) {
-		freelist = freeze_slab(s, slab, cpu);
+		freelist = freeze_slab(s, slab, cpu, 0);
 		if (freelist)
 			goto load_slab;
 	}
@@ -1608,15 +1620,33 @@ static inline void slab_free(struct mmb_kmem_cache *s, struct mmb_page *slab, vo
 
 /* ---- sheaves (6.18: per-CPU object arrays and the node's barn) ---- */
 
+/*
+ * A sheaf's slots above its size keep stale pointers to objects already
+ * handed out, and the slots below it point at free objects: with kmemleak
+ * on, neither may count as a reference, so the whole array is ignored by
+ * the scan while the sheaf lives (as s->cpu is).
+ */
 static struct slab_sheaf *sheaf_alloc(const struct mmb_kmem_cache *s)
 {
-	struct slab_sheaf *sh = malloc(sizeof(*sh) + s->sheaf_capacity * sizeof(void *));
+	size_t bytes = sizeof(struct slab_sheaf) + s->sheaf_capacity * sizeof(void *);
+	struct slab_sheaf *sh = malloc(bytes);
 
 	if (sh) {
 		sh->next = NULL;
 		sh->size = 0;
+		if (s->sl->kml && mmb_kmemleak_ignore_range(s->sl->kml, sh, bytes)) {
+			free(sh);
+			return NULL;
+		}
 	}
 	return sh;
+}
+
+static void sheaf_release(const struct mmb_kmem_cache *s, struct slab_sheaf *sh)
+{
+	if (sh && s->sl->kml)
+		mmb_kmemleak_unignore_range(s->sl->kml, sh);
+	free(sh);
 }
 
 /* refill_sheaf(): objects from the slabs, through the regular paths. */
@@ -1682,7 +1712,7 @@ static __attribute__((noinline)) void *pcs_alloc_slow(struct mmb_kmem_cache *s,
 		c->main = full;
 	}
 	pthread_mutex_unlock(&s->barn_lock);
-	free(to_free);
+	sheaf_release(s, to_free);
 	if (full) {
 		stat(c, barn_get);
 		goto pop;
@@ -1759,7 +1789,7 @@ static void pcs_flush_cpu(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu)
 	for (int i = 0; i < 2; i++)
 		if (sh[i]) {
 			sheaf_flush(s, c, cpu, sh[i]);
-			free(sh[i]);
+			sheaf_release(s, sh[i]);
 		}
 }
 
@@ -1778,13 +1808,13 @@ static void barn_shrink(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu)
 		struct slab_sheaf *next = full->next;
 
 		sheaf_flush(s, c, cpu, full);
-		free(full);
+		sheaf_release(s, full);
 		full = next;
 	}
 	while (empty) {
 		struct slab_sheaf *next = empty->next;
 
-		free(empty);
+		sheaf_release(s, empty);
 		empty = next;
 	}
 }
@@ -1814,6 +1844,8 @@ static void slab_free_invalid(struct mmb_slab *sl, struct mmb_kmem_cache *s, con
 }
 
 /* ---- cache creation: calculate_sizes, calculate_order ---- */
+
+static inline unsigned kmalloc_index(size_t size);
 
 static unsigned calc_slab_order(unsigned size, unsigned min_order, unsigned max_order,
 				unsigned fract_leftover)
@@ -1893,6 +1925,33 @@ static int calculate_sizes(struct mmb_kmem_cache *s)
 	s->min_order = get_order(size);
 	s->min_objects = order_objects(s->min_order, size);
 	return s->oo_objects ? 0 : -EINVAL;
+}
+
+/*
+ * calculate_sheaf_capacity() of the "sheaves for all caches" series (v1,
+ * 2025-10, on 6.18): half the old cpu_partial objects by size (two sheaves
+ * per CPU), grown so that the kernel's struct slab_sheaf (a 32-byte header
+ * and the object pointers) fills its kmalloc size class exactly. Debug
+ * caches have none (the caller).
+ */
+static unsigned calculate_sheaf_capacity(const struct mmb_kmem_cache *s)
+{
+	const unsigned hdr = 32;
+	unsigned capacity, bytes, idx;
+
+	if (s->size >= MMB_PAGE_SIZE)
+		capacity = 4;
+	else if (s->size >= 1024)
+		capacity = 12;
+	else if (s->size >= 256)
+		capacity = 26;
+	else
+		capacity = 60;
+	bytes = hdr + capacity * (unsigned)sizeof(void *);
+	/* kmalloc_size_roundup(): the class size (all of these are <= 8k) */
+	idx = kmalloc_index(bytes);
+	bytes = idx == 1 ? 96 : idx == 2 ? 192 : 1u << idx;
+	return (bytes - hdr) / (unsigned)sizeof(void *);
 }
 
 /* The debug flags cfg->debug gives to a cache called name. */
@@ -2022,13 +2081,16 @@ static int slab_cache_init(struct mmb_slab *sl, struct mmb_kmem_cache *s, const 
 		s->cpu_partial = s->size >= MMB_PAGE_SIZE ? 6 : s->size >= 1024 ? 24
 			       : s->size >= 256 ? 52 : 120;
 	s->cpu_partial_slabs = (s->cpu_partial * 2 + s->oo_objects - 1) / s->oo_objects;
-	s->sheaf_capacity = kmem_cache_debug(s) ? 0 : sl->sheaf_capacity;
+	s->sheaf_capacity = kmem_cache_debug(s) ? 0 : sl->sheaf_capacity >= 0
+			  ? (unsigned)sl->sheaf_capacity : calculate_sheaf_capacity(s);
 	s->cpu = aligned_alloc(64, sizeof(struct slab_cpu) * MMB_SLAB_MAX_CPUS);
 	if (!s->cpu) {
 		snprintf(err, errlen, "kmem_cache_create %s: out of memory", name);
 		return -ENOMEM;
 	}
 	memset(s->cpu, 0, sizeof(struct slab_cpu) * MMB_SLAB_MAX_CPUS);
+	if (sl->kml)	/* its active-slab addresses are no references */
+		mmb_kmemleak_ignore_range(sl->kml, s->cpu, sizeof(struct slab_cpu) * MMB_SLAB_MAX_CPUS);
 	pthread_mutex_init(&s->list_lock, NULL);
 	pthread_mutex_init(&s->barn_lock, NULL);
 	if (kmem_cache_debug(s))
@@ -2148,6 +2210,8 @@ unsigned long mmb_kmem_cache_destroy(struct mmb_kmem_cache *s)
 	}
 	pthread_mutex_destroy(&s->list_lock);
 	pthread_mutex_destroy(&s->barn_lock);
+	if (sl->kml)
+		mmb_kmemleak_unignore_range(sl->kml, s->cpu);
 	free(s->cpu);
 	free(s);
 	return remaining;
@@ -2181,14 +2245,25 @@ unsigned long mmb_kmem_cache_shrink(struct mmb_kmem_cache *s)
 	return n;
 }
 
+static void *slab_hook_alloc(struct mmb_slab *sl, struct mmb_kmem_cache *s, size_t size,
+			     size_t align, uintptr_t addr);
+static int slab_hook_free(struct mmb_slab *sl, const void *p);
+
 void *mmb_kmem_cache_alloc(struct mmb_kmem_cache *s)
 {
+	if (unlikely(s->sl->hooks))
+		return slab_hook_alloc(s->sl, s, s->object_size, 0,
+				       (uintptr_t)__builtin_return_address(0));
 	return slab_alloc(s, s->object_size, (uintptr_t)__builtin_return_address(0));
 }
 
 void mmb_kmem_cache_free(struct mmb_kmem_cache *s, void *obj)
 {
-	struct mmb_page *slab = virt_to_slab(s->sl, obj);
+	struct mmb_page *slab;
+
+	if (unlikely(s->sl->hooks) && slab_hook_free(s->sl, obj))
+		return;
+	slab = virt_to_slab(s->sl, obj);
 
 	if (unlikely(!slab || slab->owner != s)) {
 		slab_free_invalid(s->sl, s, obj, slab);
@@ -2250,6 +2325,8 @@ static void *kmalloc_large(struct mmb_slab *sl, size_t size)
 
 static inline void *slab_kmalloc(struct mmb_slab *sl, size_t size, uintptr_t addr)
 {
+	if (unlikely(sl->hooks) && size)
+		return slab_hook_alloc(sl, mmb_kmalloc_cache(sl, size), size, 0, addr);
 	if (likely(size - 1 < MMB_KMALLOC_MAX_CACHE_SIZE))
 		return slab_alloc(sl->kmalloc_caches[kmalloc_index(size)], (unsigned)size, addr);
 	if (!size)
@@ -2262,6 +2339,8 @@ static inline void slab_kfree(struct mmb_slab *sl, const void *p, size_t orig, u
 	struct mmb_page *slab;
 
 	if (unlikely(p == MMB_ZERO_SIZE_PTR || !p))
+		return;
+	if (unlikely(sl->hooks) && slab_hook_free(sl, p))
 		return;
 	slab = virt_to_slab(sl, p);
 	if (likely(slab)) {
@@ -2287,6 +2366,39 @@ static inline void slab_kfree(struct mmb_slab *sl, const void *p, size_t orig, u
 	slab_free_invalid(sl, NULL, p, NULL);
 }
 
+/*
+ * The detectors' hooks, called only when sl->hooks: KFENCE may serve the
+ * allocation (kfence_alloc in slab_alloc_node), kmemleak tracks it
+ * (slab_post_alloc_hook, kmalloc_large); a free is forgotten by kmemleak
+ * and goes to KFENCE when its pool holds it (slab_free_hook, kfree).
+ */
+static __attribute__((noinline)) void *slab_hook_alloc(struct mmb_slab *sl,
+						       struct mmb_kmem_cache *s, size_t size,
+						       size_t align, uintptr_t addr)
+{
+	void *p = NULL;
+
+	if (sl->kfence && s)
+		p = mmb_kfence_alloc(sl->kfence, size, align, s->name);
+	if (!p)
+		p = s ? slab_alloc(s, (unsigned)size, addr) : kmalloc_large(sl, size);
+	if (p && sl->kml)
+		mmb_kmemleak_alloc(sl->kml, p, size, 1);
+	return p;
+}
+
+/* 1 when p was KFENCE's object (freed here). */
+static __attribute__((noinline)) int slab_hook_free(struct mmb_slab *sl, const void *p)
+{
+	if (sl->kml)
+		mmb_kmemleak_free(sl->kml, p);
+	if (sl->kfence && mmb_kfence_owns(sl->kfence, p)) {
+		mmb_kfence_free(sl->kfence, p);
+		return 1;
+	}
+	return 0;
+}
+
 void *mmb_kmalloc(struct mmb_slab *sl, size_t size)
 {
 	return slab_kmalloc(sl, size, (uintptr_t)__builtin_return_address(0));
@@ -2304,6 +2416,8 @@ size_t mmb_ksize(struct mmb_slab *sl, const void *p)
 
 	if (!p || p == MMB_ZERO_SIZE_PTR)
 		return 0;
+	if (unlikely(sl->hooks) && sl->kfence && mmb_kfence_owns(sl->kfence, p))
+		return mmb_kfence_ksize(sl->kfence, p);
 	slab = virt_to_slab(sl, p);
 	if (!slab) {
 		struct mmb_page *page;
@@ -2359,6 +2473,11 @@ int mmb_slab_create(const struct mmb_slab_cfg *cfg, struct mmb_slab **r_sl, char
 	sl->min_partial = cfg->min_partial;
 	sl->harden = cfg->harden;
 	sl->sheaf_capacity = cfg->sheaf_capacity;
+	sl->kml = cfg->kmemleak;
+	sl->kfence = cfg->kfence;
+	sl->hooks = sl->kml || sl->kfence;
+	if (sl->kml)	/* the direct map's base, in pmem's and our metadata */
+		mmb_kmemleak_ignore_value(sl->kml, sl->dmap);
 	snprintf(sl->debug, sizeof(sl->debug), "%s", cfg->debug ? cfg->debug : "");
 	sl->report = cfg->report ? cfg->report : stderr;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -2757,6 +2876,8 @@ int mmb_slab_check(struct mmb_slab *sl, char *err, size_t errlen)
 struct mmb_alloc {
 	struct mmb_buddy *b;
 	struct mmb_slab *sl;
+	struct mmb_kmemleak *kml;	/* kmemleak=on */
+	struct mmb_kfence *kfence;	/* kfence=N */
 };
 
 static const struct mmb_param slab_opts[] = {
@@ -2774,10 +2895,58 @@ static const struct mmb_param slab_opts[] = {
 	  "slub_min_objects (0 = 4 * (fls(cpus) + 1))" },
 	{ "max_order", MMB_P_U64, "3", 0, MMB_MAX_ORDER, NULL, "slub_max_order" },
 	{ "sheaf", MMB_P_U64, "0", 0, 1024, NULL,
-	  "sheaf capacity, objects (6.18 per-thread object arrays; 0 = off, classic SLUB)" },
+	  "sheaf capacity, objects (6.18 per-thread object arrays; default: the kernel's rule "
+	  "by size, 4..60; 0 = off, classic SLUB)" },
 	{ "pcp", MMB_P_BOOL, "on", 0, 0, NULL, "buddy per-thread page lists" },
+	{ "kmemleak", MMB_P_BOOL, "off", 0, 0, NULL,
+	  "leak detector: track every object, scan at the end (kmemleak.txt, leaks_found)" },
+	{ "kmemleak_scan", MMB_P_U64, "0", 0, 86400000, NULL,
+	  "kmemleak: also scan every this many ms while the cell runs (0 = at the end only)" },
+	{ "kfence", MMB_P_U64, "0", 0, 1 << 30, NULL,
+	  "KFENCE: one allocation in N on a guarded page (0 = off; kfence.txt, corruptions_caught)" },
 	{ 0 },
 };
+
+static void slab_reg_detectors_destroy(struct mmb_alloc *a)
+{
+	if (a->kfence)
+		mmb_kfence_destroy(a->kfence);
+	if (a->kml)
+		mmb_kmemleak_destroy(a->kml);
+}
+
+/* kmemleak=on, kfence=N: made before the caches, so every object is seen. */
+static int slab_reg_detectors(const struct mmb_alloc_cfg *cfg, struct mmb_alloc *a, char *err,
+			      size_t errlen)
+{
+	const struct mmb_pvals *o = &cfg->opts;
+	int rc;
+
+	if (mmb_pval_u64(o, "kmemleak")) {
+		struct mmb_kmemleak_cfg kc = {
+			.min_age_ms = MMB_KMEMLEAK_MIN_AGE_MS,
+			.scan_ms = mmb_pval_u64(o, "kmemleak_scan"),
+			.log = stderr,
+		};
+
+		rc = mmb_kmemleak_create(&kc, &a->kml, err, errlen);
+		if (rc)
+			return rc;
+	}
+	if (mmb_pval_u64(o, "kfence")) {
+		struct mmb_kfence_cfg fc = { .sample = (unsigned)mmb_pval_u64(o, "kfence") };
+		const void *start;
+		size_t len;
+
+		rc = mmb_kfence_create(&fc, &a->kfence, err, errlen);
+		if (rc)
+			return rc;
+		mmb_kfence_range(a->kfence, &start, &len);
+		if (a->kml)
+			mmb_kmemleak_ignore_range(a->kml, start, len);
+	}
+	return 0;
+}
 
 static int slab_reg_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r_a, char *err,
 			   size_t errlen)
@@ -2797,7 +2966,7 @@ static int slab_reg_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r
 		.min_partial = mmb_pval_given(o, "min_partial") ? (int)mmb_pval_u64(o, "min_partial") : -1,
 		.harden = (int)mmb_pval_u64(o, "harden"),
 		.debug = mmb_pval_str(o, "debug"),
-		.sheaf_capacity = (unsigned)mmb_pval_u64(o, "sheaf"),
+		.sheaf_capacity = mmb_pval_given(o, "sheaf") ? (int)mmb_pval_u64(o, "sheaf") : -1,
 	};
 	struct mmb_alloc *a;
 	int rc;
@@ -2810,10 +2979,15 @@ static int slab_reg_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r
 		snprintf(err, errlen, "slab: out of memory");
 		return -ENOMEM;
 	}
+	rc = slab_reg_detectors(cfg, a, err, errlen);
+	if (rc)
+		goto fail;
 	rc = mmb_buddy_create(&bc, &a->b, err, errlen);
 	if (rc)
 		goto fail;
 	sc.buddy = a->b;
+	sc.kmemleak = a->kml;
+	sc.kfence = a->kfence;
 	rc = mmb_slab_create(&sc, &a->sl, err, errlen);
 	if (rc)
 		goto fail_buddy;
@@ -2822,6 +2996,7 @@ static int slab_reg_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r
 fail_buddy:
 	mmb_buddy_destroy(a->b);
 fail:
+	slab_reg_detectors_destroy(a);
 	free(a);
 	return rc;
 }
@@ -2842,16 +3017,21 @@ static void slab_reg_destroy(struct mmb_alloc *a)
 {
 	mmb_slab_destroy(a->sl);
 	mmb_buddy_destroy(a->b);
+	slab_reg_detectors_destroy(a);
 	free(a);
 }
 
 static void slab_reg_thread_attach(struct mmb_alloc *a)
 {
 	mmb_slab_thread_attach(a->sl);
+	if (a->kml)
+		mmb_kmemleak_thread_register(a->kml);	/* -ENOMEM: its stack is swept whole */
 }
 
 static void slab_reg_thread_detach(struct mmb_alloc *a)
 {
+	if (a->kml)
+		mmb_kmemleak_thread_unregister(a->kml);
 	mmb_slab_thread_detach(a->sl);
 }
 
@@ -2868,6 +3048,8 @@ static __attribute__((noinline)) void *slab_reg_alloc_slow(struct mmb_alloc *a, 
 		if (size & (size - 1))
 			size = 1UL << fls_u(size);
 	}
+	if (unlikely(a->sl->hooks))
+		return slab_hook_alloc(a->sl, mmb_kmalloc_cache(a->sl, size), req, align, addr);
 	if (size <= MMB_KMALLOC_MAX_CACHE_SIZE)
 		return slab_alloc(a->sl->kmalloc_caches[kmalloc_index(size)], (unsigned)req, addr);
 	return kmalloc_large(a->sl, size);
@@ -2878,7 +3060,7 @@ static void *slab_reg_alloc(struct mmb_alloc *a, size_t size, size_t align)
 {
 	struct mmb_slab *sl = a->sl;
 
-	if (likely(align <= 8 && size - 1 < MMB_KMALLOC_MAX_CACHE_SIZE &&
+	if (likely(!sl->hooks && align <= 8 && size - 1 < MMB_KMALLOC_MAX_CACHE_SIZE &&
 		   slab_tls.id == sl->id)) {
 		struct mmb_kmem_cache *s = sl->kmalloc_caches[kmalloc_index(size)];
 		void *object = slab_alloc_fast(s, &s->cpu[slab_tls.cpu], (unsigned)size);
@@ -2906,7 +3088,7 @@ static void slab_reg_free(struct mmb_alloc *a, void *p, size_t size)
 {
 	struct mmb_slab *sl = a->sl;
 
-	if (likely(size - 1 < MMB_KMALLOC_MAX_CACHE_SIZE && slab_tls.id == sl->id)) {
+	if (likely(!sl->hooks && size - 1 < MMB_KMALLOC_MAX_CACHE_SIZE && slab_tls.id == sl->id)) {
 		struct mmb_kmem_cache *s = sl->kmalloc_caches[kmalloc_index(size)];
 		struct slab_cpu *c = &s->cpu[slab_tls.cpu];
 		struct mmb_page *slab;
@@ -2928,6 +3110,27 @@ slow:
 static size_t slab_reg_usable_size(struct mmb_alloc *a, const void *p)
 {
 	return mmb_ksize(a->sl, p);
+}
+
+/*
+ * With no thread attached (the harness's workers have all detached) nothing
+ * is in flight: kmemleak scans then, quiescent, so leaks_found counts every
+ * object nothing refers to. corruptions_caught: KFENCE's reports and the
+ * slub_debug BUG reports.
+ */
+static void slab_reg_detector_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
+{
+	if (a->kml)
+		r_st->leaks_found = mmb_kmemleak_leaks(a->kml);
+	if (a->kfence || a->sl->any_debug) {
+		r_st->corruptions_caught = mmb_slab_nr_reports(a->sl);
+		if (a->kfence) {
+			struct mmb_kfence_counts fc;
+
+			mmb_kfence_counts(a->kfence, &fc);
+			r_st->corruptions_caught += fc.bugs;
+		}
+	}
 }
 
 static void slab_reg_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
@@ -2952,6 +3155,8 @@ static void slab_reg_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 	r_st->allocs = allocs + (uint64_t)atomic_load(&sl->large_allocs);
 	r_st->frees = frees + (uint64_t)atomic_load(&sl->large_frees);
 	r_st->failed_allocs = failed + (uint64_t)atomic_load(&sl->large_failed);
+	r_st->failed_allocs = failed;
+	slab_reg_detector_stats(a, r_st);
 }
 
 static int slab_reg_check(struct mmb_alloc *a, char *err, size_t errlen)
@@ -2983,11 +3188,22 @@ static int slab_write_file(const char *dir, const char *name, struct mmb_slab *s
 	return rc;
 }
 
+static int slab_write_kfence(struct mmb_slab *sl, FILE *f)
+{
+	return mmb_kfence_write(sl->kfence, f);
+}
+
 static int slab_reg_dump_state(struct mmb_alloc *a, const char *dir)
 {
 	int rc = slab_write_file(dir, "slabinfo", a->sl, mmb_slab_write_slabinfo);
 
-	return rc ? rc : slab_write_file(dir, "slabstats", a->sl, slab_write_stats);
+	if (!rc)
+		rc = slab_write_file(dir, "slabstats", a->sl, slab_write_stats);
+	if (!rc && a->kml)
+		rc = mmb_kmemleak_write_file(a->kml, dir);
+	if (!rc && a->kfence)
+		rc = slab_write_file(dir, "kfence.txt", a->sl, slab_write_kfence);
+	return rc;
 }
 
 const struct mmb_alloc_ops mmb_slab_ops = {

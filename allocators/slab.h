@@ -51,6 +51,8 @@
 
 struct mmb_slab;
 struct mmb_kmem_cache;
+struct mmb_kmemleak;
+struct mmb_kfence;
 
 struct mmb_slab_cfg {
 	struct mmb_buddy *buddy;	/* pages come from here (not owned) */
@@ -60,10 +62,14 @@ struct mmb_slab_cfg {
 	int cpu_partial;		/* objects; -1 = the kernel's rule by size */
 	int min_partial;		/* slabs; -1 = clamp(ilog2(size) / 2, 5, 10) */
 	int harden;			/* CONFIG_SLAB_FREELIST_HARDENED */
-	unsigned sheaf_capacity;	/* 6.18 per-CPU sheaves for every non-debug
-					 * cache; 0 = off (the classic cpu slab) */
+	int sheaf_capacity;		/* 6.18 per-CPU sheaves for every non-debug
+					 * cache, objects; 0 = off (the classic cpu
+					 * slab); -1 = calculate_sheaf_capacity()'s
+					 * rule by size (4, 12, 28 or 60) */
 	const char *debug;		/* slub_debug string (see mmb_slab_parse_debug), NULL = off */
 	FILE *report;			/* where BUG reports go; NULL = stderr */
+	struct mmb_kmemleak *kmemleak;	/* tracks every object (kmemleak.h); NULL = off */
+	struct mmb_kfence *kfence;	/* serves sampled allocations (kfence.h); NULL = off */
 };
 
 /*

@@ -84,6 +84,7 @@
 #include <unistd.h>
 
 #include "allocator.h"
+#include "kmemleak.h"
 #include "os.h"
 
 /* vm_struct.flags, with the kernel's values. */
@@ -94,6 +95,14 @@
 #define VM_PAGE_ALIGN(x) (((x) + MMB_PAGE_SIZE - 1) & ~(MMB_PAGE_SIZE - 1))
 #define VM_BULK_MAX 100U		/* frames per bulk request, as vm_area_alloc_pages */
 #define VM_MAP_COUNT_SLACK 16		/* "at the limit" when this close to vm.max_map_count */
+/*
+ * kmemleak_vmalloc's min_count: one real reference, plus the three words
+ * of our own metadata that hold an area's address (vm_struct.addr, its
+ * vmap_area's va_start, and the va_end of the area, free or lazy range just
+ * below it -- or vm->start for the first area), as the kernel's 2 counts
+ * its vm_struct.
+ */
+#define VM_KMEMLEAK_MIN_COUNT 4
 
 struct vm_struct {
 	unsigned long addr;
@@ -124,6 +133,7 @@ struct va_tree {
 
 struct mmb_vmalloc {
 	struct mmb_buddy *buddy;
+	struct mmb_kmemleak *kml;	/* not owned; NULL = off */
 	struct mmb_pmem *pm;
 	unsigned long start, end;	/* the window */
 	int lazy;
@@ -973,6 +983,8 @@ static void *vm_alloc_node(struct mmb_vmalloc *vm, size_t size, size_t align, in
 		return NULL;
 	}
 	vm_area_ready(vm, area);
+	if (vm->kml)
+		mmb_kmemleak_alloc(vm->kml, (void *)area->addr, size, VM_KMEMLEAK_MIN_COUNT);
 	return (void *)area->addr;
 fail:
 	vm_count(vm, failed_allocs, 1);
@@ -1057,6 +1069,8 @@ static void vm_free_addr(struct mmb_vmalloc *vm, const void *addr, const char *w
 
 void mmb_vfree(struct mmb_vmalloc *vm, const void *addr)
 {
+	if (vm->kml && addr)
+		mmb_kmemleak_free(vm->kml, addr);
 	if (addr)
 		vm_free_addr(vm, addr, "vfree");
 }
@@ -1230,6 +1244,11 @@ static void vm_free_all_busy(struct mmb_vmalloc *vm)
 			mmb_vfree(vm, (void *)addrs[i]);
 		free(addrs);
 	}
+}
+
+void mmb_vmalloc_set_kmemleak(struct mmb_vmalloc *vm, struct mmb_kmemleak *kml)
+{
+	vm->kml = kml;
 }
 
 void mmb_vmalloc_destroy(struct mmb_vmalloc *vm)
@@ -1601,6 +1620,7 @@ int mmb_vmalloc_check(struct mmb_vmalloc *vm, char *err, size_t errlen)
 struct mmb_alloc {
 	struct mmb_buddy *buddy;
 	struct mmb_vmalloc *vm;
+	struct mmb_kmemleak *kml;	/* kmemleak=on */
 };
 
 static const struct mmb_param vmalloc_opts[] = {
@@ -1612,6 +1632,8 @@ static const struct mmb_param vmalloc_opts[] = {
 	  "purge past this many lazily freed pages (0 = the kernel's fls(cpus) * 8192)" },
 	{ "mem", MMB_P_SIZE, "512M", 4 << 20, 1ULL << 40, NULL,
 	  "simulated physical memory behind the buddy allocator, bytes" },
+	{ "kmemleak", MMB_P_BOOL, "off", 0, 0, NULL,
+	  "leak detector: track every area, scan at the end (kmemleak.txt, leaks_found)" },
 	{ 0 },
 };
 
@@ -1635,17 +1657,27 @@ static int vmalloc_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r_
 		snprintf(err, errlen, "vmalloc: out of memory");
 		return -ENOMEM;
 	}
+	if (mmb_pval_u64(&cfg->opts, "kmemleak")) {
+		struct mmb_kmemleak_cfg kc = { .min_age_ms = MMB_KMEMLEAK_MIN_AGE_MS, .log = stderr };
+
+		rc = mmb_kmemleak_create(&kc, &a->kml, err, errlen);
+		if (rc)
+			goto out_free;
+	}
 	rc = mmb_buddy_create(&bcfg, &a->buddy, err, errlen);
 	if (rc)
 		goto out_free;
 	rc = mmb_vmalloc_create(&vcfg, a->buddy, &a->vm, err, errlen);
 	if (rc)
 		goto out_buddy;
+	mmb_vmalloc_set_kmemleak(a->vm, a->kml);
 	*r_a = a;
 	return 0;
 out_buddy:
 	mmb_buddy_destroy(a->buddy);
 out_free:
+	if (a->kml)
+		mmb_kmemleak_destroy(a->kml);
 	free(a);
 	return rc;
 }
@@ -1654,16 +1686,22 @@ static void vmalloc_destroy(struct mmb_alloc *a)
 {
 	mmb_vmalloc_destroy(a->vm);
 	mmb_buddy_destroy(a->buddy);
+	if (a->kml)
+		mmb_kmemleak_destroy(a->kml);
 	free(a);
 }
 
 static void vmalloc_thread_attach(struct mmb_alloc *a)
 {
 	mmb_buddy_thread_attach(a->buddy);
+	if (a->kml)
+		mmb_kmemleak_thread_register(a->kml);	/* -ENOMEM: its stack is swept whole */
 }
 
 static void vmalloc_thread_detach(struct mmb_alloc *a)
 {
+	if (a->kml)
+		mmb_kmemleak_thread_unregister(a->kml);
 	mmb_buddy_thread_detach(a->buddy);
 }
 
@@ -1703,6 +1741,8 @@ static void vmalloc_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 	r_st->allocs = vm_read(vm, allocs);
 	r_st->frees = vm_read(vm, frees);
 	r_st->failed_allocs = vm_read(vm, failed_allocs);
+	if (a->kml)
+		r_st->leaks_found = mmb_kmemleak_leaks(a->kml);
 }
 
 static int vmalloc_check(struct mmb_alloc *a, char *err, size_t errlen)
@@ -1768,6 +1808,7 @@ static int vmalloc_dump_state(struct mmb_alloc *a, const char *dir)
 {
 	return vmalloc_dump_file(a->vm, dir, "vmallocinfo", mmb_vmallocinfo) ?:
 	       vmalloc_dump_file(a->vm, dir, "vmalloc_stats", vmalloc_write_stats) ?:
+	       (a->kml ? mmb_kmemleak_write_file(a->kml, dir) : 0) ?:
 	       mmb_buddy_dump_state(a->buddy, dir);
 }
 

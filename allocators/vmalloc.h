@@ -29,6 +29,7 @@
 #define MMB_VMALLOC_NO_PFN UINT64_MAX	/* vmalloc_to_pfn of an address not mapped */
 
 struct mmb_vmalloc;
+struct mmb_kmemleak;
 
 struct mmb_vmalloc_cfg {
 	uint64_t window_bytes;		/* size of the window (rounded down to pages) */
@@ -64,6 +65,12 @@ struct mmb_vmalloc_counters {
  */
 int mmb_vmalloc_create(const struct mmb_vmalloc_cfg *cfg, struct mmb_buddy *b,
 		       struct mmb_vmalloc **r_vm, char *err, size_t errlen);
+/*
+ * Track every vmalloc'ed area in kml (kmemleak.h; not owned, NULL = off).
+ * Call before the first allocation.
+ */
+void mmb_vmalloc_set_kmemleak(struct mmb_vmalloc *vm, struct mmb_kmemleak *kml);
+
 /* Unmap every area, give every frame back, release the window. */
 void mmb_vmalloc_destroy(struct mmb_vmalloc *vm);
 

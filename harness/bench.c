@@ -20,6 +20,7 @@ extern const struct mmb_bench_case mmb_bench_uffd;
 extern const struct mmb_bench_case mmb_bench_vmalloc;
 extern const struct mmb_bench_case mmb_bench_record;
 extern const struct mmb_bench_case mmb_bench_harness;
+extern const struct mmb_bench_case mmb_bench_detect;
 
 static const struct mmb_bench_case *const bench_cases[] = {
 	&mmb_bench_glibc,
@@ -29,6 +30,7 @@ static const struct mmb_bench_case *const bench_cases[] = {
 	&mmb_bench_vmalloc,
 	&mmb_bench_record,
 	&mmb_bench_harness,
+	&mmb_bench_detect,
 };
 #define NCASES (sizeof(bench_cases) / sizeof(bench_cases[0]))
 

@@ -7,8 +7,10 @@
  *   batch	1000 blocks of random sizes 1..512 bytes (fixed seed), freed in
  *		a random other order; ns per block (one alloc + one free)
  *
- * `slab` runs twice: classic SLUB (active slab + partial lists, the
- * default) and with 6.18's per-thread sheaves (`slab:sheaf=32`). The
+ * `slab` runs twice: as configured by default (per-thread sheaves of the
+ * kernel's capacity by size on top of the slabs, as the "sheaves for all
+ * caches" series sets up every cache) and as classic SLUB (active slab +
+ * partial lists only, `slab:sheaf=0`). The
  * production side is `jemalloc` (its own arena and explicit tcache),
  * `jemalloc-malloc` (plain malloc: jemalloc owns mmbench's malloc),
  * `mimalloc` and `glibc`. tcmalloc is only usable LD_PRELOADed into a cell's
@@ -29,7 +31,7 @@
 #define BATCH 1000
 
 static const char *const bs_configs[] = {
-	"slab", "slab:sheaf=32", "jemalloc", "jemalloc-malloc", "mimalloc", "glibc",
+	"slab", "slab:sheaf=0", "jemalloc", "jemalloc-malloc", "mimalloc", "glibc",
 };
 #define BS_N (sizeof(bs_configs) / sizeof(bs_configs[0]))
 #define BS_NSLAB 2			/* the first two are slab's */

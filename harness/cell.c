@@ -17,7 +17,8 @@
  * Faults (--faults uffd|sigbus): the monitor (uffd.h) starts before the
  * allocator is created and stops after it is destroyed; its phase is warmup
  * until the timed region starts (after the warm-up, if any), timed until the
- * stop flag, then teardown; it also feeds the timeline's faults column. Its files go to --fault-dir. The perf page-fault counter covers
+ * stop flag, then teardown; it also feeds the timeline's faults column. Its files go to --fault-dir; fault_census names the monitor
+ * that ran (0 when none could start). The perf page-fault counter covers
  * the same timed window in every mode.
  */
 #include "cell.h"
@@ -695,6 +696,10 @@ int mmb_cell_main(int argc, char **argv)
 	rec_metric(rec, MMB_M_extfrag_index_o3, acc.extfrag_o3);
 	rec_metric(rec, MMB_M_extfrag_index_o9, acc.extfrag_o9);
 	rec_metric(rec, MMB_M_op_checksum, (double)(sum & ((1ULL << 48) - 1)));
+	if (st.leaks_found != MMB_STAT_NONE)
+		rec_metric(rec, MMB_M_leaks_found, (double)st.leaks_found);
+	if (st.corruptions_caught != MMB_STAT_NONE)
+		rec_metric(rec, MMB_M_corruptions_caught, (double)st.corruptions_caught);
 	if (st.malloc_provider)
 		fprintf(rec, "provider %s\n", st.malloc_provider);
 	if (perf_fd >= 0) {
@@ -716,6 +721,7 @@ out_destroy:
 		ops->destroy(a);
 out:
 	mmb_timeline_set_faults(NULL, NULL);
+	rec_metric(rec, MMB_M_fault_census, mon ? mmb_fault_census(ca.faults) : 0);
 	if (mon)
 		cell_faults_finish(mon, &ca, rec, fault_note, sizeof(fault_note));
 	if (perf_fd >= 0)

@@ -49,7 +49,10 @@
 	X(U64, sw_task_clock, "perf task-clock of the worker threads, ns")                    \
 	X(U64, sw_page_faults, "perf page-faults of the worker threads")                      \
 	X(U64, sw_context_switches, "perf context-switches of the worker threads")            \
-	X(U64, sw_cpu_migrations, "perf cpu-migrations of the worker threads")
+	X(U64, sw_cpu_migrations, "perf cpu-migrations of the worker threads")               \
+	X(U64, fault_census, "fault monitor the cell ran: 0 none (timing), 1 uffd, 2 sigbus; 1 and 2 include fault handling in latencies") \
+	X(U64, leaks_found, "objects kmemleak reported unreferenced (kmemleak=on)")          \
+	X(U64, corruptions_caught, "KFENCE and slub_debug reports (kfence=N or debug=...)")
 
 /* Latency percentiles of one operation kind (hist.h), in ns. */
 #define MMB_LATENCY_METRICS(X, op)                                                            \

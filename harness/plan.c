@@ -45,7 +45,8 @@ const char mmb_run_usage[] =
 	"                         (userfaultfd, handler thread), sigbus (userfaultfd,\n"
 	"                         resolved in the faulting thread), auto (uffd where it\n"
 	"                         works, else kernel counts only); a fault census: its\n"
-	"                         latencies include fault handling\n"
+	"                         latencies include fault handling. In a suite, per group\n"
+	"                         of cells (cells.csv fault_census tells them apart)\n"
 	"      --fault-cpu N      pin the uffd handler thread to CPU N\n"
 	"      --fault-log N      keep each cell's first N fault events in\n"
 	"                         DIR/state/<cell>/faults.log\n"
@@ -509,8 +510,6 @@ static void plan_apply_scalars(struct mmb_plan *p, const struct plan_args *a)
 		p->cell_timeout_s = a->cell_timeout_s;
 	p->dump_state |= a->dump_state;
 	p->check |= a->check;
-	if (a->have_faults)
-		p->faults = a->faults;
 	if (a->have_fault_cpu)
 		p->fault_cpu = a->fault_cpu;
 	if (a->have_fault_log)
@@ -670,7 +669,7 @@ struct plan_parse {			/* everything mmb_plan_parse works with */
 static int plan_suite_groups(struct mmb_plan *p, struct plan_parse *pp, char *err, size_t errlen)
 {
 	struct plan_args *def_a = NULL;
-	const struct plan_args *def_t = NULL;
+	const struct plan_args *def_t = NULL, *def_f = NULL;
 	char *pv_first[MAX_LIST_ARGS * 5];
 	int ndef_pv = 0;
 	const struct mmb_suite *s = &pp->suite;
@@ -689,6 +688,8 @@ static int plan_suite_groups(struct mmb_plan *p, struct plan_parse *pp, char *er
 			def_a = a;
 		if (a->nthreads)
 			def_t = a;
+		if (a->have_faults)
+			def_f = a;
 		if (ndef_pv + a->npv > (int)(sizeof(pp->def_pv) / sizeof(pp->def_pv[0]))) {
 			snprintf(err, errlen, "%s:%u: too many -p options", s->path, s->lines[i].lineno);
 			return -EINVAL;
@@ -701,6 +702,8 @@ static int plan_suite_groups(struct mmb_plan *p, struct plan_parse *pp, char *er
 		struct plan_args *a = i < s->nlines ? &pp->line[i] : &pp->cl;
 		struct plan_args *ga = pp->cl.nal ? &pp->cl : a->nal ? a : def_a;
 		const struct plan_args *gt = pp->cl.nthreads ? &pp->cl : a->nthreads ? a : def_t;
+		const struct plan_args *gf = pp->cl.have_faults ? &pp->cl : a->have_faults ? a : def_f;
+		struct mmb_fault_group *fg = &p->fgroups[pp->ngroups];
 		struct plan_group_src src = { 0 };
 		char where[4200] = "";
 		int nfirst = 0;
@@ -731,6 +734,14 @@ static int plan_suite_groups(struct mmb_plan *p, struct plan_parse *pp, char *er
 		src.optional_ok = ga != &pp->cl;
 		src.where = where;
 		src.noted = pp->noted;
+		fg->requested = gf ? gf->faults : MMB_FAULTS_OFF;
+		fg->mode = fg->requested;
+		if (a == &pp->cl)
+			snprintf(fg->where, sizeof(fg->where), "command line");
+		else
+			snprintf(fg->where, sizeof(fg->where), "%.200s:%u", s->path,
+				 s->lines[i].lineno);
+		p->nfgroups = pp->ngroups + 1;
 		if (plan_group_add(p, &src, &pp->group[pp->ngroups++], err, errlen) ||
 		    (a != &pp->cl && plan_check_params(p, a->pv, a->npv, err, errlen))) {
 			if (i < s->nlines)
@@ -750,12 +761,13 @@ static int plan_suite_groups(struct mmb_plan *p, struct plan_parse *pp, char *er
 	return 0;
 }
 
-/* Is (a, w, threads) already a cell of this repetition? */
+/* Is (a, w, threads, fault mode) already a cell of this repetition? */
 static int plan_have_cell(const struct mmb_plan *p, unsigned from, unsigned a, unsigned w,
-			  unsigned threads)
+			  unsigned threads, enum mmb_fault_mode faults)
 {
 	for (unsigned i = from; i < p->ncells; i++)
-		if (p->cells[i].ai == a && p->cells[i].wi == w && p->cells[i].threads == threads)
+		if (p->cells[i].ai == a && p->cells[i].wi == w && p->cells[i].threads == threads &&
+		    p->cells[i].faults == faults)
 			return 1;
 	return 0;
 }
@@ -804,7 +816,8 @@ static int plan_expand(struct mmb_plan *p, const struct plan_group *groups, unsi
 										  groups[g].threads[t]);
 
 						if (plan_have_cell(p, first, groups[g].ai[a],
-								   groups[g].wi[w], th))
+								   groups[g].wi[w], th,
+								   p->fgroups[g].requested))
 							continue;
 						cell->id = ++p->ncells;
 						cell->ai = groups[g].ai[a];
@@ -812,6 +825,8 @@ static int plan_expand(struct mmb_plan *p, const struct plan_group *groups, unsi
 						cell->threads = th;
 						cell->rep = r;
 						cell->seed = mmb_plan_rep_seed(p->seed, r);
+						cell->fg = g;
+						cell->faults = p->fgroups[g].requested;
 					}
 	}
 	return 0;
@@ -820,7 +835,7 @@ static int plan_expand(struct mmb_plan *p, const struct plan_group *groups, unsi
 int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t errlen)
 {
 	struct plan_parse *pp = calloc(1, sizeof(*pp));
-	int rc = -EINVAL;
+	int rc = -EINVAL, any_fault_cpu = 0, any_census = 0;
 
 	memset(p, 0, sizeof(*p));
 	p->reps = 1;
@@ -829,7 +844,11 @@ int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t 
 	p->cell_timeout_s = 60;
 	p->fault_cpu = -1;
 	mmb_measure_defaults(&p->measure);
-	if (!pp) {
+	p->fgroups = calloc(PLAN_MAX_GROUPS, sizeof(*p->fgroups));
+	if (!pp || !p->fgroups) {
+		free(pp);
+		free(p->fgroups);
+		p->fgroups = NULL;
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -856,15 +875,25 @@ int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t 
 		};
 
 		plan_apply_scalars(p, &pp->cl);
+		p->fgroups[0].requested = pp->cl.have_faults ? pp->cl.faults : MMB_FAULTS_OFF;
+		p->fgroups[0].mode = p->fgroups[0].requested;
+		snprintf(p->fgroups[0].where, sizeof(p->fgroups[0].where), "command line");
+		p->nfgroups = 1;
 		if (plan_group_add(p, &src, &pp->group[0], err, errlen))
 			goto out;
 		pp->ngroups = 1;
 	}
-	if (p->fault_cpu >= 0 && p->faults != MMB_FAULTS_UFFD && p->faults != MMB_FAULTS_AUTO) {
+	for (unsigned g = 0; g < p->nfgroups; g++) {
+		enum mmb_fault_mode m = p->fgroups[g].requested;
+
+		any_fault_cpu |= m == MMB_FAULTS_UFFD || m == MMB_FAULTS_AUTO;
+		any_census |= m != MMB_FAULTS_OFF;
+	}
+	if (p->fault_cpu >= 0 && !any_fault_cpu) {
 		snprintf(err, errlen, "--fault-cpu pins the uffd handler thread: give --faults uffd or auto");
 		goto out;
 	}
-	if (p->fault_log && p->faults == MMB_FAULTS_OFF) {
+	if (p->fault_log && !any_census) {
 		snprintf(err, errlen, "--fault-log needs --faults uffd, sigbus or auto");
 		goto out;
 	}
@@ -877,8 +906,8 @@ int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t 
 out:
 	mmb_suite_free(&pp->suite);
 	free(pp);
-	if (rc < 0)
-		mmb_plan_free(p);
+	if (rc)
+		mmb_plan_free(p);	/* also after --help: nothing to run */
 	return rc;
 }
 
@@ -886,5 +915,7 @@ void mmb_plan_free(struct mmb_plan *plan)
 {
 	free(plan->cells);
 	plan->cells = NULL;
+	free(plan->fgroups);
+	plan->fgroups = NULL;
 	mmb_measure_free(&plan->measure);
 }

@@ -6,7 +6,10 @@
  * plus " (N thr)" when the run has several thread counts. Figures over time
  * (memory, unusable index, faults over time) draw one cell per series: its
  * lowest repetition that has data. Everything else pools the repetitions:
- * medians with min..max bars; latency histograms are summed.
+ * medians with min..max bars; latency histograms are summed. Fault-census
+ * cells have workload labels of their own ("pages (fault census)",
+ * resdir.h), so no figure mixes them with timing cells; the fault figures
+ * are drawn for the labels that have faults.csv rows.
  *
  * Data files are whitespace-separated; titles are double-quoted strings
  * (a '"' inside a label is written as '\''); NaN marks "not measured".
@@ -610,8 +613,34 @@ static int plot_tf_cmp(const void *a, const void *b)
 	return (x->t > y->t) - (x->t < y->t);
 }
 
+/*
+ * Has any cell of workload label wl a faults.csv row? If not, its name is
+ * added to skipped (len bytes) and the caller draws no fault figure for it:
+ * in a run with census and timing cells, the timing workloads' are noted
+ * once, together (plot_faults_note).
+ */
+static int plot_wl_faults(const struct plot_ctx *c, const char *wl, char *skipped, size_t len)
+{
+	size_t o = strlen(skipped);
+
+	for (int j = 0; j < c->flt.t.nrows; j++)
+		if (c->flt.row[j] >= 0 && !strcmp(c->rd->wlabel[c->flt.row[j]], wl))
+			return 1;
+	snprintf(skipped + o, len - o, "%s%s", o ? ", " : "", wl);
+	return 0;
+}
+
+static void plot_faults_note(struct plot_ctx *c, const char *what, const char *skipped)
+{
+	if (skipped[0])
+		plot_note(c, "%s: skipped for %s: no fault rows (timing cells: no monitor)", what,
+			  skipped);
+}
+
 static void plot_faults_time(struct plot_ctx *c, const char **wls, int nwl)
 {
+	char skipped[2048] = "";
+
 	const struct mmb_table *t = &c->flt.t;
 	int ct = mmb_table_col(t, "t_ns"), cf = mmb_table_col(t, "faults");
 
@@ -622,10 +651,15 @@ static void plot_faults_time(struct plot_ctx *c, const char **wls, int nwl)
 	}
 	for (int w = 0; w < nwl; w++) {
 		struct plot_series *s;
-		struct plot_tf *tf = calloc((size_t)t->nrows + 1, sizeof(*tf));
-		int ns = plot_series_of(c, wls[w], &s), n = 0;
+		struct plot_tf *tf;
+		int ns, n = 0;
 		char name[700], slug[600], title[900];
 		FILE *f;
+
+		if (!plot_wl_faults(c, wls[w], skipped, sizeof(skipped)))
+			continue;
+		tf = calloc((size_t)t->nrows + 1, sizeof(*tf));
+		ns = plot_series_of(c, wls[w], &s);
 
 		mmb_slug(wls[w], slug, sizeof(slug));
 		snprintf(name, sizeof(name), "faults-time-%s", slug);
@@ -660,6 +694,7 @@ static void plot_faults_time(struct plot_ctx *c, const char **wls, int nwl)
 		free(s);
 		free(tf);
 	}
+	plot_faults_note(c, "faults over time", skipped);
 }
 
 /* ---- grouped bars --------------------------------------------------------- */
@@ -715,6 +750,7 @@ static void plot_faults_region(struct plot_ctx *c, const char **wls, int nwl)
 	const struct mmb_table *t = &c->flt.t;
 	int creg = mmb_table_col(t, "region"), cph = mmb_table_col(t, "phase");
 	int cf = mmb_table_col(t, "faults");
+	char skipped[2048] = "";
 
 	if (!t->nrows || creg < 0 || cph < 0 || cf < 0) {
 		plot_note(c, "faults per region: skipped, not measured (faults.csv %s)",
@@ -723,10 +759,16 @@ static void plot_faults_region(struct plot_ctx *c, const char **wls, int nwl)
 	}
 	for (int w = 0; w < nwl; w++) {
 		struct plot_series *s;
-		int ns = plot_series_of(c, wls[w], &s), ng = 0;
-		char (*gl)[256] = calloc(PLOT_MAX_GROUPS, sizeof(*gl));
-		const char **sl = calloc((size_t)ns + 1, sizeof(*sl));
+		int ns, ng = 0;
+		char (*gl)[256];
+		const char **sl;
 		char name[700], slug[600], title[900];
+
+		if (!plot_wl_faults(c, wls[w], skipped, sizeof(skipped)))
+			continue;
+		ns = plot_series_of(c, wls[w], &s);
+		gl = calloc(PLOT_MAX_GROUPS, sizeof(*gl));
+		sl = calloc((size_t)ns + 1, sizeof(*sl));
 
 		for (int j = 0; gl && j < t->nrows; j++) {
 			char g[256];
@@ -780,6 +822,7 @@ static void plot_faults_region(struct plot_ctx *c, const char **wls, int nwl)
 		free(gl);
 		free(s);
 	}
+	plot_faults_note(c, "faults per region", skipped);
 }
 
 static int plot_is_hw(const char *col)

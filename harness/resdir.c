@@ -239,7 +239,25 @@ const char *mmb_resdir_meta(const struct mmb_resdir *rd, const char *key, const 
 	return NULL;
 }
 
-/* Workload labels: the name alone unless it ran with several parameter sets. */
+/*
+ * Fault census cells: cells.csv's fault_census > 0; a folder written before
+ * that column (NaN) ran one mode for every cell: meta.json's faults.mode.
+ */
+static int resdir_census(const struct mmb_resdir *rd, int row)
+{
+	double v = rd->cells[row].m[MMB_M_fault_census];
+	char buf[4096];
+	const char *faults, *mode;
+
+	if (!isnan(v))
+		return v > 0;
+	faults = mmb_resdir_meta(rd, "faults", "", buf, sizeof(buf));
+	mode = faults ? strstr(faults, "\"mode\": \"") : NULL;
+	return mode && strncmp(mode + 9, "off\"", 4) != 0;
+}
+
+/* Workload labels: the name alone unless it ran with several parameter sets;
+ * " (fault census)" after it for a census cell. */
 static void resdir_labels(struct mmb_resdir *rd)
 {
 	for (int i = 0; i < rd->ncells; i++) {
@@ -251,8 +269,9 @@ static void resdir_labels(struct mmb_resdir *rd)
 			if (!strcmp(rd->cells[j].workload, r->workload) &&
 			    strcmp(rd->cells[j].params, r->params))
 				several = 1;
-		snprintf(rd->wlabel[i], sizeof(rd->wlabel[i]), "%s%s%s", r->workload,
-			 several ? ":" : "", several ? r->params : "");
+		snprintf(rd->wlabel[i], sizeof(rd->wlabel[i]), "%s%s%s%s", r->workload,
+			 several ? ":" : "", several ? r->params : "",
+			 resdir_census(rd, i) ? MMB_CENSUS_LABEL : "");
 	}
 }
 

@@ -13,7 +13,12 @@
  * Labels: a row's allocator label is mmb_result_label() ("glibc",
  * "glibc:tcache_count=0"); its workload label is the workload's name, or
  * "name:params" when the run holds that workload with more than one
- * parameter set.
+ * parameter set, followed by MMB_CENSUS_LABEL for a fault-census cell
+ * (cells.csv fault_census 1 or 2; before that column, meta.json's
+ * faults.mode). So every reader keeps census cells, whose latencies include
+ * fault handling, apart from timing cells: figures, report tables and
+ * compare's rows name them "pages (fault census)", and compare matches
+ * census only with census.
  */
 #ifndef MMB_RESDIR_H
 #define MMB_RESDIR_H
@@ -24,6 +29,7 @@
 #include "table.h"
 
 #define MMB_META_SEP '\x1f'
+#define MMB_CENSUS_LABEL " (fault census)"
 
 struct mmb_meta_kv {
 	char *key, *val;

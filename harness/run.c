@@ -9,12 +9,14 @@
  * `--resume DIR` (resume.h) rebuilds the plan from DIR/meta.json and runs
  * only the cells cells.csv does not hold.
  *
- * Faults: with --faults, each cell writes its fault timeline to
- * DIR/state/<cell>/faults_timeline.csv; after the cell, its rows are moved
- * into DIR/faults.csv (cell,region,phase,t_ns,faults), which is replaced
- * atomically like cells.csv. --faults uffd|sigbus that cannot work here is
- * bad usage (exit 2 before any cell); --faults auto falls back to kernel
- * counts only and meta.json says why.
+ * Faults: the fault mode is per cell (plan.h). A fault-census cell (uffd or
+ * sigbus) writes its fault timeline to DIR/state/<cell>/faults_timeline.csv;
+ * after the cell, its rows are moved into DIR/faults.csv (cell,region,phase,
+ * t_ns,faults), which is replaced atomically like cells.csv and exists when
+ * the run has a census cell. Every cell's cells.csv row says its mode
+ * (fault_census). --faults uffd|sigbus that cannot work here is bad usage
+ * (exit 2 before any cell); --faults auto falls back to kernel counts only
+ * (a timing cell) and meta.json says why.
  *
  * Isolation: a cell's process is the leader of its own process group, so a
  * Ctrl-C on the terminal reaches only mmbench, which then kills the running
@@ -235,9 +237,9 @@ static void run_cell(struct run_ctx *rc, const struct mmb_cell *cell, struct mmb
 	}
 	if (p->check)
 		argv[argc++] = "--check";
-	if (p->faults != MMB_FAULTS_OFF) {
+	if (cell->faults != MMB_FAULTS_OFF) {
 		argv[argc++] = "--faults";
-		argv[argc++] = (char *)mmb_fault_mode_names[p->faults];
+		argv[argc++] = (char *)mmb_fault_mode_names[cell->faults];
 		argv[argc++] = "--fault-dir";
 		argv[argc++] = state_dir;
 		if (p->fault_cpu >= 0) {
@@ -409,28 +411,36 @@ static void run_progress(const struct run_ctx *rc)
 	fflush(stderr);
 }
 
-/* One line per (allocator config, workload config, threads): medians over reps. */
+/*
+ * One line per (allocator config, workload config, threads) the plan has:
+ * medians over reps. Fault-census cells (their figures include fault
+ * handling) get their own line, after the timing line.
+ */
 static void run_summary(const struct run_ctx *rc)
 {
 	const struct mmb_plan *p = rc->plan;
-	double *ops = calloc(p->reps, sizeof(double)), *fp = calloc(p->reps, sizeof(double));
+	double *ops = calloc(p->ncells, sizeof(double)), *fp = calloc(p->ncells, sizeof(double));
 
 	if (!ops || !fp)
 		goto out;
-	printf("%-28s %-16s %7s %8s %14s %16s\n", "allocator", "workload", "threads", "ok/reps",
+	printf("%-28s %-22s %7s %8s %14s %16s\n", "allocator", "workload", "threads", "ok/reps",
 	       "ops/s (median)", "footprint peak");
 	for (unsigned w = 0; w < p->nwconf; w++)
 		for (unsigned t = 0; t < p->nthreads; t++)
-			for (unsigned a = 0; a < p->naconf; a++) {
-				unsigned nok = 0, nfp = 0, nrun = 0;
-				char fps[32] = "-", opss[32] = "-";
+			for (unsigned k = 0; k < 2 * p->naconf; k++) {
+				unsigned a = k / 2, census = k % 2;	/* timing, then census */
+				unsigned nok = 0, nfp = 0, nrun = 0, nplan = 0;
+				char fps[32] = "-", opss[32] = "-", wl[64];
 
 				for (unsigned i = 0; i < p->ncells; i++) {
 					const struct mmb_cell *c = &p->cells[i];
 					const struct mmb_result *r = &rc->results[i];
 
 					if (c->ai != a || c->wi != w || c->threads != p->threads[t] ||
-					    !r->status[0])
+					    (c->faults != MMB_FAULTS_OFF) != census)
+						continue;
+					nplan++;
+					if (!r->status[0])
 						continue;
 					nrun++;
 					if (strcmp(r->status, MMB_ST_OK))
@@ -439,6 +449,8 @@ static void run_summary(const struct run_ctx *rc)
 					if (!isnan(r->m[MMB_M_footprint_peak_bytes]))
 						fp[nfp++] = r->m[MMB_M_footprint_peak_bytes];
 				}
+				if (!nplan)
+					continue;	/* no such cell (larson at 1 thread, ...) */
 				if (nok)
 					snprintf(opss, sizeof(opss), "%.4g", mmb_median(ops, nok));
 				if (nfp)
@@ -446,8 +458,10 @@ static void run_summary(const struct run_ctx *rc)
 				char ok[32];
 
 				snprintf(ok, sizeof(ok), "%u/%u", nok, nrun);
-				printf("%-28.28s %-16.16s %7u %8s %14s %16s\n", p->aconf[a].spec,
-				       p->wconf[w].ops->name, p->threads[t], ok, opss, fps);
+				snprintf(wl, sizeof(wl), "%s%s", p->wconf[w].ops->name,
+					 census ? " (fault census)" : "");
+				printf("%-28.28s %-22.22s %7u %8s %14s %16s\n", p->aconf[a].spec, wl,
+				       p->threads[t], ok, opss, fps);
 			}
 out:
 	free(ops);
@@ -543,6 +557,7 @@ static int run_cells(struct run_ctx *rc, struct mmb_meta *meta)
 			break;
 		}
 		mmb_result_init(r);
+		r->m[MMB_M_fault_census] = mmb_fault_census(cell->faults);	/* the cell may lower it */
 		run_cell(rc, cell, r, latf, tlf);
 		fclose(latf);
 		fclose(tlf);
@@ -569,7 +584,7 @@ static int run_cells(struct run_ctx *rc, struct mmb_meta *meta)
 		free(tl);
 		if (!e)
 			e = run_write_cells(rc);
-		if (!e && plan->faults != MMB_FAULTS_OFF)
+		if (!e && cell->faults != MMB_FAULTS_OFF)
 			e = run_merge_faults(rc, cell->id);
 		if (e) {
 			mmb_err("cannot write to %s: %s (the last complete copy of each file is kept)",
@@ -599,33 +614,54 @@ static int run_cells(struct run_ctx *rc, struct mmb_meta *meta)
 	return status;
 }
 
+/* Does any cell of the plan run a fault census? */
+static int run_any_census(const struct mmb_plan *plan)
+{
+	for (unsigned i = 0; i < plan->ncells; i++)
+		if (plan->cells[i].faults != MMB_FAULTS_OFF)
+			return 1;
+	return 0;
+}
+
 /*
- * Resolve --faults against what this machine can do (meta fields set).
+ * Resolve each group's --faults against what this machine can do (each mode
+ * probed once; meta fields set) and give every cell its group's mode.
  * Returns 0, or MMB_EXIT_USAGE with the message printed.
  */
 static int run_probe_faults(struct mmb_plan *plan, struct mmb_meta *meta,
 			    struct mmb_uffd_info *info, char *why, size_t whylen)
 {
-	int e;
+	int probed[2] = { 0, 0 }, err[2] = { 0, 0 };	/* [0] uffd, [1] sigbus */
+	char kwhy[2][512];
 
-	meta->faults_requested = plan->faults;
-	if (plan->faults == MMB_FAULTS_OFF)
-		return 0;
-	e = mmb_uffd_probe(plan->faults == MMB_FAULTS_SIGBUS ? MMB_FAULTS_SIGBUS : MMB_FAULTS_UFFD,
-			   info, why, whylen);
-	if (e && plan->faults != MMB_FAULTS_AUTO) {
-		mmb_err("--faults %s: userfaultfd cannot work here: %s (--faults auto falls "
-			"back to kernel counts)", mmb_fault_mode_names[plan->faults], why);
-		return MMB_EXIT_USAGE;
+	for (unsigned g = 0; g < plan->nfgroups; g++) {
+		struct mmb_fault_group *fg = &plan->fgroups[g];
+		int k = fg->requested == MMB_FAULTS_SIGBUS;
+
+		if (fg->requested == MMB_FAULTS_OFF)
+			continue;
+		if (!probed[k]) {
+			probed[k] = 1;
+			err[k] = mmb_uffd_probe(k ? MMB_FAULTS_SIGBUS : MMB_FAULTS_UFFD, info,
+						kwhy[k], sizeof(kwhy[k]));
+		}
+		if (err[k] && fg->requested != MMB_FAULTS_AUTO) {
+			mmb_err("--faults %s (%s): userfaultfd cannot work here: %s (--faults auto "
+				"falls back to kernel counts)", mmb_fault_mode_names[fg->requested],
+				fg->where, kwhy[k]);
+			return MMB_EXIT_USAGE;
+		}
+		if (err[k]) {
+			fg->mode = MMB_FAULTS_OFF;
+			snprintf(why, whylen, "%s", kwhy[k]);
+			meta->fault_why = why;
+		} else {
+			fg->mode = fg->requested == MMB_FAULTS_AUTO ? MMB_FAULTS_UFFD : fg->requested;
+			meta->fault_info = info;
+		}
 	}
-	if (e) {
-		plan->faults = MMB_FAULTS_OFF;
-		meta->fault_why = why;
-	} else {
-		if (plan->faults == MMB_FAULTS_AUTO)
-			plan->faults = MMB_FAULTS_UFFD;
-		meta->fault_info = info;
-	}
+	for (unsigned i = 0; i < plan->ncells; i++)
+		plan->cells[i].faults = plan->fgroups[plan->cells[i].fg].mode;
 	return 0;
 }
 
@@ -752,7 +788,7 @@ static int run_resume(int argc, char **argv)
 	e = mmb_series_keep(rc.dir, "latency.csv", MMB_LATENCY_HEADER, keep, plan.ncells);
 	if (!e)
 		e = mmb_series_keep(rc.dir, "timeline.csv", MMB_TL_HEADER, keep, plan.ncells);
-	if (!e && plan.faults != MMB_FAULTS_OFF)
+	if (!e && run_any_census(&plan))
 		e = run_resume_faults(&rc, keep);
 	if (!e)
 		e = run_write_cells(&rc);
@@ -820,7 +856,7 @@ int mmb_run_main(int argc, char **argv)
 		e = mmb_series_create(rc.dir, "timeline.csv", MMB_TL_HEADER);
 	if (!e)
 		e = run_write_cells(&rc);
-	if (!e && plan.faults != MMB_FAULTS_OFF) {
+	if (!e && run_any_census(&plan)) {
 		static const char header[] = "cell,region,phase,t_ns,faults\n";
 
 		rc.faults_csv = strdup(header);

@@ -567,7 +567,9 @@ Test(slab, registry_stats)
 	char err[MMB_ERR_MAX];
 	void *p[10];
 
-	cr_assert_eq(mmb_alloc_parse_config("slab:mem=64M", &ops, &cfg, err, sizeof(err)), 0, "%s", err);
+	/* classic SLUB: with sheaves the first alloc fills a whole sheaf */
+	cr_assert_eq(mmb_alloc_parse_config("slab:mem=64M,sheaf=0", &ops, &cfg, err, sizeof(err)), 0,
+		     "%s", err);
 	cfg.nthreads = 1;
 	cr_assert_eq(ops->create(&cfg, &a, err, sizeof(err)), 0, "%s", err);
 	for (int i = 0; i < 10; i++)
@@ -666,13 +668,15 @@ static void *mt_main(void *arg)
 		}
 		pthread_barrier_wait(&m->done);
 	}
+	/* detach flushes slabs: not before the last round's check is done */
+	pthread_barrier_wait(&m->go);
 	/* the last thread leaves without detaching: its slot stays stranded */
 	if (ta->id != MT_THREADS - 1)
 		mmb_slab_thread_detach(m->sl);
 	return NULL;
 }
 
-static void mt_run(const char *debug, int harden, unsigned sheaf, uint64_t seed)
+static void mt_run(const char *debug, int harden, int sheaf, uint64_t seed)
 {
 	static struct mt m;
 	struct mt_arg ta[MT_THREADS];
@@ -680,11 +684,11 @@ static void mt_run(const char *debug, int harden, unsigned sheaf, uint64_t seed)
 	struct fixture fx;
 	char err[MMB_ERR_MAX];
 
-	fx_init_sheaf(&fx, MT_THREADS, debug, harden, sheaf);
+	fx_init_sheaf(&fx, MT_THREADS, debug, harden, (unsigned)sheaf);
 	memset(&m, 0, sizeof(m));
 	m.sl = fx.sl;
 	m.seed = seed;
-	cr_log_info("seed %#llx debug=%s harden=%d sheaf=%u", (unsigned long long)seed,
+	cr_log_info("seed %#llx debug=%s harden=%d sheaf=%d", (unsigned long long)seed,
 		    debug ? debug : "", harden, sheaf);
 	cr_assert_eq(mmb_kmem_cache_create(fx.sl, "mt-obj", 40, 0, 0, NULL, &m.own, err,
 					   sizeof(err)), 0, "%s", err);
@@ -701,6 +705,7 @@ static void mt_run(const char *debug, int harden, unsigned sheaf, uint64_t seed)
 			     m.bad == 1 ? "a block was corrupted" : "an alloc failed");
 		fx_check(&fx);		/* the threads wait at the barrier */
 	}
+	pthread_barrier_wait(&m.go);
 	for (unsigned i = 0; i < MT_THREADS; i++)
 		pthread_join(t[i], NULL);
 	fx_check(&fx);
@@ -734,6 +739,12 @@ Test(slab, threads_remote_free_debug)
 Test(slab, threads_remote_free_sheaves)
 {
 	mt_run(NULL, 0, 8, 0x51ab0004);
+}
+
+/* the default: capacities by size (4 .. 60), hardened */
+Test(slab, threads_remote_free_default_sheaves)
+{
+	mt_run(NULL, 1, -1, 0x51ab0005);
 }
 
 /* ---- sheaves ---- */
@@ -771,11 +782,62 @@ Test(slab, sheaves)
 	cr_expect_eq(fx.len, 0, "destroy found no objects left");
 }
 
+/* Without a capacity given, every non-debug cache gets the kernel's
+ * calculate_sheaf_capacity(): 4/12/26/60 by size, grown to fill the
+ * sheaf's kmalloc class (a 32-byte header + 8 bytes per object). */
+Test(slab, sheaf_capacity_rule)
+{
+	static const struct {
+		unsigned size, capacity;
+	} want[] = {
+		{ 8, 60 }, { 96, 60 }, { 192, 60 }, { 256, 28 }, { 512, 28 },
+		{ 1024, 12 }, { 2048, 12 }, { 4096, 4 }, { 8192, 4 },
+	};
+	struct fixture fx;
+	struct mmb_kmem_cache_info in;
+	const struct mmb_alloc_ops *ops;
+	struct mmb_alloc_cfg cfg;
+	struct mmb_alloc *a;
+	char err[MMB_ERR_MAX];
+	void *p;
+
+	fx_init_sheaf(&fx, 2, "F:kmalloc-128", 0, (unsigned)-1);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		mmb_kmem_cache_get_info(mmb_kmalloc_cache(fx.sl, want[i].size), &in);
+		cr_expect_eq(in.sheaf_capacity, want[i].capacity, "kmalloc-%u: %u", want[i].size,
+			     in.sheaf_capacity);
+	}
+	mmb_kmem_cache_get_info(mmb_kmalloc_cache(fx.sl, 128), &in);
+	cr_expect_eq(in.sheaf_capacity, 0, "debug caches have no sheaves");
+	fx_fini(&fx);
+
+	/* The registry's default has them: the first kmalloc(65) fills a
+	 * sheaf of 60 from kmalloc-96 slabs of 42 objects (two slabs); with
+	 * sheaf=0 (classic SLUB) it takes one. */
+	for (int k = 0; k < 2; k++) {
+		struct mmb_alloc_stats st;
+
+		cr_assert_eq(mmb_alloc_parse_config(k ? "slab:mem=64M,sheaf=0" : "slab:mem=64M", &ops,
+						    &cfg, err, sizeof(err)), 0);
+		cfg.nthreads = 1;
+		cr_assert_eq(ops->create(&cfg, &a, err, sizeof(err)), 0, "%s", err);
+		p = ops->alloc(a, 65, 0);
+		mmb_alloc_stats_init(&st);
+		ops->stats(a, &st);
+		cr_expect_eq(st.footprint_bytes, k ? 4096 : 8192, "%s: footprint %llu",
+			     k ? "sheaf=0" : "default", (unsigned long long)st.footprint_bytes);
+		cr_expect_eq(st.allocs, 1);
+		ops->free(a, p, 65);
+		cr_expect_eq(ops->check(a, err, sizeof(err)), 0, "%s", err);
+		ops->destroy(a);
+	}
+}
+
 /* An aligned request can land in a larger class than its size names; the
  * sized free must still return it to its own cache, sheaves or not. */
 Test(slab, aligned_blocks_free_to_their_cache)
 {
-	const char *configs[] = { "slab:mem=64M", "slab:mem=64M,sheaf=8" };
+	const char *configs[] = { "slab:mem=64M,sheaf=0", "slab:mem=64M,sheaf=8" };
 
 	for (int k = 0; k < 2; k++) {
 		const struct mmb_alloc_ops *ops;

@@ -86,6 +86,7 @@
 #include "allocator.h"
 #include "kmemleak.h"
 #include "os.h"
+#include "statefile.h"
 
 /* vm_struct.flags, with the kernel's values. */
 #define VM_ALLOC 0x00000002UL
@@ -1780,27 +1781,25 @@ static int vmalloc_write_stats(struct mmb_vmalloc *vm, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
-/* Write dir/name through a temporary file renamed into place. */
+struct vmalloc_file {
+	struct mmb_vmalloc *vm;
+	int (*write)(struct mmb_vmalloc *vm, FILE *f);
+};
+
+static int vmalloc_file_write(FILE *f, void *ctx)
+{
+	const struct vmalloc_file *vf = ctx;
+
+	return vf->write(vf->vm, f);
+}
+
+/* dir/name replaced atomically (statefile.h). */
 static int vmalloc_dump_file(struct mmb_vmalloc *vm, const char *dir, const char *name,
 			     int (*write)(struct mmb_vmalloc *vm, FILE *f))
 {
-	char path[4096], tmp[4200];
-	FILE *f;
-	int rc;
+	struct vmalloc_file vf = { vm, write };
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f)
-		return -errno;
-	rc = write(vm, f);
-	if (fclose(f) && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path))
-		rc = -errno;
-	if (rc)
-		unlink(tmp);
-	return rc;
+	return mmb_state_write(dir, name, vmalloc_file_write, &vf);
 }
 
 /* vmallocinfo, vmalloc_stats, and the state files of the buddy allocator below. */

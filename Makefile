@@ -53,7 +53,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 # program for the trace tests.
 PIC_CFLAGS := $(OPT) -g -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) -fno-builtin-malloc \
               -fno-builtin-free -MMD -MP -fPIC -fvisibility=hidden -ftls-model=initial-exec
-SHIM_CORE := os param pmem memblock buddy slab vmalloc kmemleak kfence stacktrace
+SHIM_CORE := os param pmem memblock buddy slab vmalloc kmemleak kfence stacktrace statefile
 SHIM_OBJ := $(SHIM_CORE:%=$(BUILD)/pic/allocators/%.o) $(BUILD)/pic/preload/malloc.o
 SHIM_LIB := $(BUILD)/libmmb-malloc.so
 RECORD_LIB := $(BUILD)/libmmb-record.so

@@ -40,6 +40,14 @@
  * (attach, detach, stats, check) and is taken before the zone lock. Lockless
  * readers (watermark checks, stats) read free_pages and nr_free relaxed, as
  * the kernel does. Freed blocks go to the freeing thread's lists.
+ * Page flags: under the zone lock, merging and pageblock walks read the flags
+ * of neighbour frames that another thread may own and be retyping at that
+ * moment (buddy_prep_new, a pcp free, slab's PG_SLAB, vmalloc's PG_VMALLOC)
+ * without the lock. The reader only asks "free block in the zone?", which
+ * the owner's writes never change (PG_BUDDY is set and cleared under the
+ * lock), so the race is benign, as in the kernel (PageBuddy); the flags
+ * words are read and written there with relaxed atomics (PG_FLAGS_RD/WR) so
+ * the accesses are defined and ThreadSanitizer stays quiet.
  *
  * Left out, on purpose: reclaim and compaction (nothing to reclaim: an
  * allocation below the min watermark fails), HIGHATOMIC/CMA/ISOLATE types,
@@ -63,6 +71,7 @@
 #include "allocator.h"
 #include "kmemleak.h"
 #include "memblock.h"
+#include "statefile.h"
 
 #define BUDDY_NIL UINT32_MAX
 #define PAGEBLOCK_NR_PAGES (1u << MMB_PAGEBLOCK_ORDER)
@@ -138,6 +147,9 @@ static uint64_t buddy_next_gen = 1;
 #define WR(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 #define ADD(x, v) WR(x, (x) + (v))	/* single writer (owner, or zone lock held) */
 #define ZADD(x, v) __atomic_fetch_add(&(x), (v), __ATOMIC_RELAXED)	/* any thread */
+/* mmb_page.flags where a frame's owner and a zone-lock walker meet (top comment). */
+#define PG_FLAGS_RD(p) RD((p)->flags)
+#define PG_FLAGS_WR(p, v) WR((p)->flags, (uint32_t)(v))
 
 /* ---- formulas --------------------------------------------------------- */
 
@@ -325,7 +337,7 @@ static int buddy_is_free_buddy(const struct mmb_buddy *b, uint64_t buddy_pfn, un
 	if (buddy_pfn + (1ULL << order) > b->nr_pfns)
 		return 0;
 	bp = &b->pages[buddy_pfn];
-	return (bp->flags & MMB_PG_BUDDY) && bp->order == order;
+	return (PG_FLAGS_RD(bp) & MMB_PG_BUDDY) && bp->order == order;
 }
 
 static void buddy_set_pb_range(struct mmb_buddy *b, uint64_t pfn, unsigned order, int mt)
@@ -451,7 +463,7 @@ static void buddy_move_freepages_block(struct mmb_buddy *b, uint64_t start_pfn, 
 	while (pfn < end) {
 		struct mmb_page *p = &b->pages[pfn];
 
-		if (!(p->flags & MMB_PG_BUDDY)) {
+		if (!(PG_FLAGS_RD(p) & MMB_PG_BUDDY)) {
 			pfn++;
 			continue;
 		}
@@ -489,14 +501,15 @@ static uint32_t buddy_try_claim(struct mmb_buddy *b, uint32_t pfn, unsigned cur_
 		return BUDDY_NIL;
 	for (p = start; p < start + PAGEBLOCK_NR_PAGES;) {
 		const struct mmb_page *pg = &b->pages[p];
+		uint32_t flags = PG_FLAGS_RD(pg);
 		uint64_t n = 1;
 
-		if (pg->flags & MMB_PG_BUDDY) {
+		if (flags & MMB_PG_BUDDY) {
 			n = 1ULL << pg->order;
 			free_pages += n;
-		} else if (pg->flags & MMB_PG_PCP) {
+		} else if (flags & MMB_PG_PCP) {
 			n = 1ULL << pg->order;
-		} else if (!(pg->flags & (MMB_PG_RESERVED | MMB_PG_TAIL)) && pg->refcount > 0) {
+		} else if (!(flags & (MMB_PG_RESERVED | MMB_PG_TAIL)) && pg->refcount > 0) {
 			n = 1ULL << pg->order;
 			if (pg->migratetype == MMB_MT_MOVABLE)
 				movable += n;
@@ -793,7 +806,7 @@ BUDDY_HOT void buddy_free_pcp(struct mmb_buddy *b, struct buddy_pcp *pcp, uint32
 	struct mmb_page *p = &b->pages[pfn];
 
 	pcp->alloc_factor >>= 1;
-	p->flags = MMB_PG_PCP;
+	PG_FLAGS_WR(p, MMB_PG_PCP);
 	p->order = (uint8_t)order;
 	p->migratetype = (uint8_t)mt;
 	blist_add(b->pages, &pcp->lists[pindex], pfn, 0);
@@ -867,13 +880,13 @@ BUDDY_HOT void buddy_prep_new(struct mmb_buddy *b, uint32_t pfn, unsigned order,
 {
 	struct mmb_page *p = &b->pages[pfn];
 
-	p->flags = order ? MMB_PG_HEAD : 0;
+	PG_FLAGS_WR(p, order ? MMB_PG_HEAD : 0);
 	p->order = (uint8_t)order;
 	p->migratetype = (uint8_t)mt;
 	p->refcount = 1;
 	p->owner = NULL;
 	for (uint64_t i = 1; i < (1ULL << order); i++) {
-		p[i].flags = MMB_PG_TAIL;
+		PG_FLAGS_WR(&p[i], MMB_PG_TAIL);
 		p[i].head_pfn = pfn;
 	}
 }
@@ -951,8 +964,8 @@ void mmb_free_pages(struct mmb_buddy *b, struct mmb_page *page, unsigned order)
 		return;
 	}
 	for (uint64_t i = 1; i < (1ULL << order); i++)
-		page[i].flags = 0;
-	page->flags = 0;
+		PG_FLAGS_WR(&page[i], 0);
+	PG_FLAGS_WR(page, 0);
 	page->refcount = 0;
 	page->owner = NULL;
 	mt = buddy_pb_mt(b, pfn);
@@ -1527,41 +1540,39 @@ static const char *const buddy_dump_names[NR_DUMPS] = {
 	"counters",
 };
 
-/* Each file is written under a temporary name and renamed into place. */
+struct buddy_dump {
+	struct mmb_buddy *b;
+	struct mmb_buddy_info in;
+	int which;		/* DUMP_* */
+};
+
+static int buddy_dump_one(FILE *f, void *ctx)
+{
+	struct buddy_dump *d = ctx;
+
+	switch (d->which) {
+	case DUMP_BUDDYINFO: buddy_write_buddyinfo(&d->in, f); break;
+	case DUMP_PAGETYPEINFO: buddy_write_pagetypeinfo(d->b, &d->in, f); break;
+	case DUMP_UNUSABLE: buddy_write_index(&d->in, 0, f); break;
+	case DUMP_EXTFRAG: buddy_write_index(&d->in, 1, f); break;
+	case DUMP_MEMBLOCK: mmb_memblock_dump(&d->b->mb, f); break;
+	case DUMP_ZONEINFO: buddy_write_zoneinfo(d->b, &d->in, f); break;
+	default: buddy_write_counters(d->b, &d->in, f); break;
+	}
+	return 0;
+}
+
+/* Each file is replaced atomically (statefile.h), from one snapshot. */
 int mmb_buddy_dump_state(struct mmb_buddy *b, const char *dir)
 {
-	struct mmb_buddy_info in;
+	struct buddy_dump d = { .b = b };
 
-	mmb_buddy_info(b, &in);
-	for (int i = 0; i < NR_DUMPS; i++) {
-		char path[4096], tmp[4200];
-		FILE *f;
-		int rc = 0;
+	mmb_buddy_info(b, &d.in);
+	for (d.which = 0; d.which < NR_DUMPS; d.which++) {
+		int rc = mmb_state_write(dir, buddy_dump_names[d.which], buddy_dump_one, &d);
 
-		snprintf(path, sizeof(path), "%s/%s", dir, buddy_dump_names[i]);
-		snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-		f = fopen(tmp, "w");
-		if (!f)
-			return -errno;
-		switch (i) {
-		case DUMP_BUDDYINFO: buddy_write_buddyinfo(&in, f); break;
-		case DUMP_PAGETYPEINFO: buddy_write_pagetypeinfo(b, &in, f); break;
-		case DUMP_UNUSABLE: buddy_write_index(&in, 0, f); break;
-		case DUMP_EXTFRAG: buddy_write_index(&in, 1, f); break;
-		case DUMP_MEMBLOCK: mmb_memblock_dump(&b->mb, f); break;
-		case DUMP_ZONEINFO: buddy_write_zoneinfo(b, &in, f); break;
-		default: buddy_write_counters(b, &in, f); break;
-		}
-		if (ferror(f))
-			rc = -EIO;
-		if (fclose(f) && !rc)
-			rc = -errno;
-		if (!rc && rename(tmp, path))
-			rc = -errno;
-		if (rc) {
-			unlink(tmp);
+		if (rc)
 			return rc;
-		}
 	}
 	return 0;
 }

@@ -58,6 +58,7 @@
 #include "allocator.h"
 #include "jemalloc.h"
 #include "os.h"
+#include "statefile.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -575,16 +576,11 @@ static int je_check(struct mmb_alloc *a, char *err, size_t errlen)
 	return 0;
 }
 
-static int je_dump_state(struct mmb_alloc *a, const char *dir)
+static int je_write_state(FILE *f, void *ctx)
 {
+	struct mmb_alloc *a = ctx;
 	struct je_figures fg;
-	char path[4096];
-	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/jemalloc.txt", dir);
-	f = fopen(path, "w");
-	if (!f)
-		return -errno;
 	je_figures(a, &fg);
 	fprintf(f, "arena %u\nregion_bytes %zu\nhanded_out_bytes %zu\n", a->arena, a->region_bytes,
 		atomic_load(&a->bump));
@@ -598,9 +594,12 @@ static int je_dump_state(struct mmb_alloc *a, const char *dir)
 		atomic_load(&a->n.dalloc_calls), atomic_load(&a->n.destroy_calls),
 		atomic_load(&a->n.purge_calls), atomic_load(&a->n.purge_bytes),
 		atomic_load(&a->n.split_calls), atomic_load(&a->n.merge_calls));
-	if (fclose(f))
-		return -EIO;
 	return 0;
+}
+
+static int je_dump_state(struct mmb_alloc *a, const char *dir)
+{
+	return mmb_state_write(dir, "jemalloc.txt", je_write_state, a);
 }
 
 const struct mmb_alloc_ops mmb_jemalloc_ops = {

@@ -50,6 +50,7 @@
 #include <unistd.h>
 
 #include "stacktrace.h"
+#include "statefile.h"
 
 #define OBJECT_ALLOCATED (1u << 0)
 #define OBJECT_REPORTED (1u << 1)
@@ -956,25 +957,14 @@ int mmb_kmemleak_write(struct mmb_kmemleak *kml, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
+static int kml_write_file(FILE *f, void *kml)
+{
+	return mmb_kmemleak_write(kml, f);
+}
+
 int mmb_kmemleak_write_file(struct mmb_kmemleak *kml, const char *dir)
 {
-	char path[4096], tmp[4200];
-	FILE *f;
-	int rc;
-
-	snprintf(path, sizeof(path), "%s/kmemleak.txt", dir);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f)
-		return -errno;
-	rc = mmb_kmemleak_write(kml, f);
-	if (fclose(f) && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path))
-		rc = -errno;
-	if (rc)
-		unlink(tmp);
-	return rc;
+	return mmb_state_write(dir, "kmemleak.txt", kml_write_file, kml);
 }
 
 uint64_t mmb_kmemleak_leaks(struct mmb_kmemleak *kml)

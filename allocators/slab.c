@@ -111,6 +111,7 @@
 #include "allocator.h"
 #include "kfence.h"
 #include "kmemleak.h"
+#include "statefile.h"
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -3170,26 +3171,25 @@ static int slab_reg_check(struct mmb_alloc *a, char *err, size_t errlen)
 	return rc ? rc : mmb_buddy_check(a->b, err, errlen);
 }
 
+struct slab_file {
+	struct mmb_slab *sl;
+	int (*fn)(struct mmb_slab *, FILE *);
+};
+
+static int slab_file_write(FILE *f, void *ctx)
+{
+	const struct slab_file *sf = ctx;
+
+	return sf->fn(sf->sl, f);
+}
+
+/* dir/name replaced atomically (statefile.h). */
 static int slab_write_file(const char *dir, const char *name, struct mmb_slab *sl,
 			   int (*fn)(struct mmb_slab *, FILE *))
 {
-	char path[4096], tmp[4200];
-	FILE *f;
-	int rc;
+	struct slab_file sf = { sl, fn };
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f)
-		return -errno;
-	rc = fn(sl, f);
-	if (fclose(f) && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path))
-		rc = -errno;
-	if (rc)
-		unlink(tmp);
-	return rc;
+	return mmb_state_write(dir, name, slab_file_write, &sf);
 }
 
 static int slab_write_kfence(struct mmb_slab *sl, FILE *f)

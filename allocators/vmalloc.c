@@ -86,6 +86,7 @@
 #include "allocator.h"
 #include "kmemleak.h"
 #include "os.h"
+#include "statefile.h"
 
 /* vm_struct.flags, with the kernel's values. */
 #define VM_ALLOC 0x00000002UL
@@ -819,7 +820,8 @@ static void vm_free_frames(struct mmb_vmalloc *vm, struct vm_struct *area, unsig
 	for (unsigned i = 0; i < nr; i++) {
 		struct mmb_page *page = area->pages[i];
 
-		page->flags &= ~MMB_PG_VMALLOC;
+		/* relaxed: buddy's zone-lock walkers read neighbours' flags */
+		__atomic_and_fetch(&page->flags, ~MMB_PG_VMALLOC, __ATOMIC_RELAXED);
 		page->owner = NULL;
 		mmb_free_pages(vm->buddy, page, 0);
 	}
@@ -971,7 +973,8 @@ static void *vm_alloc_node(struct mmb_vmalloc *vm, size_t size, size_t align, in
 	for (unsigned i = 0; i < got; i++) {
 		struct mmb_page *page = area->pages[i];
 
-		page->flags |= MMB_PG_VMALLOC;
+		/* relaxed, as in vm_free_frames */
+		__atomic_or_fetch(&page->flags, MMB_PG_VMALLOC, __ATOMIC_RELAXED);
 		page->owner = area;
 		if (zero)	/* __GFP_ZERO: cleared through the direct map */
 			memset(mmb_page_address(vm->pm, page), 0, MMB_PAGE_SIZE);
@@ -1778,27 +1781,25 @@ static int vmalloc_write_stats(struct mmb_vmalloc *vm, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
-/* Write dir/name through a temporary file renamed into place. */
+struct vmalloc_file {
+	struct mmb_vmalloc *vm;
+	int (*write)(struct mmb_vmalloc *vm, FILE *f);
+};
+
+static int vmalloc_file_write(FILE *f, void *ctx)
+{
+	const struct vmalloc_file *vf = ctx;
+
+	return vf->write(vf->vm, f);
+}
+
+/* dir/name replaced atomically (statefile.h). */
 static int vmalloc_dump_file(struct mmb_vmalloc *vm, const char *dir, const char *name,
 			     int (*write)(struct mmb_vmalloc *vm, FILE *f))
 {
-	char path[4096], tmp[4200];
-	FILE *f;
-	int rc;
+	struct vmalloc_file vf = { vm, write };
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f)
-		return -errno;
-	rc = write(vm, f);
-	if (fclose(f) && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path))
-		rc = -errno;
-	if (rc)
-		unlink(tmp);
-	return rc;
+	return mmb_state_write(dir, name, vmalloc_file_write, &vf);
 }
 
 /* vmallocinfo, vmalloc_stats, and the state files of the buddy allocator below. */

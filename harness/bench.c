@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stats.h"
 #include "util.h"
 
 /* Cases, one line each (harness/bench_<topic>.c). */
@@ -32,13 +33,6 @@ static const struct mmb_bench_case *const bench_cases[] = {
 	&mmb_bench_detect,
 };
 #define NCASES (sizeof(bench_cases) / sizeof(bench_cases[0]))
-
-static int bench_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 /* Iterations that take about rep_time_s. */
 static uint64_t bench_calibrate(const struct mmb_bench_fn *f, double rep_time_s)
@@ -76,12 +70,8 @@ void mmb_bench_interleaved(const struct mmb_bench_fn *fns, unsigned n,
 			fns[v].fn(fns[v].arg, iters[v]);
 			samples[v * o->reps + r] = (double)(mmb_now_ns() - t0) / (double)iters[v];
 		}
-	for (unsigned v = 0; v < n; v++) {
-		double *s = &samples[v * o->reps];
-
-		qsort(s, o->reps, sizeof(*s), bench_cmp);
-		r_ns[v] = o->reps % 2 ? s[o->reps / 2] : (s[o->reps / 2 - 1] + s[o->reps / 2]) / 2;
-	}
+	for (unsigned v = 0; v < n; v++)
+		r_ns[v] = mmb_median(&samples[v * o->reps], o->reps);
 out:
 	free(iters);
 	free(samples);

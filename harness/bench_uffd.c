@@ -25,6 +25,7 @@
 #include "../allocators/os.h"
 #include "bench.h"
 #include "uffd.h"
+#include "stats.h"
 #include "util.h"
 
 #define BU_PAGES 512
@@ -37,13 +38,6 @@ struct bu_variant {
 	double *ns;			/* reps * BU_PAGES samples */
 	double *handle_p50_ns;		/* per pass: the monitor's own median handling time */
 };
-
-static int bu_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 /* One pass: punch, (monitor), touch each page once, timed. 0 or -errno. */
 static int bu_pass(struct bu_variant *v, int fd, char *p, double *out, double *handle_p50_ns)
@@ -142,10 +136,10 @@ static int bench_uffd_run(const struct mmb_bench_opts *o)
 		size_t n = (size_t)o->reps * BU_PAGES;
 		char h[32] = "-";
 
-		qsort(v[i].ns, n, sizeof(double), bu_cmp);
+		mmb_sort(v[i].ns, n);
 		med[i] = v[i].ns[n / 2];
 		p99[i] = v[i].ns[(size_t)ceil(0.99 * (double)n) - 1];
-		qsort(v[i].handle_p50_ns, o->reps, sizeof(double), bu_cmp);
+		mmb_sort(v[i].handle_p50_ns, o->reps);
 		if (v[i].mode != MMB_FAULTS_OFF)
 			snprintf(h, sizeof(h), "%.0f ns", v[i].handle_p50_ns[o->reps / 2]);
 		printf("  %-44s %9.0f ns %9.0f ns %14s\n", v[i].name, med[i], p99[i], h);

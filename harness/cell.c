@@ -250,7 +250,6 @@ static void cell_faults_finish(struct mmb_uffd *m, const struct cell_args *ca, F
 		{ "fault_latency.csv", cell_fault_latency },
 		{ "faults.log", cell_fault_log },
 	};
-	char path[4200];
 	int rc;
 
 	mmb_uffd_stop(m);
@@ -258,8 +257,7 @@ static void cell_faults_finish(struct mmb_uffd *m, const struct cell_args *ca, F
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]) && !rc; i++) {
 		if (files[i].write == cell_fault_log && !ca->fault_log)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", ca->fault_dir, files[i].file);
-		rc = mmb_write_atomic(path, files[i].write, m);
+		rc = mmb_state_write(ca->fault_dir, files[i].file, files[i].write, m);
 	}
 	if (rc)
 		snprintf(note, notelen, "fault files in %s: %s", ca->fault_dir, strerror(-rc));

@@ -19,7 +19,8 @@
  * merge(record(A), record(B)) == record(A then B) exactly.
  *
  * Thread model: one histogram per thread per operation kind, written only by
- * its thread; merged after the threads are joined.
+ * its thread; merged after the threads are joined. A histogram shared by
+ * writers is filled with mmb_hist_record_shared instead.
  */
 #ifndef MMB_HIST_H
 #define MMB_HIST_H
@@ -58,6 +59,26 @@ static inline void mmb_hist_record(struct mmb_hist *h, uint64_t v)
 		h->min_ns = v;
 	if (v > h->max_ns)
 		h->max_ns = v;
+}
+
+/*
+ * mmb_hist_record for a histogram that several threads (or a signal handler)
+ * write at once, as the fault monitor's: relaxed atomic add and lock-free
+ * min/max, so async-signal-safe. Read it only once the writers are done.
+ */
+static inline void mmb_hist_record_shared(struct mmb_hist *h, uint64_t v)
+{
+	uint64_t old;
+
+	__atomic_fetch_add(&h->counts[mmb_hist_index(v)], 1, __ATOMIC_RELAXED);
+	old = __atomic_load_n(&h->min_ns, __ATOMIC_RELAXED);
+	while (v < old && !__atomic_compare_exchange_n(&h->min_ns, &old, v, 1, __ATOMIC_RELAXED,
+							 __ATOMIC_RELAXED))
+		;
+	old = __atomic_load_n(&h->max_ns, __ATOMIC_RELAXED);
+	while (v > old && !__atomic_compare_exchange_n(&h->max_ns, &old, v, 1, __ATOMIC_RELAXED,
+							 __ATOMIC_RELAXED))
+		;
 }
 
 /* Bucket i covers [lo, hi) ns; the overflow bucket's hi is max_ns + 1. */

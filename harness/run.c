@@ -42,6 +42,7 @@
 #include "results.h"
 #include "resume.h"
 #include "series.h"
+#include "stats.h"
 #include "timeline.h"
 #include "uffd.h"
 #include "util.h"
@@ -410,21 +411,6 @@ static void run_progress(const struct run_ctx *rc)
 	fflush(stderr);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median_of(double *v, unsigned n)
-{
-	if (!n)
-		return NAN;
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /*
  * One line per (allocator config, workload config, threads) the plan has:
  * medians over reps. Fault-census cells (their figures include fault
@@ -466,9 +452,9 @@ static void run_summary(const struct run_ctx *rc)
 				if (!nplan)
 					continue;	/* no such cell (larson at 1 thread, ...) */
 				if (nok)
-					snprintf(opss, sizeof(opss), "%.4g", median_of(ops, nok));
+					snprintf(opss, sizeof(opss), "%.4g", mmb_median(ops, nok));
 				if (nfp)
-					snprintf(fps, sizeof(fps), "%.0f KiB", median_of(fp, nfp) / 1024);
+					snprintf(fps, sizeof(fps), "%.0f KiB", mmb_median(fp, nfp) / 1024);
 				char ok[32];
 
 				snprintf(ok, sizeof(ok), "%u/%u", nok, nrun);

@@ -19,8 +19,9 @@
  *	counts[name][phase][thread][kind]	atomic adds.
  *	bins[name][phase][chunk] -> UFFD_CHUNK_BINS counters of
  *			MMB_UFFD_BIN_NS each, from the phase's start.
- *	hist[]		log-linear: values < 8 exact, then 8 buckets per
- *			power of two (relative error <= 1/16 at the midpoint).
+ *	hist		handling time, hist.h's log-linear histogram (the
+ *			measurement core's), recorded with atomic adds
+ *			(mmb_hist_record_shared).
  *	log[]		the first log_max events, slot taken by an atomic add.
  *
  * Invariants: ranges[i].end <= ranges[i+1].start; every range in the table
@@ -34,7 +35,6 @@
 #include <fcntl.h>
 #include <linux/perf_event.h>
 #include <linux/userfaultfd.h>
-#include <math.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -50,6 +50,7 @@
 #include <unistd.h>
 
 #include "../allocators/os.h"
+#include "hist.h"
 #include "util.h"
 
 #ifndef UFFD_USER_MODE_ONLY
@@ -60,7 +61,6 @@
 #define UFFD_MAX_RANGES 65536
 #define UFFD_CHUNK_BINS 65536
 #define UFFD_MAX_CHUNKS 256		/* x 65536 x 100 us = 1677 s; later events go to the last bin */
-#define UFFD_NBUCKETS 496
 #define UFFD_UNKNOWN MMB_UFFD_MAX_NAMES
 #define UFFD_OTHER MMB_UFFD_MAX_THREADS
 #define UFFD_TIMELINE_ROWS 1000
@@ -113,7 +113,7 @@ struct mmb_uffd {
 	struct uffd_thread threads[MMB_UFFD_MAX_THREADS + 1];
 	uint64_t counts[MMB_UFFD_MAX_NAMES + 1][MMB_NPHASES][MMB_UFFD_MAX_THREADS + 1][UFFD_NCOUNT];
 	uint64_t *bins[MMB_UFFD_MAX_NAMES + 1][MMB_NPHASES][UFFD_MAX_CHUNKS];
-	uint64_t hist[UFFD_NBUCKETS];
+	struct mmb_hist hist;
 	struct uffd_event *log;
 	uint64_t nlog;
 };
@@ -416,31 +416,6 @@ void mmb_uffd_thread_name(struct mmb_uffd *m, const char *label)
 		snprintf(m->threads[s].label, sizeof(m->threads[s].label), "%s", label);
 }
 
-static unsigned uffd_bucket(uint64_t v)
-{
-	unsigned e;
-
-	if (v < 8)
-		return (unsigned)v;
-	e = 63u - (unsigned)__builtin_clzll(v);
-	return 8 + (e - 3) * 8 + (unsigned)((v >> (e - 3)) & 7);
-}
-
-static void uffd_bucket_bounds(unsigned b, uint64_t *lo, uint64_t *hi)
-{
-	unsigned e, sub;
-
-	if (b < 8) {
-		*lo = b;
-		*hi = b + 1;
-		return;
-	}
-	e = (b - 8) / 8 + 3;
-	sub = (b - 8) % 8;
-	*lo = (uint64_t)(8 + sub) << (e - 3);
-	*hi = (uint64_t)(9 + sub) << (e - 3);
-}
-
 static void uffd_bin_add(struct mmb_uffd *m, unsigned name, int phase, uint64_t t_ns)
 {
 	uint64_t start = m->phase_start_ns[phase];
@@ -477,7 +452,7 @@ static void uffd_record(struct mmb_uffd *m, unsigned name, int tid, uintptr_t ad
 	__atomic_fetch_add(&m->counts[name][phase][th][kind], 1, __ATOMIC_RELAXED);
 	if (kind >= MMB_NKINDS)
 		return;
-	__atomic_fetch_add(&m->hist[uffd_bucket(t1_ns - t0_ns)], 1, __ATOMIC_RELAXED);
+	mmb_hist_record_shared(&m->hist, t1_ns - t0_ns);
 	uffd_bin_add(m, name, phase, t0_ns);
 	if (m->o.log_max) {
 		uint64_t i = __atomic_fetch_add(&m->nlog, 1, __ATOMIC_RELAXED);
@@ -650,6 +625,7 @@ int mmb_uffd_start(const struct mmb_uffd_opts *o, struct mmb_uffd **r_m, char *w
 	m->o = *o;
 	m->fd = m->stop_fd = -1;
 	atomic_flag_clear(&m->lock);
+	mmb_hist_init(&m->hist);
 	snprintf(m->names[UFFD_UNKNOWN], sizeof(m->names[0]), "?");
 	snprintf(m->threads[UFFD_OTHER].label, sizeof(m->threads[0].label), "other");
 	m->phase_start_ns[MMB_PHASE_WARMUP] = mmb_now_ns();
@@ -846,25 +822,7 @@ unsigned mmb_uffd_nregions(const struct mmb_uffd *m)
 
 double mmb_uffd_latency_ns(const struct mmb_uffd *m, double q)
 {
-	uint64_t total = 0, seen = 0, rank;
-
-	for (unsigned b = 0; b < UFFD_NBUCKETS; b++)
-		total += m->hist[b];
-	if (!total)
-		return NAN;
-	rank = (uint64_t)ceil(q * (double)total);
-	if (rank < 1)
-		rank = 1;
-	for (unsigned b = 0; b < UFFD_NBUCKETS; b++) {
-		uint64_t lo, hi;
-
-		seen += m->hist[b];
-		if (seen >= rank) {
-			uffd_bucket_bounds(b, &lo, &hi);
-			return b < 8 ? (double)lo : ((double)lo + (double)hi) / 2;
-		}
-	}
-	return NAN;
+	return mmb_hist_quantile(&m->hist, q);
 }
 
 static uint64_t uffd_bin(const struct mmb_uffd *m, unsigned n, int p, uint64_t idx)
@@ -944,14 +902,14 @@ int mmb_uffd_write_counts(const struct mmb_uffd *m, FILE *f)
 int mmb_uffd_write_latency(const struct mmb_uffd *m, FILE *f)
 {
 	fputs("lo_ns,hi_ns,count\n", f);
-	for (unsigned b = 0; b < UFFD_NBUCKETS; b++) {
+	for (unsigned b = 0; b < MMB_HIST_NBUCKETS; b++) {
 		uint64_t lo, hi;
 
-		if (!m->hist[b])
+		if (!m->hist.counts[b])
 			continue;
-		uffd_bucket_bounds(b, &lo, &hi);
+		mmb_hist_bucket(&m->hist, b, &lo, &hi);
 		fprintf(f, "%llu,%llu,%llu\n", (unsigned long long)lo, (unsigned long long)hi,
-			(unsigned long long)m->hist[b]);
+			(unsigned long long)m->hist.counts[b]);
 	}
 	return ferror(f) ? -EIO : 0;
 }

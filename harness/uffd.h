@@ -44,7 +44,7 @@
  * What is recorded, all in memory preallocated at start (the SIGBUS handler
  * cannot allocate): counts per (region, phase, thread, kind missing|minor);
  * a timeline of 100 us bins per (region, phase), each phase's bins starting
- * at that phase's start; a log-linear histogram of handling time (signal
+ * at that phase's start; a log-linear histogram (hist.h) of handling time (signal
  * handler entry or message read, to the resolving ioctl's return; in thread
  * mode with the handler on the faulting thread's CPU this includes the
  * woken thread's run until it blocks again, if it preempts); the first

@@ -65,33 +65,6 @@ void mmb_json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-int mmb_write_atomic(const char *path, int (*write)(FILE *f, void *ctx), void *ctx)
-{
-	char tmp[4096];
-	FILE *f;
-	int rc;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	f = fopen(tmp, "w");
-	if (!f)
-		return -errno;
-	rc = write(f, ctx);
-	if (!rc && fflush(f))
-		rc = -errno;
-	if (!rc && ferror(f))
-		rc = -EIO;
-	if (!rc && fsync(fileno(f)))
-		rc = -errno;
-	if (fclose(f) && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path))
-		rc = -errno;
-	if (rc)
-		unlink(tmp);
-	return rc;
-}
-
 int mmb_mkdir_p(const char *path, unsigned mode)
 {
 	char buf[4096];

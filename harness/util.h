@@ -1,6 +1,7 @@
 /*
  * util.h — small helpers shared by the harness: messages, clocks, time
- * strings, JSON string escaping and atomic file replacement.
+ * strings, JSON string escaping; atomic file replacement (mmb_write_atomic)
+ * comes from allocators/statefile.h.
  *
  * Error convention: functions return 0 or -errno. The CLI turns errors into
  * one-line messages through mmb_err() and exit status 2 for bad usage
@@ -13,6 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
+
+#include "../allocators/statefile.h"	/* mmb_write_atomic: replace a file atomically */
 
 #define MMB_EXIT_USAGE 2
 #define MMB_VERSION "0.1.0"
@@ -29,13 +32,6 @@ void mmb_utc_compact(time_t t, char *buf, size_t len);
 
 /* Write s as a JSON string literal (with quotes). */
 void mmb_json_str(FILE *f, const char *s);
-
-/*
- * Replace path atomically: write(f, ctx) fills a temporary file beside it,
- * which is flushed, fsync'ed and renamed over path. On any error the
- * temporary is removed and path is untouched. Returns 0 or -errno.
- */
-int mmb_write_atomic(const char *path, int (*write)(FILE *f, void *ctx), void *ctx);
 
 /* mkdir -p. Returns 0 or -errno. */
 int mmb_mkdir_p(const char *path, unsigned mode);

@@ -3,7 +3,8 @@
  * mimalloc, glibc, tcmalloc, preload): stats consistent with what the test
  * asked for, jemalloc's region accounting, the contract suite rerun in a
  * process where tcmalloc is preloaded, the malloc library a cell really
- * ran on, and bad input refused before any cell runs.
+ * ran on, bad input refused before any cell runs, and the fault monitor's
+ * count for jemalloc's and mimalloc's regions equal to their resident pages.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include "../../allocators/os.h"
 #include "../../allocators/preload.h"
 #include "../../harness/results.h"
+#include "../../harness/uffd.h"
 #include "../../harness/util.h"
 #include "../../workloads/workload.h"
 #include "../testutil.h"
@@ -253,6 +255,93 @@ Test(prod, jemalloc_region_accounting)
 	cr_expect_eq(seen.dels, 1, "region withdrawn %d times", seen.dels);
 	mmb_region_set_hooks(NULL);
 	mmb_rm_rf(dir);
+}
+
+/* ---- the fault monitor's count of a region = its resident pages ---- */
+
+/*
+ * Resident pages of every range registered with a userfaultfd (VmFlags "um"
+ * in /proc/self/smaps: the monitor's ranges, here the allocator's region
+ * only). Read while the monitor runs: unregistered, the region's VMA may
+ * merge with its neighbours.
+ */
+static size_t uffd_resident_pages(void)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	uintptr_t lo = 0, hi = 0;
+	size_t res = 0, vmas = 0;
+
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long a, b;
+		size_t end_page;
+
+		if (sscanf(line, "%lx-%lx ", &a, &b) == 2) {
+			lo = a;
+			hi = b;
+		} else if (!strncmp(line, "VmFlags:", 8) && strstr(line, " um")) {
+			res += resident_pages((char *)lo, hi - lo, &end_page);
+			vmas++;
+		}
+	}
+	fclose(f);
+	cr_assert_gt(vmas, 0, "no range registered with the userfaultfd");
+	return res;
+}
+
+/* Under the monitor (thread mode), allocate and touch a fixed mix: each
+ * first touch of a region page is one fault, so the count for the region
+ * equals its resident pages, metadata included. */
+static void prod_faults_equal_resident(const char *spec, const char *region)
+{
+	enum { N = 3000 };
+	static void *p[N];
+	struct mmb_uffd_opts o = { MMB_FAULTS_UFFD, -1, 0 };
+	struct mmb_uffd *m = NULL;
+	struct mmb_alloc *a;
+	const struct mmb_alloc_ops *ops;
+	char why[256] = "";
+	size_t res;
+	uint64_t faults;
+
+	if (mmb_uffd_probe(MMB_FAULTS_UFFD, NULL, why, sizeof(why)))
+		cr_skip_test("userfaultfd unavailable here: %s", why);
+	cr_assert_eq(mmb_uffd_start(&o, &m, why, sizeof(why)), 0, "start: %s", why);
+	ops = prod_create(spec, &a);
+	ops->thread_attach(a);
+	for (int i = 0; i < N; i++) {
+		size_t sz = i % 10 == 0 ? 40000 : 24 + (size_t)(i % 300);
+
+		p[i] = ops->alloc(a, sz, 0);
+		cr_assert_not_null(p[i]);
+		memset(p[i], 1, sz);
+	}
+	res = uffd_resident_pages();
+	mmb_uffd_stop(m);
+	faults = mmb_uffd_count(m, region, -1, NULL, -1);
+	cr_log_info("%s: monitor counted %llu faults in %s, %zu pages resident", spec,
+		    (unsigned long long)faults, region, res);
+	cr_expect_eq(mmb_uffd_nregions(m), 1);
+	cr_expect_gt(faults, (uint64_t)N * 24 / 4096);
+	cr_expect_eq(faults, res, "%llu faults counted, %zu pages resident",
+		     (unsigned long long)faults, res);
+	cr_expect_eq(mmb_uffd_count(m, NULL, -1, NULL, -1), faults, "faults outside %s", region);
+	for (int i = 0; i < N; i++)
+		ops->free(a, p[i], 0);
+	ops->thread_detach(a);
+	ops->destroy(a);
+	mmb_uffd_free(m);
+}
+
+Test(prod, jemalloc_faults_equal_resident)
+{
+	prod_faults_equal_resident("jemalloc:region=256M", "jemalloc-arena");
+}
+
+Test(prod, mimalloc_faults_equal_resident)
+{
+	prod_faults_equal_resident("mimalloc:region=256M", "mimalloc-arena");
 }
 
 /* ---- tcmalloc: the contract suite in a process where it owns malloc ---- */

@@ -26,6 +26,27 @@ Test(cli, version_and_help)
 	cr_expect_eq(c.status, 2);
 }
 
+/* README.md's options list for run is `mmbench run --help`, to the byte. */
+Test(cli, readme_run_options_are_the_help)
+{
+	static const char begin[] = "<!-- mmbench run --help -->\n```\n";
+	static const char end[] = "```\n<!-- end mmbench run --help -->";
+	static char readme[65536];
+	struct mmb_cmd c;
+	char *b, *e;
+
+	mmb_slurp(MMB_SRCDIR "/README.md", readme, sizeof(readme));
+	b = strstr(readme, begin);
+	cr_assert_not_null(b, "README.md has no '%s' block", begin);
+	b += strlen(begin);
+	e = strstr(b, end);
+	cr_assert_not_null(e, "README.md's run --help block is not closed");
+	*e = 0;
+	mmb_run_cmd(&c, "run", "--help", NULL);
+	cr_assert_eq(c.status, 0);
+	cr_expect_str_eq(b, c.out, "README.md's run options differ from `mmbench run --help`");
+}
+
 Test(cli, list)
 {
 	struct mmb_cmd c;

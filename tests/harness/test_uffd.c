@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../../allocators/os.h"
+#include "../../harness/hist.h"
 #include "../../harness/uffd.h"
 #include "../testutil.h"
 
@@ -82,6 +83,33 @@ static long minflt_now(void)
 	return ru.ru_minflt;
 }
 
+/* The latency writer's rows are hist.h buckets: read back with
+ * mmb_hist_add_bucket they hold n values and give the monitor's median
+ * (within half a bucket: the monitor clamps to its exact min and max). */
+static void latency_reads_back(const struct mmb_uffd *m, uint64_t n)
+{
+	struct mmb_hist h;
+	unsigned long long lo, hi, count;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_not_null(f);
+	cr_assert_eq(mmb_uffd_write_latency(m, f), 0);
+	cr_assert_eq(fclose(f), 0);
+	mmb_hist_init(&h);
+	f = fmemopen(buf, len, "r");
+	cr_assert_not_null(f);
+	cr_assert_eq(fscanf(f, "lo_ns,hi_ns,count "), 0);
+	while (fscanf(f, "%llu,%llu,%llu ", &lo, &hi, &count) == 3)
+		cr_assert_eq(mmb_hist_add_bucket(&h, lo, hi, count), 0, "row %llu,%llu", lo, hi);
+	fclose(f);
+	free(buf);
+	cr_expect_eq(mmb_hist_total(&h), n);
+	cr_expect_leq(fabs(mmb_hist_quantile(&h, 0.5) - mmb_uffd_latency_ns(m, 0.5)),
+		      mmb_uffd_latency_ns(m, 0.5) * MMB_HIST_REL_ERR + 0.5);
+}
+
 static enum mmb_fault_mode modes[] = { MMB_FAULTS_UFFD, MMB_FAULTS_SIGBUS };
 
 ParameterizedTestParameters(uffd, fresh_pages_counted_once)
@@ -132,6 +160,7 @@ ParameterizedTest(enum mmb_fault_mode *mode, uffd, fresh_pages_counted_once)
 		cr_assert_eq(p[i * PG], (char)(i + 1), "page %zu lost its write", i);
 	cr_expect(!isnan(mmb_uffd_latency_ns(m, 0.5)));
 	cr_expect_leq(mmb_uffd_latency_ns(m, 0.5), mmb_uffd_latency_ns(m, 0.99));
+	latency_reads_back(m, n);
 	mmb_uffd_free(m);
 }
 

@@ -64,6 +64,7 @@
 #include "../allocators/buddy.h"
 #include "../allocators/os.h"
 #include "../allocators/slab.h"
+#include "../allocators/statefile.h"
 #include "../allocators/vmalloc.h"
 #include "malloc_opts.h"
 
@@ -785,32 +786,35 @@ static void shim_json_counters(FILE *f)
 	fprintf(f, "  \"slab_reports\": %lu\n}\n", mmb_slab_nr_reports(shim.sl));
 }
 
+static int shim_write_json(FILE *f, void *ctx)
+{
+	(void)ctx;
+	shim_json_counters(f);
+	return 0;
+}
+
+static int shim_write_slabinfo(FILE *f, void *ctx)
+{
+	(void)ctx;
+	return mmb_slab_write_slabinfo(shim.sl, f);
+}
+
+static int shim_write_vmallocinfo(FILE *f, void *ctx)
+{
+	(void)ctx;
+	return mmb_vmallocinfo(shim.vm, f);
+}
+
+/* The state files, each replaced atomically (statefile.h); a file that cannot
+ * be written is missing, which `mmbench exec` reports. */
 __attribute__((destructor)) static void shim_fini(void)
 {
-	char path[4200];
-	FILE *f;
-
 	if (atomic_load(&shim_state) != 2 || !shim.out[0])
 		return;
 	shim_depth++;
-	snprintf(path, sizeof(path), "%s/malloc.json", shim.out);
-	f = fopen(path, "w");
-	if (f) {
-		shim_json_counters(f);
-		fclose(f);
-	}
-	snprintf(path, sizeof(path), "%s/slabinfo", shim.out);
-	f = fopen(path, "w");
-	if (f) {
-		mmb_slab_write_slabinfo(shim.sl, f);
-		fclose(f);
-	}
-	snprintf(path, sizeof(path), "%s/vmallocinfo", shim.out);
-	f = fopen(path, "w");
-	if (f) {
-		mmb_vmallocinfo(shim.vm, f);
-		fclose(f);
-	}
+	mmb_state_write(shim.out, "malloc.json", shim_write_json, NULL);
+	mmb_state_write(shim.out, "slabinfo", shim_write_slabinfo, NULL);
+	mmb_state_write(shim.out, "vmallocinfo", shim_write_vmallocinfo, NULL);
 	mmb_buddy_dump_state(shim.b, shim.out);
 	shim.out[0] = 0;
 	shim_depth--;

@@ -6,6 +6,9 @@
 #                   (workloads/suites/default.suite)
 #   make bench      micro-benchmarks with ratios against the issues' targets
 #   make SANITIZE=address,undefined check   the same tests under sanitizers
+#   make fuzz       build the libFuzzer targets (tests/fuzz/, clang) and run
+#                   each for FUZZ_TIME seconds (default 60); fails on a crash
+#   make tsan-check the multi-threaded tests under ThreadSanitizer
 #
 # Sources are found by wildcard: adding allocators/x.c or workloads/y.c needs
 # no change here, only a registry line. Objects and dependency files (-MMD
@@ -22,6 +25,16 @@ BUILD   := build/san-$(subst $(comma),-,$(SANITIZE))
 OPT     ?= -O1
 SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
+# The fuzz targets' build (FUZZ=1, set by `make fuzz`): clang, libFuzzer
+# coverage, ASan and UBSan, in build/fuzz. clang also warns about unused
+# static inline functions in .c files, which gcc does not.
+ifeq ($(FUZZ),1)
+CC      := clang
+BUILD   := build/fuzz
+OPT     := -O1
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=all
+endif
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wformat=2 -Wundef -Wno-format-nonliteral
@@ -29,6 +42,9 @@ CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) -fno-builtin-malloc -fno-builtin-free \
            -MMD -MP -I$(BUILD) $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
+ifeq ($(FUZZ),1)
+CFLAGS  += -Wno-unused-function
+endif
 # jemalloc first: it owns malloc in mmbench (allocators/jemalloc.c says why);
 # mimalloc is reached through mi_* only. tcmalloc is never linked (tcmalloc.c).
 LDLIBS  += -ljemalloc -lmimalloc -pthread -lm -ldl
@@ -39,7 +55,10 @@ CRIT_LIBS   := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriteri
 LIB_SRC  := $(wildcard allocators/*.c)
 WL_SRC   := $(wildcard workloads/*.c)
 H_SRC    := $(wildcard harness/*.c)
-TEST_SRC := $(wildcard tests/*/*.c)
+# tests/fuzz holds the libFuzzer targets and tests/inject the LD_PRELOAD
+# fault injector: neither belongs in the Criterion binary.
+TEST_SRC := $(filter-out tests/fuzz/% tests/inject/%,$(wildcard tests/*/*.c))
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 WL_OBJ   := $(WL_SRC:%.c=$(BUILD)/%.o)
@@ -49,8 +68,11 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 MMBENCH  := $(BUILD)/mmbench
 LIBMMB   := $(BUILD)/libmmb.a
 TESTS    := $(BUILD)/mmb-tests
+INJECT   := $(BUILD)/libmmb-inject.so
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/%)
+FUZZ_TIME ?= 60
 
-.PHONY: all check run bench deps clean FORCE
+.PHONY: all check run bench deps clean fuzz fuzz-build tsan-check FORCE
 .DELETE_ON_ERROR:
 
 all: $(MMBENCH) $(LIBMMB)
@@ -74,7 +96,7 @@ $(BUILD)/%.o: %.c
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CRIT_CFLAGS) -DMMB_BIN='"$(abspath $(MMBENCH))"' \
-	      -DMMB_SRCDIR='"$(abspath .)"' -c -o $@ $<
+	      -DMMB_SRCDIR='"$(abspath .)"' -DMMB_INJECT='"$(abspath $(INJECT))"' -c -o $@ $<
 
 $(LIBMMB): $(LIB_OBJ)
 	@rm -f $@
@@ -86,10 +108,19 @@ $(MMBENCH): $(BUILD)/harness/main.o $(H_OBJ) $(WL_OBJ) $(LIBMMB)
 $(TESTS): $(TEST_OBJ) $(H_OBJ) $(WL_OBJ) $(LIBMMB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CRIT_LIBS) $(LDLIBS)
 
+# The fault injector: no sanitizer flags (it is preloaded into any build).
+$(INJECT): tests/inject/inject.c
+	@mkdir -p $(@D)
+	gcc -O2 -g -std=gnu11 -D_GNU_SOURCE $(WARN) -fPIC -shared -o $@ $< -ldl
+
+# A libFuzzer target links the harness and allocators like the tests do.
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(H_OBJ) $(WL_OBJ) $(LIBMMB)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
+
 # Under ASan, a cell that crashes on purpose must die by its signal (as it
 # does unsanitized), not through ASan's SEGV report and exit(1).
 check: deps
-	@$(MAKE) --no-print-directory $(MMBENCH) $(TESTS)
+	@$(MAKE) --no-print-directory $(MMBENCH) $(TESTS) $(INJECT)
 	ASAN_OPTIONS=handle_segv=0:$(ASAN_OPTIONS) $(TESTS) --jobs 2
 
 run: deps
@@ -99,6 +130,21 @@ run: deps
 bench: deps
 	@$(MAKE) --no-print-directory $(MMBENCH)
 	$(MMBENCH) bench
+
+# Each target for FUZZ_TIME seconds, one at a time (scripts/fuzz.sh).
+fuzz: deps
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz-build
+	bash scripts/fuzz.sh $(FUZZ_TIME)
+
+fuzz-build: $(FUZZ_BIN)
+
+# ThreadSanitizer over the tests that run allocators from several threads
+# (TSAN_TESTS, Criterion --filter patterns).
+TSAN_TESTS ?= contract/* workloads/* uffd/*
+tsan-check: deps
+	@$(MAKE) --no-print-directory SANITIZE=thread build/san-thread/mmbench build/san-thread/mmb-tests
+	@set -e; for t in $(TSAN_TESTS); do \
+		echo "tsan: $$t"; build/san-thread/mmb-tests --jobs 1 --filter "$$t"; done
 
 clean:
 	rm -rf build

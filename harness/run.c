@@ -469,6 +469,9 @@ int mmb_run_main(int argc, char **argv)
 			meta.fault_info = &fault_info;
 		}
 	}
+	/* Past a file size limit (RLIMIT_FSIZE) a write must fail with EFBIG
+	 * like any full disk, not kill the run in the middle of a file. */
+	signal(SIGXFSZ, SIG_IGN);
 	rc.plan = &plan;
 	rc.results = calloc(plan.ncells, sizeof(*rc.results));
 	if (!rc.results) {
@@ -539,8 +542,10 @@ int mmb_run_main(int argc, char **argv)
 		rc.ndone++;
 		e = run_write_cells(&rc);
 		if (e) {
-			mmb_err("cannot write %s/cells.csv: %s (the last complete copy is kept)", rc.dir,
-				strerror(-e));
+			mmb_err("cannot write %s/cells.csv: %s (the last complete copy is kept; the row "
+				"of cell %u, not in it, follows)", rc.dir, strerror(-e), cell->id);
+			mmb_csv_write_header(stderr);
+			mmb_csv_write_row(stderr, r);
 			status = 1;
 			break;
 		}

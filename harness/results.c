@@ -98,9 +98,9 @@ int mmb_csv_write_row(FILE *f, const struct mmb_result *r)
 }
 
 /*
- * Split one CSV record (RFC 4180) from line into fields, in place. Quoted
- * fields may not span lines (we never write such). Returns the field count,
- * or -1 for a malformed line.
+ * Split one CSV record (RFC 4180) from line into fields, in place. A quoted
+ * field may hold line breaks (csv_read_record joins its lines). Returns the
+ * field count, or -1 for a malformed line.
  */
 static int csv_split(char *line, char **fields, int max)
 {
@@ -146,6 +146,47 @@ static int csv_split(char *line, char **fields, int max)
 
 #define CSV_MAX_FIELDS 256
 
+/*
+ * Read one record into *line: a line, joined with the next ones while a
+ * quoted field is open (a value holding a line break, which the writer
+ * quotes), without its final line break. Returns its length, or -1 at the
+ * end of the file; *r_lines is the number of lines it took.
+ */
+static ssize_t csv_read_record(char **line, size_t *cap, FILE *f, unsigned *r_lines)
+{
+	ssize_t len = getline(line, cap, f), more;
+	char *next = NULL;
+	size_t ncap = 0;
+	int quoted = 0;
+
+	*r_lines = 1;
+	if (len <= 0)
+		return -1;
+	for (ssize_t i = 0; i < len; i++)
+		quoted ^= (*line)[i] == '"';
+	while (quoted && (more = getline(&next, &ncap, f)) > 0) {
+		if ((size_t)(len + more) >= *cap) {
+			char *grown = realloc(*line, (size_t)(len + more + 1));
+
+			if (!grown)
+				break;	/* the record stays open: reported as malformed */
+			*line = grown;
+			*cap = (size_t)(len + more + 1);
+		}
+		memcpy(*line + len, next, (size_t)more + 1);
+		for (ssize_t i = len; i < len + more; i++)
+			quoted ^= (*line)[i] == '"';
+		len += more;
+		(*r_lines)++;
+	}
+	free(next);
+	if (len && (*line)[len - 1] == '\n')
+		(*line)[--len] = 0;
+	if (len && (*line)[len - 1] == '\r')
+		(*line)[--len] = 0;
+	return len;
+}
+
 static void copy_field(char *dst, size_t len, const char *src)
 {
 	snprintf(dst, len, "%s", src);
@@ -158,7 +199,7 @@ int mmb_csv_read(const char *path, struct mmb_result **r_rows, char *err, size_t
 	size_t cap = 0;
 	int colmap[CSV_MAX_FIELDS];	/* column -> identity index, or 100 + metric, or -1 */
 	int ncols = 0, nrows = 0, rc = 0;
-	unsigned lineno = 0;
+	unsigned lineno = 0, next_line = 1, nlines, nrec = 0;	/* lineno: the record's first */
 	struct mmb_result *rows = NULL;
 
 	if (!f) {
@@ -166,18 +207,19 @@ int mmb_csv_read(const char *path, struct mmb_result **r_rows, char *err, size_t
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return rc;
 	}
-	while (getline(&line, &cap, f) > 0) {
+	while (csv_read_record(&line, &cap, f, &nlines) >= 0) {
 		int n;
 
-		lineno++;
-		line[strcspn(line, "\r\n")] = 0;
+		lineno = next_line;
+		next_line += nlines;
+		nrec++;
 		n = csv_split(line, fields, CSV_MAX_FIELDS);
 		if (n < 0) {
 			snprintf(err, errlen, "%s:%u: malformed CSV line", path, lineno);
 			rc = -EPROTO;
 			break;
 		}
-		if (lineno == 1) {
+		if (nrec == 1) {
 			int seen = 0;
 
 			ncols = n;
@@ -235,8 +277,11 @@ int mmb_csv_read(const char *path, struct mmb_result **r_rows, char *err, size_t
 					double d = strtod(v, &end);
 
 					if (*end) {
-						snprintf(err, errlen, "%s:%u: '%s' is not a number", path,
-							 lineno, v);
+						/* One line: quote the value up to a line break. */
+						snprintf(err, errlen, "%s:%u: %s: '%.*s' is not a number",
+							 path, lineno,
+							 mmb_metric_info[colmap[c] - 100].name,
+							 (int)strcspn(v, "\r\n"), v);
 						rc = -EPROTO;
 					}
 					r->m[colmap[c] - 100] = d;
@@ -246,7 +291,7 @@ int mmb_csv_read(const char *path, struct mmb_result **r_rows, char *err, size_t
 		if (rc)
 			break;
 	}
-	if (!rc && lineno == 0) {
+	if (!rc && nrec == 0) {
 		snprintf(err, errlen, "%s: empty file", path);
 		rc = -EPROTO;
 	}

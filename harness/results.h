@@ -3,8 +3,8 @@
  *
  * cells.csv: a header row, then one row per finished cell in cell order.
  * The identity columns come first (MMB_RESULT_IDENTITY below), then one
- * column per metric of MMB_METRICS (metrics.h). Fields holding commas or
- * quotes are quoted as RFC 4180 says. An empty metric field means "not
+ * column per metric of MMB_METRICS (metrics.h). Fields holding commas,
+ * quotes or line breaks are quoted as RFC 4180 says. An empty metric field means "not
  * measured". The file is rewritten atomically after every finished cell, so
  * it always holds every finished cell and never a half-written row.
  */

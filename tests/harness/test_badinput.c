@@ -5,6 +5,7 @@
  */
 #include <criterion/criterion.h>
 
+#include "../../harness/results.h"
 #include "../testutil.h"
 
 /* Run `mmbench run -q -o DIR args...`; expect exit 2, want in the one line, no DIR. */
@@ -78,4 +79,34 @@ Test(badinput, suite_files)
 	snprintf(want, sizeof(want), "%s:1: run: unexpected argument", path);
 	expect_bad(want, "--suite", path, NULL, NULL);
 	unlink(path);
+}
+
+/* A value holding a line break (here a trace file's name) is written quoted
+ * and read back whole: the results stay readable by compare. */
+Test(badinput, line_break_in_a_value_reads_back)
+{
+	char trace[256], dir[256], path[300], spec[400], err[256];
+	struct mmb_result *r;
+	struct mmb_cmd c;
+	FILE *f;
+	int n;
+
+	mmb_tmpname(trace, sizeof(trace), "trace");
+	strcat(trace, "\nsecond line");
+	f = fopen(trace, "w");
+	cr_assert_not_null(f);
+	fputs("a 1 10\nf 1\n", f);
+	fclose(f);
+	mmb_tmpname(dir, sizeof(dir), "nl");
+	snprintf(spec, sizeof(spec), "replay:trace=%s", trace);
+	mmb_run_cmd(&c, "run", "-q", "-o", dir, "-a", "glibc", "-w", spec, "--ops", "10", NULL);
+	cr_assert_eq(c.status, 0, "%s", c.err);
+	snprintf(path, sizeof(path), "%s/cells.csv", dir);
+	n = mmb_csv_read(path, &r, err, sizeof(err));
+	cr_assert_eq(n, 1, "%d: %s", n, err);
+	cr_expect(strstr(r[0].params, "\nsecond line"), "params '%s'", r[0].params);
+	cr_expect_str_eq(r[0].status, "ok");
+	free(r);
+	unlink(trace);
+	mmb_rm_rf(dir);
 }

@@ -379,18 +379,28 @@ static void fi_expect_write_failure(const struct mmb_cmd *c, const char *dir, co
 	free(r);
 }
 
-Test(faultinject, disk_full)
+static char fi_mnt[256];
+
+/* Runs even when an assertion ends the test: never leave the mount behind. */
+static void fi_umount(void)
 {
-	char mnt[256], dir[300], filler[300];
+	if (fi_mnt[0] && !umount(fi_mnt))
+		rmdir(fi_mnt);
+}
+
+Test(faultinject, disk_full, .fini = fi_umount)
+{
+	char *mnt = fi_mnt, dir[300], filler[300];
 	struct mmb_cmd c;
 	FILE *f;
 
-	mmb_tmpname(mnt, sizeof(mnt), "fi-tmpfs");
+	mmb_tmpname(mnt, sizeof(fi_mnt), "fi-tmpfs");
 	cr_assert_eq(mkdir(mnt, 0700), 0);
 	if (mount("tmpfs", mnt, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k")) {
 		int e = errno;
 
 		rmdir(mnt);
+		fi_mnt[0] = 0;
 		cr_skip_test("cannot mount a tmpfs here (%s): needs root", strerror(e));
 	}
 	/* 16 KiB left: meta.json, and cells.csv with its replacement, for a while. */
@@ -404,8 +414,6 @@ Test(faultinject, disk_full)
 	mmb_run_cmd(&c, "run", "-q", "-o", dir, "-a", "glibc", "-w", "crash:mode=ok", "-r", "40",
 		    "--ops", "10", NULL);
 	fi_expect_write_failure(&c, dir, "No space left on device");
-	umount(mnt);
-	rmdir(mnt);
 }
 
 /* A file size limit: EFBIG, not death by SIGXFSZ with a half-written file. */

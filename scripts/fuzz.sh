@@ -6,7 +6,8 @@
 # and keeps what it finds in build/fuzz/corpus/NAME (the committed seeds stay
 # as they are). fuzz_alloc runs once per config in FUZZ_ALLOCS (separated by
 # spaces; each may be several configs joined by ';', see fuzz_alloc.c);
-# a config this build lacks is skipped. Crash inputs go to
+# a config this build lacks is skipped. FUZZ_TARGETS (names, e.g. "buddy csv")
+# runs only those targets. Crash inputs go to
 # build/fuzz/artifacts/, logs to build/fuzz/logs/. One line per run is
 # appended to build/fuzz/ledger.tsv (date, target, seconds, execs, crashes),
 # and the totals per target over the ledger are printed at the end, so
@@ -49,6 +50,9 @@ run_one() {	# run_one LABEL CORPUS BINARY [env assignments]
 for bin in "$dir"/fuzz_*; do
 	[ -x "$bin" ] || continue
 	name=${bin##*/fuzz_}
+	if [ -n "${FUZZ_TARGETS:-}" ] && ! [[ " $FUZZ_TARGETS " == *" $name "* ]]; then
+		continue
+	fi
 	if [ "$name" = alloc ]; then
 		for a in $allocs; do
 			run_one "alloc-${a%%[:;]*}" alloc "$bin" MMB_FUZZ_ALLOC="$a"

@@ -3,7 +3,7 @@
 #   make            build/mmbench and build/libmmb.a (+ headers in allocators/)
 #   make check      install missing packages, build, run the test suite
 #   make run        install missing packages, build, run the default suite
-#                   (workloads/suites/default.suite)
+#                   (workloads/suites/default.suite), plot it
 #   make bench      micro-benchmarks with ratios against the issues' targets
 #   make SANITIZE=address,undefined check   the same tests under sanitizers
 #   make fuzz       build the libFuzzer targets (tests/fuzz/, clang) and run
@@ -52,7 +52,7 @@ CFLAGS  += -Wno-unused-function
 endif
 # jemalloc first: it owns malloc in mmbench (allocators/jemalloc.c says why);
 # mimalloc is reached through mi_* only. tcmalloc is never linked (tcmalloc.c).
-LDLIBS  += -ljemalloc -lmimalloc -pthread -lm -ldl
+LDLIBS  += -ljemalloc -lmimalloc -pthread -lm -ldl -lhwloc -lpfm
 
 CRIT_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS   := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
@@ -70,6 +70,19 @@ WL_OBJ   := $(WL_SRC:%.c=$(BUILD)/%.o)
 H_OBJ    := $(filter-out $(BUILD)/harness/main.o,$(H_SRC:%.c=$(BUILD)/%.o))
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 
+# Preloaded libraries (preload/): they replace malloc in another program, so
+# they are built from position-independent objects of the allocator core
+# with hidden symbols and initial-exec TLS, never sanitized and never
+# linked with jemalloc or mimalloc. tests/trace_threads.c is a helper
+# program for the trace tests.
+PIC_CFLAGS := $(OPT) -g -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) -fno-builtin-malloc \
+              -fno-builtin-free -MMD -MP -fPIC -fvisibility=hidden -ftls-model=initial-exec
+SHIM_CORE := os param pmem memblock buddy slab vmalloc kmemleak kfence stacktrace
+SHIM_OBJ := $(SHIM_CORE:%=$(BUILD)/pic/allocators/%.o) $(BUILD)/pic/preload/malloc.o
+SHIM_LIB := $(BUILD)/libmmb-malloc.so
+RECORD_LIB := $(BUILD)/libmmb-record.so
+TEST_PROGS := $(BUILD)/tests/trace-threads
+
 MMBENCH  := $(BUILD)/mmbench
 LIBMMB   := $(BUILD)/libmmb.a
 TESTS    := $(BUILD)/mmb-tests
@@ -80,7 +93,7 @@ FUZZ_TIME ?= 60
 .PHONY: all check run bench deps clean fuzz fuzz-build tsan-check FORCE
 .DELETE_ON_ERROR:
 
-all: $(MMBENCH) $(LIBMMB)
+all: $(MMBENCH) $(LIBMMB) $(SHIM_LIB) $(RECORD_LIB)
 
 deps:
 	@bash scripts/install-deps.sh
@@ -103,6 +116,20 @@ $(BUILD)/tests/%.o: tests/%.c
 	$(CC) $(CFLAGS) $(CRIT_CFLAGS) -DMMB_BIN='"$(abspath $(MMBENCH))"' \
 	      -DMMB_SRCDIR='"$(abspath .)"' -DMMB_INJECT='"$(abspath $(INJECT))"' -c -o $@ $<
 
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(PIC_CFLAGS) -c -o $@ $<
+
+$(SHIM_LIB): $(SHIM_OBJ)
+	$(CC) -shared -o $@ $^ -Wl,-z,defs -pthread -lm
+
+$(RECORD_LIB): $(BUILD)/pic/preload/record.o
+	$(CC) -shared -o $@ $^ -Wl,-z,defs -pthread -ldl
+
+$(BUILD)/tests/trace-threads: tests/trace_threads.c
+	@mkdir -p $(@D)
+	$(CC) $(PIC_CFLAGS) -o $@ $< -pthread
+
 $(LIBMMB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -111,7 +138,7 @@ $(MMBENCH): $(BUILD)/harness/main.o $(H_OBJ) $(WL_OBJ) $(LIBMMB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(TESTS): $(TEST_OBJ) $(H_OBJ) $(WL_OBJ) $(LIBMMB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(CRIT_LIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CRIT_LIBS) -lpng $(LDLIBS)
 
 # The fault injector: no sanitizer flags (it is preloaded into any build).
 $(INJECT): tests/inject/inject.c
@@ -125,12 +152,15 @@ $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(H_OBJ) $(WL_OBJ) $(LIBMMB)
 # Under ASan, a cell that crashes on purpose must die by its signal (as it
 # does unsanitized), not through ASan's SEGV report and exit(1).
 check: deps
-	@$(MAKE) --no-print-directory $(MMBENCH) $(TESTS) $(INJECT)
+	@$(MAKE) --no-print-directory $(MMBENCH) $(TESTS) $(SHIM_LIB) $(RECORD_LIB) $(TEST_PROGS) \
+		$(INJECT)
 	ASAN_OPTIONS=handle_segv=0:$(ASAN_OPTIONS) $(TESTS) --jobs 2
 
+# The run prints its results folder as the last line of stdout; plot it.
 run: deps
 	@$(MAKE) --no-print-directory $(MMBENCH)
-	$(MMBENCH) run --suite default
+	@out="$$($(MMBENCH) run --suite default)"; st=$$?; printf '%s\n' "$$out"; \
+	 [ $$st -eq 0 ] || exit $$st; $(MMBENCH) plot "$$(printf '%s\n' "$$out" | tail -n 1)"
 
 bench: deps
 	@$(MAKE) --no-print-directory $(MMBENCH)

@@ -73,6 +73,8 @@ struct mmb_alloc_cfg {
  */
 struct mmb_alloc_stats {
 	uint64_t footprint_bytes;	/* held from the system now */
+	uint64_t footprint_peak_bytes;	/* the allocator's own high-water mark, if it
+					 * keeps one (exact where sampling may miss) */
 	uint64_t usable_bytes;		/* usable bytes of live blocks (internal frag) */
 	uint64_t allocs, frees;		/* calls served */
 	uint64_t failed_allocs;		/* alloc() calls that returned NULL */
@@ -83,6 +85,11 @@ struct mmb_alloc_stats {
 	/* Production allocators: realpath of the library whose code served
 	 * the blocks, found with dladdr on the entry point the adapter calls. */
 	const char *malloc_provider;
+	/* Detectors (kmemleak.h, kfence.h), when the config turns them on:
+	 * objects reported as leaks, and corruptions caught (KFENCE reports,
+	 * slub_debug BUG reports). */
+	uint64_t leaks_found;
+	uint64_t corruptions_caught;
 };
 
 struct mmb_alloc_ops {

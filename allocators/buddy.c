@@ -45,9 +45,10 @@
  * allocation below the min watermark fails), HIGHATOMIC/CMA/ISOLATE types,
  * the THP pcp list, free_high and decay_pcp_high (no vmstat worker), and
  * draining other threads' lists on failure (the kernel's IPIs): a failing
- * thread drains only its own lists and retries once. Watermark boost is
- * cleared as soon as free_pages is above high + boost (kswapd has nothing to
- * reclaim, so it is balanced or never will be).
+ * thread drains only its own lists and retries once. kswapd is woken at the
+ * end of an rmqueue that boosted the watermark, runs at once and, having
+ * nothing to reclaim, removes the boost (buddy_kswapd): boosts are counted
+ * but never outlive the zone lock hold that made them.
  */
 #include "buddy.h"
 
@@ -60,6 +61,7 @@
 #include <unistd.h>
 
 #include "allocator.h"
+#include "kmemleak.h"
 #include "memblock.h"
 
 #define BUDDY_NIL UINT32_MAX
@@ -110,7 +112,9 @@ struct mmb_buddy {
 	struct buddy_area area[MMB_NR_PAGE_ORDERS];
 	uint8_t *pb_mt;
 	uint64_t free_pages, managed_pages, reserved_pages;
+	uint64_t min_free_pages;	/* low-water mark of free_pages since boot */
 	uint64_t wmark[NR_WMARK], watermark_boost;
+	int boosted;			/* ZONE_BOOSTED_WATERMARK: wake kswapd */
 	int below_high;			/* ZONE_BELOW_HIGH */
 	struct mmb_zone_params zp;
 	struct mmb_buddy_counters zst;	/* calls from unattached threads + zone events */
@@ -129,6 +133,7 @@ struct buddy_tls {
 static __thread struct buddy_tls buddy_tls[BUDDY_TLS_SLOTS];
 static uint64_t buddy_next_gen = 1;
 
+#define BUDDY_HOT static inline __attribute__((always_inline))
 #define RD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define WR(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 #define ADD(x, v) WR(x, (x) + (v))	/* single writer (owner, or zone lock held) */
@@ -238,7 +243,7 @@ static void blist_init(struct buddy_list *l)
 	l->nr = 0;
 }
 
-static void blist_add(struct mmb_page *pages, struct buddy_list *l, uint32_t pfn, int tail)
+BUDDY_HOT void blist_add(struct mmb_page *pages, struct buddy_list *l, uint32_t pfn, int tail)
 {
 	struct mmb_page *p = &pages[pfn];
 
@@ -262,7 +267,7 @@ static void blist_add(struct mmb_page *pages, struct buddy_list *l, uint32_t pfn
 	WR(l->nr, l->nr + 1);
 }
 
-static void blist_del(struct mmb_page *pages, struct buddy_list *l, uint32_t pfn)
+BUDDY_HOT void blist_del(struct mmb_page *pages, struct buddy_list *l, uint32_t pfn)
 {
 	struct mmb_page *p = &pages[pfn];
 
@@ -284,9 +289,13 @@ static inline int buddy_pb_mt(const struct mmb_buddy *b, uint64_t pfn)
 	return b->pb_mt[pfn >> MMB_PAGEBLOCK_ORDER];
 }
 
+/* Under the zone lock. Also keeps the low-water mark of free_pages, from
+ * which the footprint peak is derived (boot hand-over only adds frames). */
 static void buddy_account(struct mmb_buddy *b, int64_t nr)
 {
 	WR(b->free_pages, b->free_pages + (uint64_t)nr);
+	if (nr < 0 && b->free_pages < b->min_free_pages)
+		WR(b->min_free_pages, b->free_pages);
 }
 
 static void buddy_add_free(struct mmb_buddy *b, uint64_t pfn, unsigned order, int mt, int tail)
@@ -329,11 +338,10 @@ static void buddy_set_pb_range(struct mmb_buddy *b, uint64_t pfn, unsigned order
 /* __free_one_page: merge upwards while the buddy is free, then list it. */
 static void buddy_free_one(struct mmb_buddy *b, uint64_t pfn, unsigned order, int mt, int to_tail)
 {
-	uint64_t buddy_pfn = pfn ^ (1ULL << order);
-
 	buddy_account(b, 1LL << order);
 	while (order < MMB_MAX_ORDER) {
-		buddy_pfn = pfn ^ (1ULL << order);
+		uint64_t buddy_pfn = pfn ^ (1ULL << order);
+
 		if (!buddy_is_free_buddy(b, buddy_pfn, order))
 			break;
 		/* All three types are mergeable: a buddy block of another type
@@ -429,6 +437,7 @@ static void buddy_boost_watermark(struct mmb_buddy *b)
 	b->watermark_boost += PAGEBLOCK_NR_PAGES;
 	if (b->watermark_boost > max_boost)
 		b->watermark_boost = max_boost;
+	b->boosted = 1;
 	ADD(b->zst.wmark_boosts, 1);
 }
 
@@ -574,7 +583,7 @@ static uint32_t buddy_rmqueue(struct mmb_buddy *b, unsigned order, int mt, enum 
 
 /* zone_watermark_ok: free frames above mark (+ boost), and for order > 0 a
  * block of at least that order on some list. Lockless, like the kernel's. */
-static int buddy_wmark_ok(struct mmb_buddy *b, unsigned order, int wm)
+BUDDY_HOT int buddy_wmark_ok(struct mmb_buddy *b, unsigned order, int wm)
 {
 	int64_t free = (int64_t)RD(b->free_pages) - ((1LL << order) - 1);
 	int64_t mark = (int64_t)(b->wmark[wm] + RD(b->watermark_boost));
@@ -591,11 +600,17 @@ static int buddy_wmark_ok(struct mmb_buddy *b, unsigned order, int wm)
 	return 0;
 }
 
-/* kswapd would balance at once: it has nothing to reclaim. */
-static void buddy_unboost(struct mmb_buddy *b)
+/*
+ * The end of rmqueue: a boosted zone wakes kswapd. Ours runs at once and,
+ * with nothing to reclaim, ends its boosted pass as balance_pgdat does, by
+ * taking the boost away again (zone lock held).
+ */
+static void buddy_kswapd(struct mmb_buddy *b)
 {
-	if (b->watermark_boost && b->free_pages > b->wmark[WMARK_HIGH] + b->watermark_boost)
+	if (b->boosted) {
+		b->boosted = 0;
 		b->watermark_boost = 0;
+	}
 }
 
 /* ---- per-thread lists --------------------------------------------------- */
@@ -636,6 +651,7 @@ static int buddy_rmqueue_bulk(struct mmb_buddy *b, unsigned order, int count,
 		b->pages[pfn].migratetype = (uint8_t)mt;
 		blist_add(b->pages, list, pfn, 1);
 	}
+	buddy_kswapd(b);
 	pthread_mutex_unlock(&b->lock);
 	return i;
 }
@@ -693,7 +709,7 @@ static uint32_t buddy_rmqueue_pcplist(struct mmb_buddy *b, struct buddy_pcp *pcp
 }
 
 /* free_pcppages_bulk: count frames, round-robin from pindex, coldest first. */
-static void buddy_free_pcppages_bulk(struct mmb_buddy *b, struct buddy_pcp *pcp, int count,
+static __attribute__((noinline)) void buddy_free_pcppages_bulk(struct mmb_buddy *b, struct buddy_pcp *pcp, int count,
 				     unsigned pindex)
 {
 	int moved = 0;
@@ -727,14 +743,13 @@ static void buddy_free_pcppages_bulk(struct mmb_buddy *b, struct buddy_pcp *pcp,
 	}
 	if (b->below_high && buddy_wmark_ok(b, 0, WMARK_HIGH))
 		WR(b->below_high, 0);
-	buddy_unboost(b);
 	pthread_mutex_unlock(&b->lock);
 	ADD(pcp->st.pcp_drains, 1);
 	ADD(pcp->st.pcp_drain_pages, (uint64_t)moved);
 }
 
 /* nr_pcp_high (no reclaim, no free_high) */
-static int buddy_nr_pcp_high(struct mmb_buddy *b, struct buddy_pcp *pcp, int batch)
+BUDDY_HOT int buddy_nr_pcp_high(struct mmb_buddy *b, struct buddy_pcp *pcp, int batch)
 {
 	int hmin = (int)b->zp.high_min, hmax = (int)b->zp.high_max;
 	int high = pcp->high = buddy_clamp(pcp->high, hmin, hmax);
@@ -756,7 +771,7 @@ static int buddy_nr_pcp_high(struct mmb_buddy *b, struct buddy_pcp *pcp, int bat
 }
 
 /* nr_pcp_free */
-static int buddy_nr_pcp_free(struct buddy_pcp *pcp, int batch, int high)
+BUDDY_HOT int buddy_nr_pcp_free(struct buddy_pcp *pcp, int batch, int high)
 {
 	int n = pcp->free_count;
 
@@ -770,7 +785,7 @@ static int buddy_nr_pcp_free(struct buddy_pcp *pcp, int batch, int high)
 }
 
 /* free_frozen_page_commit */
-static void buddy_free_pcp(struct mmb_buddy *b, struct buddy_pcp *pcp, uint32_t pfn, unsigned order,
+BUDDY_HOT void buddy_free_pcp(struct mmb_buddy *b, struct buddy_pcp *pcp, uint32_t pfn, unsigned order,
 			   int mt)
 {
 	unsigned pindex = buddy_pindex(order, mt);
@@ -791,9 +806,13 @@ static void buddy_free_pcp(struct mmb_buddy *b, struct buddy_pcp *pcp, uint32_t 
 		buddy_free_pcppages_bulk(b, pcp, buddy_nr_pcp_free(pcp, batch, high), pindex);
 }
 
+/* drain_pages_zone: everything, batch << PCP_BATCH_SCALE_MAX frames at a time. */
 static void buddy_drain_pcp(struct mmb_buddy *b, struct buddy_pcp *pcp)
 {
-	buddy_free_pcppages_bulk(b, pcp, pcp->count, 0);
+	int chunk = (int)b->zp.batch << PCP_BATCH_SCALE_MAX;
+
+	while (pcp->count)
+		buddy_free_pcppages_bulk(b, pcp, pcp->count < chunk ? pcp->count : chunk, 0);
 }
 
 /* ---- the API ------------------------------------------------------------ */
@@ -838,12 +857,13 @@ static uint32_t buddy_get_page(struct mmb_buddy *b, struct buddy_pcp *pcp, unsig
 
 	pthread_mutex_lock(&b->lock);
 	pfn = buddy_rmqueue(b, order, mt, &mode);
+	buddy_kswapd(b);
 	pthread_mutex_unlock(&b->lock);
 	return pfn;
 }
 
 /* prep_new_page, plus compound head/tail marking. */
-static void buddy_prep_new(struct mmb_buddy *b, uint32_t pfn, unsigned order, int mt)
+BUDDY_HOT void buddy_prep_new(struct mmb_buddy *b, uint32_t pfn, unsigned order, int mt)
 {
 	struct mmb_page *p = &b->pages[pfn];
 
@@ -858,13 +878,14 @@ static void buddy_prep_new(struct mmb_buddy *b, uint32_t pfn, unsigned order, in
 	}
 }
 
-struct mmb_page *mmb_alloc_pages(struct mmb_buddy *b, unsigned order, enum mmb_migratetype mt)
+/* The full path: watermarks, per-thread list refill or the zone, and one
+ * retry after draining the thread's own lists. */
+static __attribute__((noinline)) struct mmb_page *buddy_alloc_slow(struct mmb_buddy *b,
+								   struct buddy_pcp *pcp,
+								   unsigned order, int mt)
 {
-	struct buddy_pcp *pcp = buddy_this_pcp(b);
 	uint32_t pfn = BUDDY_NIL;
 
-	if (!b->mobility)
-		mt = MMB_MT_UNMOVABLE;
 	if (order <= MMB_MAX_ORDER && (unsigned)mt < MMB_MT_TYPES) {
 		pfn = buddy_get_page(b, pcp, order, mt);
 		if (pfn == BUDDY_NIL && pcp && pcp->count) {
@@ -888,6 +909,32 @@ struct mmb_page *mmb_alloc_pages(struct mmb_buddy *b, unsigned order, enum mmb_m
 		ZADD(b->zst.pgalloc, 1ULL << order);
 	}
 	return &b->pages[pfn];
+}
+
+struct mmb_page *mmb_alloc_pages(struct mmb_buddy *b, unsigned order, enum mmb_migratetype mt)
+{
+	struct buddy_pcp *pcp = buddy_this_pcp(b);
+
+	if (!b->mobility)
+		mt = MMB_MT_UNMOVABLE;
+	/* Fast path, the full path's outcome when the zone is above its high
+	 * mark and the thread's list has a block: take the hot one. */
+	if (pcp && order <= MMB_PCP_MAX_ORDER && (unsigned)mt < MMB_MT_TYPES && !RD(b->below_high)) {
+		struct buddy_list *list = &pcp->lists[buddy_pindex(order, mt)];
+		uint32_t pfn = list->head;
+
+		if (pfn != BUDDY_NIL && buddy_wmark_ok(b, order, WMARK_HIGH)) {
+			pcp->free_count >>= 1;
+			blist_del(b->pages, list, pfn);
+			WR(pcp->count, pcp->count - (1 << order));
+			ADD(pcp->st.pcp_hits, 1);
+			buddy_prep_new(b, pfn, order, mt);
+			ADD(pcp->st.allocs, 1);
+			ADD(pcp->st.pgalloc, 1ULL << order);
+			return &b->pages[pfn];
+		}
+	}
+	return buddy_alloc_slow(b, pcp, order, (int)mt);
 }
 
 void mmb_free_pages(struct mmb_buddy *b, struct mmb_page *page, unsigned order)
@@ -923,7 +970,6 @@ void mmb_free_pages(struct mmb_buddy *b, struct mmb_page *page, unsigned order)
 	}
 	pthread_mutex_lock(&b->lock);
 	buddy_free_one(b, pfn, order, mt, 0);
-	buddy_unboost(b);
 	pthread_mutex_unlock(&b->lock);
 }
 
@@ -968,6 +1014,7 @@ unsigned mmb_alloc_pages_bulk(struct mmb_buddy *b, enum mmb_migratetype mt, unsi
 		buddy_prep_new(b, pfn, 0, mt);
 		r_pages[got] = &b->pages[pfn];
 	}
+	buddy_kswapd(b);
 	pthread_mutex_unlock(&b->lock);
 	ZADD(b->zst.allocs, got);
 	ZADD(b->zst.pgalloc, got);
@@ -1056,6 +1103,7 @@ int mmb_buddy_create(const struct mmb_buddy_cfg *cfg, struct mmb_buddy **r_b, ch
 		snprintf(err, errlen, "buddy: out of memory");
 		return -ENOMEM;
 	}
+	b->min_free_pages = UINT64_MAX;
 	rc = mmb_pmem_create(cfg->mem_bytes, &b->pm, err, errlen);
 	if (rc)
 		goto out_free;
@@ -1191,6 +1239,7 @@ void mmb_buddy_info(struct mmb_buddy *b, struct mmb_buddy_info *r)
 			r->nr_free_mt[mt][o] = b->area[o].list[mt].nr;
 	}
 	r->free_pages = b->free_pages;
+	r->min_free_pages = b->min_free_pages < b->free_pages ? b->min_free_pages : b->free_pages;
 	r->watermark_boost = b->watermark_boost;
 	pthread_mutex_unlock(&b->lock);
 	r->managed_pages = b->managed_pages;
@@ -1527,9 +1576,12 @@ int mmb_buddy_dump_state(struct mmb_buddy *b, const char *dir)
  *			held on per-thread lists (the kernel counts both as
  *			used); not frames touched
  *	usable_bytes	2^order frames per live block = frames handed out
+ *	footprint_peak_bytes  the same as footprint_bytes at the zone's
+ *			low-water mark of free frames (exact, not sampled)
  */
 struct mmb_alloc {
 	struct mmb_buddy *b;
+	struct mmb_kmemleak *kml;	/* kmemleak=on: every block tracked */
 };
 
 static const struct mmb_param buddy_opts[] = {
@@ -1542,6 +1594,8 @@ static const struct mmb_param buddy_opts[] = {
 	  "per-thread list high mark, frames, fixed (0 = auto-tuned in [high_min, high_max])" },
 	{ "migratetypes", MMB_P_BOOL, "on", 0, 0, NULL,
 	  "free lists per migratetype with fallback and pageblock stealing (off: all unmovable)" },
+	{ "kmemleak", MMB_P_BOOL, "off", 0, 0, NULL,
+	  "leak detector: track every block, scan at the end (kmemleak.txt, leaks_found)" },
 	{ 0 },
 };
 
@@ -1564,6 +1618,15 @@ static int buddy_a_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r_
 		return -ENOMEM;
 	}
 	rc = mmb_buddy_create(&bc, &a->b, err, errlen);
+	if (!rc && mmb_pval_u64(&cfg->opts, "kmemleak")) {
+		struct mmb_kmemleak_cfg kc = { .min_age_ms = MMB_KMEMLEAK_MIN_AGE_MS, .log = stderr };
+
+		rc = mmb_kmemleak_create(&kc, &a->kml, err, errlen);
+		if (rc)
+			mmb_buddy_destroy(a->b);
+		else	/* the direct map's base, kept in pmem */
+			mmb_kmemleak_ignore_value(a->kml, mmb_buddy_pmem(a->b)->dmap);
+	}
 	if (rc) {
 		free(a);
 		return rc;
@@ -1575,16 +1638,22 @@ static int buddy_a_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r_
 static void buddy_a_destroy(struct mmb_alloc *a)
 {
 	mmb_buddy_destroy(a->b);
+	if (a->kml)
+		mmb_kmemleak_destroy(a->kml);
 	free(a);
 }
 
 static void buddy_a_attach(struct mmb_alloc *a)
 {
 	mmb_buddy_thread_attach(a->b);
+	if (a->kml)
+		mmb_kmemleak_thread_register(a->kml);
 }
 
 static void buddy_a_detach(struct mmb_alloc *a)
 {
+	if (a->kml)
+		mmb_kmemleak_thread_unregister(a->kml);
 	mmb_buddy_thread_detach(a->b);
 }
 
@@ -1597,6 +1666,8 @@ static void *buddy_a_alloc(struct mmb_alloc *a, size_t size, size_t align)
 	while (order <= MMB_MAX_ORDER && (MMB_PAGE_SIZE << order) < need)
 		order++;
 	page = mmb_alloc_pages(a->b, order, MMB_MT_MOVABLE);	/* order 11 fails, counted */
+	if (__builtin_expect(a->kml != NULL, 0) && page)
+		mmb_kmemleak_alloc(a->kml, mmb_page_address(mmb_buddy_pmem(a->b), page), size, 1);
 	return page ? mmb_page_address(mmb_buddy_pmem(a->b), page) : NULL;
 }
 
@@ -1605,6 +1676,8 @@ static void buddy_a_free(struct mmb_alloc *a, void *p, size_t size)
 	struct mmb_page *page = mmb_virt_to_page(mmb_buddy_pmem(a->b), p);
 
 	(void)size;
+	if (__builtin_expect(a->kml != NULL, 0))
+		mmb_kmemleak_free(a->kml, p);
 	mmb_free_pages(a->b, page, page->order);
 }
 
@@ -1623,6 +1696,7 @@ static void buddy_a_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 	mmb_buddy_counters(a->b, &c);
 	held = in.managed_pages - in.free_pages;
 	r_st->footprint_bytes = held << MMB_PAGE_SHIFT;
+	r_st->footprint_peak_bytes = (in.managed_pages - in.min_free_pages) << MMB_PAGE_SHIFT;
 	r_st->usable_bytes = (held > in.pcp_pages ? held - in.pcp_pages : 0) << MMB_PAGE_SHIFT;
 	r_st->allocs = c.allocs;
 	r_st->frees = c.frees;
@@ -1631,6 +1705,8 @@ static void buddy_a_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 		r_st->unusable_index[o] = mmb_unusable_index(in.nr_free, o) / 1000.0;
 		r_st->extfrag_index[o] = mmb_fragmentation_index(in.nr_free, o) / 1000.0;
 	}
+	if (a->kml)
+		r_st->leaks_found = mmb_kmemleak_leaks(a->kml);
 }
 
 static int buddy_a_check(struct mmb_alloc *a, char *err, size_t errlen)
@@ -1640,7 +1716,9 @@ static int buddy_a_check(struct mmb_alloc *a, char *err, size_t errlen)
 
 static int buddy_a_dump_state(struct mmb_alloc *a, const char *dir)
 {
-	return mmb_buddy_dump_state(a->b, dir);
+	int rc = mmb_buddy_dump_state(a->b, dir);
+
+	return !rc && a->kml ? mmb_kmemleak_write_file(a->kml, dir) : rc;
 }
 
 const struct mmb_alloc_ops mmb_buddy_ops = {

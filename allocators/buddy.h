@@ -61,7 +61,13 @@ void mmb_free_pages(struct mmb_buddy *b, struct mmb_page *page, unsigned order);
 unsigned mmb_alloc_pages_bulk(struct mmb_buddy *b, enum mmb_migratetype mt, unsigned nr,
 			      struct mmb_page **r_pages);
 
-/* The calling thread's per-thread lists: set up / drained back to the zone. */
+/*
+ * The calling thread's per-thread lists: set up / drained back to the zone.
+ * A thread that never attaches (or with pcp off) goes to the zone under its
+ * lock for every call; that is correct, only slower. A thread can be
+ * attached to at most 8 instances at once (more are served by the zone).
+ * Blocks freed by a thread go to its own lists, whoever allocated them.
+ */
 void mmb_buddy_thread_attach(struct mmb_buddy *b);
 void mmb_buddy_thread_detach(struct mmb_buddy *b);
 
@@ -119,6 +125,7 @@ struct mmb_buddy_info {
 	uint64_t nr_free[MMB_NR_PAGE_ORDERS];
 	uint64_t nr_free_mt[MMB_MT_TYPES][MMB_NR_PAGE_ORDERS];
 	uint64_t free_pages, managed_pages, pcp_pages, reserved_pages;
+	uint64_t min_free_pages;		/* low-water mark of free_pages since boot */
 	uint64_t watermark_boost;
 	int mobility;				/* migratetypes in use */
 	struct mmb_zone_params zp;		/* batch/high as configured */

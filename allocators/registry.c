@@ -13,6 +13,8 @@
 
 extern const struct mmb_alloc_ops mmb_glibc_ops;
 extern const struct mmb_alloc_ops mmb_buddy_ops;
+extern const struct mmb_alloc_ops mmb_slab_ops;
+extern const struct mmb_alloc_ops mmb_vmalloc_ops;
 extern const struct mmb_alloc_ops mmb_crashy_ops;
 extern const struct mmb_alloc_ops mmb_jemalloc_ops;
 extern const struct mmb_alloc_ops mmb_jemalloc_malloc_ops;
@@ -24,6 +26,8 @@ extern const struct mmb_alloc_ops mmb_bump_ops;
 const struct mmb_alloc_ops *const mmb_allocators[] = {
 	&mmb_glibc_ops,
 	&mmb_buddy_ops,
+	&mmb_slab_ops,
+	&mmb_vmalloc_ops,
 	&mmb_jemalloc_ops,
 	&mmb_jemalloc_malloc_ops,
 	&mmb_mimalloc_ops,
@@ -45,6 +49,7 @@ const struct mmb_alloc_ops *mmb_alloc_find(const char *name)
 void mmb_alloc_stats_init(struct mmb_alloc_stats *st)
 {
 	st->footprint_bytes = MMB_STAT_NONE;
+	st->footprint_peak_bytes = MMB_STAT_NONE;
 	st->usable_bytes = MMB_STAT_NONE;
 	st->allocs = MMB_STAT_NONE;
 	st->frees = MMB_STAT_NONE;
@@ -54,6 +59,8 @@ void mmb_alloc_stats_init(struct mmb_alloc_stats *st)
 		st->extfrag_index[o] = NAN;
 	}
 	st->malloc_provider = NULL;
+	st->leaks_found = MMB_STAT_NONE;
+	st->corruptions_caught = MMB_STAT_NONE;
 }
 
 /*

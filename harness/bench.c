@@ -13,11 +13,23 @@
 
 /* Cases, one line each (harness/bench_<topic>.c). */
 extern const struct mmb_bench_case mmb_bench_glibc;
+extern const struct mmb_bench_case mmb_bench_buddy;
+extern const struct mmb_bench_case mmb_bench_slab;
 extern const struct mmb_bench_case mmb_bench_uffd;
+extern const struct mmb_bench_case mmb_bench_vmalloc;
+extern const struct mmb_bench_case mmb_bench_record;
+extern const struct mmb_bench_case mmb_bench_harness;
+extern const struct mmb_bench_case mmb_bench_detect;
 
 static const struct mmb_bench_case *const bench_cases[] = {
 	&mmb_bench_glibc,
+	&mmb_bench_buddy,
+	&mmb_bench_slab,
 	&mmb_bench_uffd,
+	&mmb_bench_vmalloc,
+	&mmb_bench_record,
+	&mmb_bench_harness,
+	&mmb_bench_detect,
 };
 #define NCASES (sizeof(bench_cases) / sizeof(bench_cases[0]))
 

@@ -49,21 +49,69 @@ static void json_time(FILE *f, time_t t)
 	mmb_json_str(f, buf);
 }
 
-/* "faults": the fault mode cells ran with, so timing runs and fault
- * censuses are never mixed up. */
+/* A group's entry: where, requested, mode, its cells and their workloads. */
+static void meta_fault_group(FILE *f, const struct mmb_plan *p, unsigned g)
+{
+	const struct mmb_fault_group *fg = &p->fgroups[g];
+	unsigned ncells = 0, nwl = 0;
+
+	fputs("{\"where\": ", f);
+	mmb_json_str(f, fg->where);
+	fputs(", \"requested\": ", f);
+	mmb_json_str(f, mmb_fault_mode_names[fg->requested]);
+	fputs(", \"mode\": ", f);
+	mmb_json_str(f, mmb_fault_mode_names[fg->mode]);
+	for (unsigned i = 0; i < p->ncells; i++)
+		ncells += p->cells[i].fg == g;
+	fprintf(f, ", \"cells\": %u, \"workloads\": [", ncells);
+	for (unsigned w = 0; w < p->nwconf; w++) {
+		unsigned i = 0;
+
+		while (i < p->ncells && !(p->cells[i].fg == g && p->cells[i].wi == w))
+			i++;
+		if (i == p->ncells)
+			continue;
+		fputs(nwl++ ? ", " : "", f);
+		mmb_json_str(f, p->wconf[w].spec);
+	}
+	fputs("]}", f);
+}
+
+/*
+ * "faults": the fault mode of every group of cells, so timing cells and
+ * fault-census cells are never mixed up (cells.csv fault_census says it per
+ * cell). mode and requested are one mode, or "mixed" when groups differ.
+ */
 static void meta_faults(FILE *f, const struct mmb_meta *m)
 {
 	const struct mmb_plan *p = m->plan;
-	int on = p->faults != MMB_FAULTS_OFF;
+	enum mmb_fault_mode mode = p->cells[0].faults, req = p->fgroups[0].requested;
+	int on = 0, off = 0, uffd = 0, mixed = 0, mixed_req = 0;
 
+	for (unsigned i = 0; i < p->ncells; i++) {
+		on |= p->cells[i].faults != MMB_FAULTS_OFF;
+		off |= p->cells[i].faults == MMB_FAULTS_OFF;
+		uffd |= p->cells[i].faults == MMB_FAULTS_UFFD;
+		mixed |= p->cells[i].faults != mode;
+	}
+	for (unsigned g = 0; g < p->nfgroups; g++)
+		mixed_req |= p->fgroups[g].requested != req;
 	fputs(",\n  \"faults\": {\n    \"mode\": ", f);
-	mmb_json_str(f, mmb_fault_mode_names[p->faults]);
+	mmb_json_str(f, mixed ? "mixed" : mmb_fault_mode_names[mode]);
 	fputs(",\n    \"requested\": ", f);
-	mmb_json_str(f, mmb_fault_mode_names[m->faults_requested]);
+	mmb_json_str(f, mixed_req ? "mixed" : mmb_fault_mode_names[req]);
 	fputs(",\n    \"run_kind\": ", f);
-	mmb_json_str(f, on ? "fault census: latencies include fault handling" :
+	mmb_json_str(f, on && off ? "mixed: timing cells (cells.csv fault_census 0) and fault "
+				    "census cells (fault_census 1 or 2: latencies include fault handling)" :
+			on ? "fault census: latencies include fault handling" :
 			     "timing: no fault monitor, kernel counts only");
-	if (on && p->faults == MMB_FAULTS_UFFD && p->fault_cpu >= 0)
+	fputs(",\n    \"groups\": [", f);
+	for (unsigned g = 0; g < p->nfgroups; g++) {
+		fputs(g ? ",\n      " : "\n      ", f);
+		meta_fault_group(f, p, g);
+	}
+	fputs("\n    ]", f);
+	if (uffd && p->fault_cpu >= 0)
 		fprintf(f, ",\n    \"handler_cpu\": %d", p->fault_cpu);
 	else
 		fputs(",\n    \"handler_cpu\": null", f);
@@ -135,8 +183,10 @@ static int meta_emit(FILE *f, void *ctx)
 		fputs(i ? ", " : "", f);
 		mmb_json_str(f, p->wconf[i].spec);
 	}
-	fprintf(f, "],\n  \"cells_planned\": %u,\n  \"cells_done\": %u", p->ncells,
-		m->cells_done);
+	fputc(']', f);
+	mmb_measure_json(f, &p->measure);
+	fprintf(f, ",\n  \"cells_planned\": %u,\n  \"cells_done\": %u,\n  \"resumed\": %s",
+		p->ncells, m->cells_done, m->resumed ? "true" : "false");
 	meta_faults(f, m);
 	fputs("\n}\n", f);
 	return ferror(f) ? -EIO : 0;

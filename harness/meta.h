@@ -8,8 +8,14 @@
  *   compiler, kernel, hostname, cpu_model, online_cpus, start_time,
  *   end_time (null while running), state, seed, ops_per_thread,
  *   duration_s, cell_timeout_s, reps, threads[], allocators[], workloads[],
- *   cells_planned, cells_done, faults{mode, requested, run_kind, handler_cpu,
- *   fault_log, uffd_open, kernel_faults_trapped, features, unavailable}.
+ *   cells_planned, cells_done, faults{mode, requested, run_kind, groups[]
+ *   {where, requested, mode, cells, workloads[]}, handler_cpu, fault_log,
+ *   uffd_open, kernel_faults_trapped, features, unavailable} (mode and
+ *   requested: one mode, or "mixed" when the groups differ; run_kind:
+ *   "timing: ...", "fault census: ..." or "mixed: ..."),
+ *   resumed; and the measurement fields of measure.h (clock, latency,
+ *   hw_counters, sw_counters, topology, pin, oversubscribe, timeline,
+ *   warmup).
  */
 #ifndef MMB_META_H
 #define MMB_META_H
@@ -26,9 +32,9 @@ struct mmb_meta {
 	time_t start, end;		/* end 0 = still running */
 	const char *state;		/* running | complete | interrupted */
 	unsigned cells_done;
-	enum mmb_fault_mode faults_requested;	/* --faults as given; plan->faults: as run */
 	const struct mmb_uffd_info *fault_info;	/* how uffd was opened; NULL when off */
 	const char *fault_why;			/* why auto fell back to off, or NULL */
+	int resumed;			/* 1 after `mmbench run --resume` */
 };
 
 /* Write dir/meta.json atomically. Returns 0 or -errno. */

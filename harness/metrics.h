@@ -40,7 +40,28 @@
 	X(U64, uffd_faults_timed, "uffd_faults in the timed region")                         \
 	X(F64, uffd_fault_p50_ns, "median fault-handling time, ns (monitor's own work)")     \
 	X(F64, uffd_fault_p99_ns, "99th percentile fault-handling time, ns")                 \
-	X(U64, perf_page_faults, "page faults of the timed region, user mode (perf sw event)")
+	X(U64, perf_page_faults, "page faults of the timed region, user mode (perf sw event)") \
+	X(U64, cpu_user_ns, "user CPU time of the cell's process, ns (getrusage)")           \
+	X(U64, cpu_sys_ns, "system CPU time of the cell's process, ns (getrusage)")          \
+	MMB_LATENCY_METRICS(X, alloc)                                                         \
+	MMB_LATENCY_METRICS(X, free)                                                          \
+	X(F64, timer_overhead_ns, "median empty timed operation in the cell, ns (not subtracted)") \
+	X(U64, sw_task_clock, "perf task-clock of the worker threads, ns")                    \
+	X(U64, sw_page_faults, "perf page-faults of the worker threads")                      \
+	X(U64, sw_context_switches, "perf context-switches of the worker threads")            \
+	X(U64, sw_cpu_migrations, "perf cpu-migrations of the worker threads")               \
+	X(U64, fault_census, "fault monitor the cell ran: 0 none (timing), 1 uffd, 2 sigbus; 1 and 2 include fault handling in latencies") \
+	X(U64, leaks_found, "objects kmemleak reported unreferenced (kmemleak=on)")          \
+	X(U64, corruptions_caught, "KFENCE and slub_debug reports (kfence=N or debug=...)")
+
+/* Latency percentiles of one operation kind (hist.h), in ns. */
+#define MMB_LATENCY_METRICS(X, op)                                                            \
+	X(F64, op##_p50_ns, #op " latency median, ns")                                        \
+	X(F64, op##_p90_ns, #op " latency 90th percentile, ns")                               \
+	X(F64, op##_p99_ns, #op " latency 99th percentile, ns")                               \
+	X(F64, op##_p999_ns, #op " latency 99.9th percentile, ns")                            \
+	X(F64, op##_p9999_ns, #op " latency 99.99th percentile, ns")                          \
+	X(U64, op##_max_ns, #op " latency maximum, ns")
 
 enum mmb_metric_kind { MMB_U64, MMB_F64 };
 

@@ -22,7 +22,8 @@ const char mmb_run_usage[] =
 	"                   [--suite NAME]\n"
 	"\n"
 	"Runs every cell of (allocator config x workload x threads x repetition), each in\n"
-	"its own process, and writes a results folder (meta.json, cells.csv).\n"
+	"its own process, and writes a results folder (meta.json, cells.csv,\n"
+	"latency.csv, timeline.csv).\n"
 	"\n"
 	"  -a, --allocator LIST   allocator configs, NAME or NAME:key=value,key=value\n"
 	"                         (default: every allocator; see `mmbench list allocators`)\n"
@@ -42,10 +43,12 @@ const char mmb_run_usage[] =
 	"                         (userfaultfd, handler thread), sigbus (userfaultfd,\n"
 	"                         resolved in the faulting thread), auto (uffd where it\n"
 	"                         works, else kernel counts only); a fault census: its\n"
-	"                         latencies include fault handling\n"
+	"                         latencies include fault handling. In a suite, per group\n"
+	"                         of cells (cells.csv fault_census tells them apart)\n"
 	"      --fault-cpu N      pin the uffd handler thread to CPU N\n"
 	"      --fault-log N      keep each cell's first N fault events in\n"
 	"                         DIR/state/<cell>/faults.log\n"
+	MMB_MEASURE_USAGE
 	"  -q, --quiet            no progress or summary, only the folder's path\n"
 	"      --suite NAME       run the named suite (`mmbench list suites`); the\n"
 	"                         options given here override the suite's, and -w\n"
@@ -285,6 +288,7 @@ static const struct option run_longopts[] = {
 	{ "fault-log", required_argument, NULL, OPT_FAULT_LOG },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
+	MMB_MEASURE_LONGOPTS
 	{ 0 },
 };
 
@@ -305,6 +309,9 @@ struct plan_args {
 	int fault_cpu;
 	unsigned fault_log;
 	int have_faults, have_fault_cpu, have_fault_log;
+	int mcode[MAX_LIST_ARGS];	/* measurement options (measure.h), in order */
+	char *marg[MAX_LIST_ARGS];
+	int nm;
 };
 
 /* Parse argv (argv[0] is a name) into a. in_suite refuses command-line-only options. */
@@ -347,11 +354,17 @@ static int plan_getopt(int argc, char **argv, struct plan_args *a, int in_suite,
 			a->nthreads = 0;
 			snprintf(buf, sizeof(buf), "%s", optarg);
 			for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-				if (a->nthreads == MMB_PLAN_MAX_THREADS || parse_u64(tok, 1, 1024, &u)) {
+				int named = !strcmp(tok, "cores") || !strcmp(tok, "pus");
+
+				if (a->nthreads == MMB_PLAN_MAX_THREADS ||
+				    (!named && parse_u64(tok, 1, 1024, &u))) {
 					snprintf(err, errlen, "-t %s: expected thread counts 1..1024, "
-						 "at most %d of them", optarg, MMB_PLAN_MAX_THREADS);
+						 "cores or pus, at most %d of them", optarg,
+						 MMB_PLAN_MAX_THREADS);
 					return -EINVAL;
 				}
+				if (named)
+					u = tok[0] == 'c' ? MMB_THREADS_CORES : MMB_THREADS_PUS;
 				a->threads[a->nthreads++] = (unsigned)u;
 			}
 			if (!a->nthreads) {
@@ -446,6 +459,20 @@ static int plan_getopt(int argc, char **argv, struct plan_args *a, int in_suite,
 				 argv[optind - 1]);
 			return -EINVAL;
 		default:
+			if (c >= MMB_MEASURE_OPT_FIRST && c < MMB_MEASURE_OPT_END) {
+				struct mmb_measure check;	/* validate now, apply in order later */
+
+				mmb_measure_defaults(&check);
+				if (a->nm == MAX_LIST_ARGS) {
+					snprintf(err, errlen, "too many measurement options");
+					return -EINVAL;
+				}
+				if (mmb_measure_option(&check, c, optarg, err, errlen))
+					return -EINVAL;
+				a->mcode[a->nm] = c;
+				a->marg[a->nm++] = optarg;
+				break;
+			}
 			snprintf(err, errlen, "run: unknown option '%s' (see mmbench run --help)",
 				 argv[optind - 1]);
 			return -EINVAL;
@@ -481,12 +508,15 @@ static void plan_apply_scalars(struct mmb_plan *p, const struct plan_args *a)
 		p->cell_timeout_s = a->cell_timeout_s;
 	p->dump_state |= a->dump_state;
 	p->check |= a->check;
-	if (a->have_faults)
-		p->faults = a->faults;
 	if (a->have_fault_cpu)
 		p->fault_cpu = a->fault_cpu;
 	if (a->have_fault_log)
 		p->fault_log = a->fault_log;
+	for (int k = 0; k < a->nm; k++) {
+		char err[MMB_ERR_MAX];
+
+		mmb_measure_option(&p->measure, a->mcode[k], a->marg[k], err, sizeof(err));
+	}
 }
 
 /* One group of cells: workloads x thread counts x allocators. */
@@ -643,7 +673,7 @@ struct plan_parse {			/* everything mmb_plan_parse works with */
 static int plan_suite_groups(struct mmb_plan *p, struct plan_parse *pp, char *err, size_t errlen)
 {
 	struct plan_args *def_a = NULL;
-	const struct plan_args *def_t = NULL;
+	const struct plan_args *def_t = NULL, *def_f = NULL;
 	char *pv_first[MAX_LIST_ARGS * 5];
 	int ndef_pv = 0;
 	const struct mmb_suite *s = &pp->suite;
@@ -662,6 +692,8 @@ static int plan_suite_groups(struct mmb_plan *p, struct plan_parse *pp, char *er
 			def_a = a;
 		if (a->nthreads)
 			def_t = a;
+		if (a->have_faults)
+			def_f = a;
 		if (ndef_pv + a->npv > (int)(sizeof(pp->def_pv) / sizeof(pp->def_pv[0]))) {
 			snprintf(err, errlen, "%s:%u: too many -p options", s->path, s->lines[i].lineno);
 			return -EINVAL;
@@ -674,6 +706,8 @@ static int plan_suite_groups(struct mmb_plan *p, struct plan_parse *pp, char *er
 		struct plan_args *a = i < s->nlines ? &pp->line[i] : &pp->cl;
 		struct plan_args *ga = pp->cl.nal ? &pp->cl : a->nal ? a : def_a;
 		const struct plan_args *gt = pp->cl.nthreads ? &pp->cl : a->nthreads ? a : def_t;
+		const struct plan_args *gf = pp->cl.have_faults ? &pp->cl : a->have_faults ? a : def_f;
+		struct mmb_fault_group *fg = &p->fgroups[pp->ngroups];
 		struct plan_group_src src = { 0 };
 		char where[4200] = "";
 		int nfirst = 0;
@@ -704,6 +738,14 @@ static int plan_suite_groups(struct mmb_plan *p, struct plan_parse *pp, char *er
 		src.optional_ok = ga != &pp->cl;
 		src.where = where;
 		src.noted = pp->noted;
+		fg->requested = gf ? gf->faults : MMB_FAULTS_OFF;
+		fg->mode = fg->requested;
+		if (a == &pp->cl)
+			snprintf(fg->where, sizeof(fg->where), "command line");
+		else
+			snprintf(fg->where, sizeof(fg->where), "%.200s:%u", s->path,
+				 s->lines[i].lineno);
+		p->nfgroups = pp->ngroups + 1;
 		if (plan_group_add(p, &src, &pp->group[pp->ngroups++], err, errlen) ||
 		    (a != &pp->cl && plan_check_params(p, a->pv, a->npv, err, errlen))) {
 			if (i < s->nlines)
@@ -723,12 +765,13 @@ static int plan_suite_groups(struct mmb_plan *p, struct plan_parse *pp, char *er
 	return 0;
 }
 
-/* Is (a, w, threads) already a cell of this repetition? */
+/* Is (a, w, threads, fault mode) already a cell of this repetition? */
 static int plan_have_cell(const struct mmb_plan *p, unsigned from, unsigned a, unsigned w,
-			  unsigned threads)
+			  unsigned threads, enum mmb_fault_mode faults)
 {
 	for (unsigned i = from; i < p->ncells; i++)
-		if (p->cells[i].ai == a && p->cells[i].wi == w && p->cells[i].threads == threads)
+		if (p->cells[i].ai == a && p->cells[i].wi == w && p->cells[i].threads == threads &&
+		    p->cells[i].faults == faults)
 			return 1;
 	return 0;
 }
@@ -742,9 +785,9 @@ static int plan_expand(struct mmb_plan *p, const struct plan_group *groups, unsi
 	for (unsigned g = 0; g < ngroups; g++) {
 		max += (size_t)groups[g].na * groups[g].nw * groups[g].nthreads;
 		for (unsigned t = 0; t < groups[g].nthreads; t++) {
-			unsigned k = 0;
+			unsigned k = 0, th = mmb_measure_threads(&p->measure, groups[g].threads[t]);
 
-			while (k < p->nthreads && p->threads[k] != groups[g].threads[t])
+			while (k < p->nthreads && p->threads[k] != th)
 				k++;
 			if (k == p->nthreads && p->nthreads == MMB_PLAN_MAX_THREADS) {
 				snprintf(err, errlen, "more than %d distinct thread counts",
@@ -752,7 +795,7 @@ static int plan_expand(struct mmb_plan *p, const struct plan_group *groups, unsi
 				return -EINVAL;
 			}
 			if (k == p->nthreads)
-				p->threads[p->nthreads++] = groups[g].threads[t];
+				p->threads[p->nthreads++] = th;
 		}
 	}
 	if (max == 0) {
@@ -773,10 +816,12 @@ static int plan_expand(struct mmb_plan *p, const struct plan_group *groups, unsi
 				for (unsigned t = 0; t < groups[g].nthreads; t++)
 					for (unsigned a = 0; a < groups[g].na; a++) {
 						struct mmb_cell *cell = &p->cells[p->ncells];
-						unsigned th = groups[g].threads[t];
+						unsigned th = mmb_measure_threads(&p->measure,
+										  groups[g].threads[t]);
 
 						if (plan_have_cell(p, first, groups[g].ai[a],
-								   groups[g].wi[w], th))
+								   groups[g].wi[w], th,
+								   p->fgroups[g].requested))
 							continue;
 						cell->id = ++p->ncells;
 						cell->ai = groups[g].ai[a];
@@ -784,6 +829,8 @@ static int plan_expand(struct mmb_plan *p, const struct plan_group *groups, unsi
 						cell->threads = th;
 						cell->rep = r;
 						cell->seed = mmb_plan_rep_seed(p->seed, r);
+						cell->fg = g;
+						cell->faults = p->fgroups[g].requested;
 					}
 	}
 	return 0;
@@ -792,7 +839,7 @@ static int plan_expand(struct mmb_plan *p, const struct plan_group *groups, unsi
 int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t errlen)
 {
 	struct plan_parse *pp = calloc(1, sizeof(*pp));
-	int rc = -EINVAL;
+	int rc = -EINVAL, any_fault_cpu = 0, any_census = 0;
 
 	memset(p, 0, sizeof(*p));
 	p->reps = 1;
@@ -800,7 +847,12 @@ int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t 
 	p->seed = 42;
 	p->cell_timeout_s = 60;
 	p->fault_cpu = -1;
-	if (!pp) {
+	mmb_measure_defaults(&p->measure);
+	p->fgroups = calloc(PLAN_MAX_GROUPS, sizeof(*p->fgroups));
+	if (!pp || !p->fgroups) {
+		free(pp);
+		free(p->fgroups);
+		p->fgroups = NULL;
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -827,27 +879,39 @@ int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t 
 		};
 
 		plan_apply_scalars(p, &pp->cl);
+		p->fgroups[0].requested = pp->cl.have_faults ? pp->cl.faults : MMB_FAULTS_OFF;
+		p->fgroups[0].mode = p->fgroups[0].requested;
+		snprintf(p->fgroups[0].where, sizeof(p->fgroups[0].where), "command line");
+		p->nfgroups = 1;
 		if (plan_group_add(p, &src, &pp->group[0], err, errlen))
 			goto out;
 		pp->ngroups = 1;
 	}
-	if (p->fault_cpu >= 0 && p->faults != MMB_FAULTS_UFFD && p->faults != MMB_FAULTS_AUTO) {
+	for (unsigned g = 0; g < p->nfgroups; g++) {
+		enum mmb_fault_mode m = p->fgroups[g].requested;
+
+		any_fault_cpu |= m == MMB_FAULTS_UFFD || m == MMB_FAULTS_AUTO;
+		any_census |= m != MMB_FAULTS_OFF;
+	}
+	if (p->fault_cpu >= 0 && !any_fault_cpu) {
 		snprintf(err, errlen, "--fault-cpu pins the uffd handler thread: give --faults uffd or auto");
 		goto out;
 	}
-	if (p->fault_log && p->faults == MMB_FAULTS_OFF) {
+	if (p->fault_log && !any_census) {
 		snprintf(err, errlen, "--fault-log needs --faults uffd, sigbus or auto");
 		goto out;
 	}
 	if (plan_check_params(p, pp->cl.pv, pp->cl.npv, err, errlen) ||
-	    plan_expand(p, pp->group, pp->ngroups, err, errlen))
+	    mmb_measure_load_topo(&p->measure, err, errlen) ||
+	    plan_expand(p, pp->group, pp->ngroups, err, errlen) ||
+	    mmb_measure_finish(&p->measure, p->threads, p->nthreads, err, errlen))
 		goto out;
 	rc = 0;
 out:
 	mmb_suite_free(&pp->suite);
 	free(pp);
-	if (rc < 0)
-		mmb_plan_free(p);
+	if (rc)
+		mmb_plan_free(p);	/* also after --help: nothing to run */
 	return rc;
 }
 
@@ -855,4 +919,7 @@ void mmb_plan_free(struct mmb_plan *plan)
 {
 	free(plan->cells);
 	plan->cells = NULL;
+	free(plan->fgroups);
+	plan->fgroups = NULL;
+	mmb_measure_free(&plan->measure);
 }

@@ -8,6 +8,12 @@
  * (--suite, suite.h) one per line that names workloads. A cell named twice
  * in a repetition runs once. Every input is validated here, before any cell
  * runs or any file is written.
+ *
+ * Fault mode: each group has one (--faults of the command line, which wins
+ * as -a and -t do, else of its suite line, else of the suite's defaults,
+ * else off), and each cell carries its group's, so one run may hold timing
+ * cells and fault-census cells; the same (allocator, workload, threads) in
+ * two modes is two cells. --fault-cpu and --fault-log are plan-wide.
  */
 #ifndef MMB_PLAN_H
 #define MMB_PLAN_H
@@ -18,6 +24,7 @@
 #include "../allocators/allocator.h"
 #include "../workloads/workload.h"
 #include "uffd.h"
+#include "measure.h"
 
 #define MMB_PLAN_MAX_CONFIGS 64
 #define MMB_PLAN_MAX_THREADS 16
@@ -42,6 +49,14 @@ struct mmb_cell {
 	unsigned ai, wi;		/* indexes into aconf[], wconf[] */
 	unsigned threads, rep;		/* rep 1-based */
 	uint64_t seed;
+	unsigned fg;			/* its group in fgroups[] (the first naming it) */
+	enum mmb_fault_mode faults;	/* its --faults (auto resolved by run.c) */
+};
+
+struct mmb_fault_group {		/* one group's fault mode, for meta.json */
+	char where[256];		/* "FILE:LINE" of its -w line, or "command line" */
+	enum mmb_fault_mode requested;	/* as given, auto included */
+	enum mmb_fault_mode mode;	/* as run (run.c resolves auto) */
 };
 
 struct mmb_plan {
@@ -58,9 +73,11 @@ struct mmb_plan {
 	double cell_timeout_s;
 	const char *outdir;		/* NULL = results/<time>-<id> */
 	int dump_state, check, quiet;
-	enum mmb_fault_mode faults;	/* --faults (auto resolved by run.c) */
+	struct mmb_fault_group *fgroups;	/* malloc'ed, one per group */
+	unsigned nfgroups;
 	int fault_cpu;			/* --fault-cpu, -1 = not pinned */
 	unsigned fault_log;		/* --fault-log N: raw events kept per cell */
+	struct mmb_measure measure;	/* latency, counters, topology, timeline (measure.h) */
 
 	struct mmb_cell *cells;		/* malloc'ed */
 	unsigned ncells;

@@ -41,7 +41,7 @@ void mmb_result_label(const struct mmb_result *r, char *buf, size_t len)
 	snprintf(buf, len, "%s%s%s", r->allocator, r->config[0] ? ":" : "", r->config);
 }
 
-static void csv_field(FILE *f, const char *s)
+void mmb_csv_field(FILE *f, const char *s)
 {
 	if (!strpbrk(s, ",\"\n\r")) {
 		fputs(s, f);
@@ -56,32 +56,59 @@ static void csv_field(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-int mmb_csv_write_header(FILE *f)
+int mmb_result_set_x(struct mmb_result *r, const char *name, double v, int na)
+{
+	struct mmb_xval *x = (struct mmb_xval *)mmb_result_get_x(r, name);
+
+	if (!x) {
+		if (r->nx == MMB_XCOL_MAX)
+			return -ENOSPC;
+		x = &r->x[r->nx++];
+		snprintf(x->name, sizeof(x->name), "%s", name);
+	}
+	x->v = na ? NAN : v;
+	x->na = na;
+	return 0;
+}
+
+const struct mmb_xval *mmb_result_get_x(const struct mmb_result *r, const char *name)
+{
+	for (unsigned i = 0; i < r->nx; i++)
+		if (strcmp(r->x[i].name, name) == 0)
+			return &r->x[i];
+	return NULL;
+}
+
+int mmb_csv_write_header(FILE *f, const struct mmb_xcols *xc)
 {
 	for (size_t i = 0; i < NIDENTITY; i++)
 		fprintf(f, "%s%s", i ? "," : "", identity_cols[i]);
 	for (int i = 0; i < MMB_M_COUNT; i++)
 		fprintf(f, ",%s", mmb_metric_info[i].name);
+	for (unsigned i = 0; xc && i < xc->n; i++) {
+		fputc(',', f);
+		mmb_csv_field(f, xc->name[i]);
+	}
 	fputc('\n', f);
 	return ferror(f) ? -EIO : 0;
 }
 
-int mmb_csv_write_row(FILE *f, const struct mmb_result *r)
+int mmb_csv_write_row(FILE *f, const struct mmb_result *r, const struct mmb_xcols *xc)
 {
 	fprintf(f, "%u,", r->cell);
-	csv_field(f, r->allocator);
+	mmb_csv_field(f, r->allocator);
 	fputc(',', f);
-	csv_field(f, r->config);
+	mmb_csv_field(f, r->config);
 	fputc(',', f);
-	csv_field(f, r->workload);
+	mmb_csv_field(f, r->workload);
 	fputc(',', f);
-	csv_field(f, r->params);
+	mmb_csv_field(f, r->params);
 	fprintf(f, ",%u,%u,%llu,", r->threads, r->rep, (unsigned long long)r->seed);
-	csv_field(f, r->status);
+	mmb_csv_field(f, r->status);
 	fputc(',', f);
-	csv_field(f, r->detail);
+	mmb_csv_field(f, r->detail);
 	fputc(',', f);
-	csv_field(f, r->malloc_provider);
+	mmb_csv_field(f, r->malloc_provider);
 	for (int i = 0; i < MMB_M_COUNT; i++) {
 		double v = r->m[i];
 
@@ -93,16 +120,20 @@ int mmb_csv_write_row(FILE *f, const struct mmb_result *r)
 		else
 			fprintf(f, "%.6g", v);
 	}
+	for (unsigned i = 0; xc && i < xc->n; i++) {
+		const struct mmb_xval *x = mmb_result_get_x(r, xc->name[i]);
+
+		fputc(',', f);
+		if (x && x->na)
+			fputs("n/a", f);
+		else if (x && !isnan(x->v))
+			fprintf(f, "%.6g", x->v);
+	}
 	fputc('\n', f);
 	return ferror(f) ? -EIO : 0;
 }
 
-/*
- * Split one CSV record (RFC 4180) from line into fields, in place. A quoted
- * field may hold line breaks (csv_read_record joins its lines). Returns the
- * field count, or -1 for a malformed line.
- */
-static int csv_split(char *line, char **fields, int max)
+int mmb_csv_split(char *line, char **fields, int max)
 {
 	int n = 0;
 	char *p = line;
@@ -146,13 +177,7 @@ static int csv_split(char *line, char **fields, int max)
 
 #define CSV_MAX_FIELDS 256
 
-/*
- * Read one record into *line: a line, joined with the next ones while a
- * quoted field is open (a value holding a line break, which the writer
- * quotes), without its final line break. Returns its length, or -1 at the
- * end of the file; *r_lines is the number of lines it took.
- */
-static ssize_t csv_read_record(char **line, size_t *cap, FILE *f, unsigned *r_lines)
+ssize_t mmb_csv_read_record(char **line, size_t *cap, FILE *f, unsigned *r_lines)
 {
 	ssize_t len = getline(line, cap, f), more;
 	char *next = NULL;
@@ -198,6 +223,7 @@ int mmb_csv_read(const char *path, struct mmb_result **r_rows, char *err, size_t
 	char *line = NULL, *fields[CSV_MAX_FIELDS];
 	size_t cap = 0;
 	int colmap[CSV_MAX_FIELDS];	/* column -> identity index, or 100 + metric, or -1 */
+	char *xname[CSV_MAX_FIELDS] = { 0 };	/* dynamic column names (colmap -2) */
 	int ncols = 0, nrows = 0, rc = 0;
 	unsigned lineno = 0, next_line = 1, nlines, nrec = 0;	/* lineno: the record's first */
 	struct mmb_result *rows = NULL;
@@ -207,13 +233,13 @@ int mmb_csv_read(const char *path, struct mmb_result **r_rows, char *err, size_t
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return rc;
 	}
-	while (csv_read_record(&line, &cap, f, &nlines) >= 0) {
+	while (mmb_csv_read_record(&line, &cap, f, &nlines) >= 0) {
 		int n;
 
 		lineno = next_line;
 		next_line += nlines;
 		nrec++;
-		n = csv_split(line, fields, CSV_MAX_FIELDS);
+		n = mmb_csv_split(line, fields, CSV_MAX_FIELDS);
 		if (n < 0) {
 			snprintf(err, errlen, "%s:%u: malformed CSV line", path, lineno);
 			rc = -EPROTO;
@@ -232,7 +258,15 @@ int mmb_csv_read(const char *path, struct mmb_result **r_rows, char *err, size_t
 					}
 				if (colmap[c] < 0 && mmb_metric_find(fields[c]) >= 0)
 					colmap[c] = 100 + mmb_metric_find(fields[c]);
+				if (colmap[c] < 0 && fields[c][0]) {
+					colmap[c] = -2;
+					xname[c] = strdup(fields[c]);
+					if (!xname[c])
+						rc = -ENOMEM;
+				}
 			}
+			if (rc)
+				break;
 			if (seen != (int)NIDENTITY) {
 				snprintf(err, errlen, "%s:1: not a cells.csv header (identity columns missing)", path);
 				rc = -EPROTO;
@@ -260,6 +294,21 @@ int mmb_csv_read(const char *path, struct mmb_result **r_rows, char *err, size_t
 
 			switch (colmap[c]) {
 			case -1: break;
+			case -2:
+				if (strcmp(v, "n/a") == 0) {
+					mmb_result_set_x(r, xname[c], NAN, 1);
+				} else if (*v) {
+					char *end;
+					double d = strtod(v, &end);
+
+					if (*end) {
+						snprintf(err, errlen, "%s:%u: '%s' is not a number or n/a",
+							 path, lineno, v);
+						rc = -EPROTO;
+					}
+					mmb_result_set_x(r, xname[c], d, 0);
+				}
+				break;
 			case 0: r->cell = (unsigned)strtoul(v, NULL, 10); break;
 			case 1: copy_field(r->allocator, sizeof(r->allocator), v); break;
 			case 2: copy_field(r->config, sizeof(r->config), v); break;
@@ -297,6 +346,8 @@ int mmb_csv_read(const char *path, struct mmb_result **r_rows, char *err, size_t
 	}
 	free(line);
 	fclose(f);
+	for (int c = 0; c < ncols; c++)
+		free(xname[c]);
 	if (rc) {
 		free(rows);
 		return rc;

@@ -3,14 +3,20 @@
  *
  * Files: DIR/meta.json and DIR/cells.csv are replaced atomically (util.h),
  * cells.csv after every finished cell, so an interrupted run keeps every
- * finished cell and no reader ever sees half a file.
+ * finished cell and no reader ever sees half a file. A finished cell's
+ * latency buckets and timeline rows are appended to DIR/latency.csv and
+ * DIR/timeline.csv (series.h) just before cells.csv names the cell.
+ * `--resume DIR` (resume.h) rebuilds the plan from DIR/meta.json and runs
+ * only the cells cells.csv does not hold.
  *
- * Faults: with --faults, each cell writes its fault timeline to
- * DIR/state/<cell>/faults_timeline.csv; after the cell, its rows are moved
- * into DIR/faults.csv (cell,region,phase,t_ns,faults), which is replaced
- * atomically like cells.csv. --faults uffd|sigbus that cannot work here is
- * bad usage (exit 2 before any cell); --faults auto falls back to kernel
- * counts only and meta.json says why.
+ * Faults: the fault mode is per cell (plan.h). A fault-census cell (uffd or
+ * sigbus) writes its fault timeline to DIR/state/<cell>/faults_timeline.csv;
+ * after the cell, its rows are moved into DIR/faults.csv (cell,region,phase,
+ * t_ns,faults), which is replaced atomically like cells.csv and exists when
+ * the run has a census cell. Every cell's cells.csv row says its mode
+ * (fault_census). --faults uffd|sigbus that cannot work here is bad usage
+ * (exit 2 before any cell); --faults auto falls back to kernel counts only
+ * (a timing cell) and meta.json says why.
  *
  * Isolation: a cell's process is the leader of its own process group, so a
  * Ctrl-C on the terminal reaches only mmbench, which then kills the running
@@ -34,6 +40,10 @@
 #include "meta.h"
 #include "plan.h"
 #include "results.h"
+#include "resume.h"
+#include "series.h"
+#include "timeline.h"
+#include "uffd.h"
 #include "util.h"
 
 static volatile sig_atomic_t run_interrupted;
@@ -46,8 +56,13 @@ static void run_on_signal(int sig)
 struct run_ctx {
 	const struct mmb_plan *plan;
 	struct mmb_result *results;	/* one per cell, in cell order */
-	unsigned ndone;
+	unsigned ndone;			/* cells with a result (resumed ones too) */
+	unsigned nran;			/* cells run by this process */
 	char dir[4096];
+	struct mmb_xcols xcols;		/* dynamic cells.csv columns */
+	int progress;			/* progress line on stderr */
+	uint64_t t0_ns, cell_t0_ns;	/* run start, current cell's start */
+	const struct mmb_cell *current;
 	char *faults_csv;		/* DIR/faults.csv rows so far, header included */
 	size_t faults_len;
 };
@@ -55,11 +70,11 @@ struct run_ctx {
 static int cells_emit(FILE *f, void *arg)
 {
 	const struct run_ctx *rc = arg;
-	int err = mmb_csv_write_header(f);
+	int err = mmb_csv_write_header(f, &rc->xcols);
 
 	for (unsigned i = 0; !err && i < rc->plan->ncells; i++)
 		if (rc->results[i].status[0])
-			err = mmb_csv_write_row(f, &rc->results[i]);
+			err = mmb_csv_write_row(f, &rc->results[i], &rc->xcols);
 	return err;
 }
 
@@ -71,8 +86,11 @@ static int run_write_cells(struct run_ctx *rc)
 	return mmb_write_atomic(path, cells_emit, rc);
 }
 
-/* Parse the child's record into r. Returns 1 if it ended with "end". */
-static int run_parse_record(char *buf, struct mmb_result *r)
+/*
+ * Parse the child's record into r, latency rows into lat and timeline rows
+ * into tl (CSV, for cell). Returns 1 if it ended with "end".
+ */
+static int run_parse_record(char *buf, struct mmb_result *r, unsigned cell, FILE *lat, FILE *tl)
 {
 	int complete = 0;
 
@@ -89,6 +107,24 @@ static int run_parse_record(char *buf, struct mmb_result *r)
 
 			if (sscanf(line + 2, "%127s %lf", name, &v) == 2 && mmb_metric_find(name) >= 0)
 				r->m[mmb_metric_find(name)] = v;
+		} else if (strncmp(line, "h ", 2) == 0) {
+			char op[32];
+			unsigned long long lo, hi, n;
+
+			if (sscanf(line + 2, "%31s %llu %llu %llu", op, &lo, &hi, &n) == 4)
+				fprintf(lat, "%u,%s,%llu,%llu,%llu\n", cell, op, lo, hi, n);
+		} else if (strncmp(line, "t ", 2) == 0) {
+			mmb_timeline_csv_row(line + 2, cell, tl);
+		} else if (strncmp(line, "x ", 2) == 0) {
+			char name[MMB_XCOL_NAME], val[64];
+			double v;
+
+			if (sscanf(line + 2, "%63s %63s", name, val) != 2)
+				continue;
+			if (strcmp(val, "n/a") == 0)
+				mmb_result_set_x(r, name, NAN, 1);
+			else if (sscanf(val, "%lf", &v) == 1)
+				mmb_result_set_x(r, name, v, 0);
 		} else if (strcmp(line, "end") == 0) {
 			complete = 1;
 		}
@@ -154,18 +190,22 @@ static void run_fmt_u64(char *buf, size_t len, uint64_t v)
 	snprintf(buf, len, "%llu", (unsigned long long)v);
 }
 
-/* Run one cell in a child process and fill r. */
-static void run_cell(const struct mmb_plan *p, const struct mmb_cell *cell, const char *dir,
-		     struct mmb_result *r)
+static void run_progress(const struct run_ctx *rc);
+
+/* Run one cell in a child process and fill r, lat and tl (run_parse_record). */
+static void run_cell(struct run_ctx *rc, const struct mmb_cell *cell, struct mmb_result *r,
+		     FILE *lat, FILE *tl)
 {
+	const struct mmb_plan *p = rc->plan;
+	const char *dir = rc->dir;
 	const struct mmb_aconf *ac = &p->aconf[cell->ai];
 	const struct mmb_wconf *wc = &p->wconf[cell->wi];
-	char threads[16], seed[32], limit[64], state_dir[4200], fcpu[16], flog[16];
-	char *argv[32];
+	char threads[16], seed[32], limit[64], state_dir[4200], fcpu[16], flog[16], margs[16384];
+	char *argv[32 + MMB_MEASURE_CELL_ARGS];
 	int argc = 0, fds[2], wstatus = 0;
 	struct rusage ru;
-	char buf[16384];
-	size_t used = 0;
+	char *buf = NULL;
+	size_t used = 0, cap = 0;
 	int timed_out = 0;
 	pid_t pid;
 
@@ -196,9 +236,9 @@ static void run_cell(const struct mmb_plan *p, const struct mmb_cell *cell, cons
 	}
 	if (p->check)
 		argv[argc++] = "--check";
-	if (p->faults != MMB_FAULTS_OFF) {
+	if (cell->faults != MMB_FAULTS_OFF) {
 		argv[argc++] = "--faults";
-		argv[argc++] = (char *)mmb_fault_mode_names[p->faults];
+		argv[argc++] = (char *)mmb_fault_mode_names[cell->faults];
 		argv[argc++] = "--fault-dir";
 		argv[argc++] = state_dir;
 		if (p->fault_cpu >= 0) {
@@ -212,6 +252,7 @@ static void run_cell(const struct mmb_plan *p, const struct mmb_cell *cell, cons
 			argv[argc++] = flog;
 		}
 	}
+	argc = mmb_measure_cell_args(&p->measure, cell->threads, argv, argc, margs, sizeof(margs));
 	argv[argc] = NULL;
 
 	if (pipe2(fds, O_CLOEXEC)) {
@@ -259,20 +300,28 @@ static void run_cell(const struct mmb_plan *p, const struct mmb_cell *cell, cons
 			timed_out = 1;
 			break;
 		}
-		n = poll(&pfd, 1, (int)((deadline - now) / 1000000 + 1));
+		n = poll(&pfd, 1, rc->progress ? 500 : (int)((deadline - now) / 1000000 + 1));
+		if (rc->progress)
+			run_progress(rc);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			continue;
-		ssize_t got = read(fds[0], buf + used, sizeof(buf) - 1 - used);
+		if (cap - used < 65536) {
+			char *grown = cap < (256u << 20) ? realloc(buf, cap + (1u << 20)) : NULL;
+
+			if (!grown)
+				break;	/* record too large: the cell reads as having no result */
+			buf = grown;
+			cap += 1u << 20;
+		}
+		ssize_t got = read(fds[0], buf + used, cap - 1 - used);
 
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got <= 0)
 			break;
 		used += (size_t)got;
-		if (used == sizeof(buf) - 1)
-			break;
 	}
 	if (timed_out || run_interrupted) {
 		kill(-pid, SIGKILL);
@@ -281,13 +330,19 @@ static void run_cell(const struct mmb_plan *p, const struct mmb_cell *cell, cons
 	close(fds[0]);
 	while (wait4(pid, &wstatus, 0, &ru) < 0 && errno == EINTR)
 		;
-	buf[used] = 0;
+	int complete = 0;
 
-	int complete = run_parse_record(buf, r);
+	if (buf) {
+		buf[used] = 0;
+		complete = run_parse_record(buf, r, cell->id, lat, tl);
+		free(buf);
+	}
 
 	r->m[MMB_M_rss_peak_bytes] = (double)ru.ru_maxrss * 1024.0;
 	r->m[MMB_M_minflt] = (double)ru.ru_minflt;
 	r->m[MMB_M_majflt] = (double)ru.ru_majflt;
+	r->m[MMB_M_cpu_user_ns] = (double)ru.ru_utime.tv_sec * 1e9 + (double)ru.ru_utime.tv_usec * 1e3;
+	r->m[MMB_M_cpu_sys_ns] = (double)ru.ru_stime.tv_sec * 1e9 + (double)ru.ru_stime.tv_usec * 1e3;
 	if (timed_out) {
 		snprintf(r->status, sizeof(r->status), MMB_ST_TIMEOUT);
 		snprintf(r->detail, sizeof(r->detail), "killed after %gs (--cell-timeout)",
@@ -306,17 +361,52 @@ static void run_cell(const struct mmb_plan *p, const struct mmb_cell *cell, cons
 	}
 }
 
-static void run_progress(const struct run_ctx *rc, const struct mmb_cell *cell, uint64_t t0)
+/* Expected seconds of one cell before any has finished: its timed region,
+ * warm-up and about 0.1 s of process start and calibration. */
+static double run_cell_guess_s(const struct mmb_plan *p)
+{
+	return (p->ops ? 0.5 : p->duration_s) + p->measure.warmup_s + 0.1;
+}
+
+static void run_fmt_dur(char *buf, size_t len, double s)
+{
+	if (s < 10)
+		snprintf(buf, len, "%.1fs", s);
+	else if (s < 60)
+		snprintf(buf, len, "%.0fs", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%.0fm%02.0fs", floor(s / 60), fmod(s, 60));
+	else
+		snprintf(buf, len, "%.0fh%02.0fm", floor(s / 3600), fmod(s, 3600) / 60);
+}
+
+/*
+ * "[3/12] 25% glibc churn t=2 rep 1 | 4s elapsed, about 12s left": the
+ * estimate is the mean time of the cells this process ran, or the planned
+ * cell length before one has finished, times the cells left, less the time
+ * the current cell has already run.
+ */
+static void run_progress(const struct run_ctx *rc)
 {
 	const struct mmb_plan *p = rc->plan;
-	double elapsed = (double)(mmb_now_ns() - t0) / 1e9;
-	double eta = rc->ndone ? elapsed / rc->ndone * (p->ncells - rc->ndone) : NAN;
-	char eta_s[32] = "?";
+	const struct mmb_cell *cell = rc->current;
+	uint64_t now = mmb_now_ns();
+	double elapsed = (double)(now - rc->t0_ns) / 1e9;
+	double in_cell = (double)(now - rc->cell_t0_ns) / 1e9;
+	double per_cell = rc->nran ? (double)(rc->cell_t0_ns - rc->t0_ns) / 1e9 / rc->nran
+				   : run_cell_guess_s(p);
+	double left = per_cell * (p->ncells - rc->ndone) - in_cell;
+	char el[32], lf[32];
 
-	if (!isnan(eta))
-		snprintf(eta_s, sizeof(eta_s), "%.0fs", eta);
-	fprintf(stderr, "\r\033[K[%u/%u] %s %s t=%u rep %u, about %s left", rc->ndone + 1, p->ncells,
-		p->aconf[cell->ai].spec, p->wconf[cell->wi].ops->name, cell->threads, cell->rep, eta_s);
+	if (!cell)
+		return;
+	if (left < 0)
+		left = 0;
+	run_fmt_dur(el, sizeof(el), elapsed);
+	run_fmt_dur(lf, sizeof(lf), left);
+	fprintf(stderr, "\r\033[K[%u/%u] %u%% %s %s t=%u rep %u | %s elapsed, about %s left",
+		rc->ndone + 1, p->ncells, rc->ndone * 100 / p->ncells, p->aconf[cell->ai].spec,
+		p->wconf[cell->wi].ops->name, cell->threads, cell->rep, el, lf);
 	fflush(stderr);
 }
 
@@ -335,28 +425,36 @@ static double median_of(double *v, unsigned n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* One line per (allocator config, workload config, threads): medians over reps. */
+/*
+ * One line per (allocator config, workload config, threads) the plan has:
+ * medians over reps. Fault-census cells (their figures include fault
+ * handling) get their own line, after the timing line.
+ */
 static void run_summary(const struct run_ctx *rc)
 {
 	const struct mmb_plan *p = rc->plan;
-	double *ops = calloc(p->reps, sizeof(double)), *fp = calloc(p->reps, sizeof(double));
+	double *ops = calloc(p->ncells, sizeof(double)), *fp = calloc(p->ncells, sizeof(double));
 
 	if (!ops || !fp)
 		goto out;
-	printf("%-28s %-16s %7s %8s %14s %16s\n", "allocator", "workload", "threads", "ok/reps",
+	printf("%-28s %-22s %7s %8s %14s %16s\n", "allocator", "workload", "threads", "ok/reps",
 	       "ops/s (median)", "footprint peak");
 	for (unsigned w = 0; w < p->nwconf; w++)
 		for (unsigned t = 0; t < p->nthreads; t++)
-			for (unsigned a = 0; a < p->naconf; a++) {
-				unsigned nok = 0, nfp = 0, nrun = 0;
-				char fps[32] = "-", opss[32] = "-";
+			for (unsigned k = 0; k < 2 * p->naconf; k++) {
+				unsigned a = k / 2, census = k % 2;	/* timing, then census */
+				unsigned nok = 0, nfp = 0, nrun = 0, nplan = 0;
+				char fps[32] = "-", opss[32] = "-", wl[64];
 
 				for (unsigned i = 0; i < p->ncells; i++) {
 					const struct mmb_cell *c = &p->cells[i];
 					const struct mmb_result *r = &rc->results[i];
 
 					if (c->ai != a || c->wi != w || c->threads != p->threads[t] ||
-					    !r->status[0])
+					    (c->faults != MMB_FAULTS_OFF) != census)
+						continue;
+					nplan++;
+					if (!r->status[0])
 						continue;
 					nrun++;
 					if (strcmp(r->status, MMB_ST_OK))
@@ -365,8 +463,8 @@ static void run_summary(const struct run_ctx *rc)
 					if (!isnan(r->m[MMB_M_footprint_peak_bytes]))
 						fp[nfp++] = r->m[MMB_M_footprint_peak_bytes];
 				}
-				if (!nrun)
-					continue;	/* not a cell of this plan (suites), or not run */
+				if (!nplan)
+					continue;	/* no such cell (larson at 1 thread, ...) */
 				if (nok)
 					snprintf(opss, sizeof(opss), "%.4g", median_of(ops, nok));
 				if (nfp)
@@ -374,8 +472,10 @@ static void run_summary(const struct run_ctx *rc)
 				char ok[32];
 
 				snprintf(ok, sizeof(ok), "%u/%u", nok, nrun);
-				printf("%-28.28s %-16.16s %7u %8s %14s %16s\n", p->aconf[a].spec,
-				       p->wconf[w].ops->name, p->threads[t], ok, opss, fps);
+				snprintf(wl, sizeof(wl), "%s%s", p->wconf[w].ops->name,
+					 census ? " (fault census)" : "");
+				printf("%-28.28s %-22.22s %7u %8s %14s %16s\n", p->aconf[a].spec, wl,
+				       p->threads[t], ok, opss, fps);
 			}
 out:
 	free(ops);
@@ -432,17 +532,312 @@ static int run_make_dir(const struct mmb_plan *p, char *dir, size_t len, int *r_
 	return 0;
 }
 
+/* Run every cell without a result, record each, write the final meta.json. */
+static int run_cells(struct run_ctx *rc, struct mmb_meta *meta)
+{
+	const struct mmb_plan *plan = rc->plan;
+	struct sigaction sa = { 0 };
+	int status = 0, e;
+
+	sa.sa_handler = run_on_signal;	/* no SA_RESTART: poll() returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	rc->progress = !plan->quiet && isatty(2);
+	rc->t0_ns = mmb_now_ns();
+	for (unsigned i = 0; i < plan->ncells && !run_interrupted; i++) {
+		const struct mmb_cell *cell = &plan->cells[i];
+		struct mmb_result *r = &rc->results[i];
+		char *lat = NULL, *tl = NULL;
+		size_t latlen = 0, tllen = 0;
+		FILE *latf, *tlf;
+
+		if (r->status[0])
+			continue;	/* finished before --resume */
+		rc->current = cell;
+		rc->cell_t0_ns = mmb_now_ns();
+		if (rc->progress)
+			run_progress(rc);
+		latf = open_memstream(&lat, &latlen);
+		tlf = open_memstream(&tl, &tllen);
+		if (!latf || !tlf) {
+			mmb_err("out of memory");
+			status = 1;
+			if (latf)
+				fclose(latf);
+			if (tlf)
+				fclose(tlf);
+			break;
+		}
+		mmb_result_init(r);
+		r->m[MMB_M_fault_census] = mmb_fault_census(cell->faults);	/* the cell may lower it */
+		run_cell(rc, cell, r, latf, tlf);
+		fclose(latf);
+		fclose(tlf);
+		if (run_interrupted) {
+			r->status[0] = 0;	/* an unfinished cell is not a result */
+			free(lat);
+			free(tl);
+			break;
+		}
+		r->cell = cell->id;
+		snprintf(r->allocator, sizeof(r->allocator), "%s", plan->aconf[cell->ai].ops->name);
+		snprintf(r->config, sizeof(r->config), "%s", plan->aconf[cell->ai].config);
+		snprintf(r->workload, sizeof(r->workload), "%s", plan->wconf[cell->wi].ops->name);
+		snprintf(r->params, sizeof(r->params), "%s", plan->wconf[cell->wi].params_text);
+		r->threads = cell->threads;
+		r->rep = cell->rep;
+		r->seed = cell->seed;
+		rc->ndone++;
+		rc->nran++;
+		e = mmb_series_append(rc->dir, "latency.csv", lat, latlen);
+		if (!e)
+			e = mmb_series_append(rc->dir, "timeline.csv", tl, tllen);
+		free(lat);
+		free(tl);
+		if (!e)
+			e = run_write_cells(rc);
+		if (!e && cell->faults != MMB_FAULTS_OFF)
+			e = run_merge_faults(rc, cell->id);
+		if (e) {
+			mmb_err("cannot write to %s: %s (the last complete copy of each file is kept; "
+				"the row of cell %u, not in cells.csv, follows)", rc->dir, strerror(-e),
+				cell->id);
+			mmb_csv_write_header(stderr, &rc->xcols);
+			mmb_csv_write_row(stderr, r, &rc->xcols);
+			status = 1;
+			break;
+		}
+	}
+	if (rc->progress)
+		fputs("\r\033[K", stderr);
+	meta->end = time(NULL);
+	meta->cells_done = rc->ndone;
+	meta->state = run_interrupted ? "interrupted" : status ? "failed" : "complete";
+	e = mmb_meta_write(rc->dir, meta);
+	if (e) {
+		mmb_err("cannot write %s/meta.json: %s", rc->dir, strerror(-e));
+		status = 1;
+	}
+	if (run_interrupted) {
+		mmb_err("interrupted: %u of %u cells finished and kept in %s (mmbench run --resume %s "
+			"finishes it)", rc->ndone, plan->ncells, rc->dir, rc->dir);
+		status = 130;
+	} else if (!plan->quiet) {
+		run_summary(rc);
+	}
+	printf("%s\n", rc->dir);
+	return status;
+}
+
+/* Does any cell of the plan run a fault census? */
+static int run_any_census(const struct mmb_plan *plan)
+{
+	for (unsigned i = 0; i < plan->ncells; i++)
+		if (plan->cells[i].faults != MMB_FAULTS_OFF)
+			return 1;
+	return 0;
+}
+
+/*
+ * Resolve each group's --faults against what this machine can do (each mode
+ * probed once; meta fields set) and give every cell its group's mode.
+ * Returns 0, or MMB_EXIT_USAGE with the message printed.
+ */
+static int run_probe_faults(struct mmb_plan *plan, struct mmb_meta *meta,
+			    struct mmb_uffd_info *info, char *why, size_t whylen)
+{
+	int probed[2] = { 0, 0 }, err[2] = { 0, 0 };	/* [0] uffd, [1] sigbus */
+	char kwhy[2][512];
+
+	for (unsigned g = 0; g < plan->nfgroups; g++) {
+		struct mmb_fault_group *fg = &plan->fgroups[g];
+		int k = fg->requested == MMB_FAULTS_SIGBUS;
+
+		if (fg->requested == MMB_FAULTS_OFF)
+			continue;
+		if (!probed[k]) {
+			probed[k] = 1;
+			err[k] = mmb_uffd_probe(k ? MMB_FAULTS_SIGBUS : MMB_FAULTS_UFFD, info,
+						kwhy[k], sizeof(kwhy[k]));
+		}
+		if (err[k] && fg->requested != MMB_FAULTS_AUTO) {
+			mmb_err("--faults %s (%s): userfaultfd cannot work here: %s (--faults auto "
+				"falls back to kernel counts)", mmb_fault_mode_names[fg->requested],
+				fg->where, kwhy[k]);
+			return MMB_EXIT_USAGE;
+		}
+		if (err[k]) {
+			fg->mode = MMB_FAULTS_OFF;
+			snprintf(why, whylen, "%s", kwhy[k]);
+			meta->fault_why = why;
+		} else {
+			fg->mode = fg->requested == MMB_FAULTS_AUTO ? MMB_FAULTS_UFFD : fg->requested;
+			meta->fault_info = info;
+		}
+	}
+	for (unsigned i = 0; i < plan->ncells; i++)
+		plan->cells[i].faults = plan->fgroups[plan->cells[i].fg].mode;
+	return 0;
+}
+
+/* faults.csv after --resume: the finished cells' rows, read back. */
+static int run_resume_faults(struct run_ctx *rc, const unsigned char *keep)
+{
+	char path[4200];
+	FILE *f;
+	int e = mmb_series_keep(rc->dir, "faults.csv", "cell,region,phase,t_ns,faults", keep,
+				rc->plan->ncells);
+
+	if (e)
+		return e;
+	snprintf(path, sizeof(path), "%s/faults.csv", rc->dir);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	free(rc->faults_csv);
+	rc->faults_csv = NULL;
+	rc->faults_len = 0;
+	if (getdelim(&rc->faults_csv, &rc->faults_len, 0, f) < 0)
+		e = -EIO;
+	else
+		rc->faults_len = strlen(rc->faults_csv);
+	fclose(f);
+	return e;
+}
+
+/* Take a resumed folder's rows as results; each must be the plan's cell. */
+static int run_adopt(struct run_ctx *rc, const struct mmb_result *rows, int n, char *err,
+		     size_t errlen)
+{
+	const struct mmb_plan *p = rc->plan;
+
+	for (int i = 0; i < n; i++) {
+		const struct mmb_result *r = &rows[i];
+		const struct mmb_cell *c;
+
+		if (r->cell < 1 || r->cell > p->ncells)
+			goto mismatch;
+		c = &p->cells[r->cell - 1];
+		if (strcmp(r->allocator, p->aconf[c->ai].ops->name) ||
+		    strcmp(r->config, p->aconf[c->ai].config) ||
+		    strcmp(r->workload, p->wconf[c->wi].ops->name) ||
+		    strcmp(r->params, p->wconf[c->wi].params_text) || r->threads != c->threads ||
+		    r->rep != c->rep || r->seed != c->seed || !r->status[0] ||
+		    rc->results[r->cell - 1].status[0])
+			goto mismatch;
+		rc->results[r->cell - 1] = *r;
+		rc->ndone++;
+		continue;
+mismatch:
+		snprintf(err, errlen, "--resume %.200s: cells.csv row %d (cell %u) is not cell %u of the "
+			 "plan in meta.json", rc->dir, i + 1, r->cell, r->cell);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int run_resume(int argc, char **argv)
+{
+	struct mmb_plan plan;
+	struct run_ctx rc = { 0 };
+	struct mmb_meta meta = { 0 };
+	struct mmb_result *rows = NULL;
+	unsigned char *keep = NULL;
+	char err[1024], path[4200], fault_why[512];
+	struct mmb_uffd_info fault_info;
+	char **rargv = NULL;
+	int rargc = 0, n, e;
+
+	if (argc != 3) {
+		mmb_err("--resume DIR takes no other option (the plan comes from DIR/meta.json)");
+		return MMB_EXIT_USAGE;
+	}
+	snprintf(rc.dir, sizeof(rc.dir), "%s", argv[2]);
+	if (mmb_resume_argv(rc.dir, &rargc, &rargv, err, sizeof(err))) {
+		mmb_err("%s", err);
+		return MMB_EXIT_USAGE;
+	}
+	e = mmb_plan_parse(rargc, rargv, &plan, err, sizeof(err));
+	if (e) {
+		mmb_err("--resume %s: the command line in meta.json does not run here: %s", rc.dir,
+			e == 1 ? "--help" : err);
+		mmb_resume_free(rargc, rargv);
+		return MMB_EXIT_USAGE;
+	}
+	plan.outdir = rc.dir;
+	rc.plan = &plan;
+	e = run_probe_faults(&plan, &meta, &fault_info, fault_why, sizeof(fault_why));
+	if (e)
+		goto out;
+	mmb_measure_xcols(&plan.measure, &rc.xcols);
+	rc.results = calloc(plan.ncells, sizeof(*rc.results));
+	keep = calloc(plan.ncells, 1);
+	if (!rc.results || !keep) {
+		mmb_err("out of memory for %u cells", plan.ncells);
+		e = 1;
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/cells.csv", rc.dir);
+	n = mmb_csv_read(path, &rows, err, sizeof(err));
+	if (n == -ENOENT) {
+		n = 0;
+	} else if (n < 0) {
+		mmb_err("--resume: %s", err);
+		e = MMB_EXIT_USAGE;
+		goto out;
+	}
+	if (run_adopt(&rc, rows, n, err, sizeof(err))) {
+		mmb_err("%s", err);
+		e = MMB_EXIT_USAGE;
+		goto out;
+	}
+	for (unsigned i = 0; i < plan.ncells; i++)
+		keep[i] = rc.results[i].status[0] != 0;
+	meta.argc = rargc;
+	meta.argv = rargv;
+	meta.plan = &plan;
+	meta.start = time(NULL);
+	meta.state = "running";
+	meta.cells_done = rc.ndone;
+	meta.resumed = 1;
+	e = mmb_series_keep(rc.dir, "latency.csv", MMB_LATENCY_HEADER, keep, plan.ncells);
+	if (!e)
+		e = mmb_series_keep(rc.dir, "timeline.csv", MMB_TL_HEADER, keep, plan.ncells);
+	if (!e && run_any_census(&plan))
+		e = run_resume_faults(&rc, keep);
+	if (!e)
+		e = run_write_cells(&rc);
+	if (!e)
+		e = mmb_meta_write(rc.dir, &meta);
+	if (e) {
+		mmb_err("--resume: cannot write to %s: %s", rc.dir, strerror(-e));
+		e = 1;
+		goto out;
+	}
+	e = run_cells(&rc, &meta);
+out:
+	free(rows);
+	free(keep);
+	free(rc.results);
+	free(rc.faults_csv);
+	mmb_plan_free(&plan);
+	mmb_resume_free(rargc, rargv);
+	return e;
+}
+
 int mmb_run_main(int argc, char **argv)
 {
 	struct mmb_plan plan;
 	struct run_ctx rc = { 0 };
 	struct mmb_meta meta = { 0 };
-	struct sigaction sa = { 0 };
 	char err[1024], fault_why[512];
 	struct mmb_uffd_info fault_info;
-	int created, status = 0, e;
-	uint64_t t0;
+	int created, e;
 
+	if (argc >= 2 && !strcmp(argv[1], "--resume"))
+		return run_resume(argc, argv);
 	e = mmb_plan_parse(argc, argv, &plan, err, sizeof(err));
 	if (e == 1)
 		return 0;
@@ -450,29 +845,16 @@ int mmb_run_main(int argc, char **argv)
 		mmb_err("%s", err);
 		return MMB_EXIT_USAGE;
 	}
-	meta.faults_requested = plan.faults;
-	if (plan.faults != MMB_FAULTS_OFF) {
-		e = mmb_uffd_probe(plan.faults == MMB_FAULTS_SIGBUS ? MMB_FAULTS_SIGBUS : MMB_FAULTS_UFFD,
-				   &fault_info, fault_why, sizeof(fault_why));
-		if (e && plan.faults != MMB_FAULTS_AUTO) {
-			mmb_err("--faults %s: userfaultfd cannot work here: %s (--faults auto falls "
-				"back to kernel counts)", mmb_fault_mode_names[plan.faults], fault_why);
-			mmb_plan_free(&plan);
-			return MMB_EXIT_USAGE;
-		}
-		if (e) {
-			plan.faults = MMB_FAULTS_OFF;
-			meta.fault_why = fault_why;
-		} else {
-			if (plan.faults == MMB_FAULTS_AUTO)
-				plan.faults = MMB_FAULTS_UFFD;
-			meta.fault_info = &fault_info;
-		}
+	e = run_probe_faults(&plan, &meta, &fault_info, fault_why, sizeof(fault_why));
+	if (e) {
+		mmb_plan_free(&plan);
+		return e;
 	}
 	/* Past a file size limit (RLIMIT_FSIZE) a write must fail with EFBIG
 	 * like any full disk, not kill the run in the middle of a file. */
 	signal(SIGXFSZ, SIG_IGN);
 	rc.plan = &plan;
+	mmb_measure_xcols(&plan.measure, &rc.xcols);
 	rc.results = calloc(plan.ncells, sizeof(*rc.results));
 	if (!rc.results) {
 		mmb_err("out of memory for %u cells", plan.ncells);
@@ -489,8 +871,12 @@ int mmb_run_main(int argc, char **argv)
 	meta.state = "running";
 	e = mmb_meta_write(rc.dir, &meta);
 	if (!e)
+		e = mmb_series_create(rc.dir, "latency.csv", MMB_LATENCY_HEADER);
+	if (!e)
+		e = mmb_series_create(rc.dir, "timeline.csv", MMB_TL_HEADER);
+	if (!e)
 		e = run_write_cells(&rc);
-	if (!e && plan.faults != MMB_FAULTS_OFF) {
+	if (!e && run_any_census(&plan)) {
 		static const char header[] = "cell,region,phase,t_ns,faults\n";
 
 		rc.faults_csv = strdup(header);
@@ -498,88 +884,24 @@ int mmb_run_main(int argc, char **argv)
 		e = rc.faults_csv ? run_write_faults(&rc) : -ENOMEM;
 	}
 	if (e) {
+		static const char *const files[] = { "meta.json", "latency.csv", "timeline.csv",
+						     "cells.csv", "faults.csv" };
 		char path[4200];
 
 		mmb_err("cannot write to results folder %s: %s", rc.dir, strerror(-e));
-		snprintf(path, sizeof(path), "%s/meta.json", rc.dir);
-		unlink(path);
-		snprintf(path, sizeof(path), "%s/cells.csv", rc.dir);
-		unlink(path);
+		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			snprintf(path, sizeof(path), "%s/%s", rc.dir, files[i]);
+			unlink(path);
+		}
 		if (created)
 			rmdir(rc.dir);
 		e = MMB_EXIT_USAGE;
 		goto out;
 	}
-
-	sa.sa_handler = run_on_signal;	/* no SA_RESTART: poll() returns EINTR */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-
-	int progress = !plan.quiet && isatty(2);
-
-	t0 = mmb_now_ns();
-	for (unsigned i = 0; i < plan.ncells && !run_interrupted; i++) {
-		const struct mmb_cell *cell = &plan.cells[i];
-		struct mmb_result *r = &rc.results[i];
-
-		if (progress)
-			run_progress(&rc, cell, t0);
-		mmb_result_init(r);
-		run_cell(&plan, cell, rc.dir, r);
-		if (run_interrupted) {
-			r->status[0] = 0;	/* an unfinished cell is not a result */
-			break;
-		}
-		r->cell = cell->id;
-		snprintf(r->allocator, sizeof(r->allocator), "%s", plan.aconf[cell->ai].ops->name);
-		snprintf(r->config, sizeof(r->config), "%s", plan.aconf[cell->ai].config);
-		snprintf(r->workload, sizeof(r->workload), "%s", plan.wconf[cell->wi].ops->name);
-		snprintf(r->params, sizeof(r->params), "%s", plan.wconf[cell->wi].params_text);
-		r->threads = cell->threads;
-		r->rep = cell->rep;
-		r->seed = cell->seed;
-		rc.ndone++;
-		e = run_write_cells(&rc);
-		if (e) {
-			mmb_err("cannot write %s/cells.csv: %s (the last complete copy is kept; the row "
-				"of cell %u, not in it, follows)", rc.dir, strerror(-e), cell->id);
-			mmb_csv_write_header(stderr);
-			mmb_csv_write_row(stderr, r);
-			status = 1;
-			break;
-		}
-		if (plan.faults != MMB_FAULTS_OFF)
-			e = run_merge_faults(&rc, cell->id);
-		if (e) {
-			mmb_err("cannot write %s/faults.csv: %s (the last complete copy is kept)", rc.dir,
-				strerror(-e));
-			status = 1;
-			break;
-		}
-	}
-	if (progress)
-		fputs("\r\033[K", stderr);
-	meta.end = time(NULL);
-	meta.cells_done = rc.ndone;
-	meta.state = run_interrupted ? "interrupted" : status ? "failed" : "complete";
-	e = mmb_meta_write(rc.dir, &meta);
-	if (e) {
-		mmb_err("cannot write %s/meta.json: %s", rc.dir, strerror(-e));
-		status = 1;
-	}
-	if (run_interrupted) {
-		mmb_err("interrupted: %u of %u cells finished and kept in %s", rc.ndone, plan.ncells,
-			rc.dir);
-		status = 130;
-	} else if (!plan.quiet) {
-		run_summary(&rc);
-	}
-	printf("%s\n", rc.dir);
-	e = status;
+	e = run_cells(&rc, &meta);
 out:
-	free(rc.faults_csv);
 	free(rc.results);
+	free(rc.faults_csv);
 	mmb_plan_free(&plan);
 	return e;
 }

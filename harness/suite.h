@@ -16,7 +16,9 @@
  *   - a line with -w is one group of cells: its workloads x its thread
  *     counts (-t, else the default, else 1) x its allocators (-a, else the
  *     default, else every allocator), with its -p after the default -p.
- *     Plan-wide options may appear on it too and act plan-wide.
+ *     Plan-wide options may appear on it too and act plan-wide, except
+ *     --faults: on a line with -w it is that group's fault mode, on a line
+ *     without, every group's default (plan.h).
  *   - In a suite, an allocator written `?NAME[:options]` is optional: where
  *     this build has no allocator NAME, or it cannot run here, it is
  *     skipped with a note instead of being an error. Names without '?' must

@@ -82,6 +82,12 @@ extern const char *const mmb_fault_phase_names[];	/* "warmup", "timed", "teardow
 /* "off|uffd|sigbus|auto" -> mode; -EINVAL for anything else. */
 int mmb_fault_mode_parse(const char *s, enum mmb_fault_mode *r_mode);
 
+/* cells.csv fault_census of a mode as run: 0 timing (off), 1 uffd, 2 sigbus. */
+static inline double mmb_fault_census(enum mmb_fault_mode mode)
+{
+	return mode == MMB_FAULTS_UFFD ? 1 : mode == MMB_FAULTS_SIGBUS ? 2 : 0;
+}
+
 struct mmb_uffd_opts {
 	enum mmb_fault_mode mode;	/* UFFD or SIGBUS */
 	int handler_cpu;		/* uffd mode: pin the handler here; -1 = not pinned */

@@ -9,7 +9,7 @@ set -euo pipefail
 PKGS=(
 	gcc make pkg-config
 	libjemalloc-dev libhwloc-dev libpfm4-dev
-	gnuplot-nox libcriterion-dev
+	gnuplot-nox libcriterion-dev libpng-dev chromium
 	libmimalloc-dev libgoogle-perftools-dev
 	clang libclang-rt-14-dev
 )

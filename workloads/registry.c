@@ -17,6 +17,9 @@ extern const struct mmb_wl_ops mmb_wl_bigbuf;
 extern const struct mmb_wl_ops mmb_wl_ramp;
 extern const struct mmb_wl_ops mmb_wl_replay;
 extern const struct mmb_wl_ops mmb_wl_crash;
+extern const struct mmb_wl_ops mmb_wl_timedop;
+extern const struct mmb_wl_ops mmb_wl_leaky;
+extern const struct mmb_wl_ops mmb_wl_corrupt;
 
 const struct mmb_wl_ops *const mmb_workloads[] = {
 	&mmb_wl_churn,
@@ -31,6 +34,9 @@ const struct mmb_wl_ops *const mmb_workloads[] = {
 	&mmb_wl_ramp,
 	&mmb_wl_replay,
 	&mmb_wl_crash,
+	&mmb_wl_timedop,
+	&mmb_wl_leaky,
+	&mmb_wl_corrupt,
 };
 const size_t mmb_nworkloads = sizeof(mmb_workloads) / sizeof(mmb_workloads[0]);
 

@@ -9,7 +9,21 @@
  * is written. At the end of each pass (and when the cell stops mid-pass)
  * the blocks the trace left live are freed, in slot order.
  *
- * Trace format (text, version 1; a binary format comes later):
+ * Two trace formats, told apart by the first bytes: the binary format that
+ * `mmbench record` writes (magic "MMBTRACE", workloads/trace.h), and text.
+ *
+ * Binary traces: the recorded calls of every thread, merged in time order
+ * (each thread's own order kept), with each object's lifetime from its
+ * allocation to its free; realloc is replayed as a new block and the old
+ * one's free (no copy). Every worker thread replays that merged sequence,
+ * so a free recorded on another thread than the allocation is replayed on
+ * the allocating worker. timing=on waits before each call until its
+ * recorded time since the trace began has passed in this pass (gaps are
+ * kept; calls slower than recorded run late, never early). Frees of blocks
+ * the trace never allocated and failed allocations are left out
+ * (`mmbench trace-info` counts both).
+ *
+ * Text format (version 1):
  *
  *	# comment			lines starting with '#', and blank
  *					lines, are ignored
@@ -33,6 +47,7 @@
  *
  * Deterministic: the sequence is fixed by the trace alone.
  */
+#include "trace.h"
 #include "workload.h"
 
 #include <errno.h>
@@ -40,16 +55,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define REPLAY_MAX_SIZE (1ULL << 30)
 
 static const struct mmb_param replay_params[] = {
-	{ "trace", MMB_P_STR, "", 0, 0, NULL, "trace file (empty: the bundled workloads/traces/sample.trace)" },
+	{ "trace", MMB_P_STR, "", 0, 0, NULL,
+	  "trace file, text or binary (empty: the bundled workloads/traces/sample.trace)" },
+	{ "timing", MMB_P_BOOL, "off", 0, 0, NULL,
+	  "binary traces: wait until each call's recorded time since the pass began" },
 	{ 0 },
 };
 
 struct replay_op {
+	uint64_t t_ns;			/* binary traces: time since the trace began */
 	uint64_t size;
 	uint32_t slot;
 	uint16_t align;
@@ -62,6 +82,7 @@ struct replay_block {
 };
 
 struct replay {
+	int timing;
 	struct replay_op *ops;
 	size_t nops;
 	uint32_t nslots;		/* most blocks live at once */
@@ -148,6 +169,66 @@ static void replay_parse_free(struct replay_parse *rp)
 	free(rp->ops);
 }
 
+/* Free block ID (must be live). 0, -EINVAL with err, or -ENOMEM. */
+static int replay_free_id(struct replay_parse *rp, uint64_t id, uint64_t t_ns, char *err,
+			  size_t errlen)
+{
+	struct replay_live **pp = replay_find(rp, id), *e;
+	struct replay_op op = { .is_free = 1, .t_ns = t_ns };
+
+	if (!*pp) {
+		snprintf(err, errlen, "free of block %llu, which is not live", (unsigned long long)id);
+		return -EINVAL;
+	}
+	e = *pp;
+	op.slot = e->slot;
+	op.size = e->size;
+	*pp = e->next;
+	rp->free_slots[rp->nfree++] = e->slot;	/* nfree < nslots <= free_cap */
+	rp->nlive--;
+	free(e);
+	return replay_push_op(rp, &op) ? -ENOMEM : 0;
+}
+
+/* Allocate block ID (op: size, align, time). 0, -EINVAL with err, or -ENOMEM. */
+static int replay_alloc_id(struct replay_parse *rp, uint64_t id, struct replay_op *op,
+			   unsigned lineno, char *err, size_t errlen)
+{
+	struct replay_live **pp = replay_find(rp, id), *e;
+
+	if (*pp) {
+		snprintf(err, errlen, "block %llu is already live (allocated at line %u)",
+			 (unsigned long long)id, (*pp)->line);
+		return -EINVAL;
+	}
+	if (rp->nfree) {
+		op->slot = rp->free_slots[--rp->nfree];
+	} else {
+		if (rp->nslots == rp->free_cap) {
+			size_t cap = rp->free_cap ? rp->free_cap * 2 : 1024;
+			uint32_t *fs = realloc(rp->free_slots, cap * sizeof(*fs));
+
+			if (!fs)
+				return -ENOMEM;
+			rp->free_slots = fs;
+			rp->free_cap = cap;
+		}
+		op->slot = rp->nslots++;
+	}
+	e = malloc(sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->id = id;
+	e->size = op->size;
+	e->slot = op->slot;
+	e->line = lineno;
+	e->next = NULL;
+	*pp = e;
+	if (++rp->nlive > 2 * rp->nbuckets && replay_grow(rp))
+		return -ENOMEM;
+	return replay_push_op(rp, op) ? -ENOMEM : 0;
+}
+
 /* A decimal u64 field; 0 on success. */
 static int replay_u64(const char *s, uint64_t *r)
 {
@@ -167,7 +248,6 @@ static int replay_line(struct replay_parse *rp, char *line, unsigned lineno, cha
 	char *save = NULL, *f[5];
 	int nf = 0;
 	struct replay_op op = { 0 };
-	struct replay_live **pp, *e;
 	uint64_t id, v;
 
 	for (char *tok = strtok_r(line, " \t\r\n", &save); tok && nf < 5;
@@ -187,28 +267,8 @@ static int replay_line(struct replay_parse *rp, char *line, unsigned lineno, cha
 		snprintf(err, errlen, "bad block ID '%.32s' (expected a decimal number)", f[1]);
 		return -EINVAL;
 	}
-	pp = replay_find(rp, id);
-	if (f[0][0] == 'f') {
-		if (!*pp) {
-			snprintf(err, errlen, "free of block %llu, which is not live",
-				 (unsigned long long)id);
-			return -EINVAL;
-		}
-		e = *pp;
-		op.is_free = 1;
-		op.slot = e->slot;
-		op.size = e->size;
-		*pp = e->next;
-		rp->free_slots[rp->nfree++] = e->slot;	/* nfree < nslots <= free_cap */
-		rp->nlive--;
-		free(e);
-		return replay_push_op(rp, &op) ? -ENOMEM : 0;
-	}
-	if (*pp) {
-		snprintf(err, errlen, "block %llu is already live (allocated at line %u)",
-			 (unsigned long long)id, (*pp)->line);
-		return -EINVAL;
-	}
+	if (f[0][0] == 'f')
+		return replay_free_id(rp, id, 0, err, errlen);
 	if (replay_u64(f[2], &op.size) || op.size < 1 || op.size > REPLAY_MAX_SIZE) {
 		snprintf(err, errlen, "bad size '%.32s' (expected 1..%llu)", f[2], REPLAY_MAX_SIZE);
 		return -EINVAL;
@@ -221,32 +281,7 @@ static int replay_line(struct replay_parse *rp, char *line, unsigned lineno, cha
 		}
 		op.align = (uint16_t)v;
 	}
-	if (rp->nfree) {
-		op.slot = rp->free_slots[--rp->nfree];
-	} else {
-		if (rp->nslots == rp->free_cap) {
-			size_t cap = rp->free_cap ? rp->free_cap * 2 : 1024;
-			uint32_t *fs = realloc(rp->free_slots, cap * sizeof(*fs));
-
-			if (!fs)
-				return -ENOMEM;
-			rp->free_slots = fs;
-			rp->free_cap = cap;
-		}
-		op.slot = rp->nslots++;
-	}
-	e = malloc(sizeof(*e));
-	if (!e)
-		return -ENOMEM;
-	e->id = id;
-	e->size = op.size;
-	e->slot = op.slot;
-	e->line = lineno;
-	e->next = NULL;
-	*pp = e;
-	if (++rp->nlive > 2 * rp->nbuckets && replay_grow(rp))
-		return -ENOMEM;
-	return replay_push_op(rp, &op) ? -ENOMEM : 0;
+	return replay_alloc_id(rp, id, &op, lineno, err, errlen);
 }
 
 /* The trace file to read: the parameter, or the bundled sample. */
@@ -271,6 +306,61 @@ static void replay_path(const struct mmb_pvals *params, char *buf, size_t len)
 	snprintf(buf, len, "workloads/traces/sample.trace");
 }
 
+/*
+ * A binary trace (trace.h) into rp: the matched calls in the merged order,
+ * objects as block IDs. An address handed out again without a free (a lost
+ * free) frees the old block first; unmatched frees and failed allocations
+ * are left out. Alignments above 4096 are replayed as 4096 (the contract's
+ * largest), a request of 0 bytes as 1 byte.
+ */
+static int replay_load_binary(const char *path, struct replay_parse *rp, char *err,
+			      size_t errlen)
+{
+	struct mmb_trace t;
+	char msg[256];
+	int rc = mmb_trace_load(path, &t, msg, sizeof(msg));
+
+	if (rc) {
+		snprintf(err, errlen, "workload replay: %s", msg);
+		return rc == -ENOMEM ? -ENOMEM : -EINVAL;
+	}
+	for (size_t i = 0; !rc && i < t.nev; i++) {
+		const struct mmb_trace_event *e = &t.ev[i];
+		struct replay_op op = { .t_ns = e->t_ns };
+
+		if (!e->matched)
+			continue;
+		if (e->op == MMB_TOP_EXEC) {
+			/* the program exec'ed: its blocks are gone */
+			for (size_t b = 0; !rc && b < rp->nbuckets; b++)
+				while (!rc && rp->bucket[b])
+					rc = replay_free_id(rp, rp->bucket[b]->id, e->t_ns, msg,
+							    sizeof(msg));
+			continue;
+		}
+		if (!mmb_trace_op_allocates(e->op)) {
+			rc = replay_free_id(rp, e->obj, e->t_ns, msg, sizeof(msg));
+			continue;
+		}
+		if (*replay_find(rp, e->obj))
+			rc = replay_free_id(rp, e->obj, e->t_ns, msg, sizeof(msg));
+		op.size = e->size ? e->size : 1;
+		op.align = (uint16_t)(e->align > 4096 ? 4096 : e->align & -e->align);
+		if (!rc)
+			rc = replay_alloc_id(rp, e->obj, &op, 0, msg, sizeof(msg));
+	}
+	mmb_trace_free(&t);
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "workload replay: %s: out of memory", path);
+	else if (rc)
+		snprintf(err, errlen, "workload replay: %s: %s", path, msg);
+	else if (!rp->nops) {
+		snprintf(err, errlen, "workload replay: %s: no operations in the trace", path);
+		rc = -EINVAL;
+	}
+	return rc;
+}
+
 /* Read and check the whole trace. Returns 0 or -errno with "FILE:LINE: ..." in err. */
 static int replay_load(const struct mmb_pvals *params, struct replay_parse *rp, char *err,
 		       size_t errlen)
@@ -282,6 +372,16 @@ static int replay_load(const struct mmb_pvals *params, struct replay_parse *rp, 
 
 	memset(rp, 0, sizeof(*rp));
 	replay_path(params, path, sizeof(path));
+	if (mmb_trace_is_binary(path) == 1) {
+		rp->nbuckets = 1024;
+		rp->bucket = calloc(rp->nbuckets, sizeof(*rp->bucket));
+		rc = rp->bucket ? replay_load_binary(path, rp, err, errlen) : -ENOMEM;
+		if (rc == -ENOMEM && !rp->bucket)
+			snprintf(err, errlen, "workload replay: out of memory");
+		if (rc)
+			replay_parse_free(rp);
+		return rc;
+	}
 	f = fopen(path, "r");
 	if (!f) {
 		snprintf(err, errlen, "workload replay: trace %s: %s", path, strerror(errno));
@@ -346,6 +446,7 @@ static int replay_setup(const struct mmb_pvals *params, unsigned nthreads, uint6
 		free(r);
 		return rc;
 	}
+	r->timing = (int)mmb_pval_u64(params, "timing");
 	r->ops = rp.ops;
 	r->nops = rp.nops;
 	r->nslots = rp.nslots;
@@ -362,15 +463,28 @@ static int replay_setup(const struct mmb_pvals *params, unsigned nthreads, uint6
 	return 0;
 }
 
+static uint64_t replay_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static int replay_run(void *state, struct mmb_wl_thread *t)
 {
 	struct replay *r = state;
 	struct replay_block *b = &r->blocks[(size_t)t->tid * r->nslots];
 
 	while (mmb_wl_running(t)) {
+		uint64_t t0 = r->timing ? replay_now_ns() : 0;
+
 		for (size_t i = 0; i < r->nops && mmb_wl_running(t); i++) {
 			const struct replay_op *op = &r->ops[i];
 			struct replay_block *v = &b[op->slot];
+
+			while (r->timing && replay_now_ns() - t0 < op->t_ns && mmb_wl_running(t))
+				;
 
 			if (op->is_free) {
 				if (v->p)
@@ -404,7 +518,7 @@ static void replay_teardown(void *state, struct mmb_wl_thread *t0)
 
 const struct mmb_wl_ops mmb_wl_replay = {
 	.name = "replay",
-	.desc = "replays an allocation trace (text format; see workloads/replay.c)",
+	.desc = "replays an allocation trace (text or binary; see workloads/replay.c)",
 	.params = replay_params,
 	.check_params = replay_check,
 	.setup = replay_setup,

@@ -74,11 +74,27 @@ struct mmb_wl_ops {
 		     void **r_state, char *err, size_t errlen);
 	int (*run)(void *state, struct mmb_wl_thread *t);
 	void (*teardown)(void *state, struct mmb_wl_thread *t0);
+
+	/* Operations the workload times itself besides alloc and free
+	 * (mmb_wl_op_begin/end): NULL-terminated names, at most
+	 * MMB_WL_MAX_OP_KINDS, each a word (the op column of latency.csv).
+	 * NULL = none. */
+	const char *const *op_kinds;
 };
+
+#define MMB_WL_MAX_OP_KINDS 6
 
 /* Allocator calls, made by workloads (defined in harness/probe.c). */
 void *mmb_wl_alloc(struct mmb_wl_thread *t, size_t size, size_t align);
 void mmb_wl_free(struct mmb_wl_thread *t, void *p, size_t size);
+
+/*
+ * Time an operation of kind k (an index into ops->op_kinds), sampled like
+ * alloc and free (--sample): t0 = mmb_wl_op_begin(t, k); ...work...;
+ * mmb_wl_op_end(t, k, t0). t0 == 0 means "not timed this time".
+ */
+uint64_t mmb_wl_op_begin(struct mmb_wl_thread *t, unsigned k);
+void mmb_wl_op_end(struct mmb_wl_thread *t, unsigned k, uint64_t t0);
 
 static inline int mmb_wl_running(const struct mmb_wl_thread *t)
 {

@@ -93,8 +93,8 @@ Test(results, csv_round_trip_with_quoting)
 	snprintf(in.malloc_provider, sizeof(in.malloc_provider), "/usr/lib/x86_64-linux-gnu/libc.so.6");
 	in.m[MMB_M_ops] = 123456789;
 	in.m[MMB_M_ops_per_sec] = 1.5e8;
-	mmb_csv_write_header(f);
-	mmb_csv_write_row(f, &in);
+	mmb_csv_write_header(f, NULL);
+	mmb_csv_write_row(f, &in, NULL);
 	fclose(f);
 	cr_assert_eq(mmb_csv_read(path, &out, err, sizeof(err)), 1, "%s", err);
 	cr_expect_str_eq(out->config, in.config);

@@ -29,6 +29,21 @@ static unsigned mission_here(void)
 	return n;
 }
 
+/* Of those, the ones drawing from instrumented regions (default.suite's census). */
+static unsigned region_here(void)
+{
+	static const char *const region[] = { "buddy", "slab", "vmalloc", "jemalloc", "mimalloc" };
+	unsigned n = 0;
+
+	for (size_t i = 0; i < sizeof(region) / sizeof(region[0]); i++) {
+		const struct mmb_alloc_ops *o = mmb_alloc_find(region[i]);
+		const char *why;
+
+		n += o && !(o->supported && o->supported(&why));
+	}
+	return n;
+}
+
 /* Parse `run` + args in-process; returns mmb_plan_parse's result. */
 static int plan(struct mmb_plan *p, char *err, size_t errlen, const char *a1, const char *a2,
 		const char *a3, const char *a4, const char *a5, const char *a6)
@@ -73,10 +88,19 @@ Test(suites, shipped_suites_expand)
 	cr_expect_eq(p.reps, 3);
 	cr_expect_eq(p.ops, 0);
 	cr_expect(p.duration_s > 0.29 && p.duration_s < 0.31);
-	cr_expect_eq(p.ncells, 3 * 7 * na);
+	/* 7 timing workloads x every allocator, and a fault census of pages and
+	 * bigbuf over the allocators with instrumented regions */
+	cr_expect_eq(p.ncells, 3 * 7 * na + 3 * 2 * region_here());
 	cr_expect_eq(cells_of(&p, "larson", 2), 3 * na);
 	cr_expect_eq(cells_of(&p, "larson", 1), 0);
-	cr_expect_eq(cells_of(&p, "bigbuf", 1), 3 * na);
+	cr_expect_eq(cells_of(&p, "bigbuf", 1), 3 * na + 3 * region_here());
+	{
+		unsigned census = 0;
+
+		for (unsigned i = 0; i < p.ncells; i++)
+			census += p.cells[i].faults == MMB_FAULTS_AUTO;
+		cr_expect_eq(census, 3 * 2 * region_here(), "the census group's cells");
+	}
 	mmb_plan_free(&p);
 
 	cr_assert_eq(plan(&p, err, sizeof(err), "--suite", "scaling", "-q", NULL, NULL, NULL), 0, "%s", err);

@@ -1,0 +1,52 @@
+/*
+ * compare.h — `mmbench compare`: is configuration B better than A, by how
+ * much, and is the difference real?
+ *
+ *   mmbench compare A B               every (allocator config, workload, threads) in both runs
+ *   mmbench compare DIR --baseline X  every config of one run against config X
+ *
+ * For each metric: the medians, the change of the medians in percent, a
+ * 95% interval for that change, and a Mann-Whitney U p-value over the
+ * repetitions (stats.h); "~" marks a change not significant at alpha 0.05.
+ * The interval is the Hodges-Lehmann interval of the shift of log values
+ * (the ratio B/A; positive values), else of the values over |median A|.
+ * Direction: metrics named *_per_sec are higher-is-better, all others
+ * (latencies, footprint, faults, ratios, counters per op) lower-is-better.
+ * --fail-on-regression PCT exits 1 when a significant change is worse than PCT.
+ */
+#ifndef MMB_COMPARE_H
+#define MMB_COMPARE_H
+
+#include <stdio.h>
+
+#include "resdir.h"
+
+#define MMB_COMPARE_ALPHA 0.05
+#define MMB_EXIT_REGRESSION 1
+
+/* 1 if a larger value of the metric is better. */
+int mmb_metric_higher_better(const char *metric);
+
+struct mmb_cmp_row {
+	const char *alabel, *wlabel;	/* B's allocator label (A/B) or the compared config */
+	unsigned threads;
+	size_t na, nb;
+	double med_a, med_b;
+	double change_pct;		/* 100 * (med_b / med_a - 1) */
+	double lo_pct, hi_pct;		/* 95% interval of the change; +-inf: too few samples */
+	double p;			/* Mann-Whitney, two-sided */
+	int significant;		/* p < MMB_COMPARE_ALPHA */
+	int worse;			/* the change goes against the metric's direction */
+};
+
+/*
+ * The comparison rows of one metric: A/B (base == NULL: A = a, B = b) or a
+ * baseline within one run (a == b, base = the baseline's label). Returns the
+ * row count with *r_rows malloc'ed, or -ENOMEM.
+ */
+int mmb_compare_rows(const struct mmb_resdir *a, const struct mmb_resdir *b, const char *base,
+		     const char *metric, struct mmb_cmp_row **r_rows);
+
+int mmb_compare_main(int argc, char **argv);
+
+#endif /* MMB_COMPARE_H */

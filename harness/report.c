@@ -1,0 +1,614 @@
+/*
+ * report.c — `mmbench report` and `mmbench export` (report.h).
+ *
+ * One emitter writes both report files: struct rep_out says whether it is
+ * Markdown or HTML, and the few helpers below (heading, paragraph, table
+ * rows) are the only places that differ. Text from the results folder is
+ * escaped for the target (HTML entities; '|' in Markdown cells).
+ */
+#include "report.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plot.h"
+#include "stats.h"
+#include "util.h"
+
+static const char report_usage[] =
+	"usage: mmbench report [--scripts DIR] RESULTS_DIR\n"
+	"\n"
+	"Draw the figures (mmbench plot) and write RESULTS_DIR/report.md and a self-contained\n"
+	"RESULTS_DIR/report.html (inline SVG, opens offline): the run and machine from\n"
+	"meta.json, key figures per workload, unfinished cells, figures.\n"
+	"\n"
+	"      --scripts DIR   the gnuplot scripts (default: $MMB_PLOTS, else plots/ of the source tree)\n"
+	"  -h, --help\n";
+
+static const char export_usage[] =
+	"usage: mmbench export --format mimalloc-bench RESULTS_DIR\n"
+	"\n"
+	"Print one line per finished cell in mimalloc-bench's benchres.csv format:\n"
+	"  test alloc elapsed rss user sys page-faults page-reclaims\n"
+	"test = WORKLOAD-tTHREADS, alloc = allocator configuration, elapsed = the timed region's\n"
+	"wall time (ss.ss or m:ss.ss), rss = peak RSS in KiB, user/sys = CPU seconds of the cell's\n"
+	"process, page-faults/page-reclaims = its major/minor faults; n/a = not measured.\n";
+
+struct rep_metric {
+	const char *name, *title;
+};
+
+/* The key figures, in table order; a column shows when any cell measured it. */
+static const struct rep_metric rep_keys[] = {
+	{ "ops_per_sec", "throughput [ops/s]" },
+	{ "alloc_p50_ns", "alloc p50 [ns]" },
+	{ "alloc_p99_ns", "alloc p99 [ns]" },
+	{ "alloc_p9999_ns", "alloc p99.99 [ns]" },
+	{ "free_p99_ns", "free p99 [ns]" },
+	{ "live_peak_bytes", "peak live" },
+	{ "footprint_peak_bytes", "peak footprint" },
+	{ "overhead_ratio", "overhead ratio" },
+	{ "internal_frag", "internal frag." },
+	{ "unusable_index_o9", "unusable idx o9" },
+	{ "uffd_faults", "uffd faults" },
+	{ "minflt", "minor faults" },
+};
+#define NKEYS (sizeof(rep_keys) / sizeof(rep_keys[0]))
+
+/* meta.json keys shown first, in two tables; any other key follows. */
+static const char *const rep_run_keys[] = {
+	"state", "start_time", "end_time", "command_line", "mmbench_version", "git_revision",
+	"schema_version", "seed", "reps", "threads", "ops_per_thread", "duration_s",
+	"cell_timeout_s", "allocators", "workloads", "cells_planned", "cells_done",
+};
+static const char *const rep_machine_keys[] = {
+	"hostname", "cpu_model", "online_cpus", "kernel", "compiler",
+};
+
+struct rep_ctx {
+	const struct mmb_resdir *rd;
+	char **svgs;		/* figure names under plots/, sorted */
+	int nsvg;
+	const char *plot_note;	/* why there are no figures, or NULL */
+};
+
+struct rep_out {
+	FILE *f;
+	int html;
+	const struct rep_ctx *c;
+};
+
+static void rep_text(const struct rep_out *o, const char *s)
+{
+	for (; *s; s++) {
+		if (o->html && *s == '<')
+			fputs("&lt;", o->f);
+		else if (o->html && *s == '>')
+			fputs("&gt;", o->f);
+		else if (o->html && *s == '&')
+			fputs("&amp;", o->f);
+		else if (o->html && *s == '"')
+			fputs("&quot;", o->f);
+		else if (!o->html && *s == '|')
+			fputs("\\|", o->f);
+		else if (*s == '\n' || *s == MMB_META_SEP)
+			fputc(' ', o->f);
+		else
+			fputc(*s, o->f);
+	}
+}
+
+static void rep_heading(const struct rep_out *o, int level, const char *s)
+{
+	if (o->html)
+		fprintf(o->f, "<h%d>", level);
+	else
+		fprintf(o->f, "\n%.*s ", level, "####");
+	rep_text(o, s);
+	fputs(o->html ? "</h" : "\n", o->f);
+	if (o->html)
+		fprintf(o->f, "%d>\n", level);
+}
+
+static void rep_para(const struct rep_out *o, const char *s)
+{
+	fputs(o->html ? "<p>" : "\n", o->f);
+	rep_text(o, s);
+	fputs(o->html ? "</p>\n" : "\n", o->f);
+}
+
+enum { REP_DATA, REP_HEAD, REP_HEAD_NUM };	/* rep_row kinds; NUM: right-aligned after col 1 */
+
+/* A table row of n cells; header rows in Markdown get the rule line. */
+static void rep_row(const struct rep_out *o, const char *const *cells, int n, int header)
+{
+	if (o->html) {
+		fputs("<tr>", o->f);
+		for (int i = 0; i < n; i++) {
+			fputs(header ? "<th>" : "<td>", o->f);
+			rep_text(o, cells[i]);
+			fputs(header ? "</th>" : "</td>", o->f);
+		}
+		fputs("</tr>\n", o->f);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		fputs("| ", o->f);
+		rep_text(o, cells[i]);
+		fputc(' ', o->f);
+	}
+	fputs("|\n", o->f);
+	if (header) {
+		for (int i = 0; i < n; i++)
+			fputs(i && header == REP_HEAD_NUM ? "|---:" : "|---", o->f);
+		fputs("|\n", o->f);
+	}
+}
+
+/* Begin (cls: the HTML class, "" for none) or end a table. */
+static void rep_table(const struct rep_out *o, int begin, const char *cls)
+{
+	if (o->html && begin)
+		fprintf(o->f, "<div class=\"wrap\"><table%s%s%s>\n", *cls ? " class=\"" : "", cls,
+			*cls ? "\"" : "");
+	else if (o->html)
+		fputs("</table></div>\n", o->f);
+	else if (begin)
+		fputc('\n', o->f);
+}
+
+static void rep_meta_row(const struct rep_out *o, const char *key)
+{
+	char val[8192];
+	const char *cells[2] = { key, val };
+
+	if (!mmb_resdir_meta(o->c->rd, key, strcmp(key, "command_line") ? ", " : " ", val,
+			     sizeof(val)))
+		return;
+	rep_row(o, cells, 2, REP_DATA);
+}
+
+static int rep_known_key(const char *key)
+{
+	for (size_t i = 0; i < sizeof(rep_run_keys) / sizeof(rep_run_keys[0]); i++)
+		if (!strcmp(key, rep_run_keys[i]))
+			return 1;
+	for (size_t i = 0; i < sizeof(rep_machine_keys) / sizeof(rep_machine_keys[0]); i++)
+		if (!strcmp(key, rep_machine_keys[i]))
+			return 1;
+	return 0;
+}
+
+static void rep_meta(const struct rep_out *o)
+{
+	static const char *const head[2] = { "field", "value" };
+	const struct mmb_resdir *rd = o->c->rd;
+
+	rep_heading(o, 2, "Run");
+	rep_table(o, 1, "");
+	rep_row(o, head, 2, REP_HEAD);
+	for (size_t i = 0; i < sizeof(rep_run_keys) / sizeof(rep_run_keys[0]); i++)
+		rep_meta_row(o, rep_run_keys[i]);
+	rep_table(o, 0, "");
+	rep_heading(o, 2, "Machine");
+	rep_table(o, 1, "");
+	rep_row(o, head, 2, REP_HEAD);
+	for (size_t i = 0; i < sizeof(rep_machine_keys) / sizeof(rep_machine_keys[0]); i++)
+		rep_meta_row(o, rep_machine_keys[i]);
+	for (int i = 0; i < rd->nkv; i++) {
+		if (rep_known_key(rd->kv[i].key))
+			continue;
+		rep_meta_row(o, rd->kv[i].key);
+	}
+	rep_table(o, 0, "");
+}
+
+/* A metric value for a table: bytes in KiB/MiB/GiB, others to 4 digits. */
+static void rep_fmt(char *buf, size_t len, const char *metric, double v)
+{
+	size_t n = strlen(metric);
+
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else if (n > 6 && !strcmp(metric + n - 6, "_bytes"))
+		snprintf(buf, len, v >= 1 << 30 ? "%.2f GiB" : v >= 1 << 20 ? "%.2f MiB" : "%.1f KiB",
+			 v / (v >= 1 << 30 ? 1 << 30 : v >= 1 << 20 ? 1 << 20 : 1024));
+	else if (fabs(v) >= 1e6)
+		snprintf(buf, len, "%.4g M", v / 1e6);
+	else
+		snprintf(buf, len, "%.4g", v);
+}
+
+static void rep_key_figures(const struct rep_out *o)
+{
+	const struct mmb_resdir *rd = o->c->rd;
+	const char **wls, **al;
+	unsigned *thr;
+	int nwl = mmb_resdir_wlabels(rd, &wls), nal = mmb_resdir_alabels(rd, &al);
+	int nthr = mmb_resdir_threads(rd, &thr);
+	int shown[NKEYS];
+	static double buf[4096];
+
+	if (nwl < 0 || nal < 0 || nthr < 0)
+		goto out;
+	rep_heading(o, 2, "Key figures");
+	rep_para(o, "Medians over the finished repetitions of each cell; n = finished of all. "
+		    "A column appears when any cell measured it; '-' = not measured.");
+	for (size_t k = 0; k < NKEYS; k++) {
+		shown[k] = 0;
+		for (int i = 0; i < rd->ncells && !shown[k]; i++)
+			shown[k] = mmb_resdir_ok(rd, i) && !isnan(mmb_resdir_value(rd, i, rep_keys[k].name));
+	}
+	for (int w = 0; w < nwl; w++) {
+		const char *cells[NKEYS + 3];
+		char vals[NKEYS + 3][64], title[700];
+		int n = 0;
+
+		snprintf(title, sizeof(title), "Workload %s", wls[w]);
+		rep_heading(o, 3, title);
+		rep_table(o, 1, "num");
+		cells[n++] = "allocator";
+		cells[n++] = "threads";
+		cells[n++] = "n";
+		for (size_t k = 0; k < NKEYS; k++)
+			if (shown[k])
+				cells[n++] = rep_keys[k].title;
+		rep_row(o, cells, n, REP_HEAD_NUM);
+		for (int a = 0; a < nal; a++)
+			for (int t = 0; t < nthr; t++) {
+				int total = 0, ok = 0;
+
+				for (int i = 0; i < rd->ncells; i++)
+					if (!strcmp(rd->alabel[i], al[a]) && !strcmp(rd->wlabel[i], wls[w]) &&
+					    rd->cells[i].threads == thr[t]) {
+						total++;
+						ok += mmb_resdir_ok(rd, i);
+					}
+				if (!total)
+					continue;
+				n = 0;
+				cells[n++] = al[a];
+				snprintf(vals[1], sizeof(vals[1]), "%u", thr[t]);
+				cells[n++] = vals[1];
+				snprintf(vals[2], sizeof(vals[2]), "%d/%d", ok, total);
+				cells[n++] = vals[2];
+				for (size_t k = 0; k < NKEYS; k++) {
+					size_t m;
+
+					if (!shown[k])
+						continue;
+					m = mmb_resdir_samples(rd, al[a], wls[w], thr[t], rep_keys[k].name,
+							       buf, 4096);
+					rep_fmt(vals[n], sizeof(vals[n]), rep_keys[k].name,
+						m ? mmb_median(buf, m) : NAN);
+					cells[n] = vals[n];
+					n++;
+				}
+				rep_row(o, cells, n, REP_DATA);
+			}
+		rep_table(o, 0, "");
+	}
+out:
+	free(nwl >= 0 ? wls : NULL);
+	free(nal >= 0 ? al : NULL);
+	free(nthr >= 0 ? thr : NULL);
+}
+
+static void rep_failed(const struct rep_out *o)
+{
+	const struct mmb_resdir *rd = o->c->rd;
+	int header = 0;
+
+	for (int i = 0; i < rd->ncells; i++) {
+		static const char *const head[] = { "cell", "allocator", "workload", "threads", "rep",
+						    "status", "detail" };
+		char id[16], thr[16], rep[16];
+		const char *cells[7] = { id, rd->alabel[i], rd->wlabel[i], thr, rep,
+					 rd->cells[i].status, rd->cells[i].detail };
+
+		if (mmb_resdir_ok(rd, i))
+			continue;
+		if (!header++) {
+			rep_heading(o, 2, "Cells that did not finish");
+			rep_table(o, 1, "");
+			rep_row(o, head, 7, REP_HEAD);
+		}
+		snprintf(id, sizeof(id), "%u", rd->cells[i].cell);
+		snprintf(thr, sizeof(thr), "%u", rd->cells[i].threads);
+		snprintf(rep, sizeof(rep), "%u", rd->cells[i].rep);
+		rep_row(o, cells, 7, REP_DATA);
+	}
+	if (header)
+		rep_table(o, 0, "");
+}
+
+/* Copy an SVG file into the page, from its <svg element on (no XML prolog). */
+static void rep_inline_svg(const struct rep_out *o, const char *name)
+{
+	char path[4400], *text = NULL, *svg;
+	size_t cap = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/plots/%s.svg", o->c->rd->dir, name);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (getdelim(&text, &cap, 0, f) > 0 && (svg = strstr(text, "<svg")))
+		fputs(svg, o->f);
+	free(text);
+	fclose(f);
+}
+
+static void rep_figures(const struct rep_out *o)
+{
+	const struct rep_ctx *c = o->c;
+
+	rep_heading(o, 2, "Figures");
+	if (c->plot_note)
+		rep_para(o, c->plot_note);
+	if (!c->nsvg && !c->plot_note)
+		rep_para(o, "No figure: nothing drawable was measured (see mmbench plot's notes).");
+	for (int i = 0; i < c->nsvg; i++) {
+		if (o->html) {
+			fputs("<figure>", o->f);
+			rep_inline_svg(o, c->svgs[i]);
+			fputs("<figcaption>", o->f);
+			rep_text(o, c->svgs[i]);
+			fputs("</figcaption></figure>\n", o->f);
+		} else {
+			fprintf(o->f, "\n![%s](plots/%s.svg)\n", c->svgs[i], c->svgs[i]);
+		}
+	}
+}
+
+static int rep_emit(FILE *f, void *arg)
+{
+	struct rep_out *o = arg;
+	char title[4300];
+
+	o->f = f;
+	snprintf(title, sizeof(title), "mmbench report: %s", o->c->rd->dir);
+	if (o->html) {
+		fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>", f);
+		rep_text(o, title);
+		fputs("</title>\n<style>\n"
+		      "body{font-family:'DejaVu Sans',sans-serif;margin:2em auto;padding:0 1em;max-width:1200px;"
+		      "color:#222;background:#fff}\n"
+		      "h1{font-size:1.5em}h2{border-bottom:1px solid #ccc;margin-top:1.6em}\n"
+		      "table{border-collapse:collapse;margin:.6em 0}"
+		      "td,th{border:1px solid #bbb;padding:.25em .6em;text-align:left}"
+		      "th{background:#eef2f7}.wrap{overflow-x:auto}table{font-size:.9em}\n"
+		      ".num td:not(:first-child),.num th:not(:first-child){text-align:right}\n"
+		      "figure{margin:1.2em 0}figure svg{width:100%;height:auto;display:block}"
+		      "figcaption{color:#555;font-size:.9em}\n"
+		      "</style></head><body>\n", f);
+		fputs("<h1>", f);
+		rep_text(o, title);
+		fputs("</h1>\n", f);
+	} else {
+		fprintf(f, "# %s\n", title);
+	}
+	rep_meta(o);
+	rep_key_figures(o);
+	rep_failed(o);
+	rep_figures(o);
+	if (o->html)
+		fputs("</body></html>\n", f);
+	return ferror(f) ? -EIO : 0;
+}
+
+/* Figures in the order plot draws them (kind by kind), then by name. */
+static int rep_kind(const char *name)
+{
+	static const char *const kinds[] = { "latency-", "throughput-", "memory-", "unusable-",
+					     "faults-time-", "faults-region-", "hwcounters-",
+					     "overhead" };
+	int k = 0;
+
+	while (k < (int)(sizeof(kinds) / sizeof(kinds[0])) &&
+	       strncmp(name, kinds[k], strlen(kinds[k])))
+		k++;
+	return k;
+}
+
+static int rep_name_cmp(const void *a, const void *b)
+{
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	int kx = rep_kind(x), ky = rep_kind(y);
+
+	return kx != ky ? kx - ky : strcmp(x, y);
+}
+
+/* The figure names (without .svg) under DIR/plots, sorted. */
+static void rep_list_svgs(struct rep_ctx *c)
+{
+	char path[4300];
+	DIR *d;
+	struct dirent *e;
+
+	snprintf(path, sizeof(path), "%s/plots", c->rd->dir);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		char **g;
+
+		if (n < 5 || e->d_name[0] == '.' || strcmp(e->d_name + n - 4, ".svg"))
+			continue;
+		g = realloc(c->svgs, (size_t)(c->nsvg + 1) * sizeof(*g));
+		if (!g)
+			break;
+		c->svgs = g;
+		c->svgs[c->nsvg] = strndup(e->d_name, n - 4);
+		if (c->svgs[c->nsvg])
+			c->nsvg++;
+	}
+	closedir(d);
+	qsort(c->svgs, (size_t)c->nsvg, sizeof(*c->svgs), rep_name_cmp);
+}
+
+int mmb_report_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "scripts", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *scripts = NULL;
+	char lib[4096], err[4400], path[4300];
+	struct mmb_resdir rd;
+	struct rep_ctx c = { .rd = &rd };
+	int opt, e = 0, status = 0;
+
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			scripts = optarg;
+			break;
+		case 'h':
+			fputs(report_usage, stdout);
+			return 0;
+		case ':':
+			mmb_err("report: option '%s' needs a value", argv[optind - 1]);
+			return MMB_EXIT_USAGE;
+		default:
+			mmb_err("report: unknown option '%s' (see mmbench report --help)",
+				argv[optind - 1]);
+			return MMB_EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1) {
+		mmb_err("report: expected one results folder (see mmbench report --help)");
+		return MMB_EXIT_USAGE;
+	}
+	if (mmb_resdir_open(argv[optind], &rd, err, sizeof(err))) {
+		mmb_err("report: %s", err);
+		return MMB_EXIT_USAGE;
+	}
+	if (mmb_plot_have_gnuplot())
+		c.plot_note = "Figures omitted: gnuplot is not installed (apt-get install gnuplot-nox).";
+	else if (mmb_plot_find_scripts(scripts, lib, sizeof(lib)))
+		c.plot_note = "Figures omitted: the gnuplot scripts (plots/) were not found.";
+	else if (mmb_plot_dir(&rd, lib, stdout) < 0)
+		status = 1;	/* gnuplot said why; the report has the figures that worked */
+	rep_list_svgs(&c);
+	for (int html = 0; html <= 1 && !e; html++) {
+		struct rep_out o = { .html = html, .c = &c };
+
+		snprintf(path, sizeof(path), "%s/report.%s", rd.dir, html ? "html" : "md");
+		e = mmb_write_atomic(path, rep_emit, &o);
+		if (e)
+			mmb_err("report: cannot write %s: %s", path, strerror(-e));
+		else
+			printf("%s\n", path);
+	}
+	for (int i = 0; i < c.nsvg; i++)
+		free(c.svgs[i]);
+	free(c.svgs);
+	mmb_resdir_close(&rd);
+	return e ? 1 : status;
+}
+
+/* GNU time's %E as bench.sh leaves it: "ss.ss" under a minute, else "m:ss.ss". */
+static void exp_elapsed(char *buf, size_t len, double s)
+{
+	if (isnan(s))
+		snprintf(buf, len, "n/a");
+	else if (s < 60)
+		snprintf(buf, len, "%05.2f", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%d:%05.2f", (int)(s / 60), fmod(s, 60));
+	else
+		snprintf(buf, len, "%d:%02d:%05.2f", (int)(s / 3600), (int)fmod(s / 60, 60), fmod(s, 60));
+}
+
+static void exp_num(char *buf, size_t len, const char *fmt, double v)
+{
+	if (isnan(v))
+		snprintf(buf, len, "n/a");
+	else
+		snprintf(buf, len, fmt, v);
+}
+
+static void exp_word(FILE *f, const char *s)
+{
+	for (; *s; s++)
+		fputc(*s == ' ' || *s == '\t' ? '_' : *s, f);
+}
+
+void mmb_export_mimalloc_bench(const struct mmb_resdir *rd, FILE *f)
+{
+	fputs("# benchmark allocator elapsed rss user sys page-faults page-reclaims\n", f);
+	for (int i = 0; i < rd->ncells; i++) {
+		const double *m = rd->cells[i].m;
+		char el[32], rss[32], us[32], sy[32], maj[32], min[32];
+
+		if (!mmb_resdir_ok(rd, i))
+			continue;
+		exp_elapsed(el, sizeof(el), m[MMB_M_wall_ns] / 1e9);
+		exp_num(rss, sizeof(rss), "%.0f", floor(m[MMB_M_rss_peak_bytes] / 1024));
+		exp_num(us, sizeof(us), "%.2f", m[MMB_M_cpu_user_ns] / 1e9);
+		exp_num(sy, sizeof(sy), "%.2f", m[MMB_M_cpu_sys_ns] / 1e9);
+		exp_num(maj, sizeof(maj), "%.0f", m[MMB_M_majflt]);
+		exp_num(min, sizeof(min), "%.0f", m[MMB_M_minflt]);
+		exp_word(f, rd->wlabel[i]);
+		fprintf(f, "-t%u ", rd->cells[i].threads);
+		exp_word(f, rd->alabel[i]);
+		fprintf(f, " %s %s %s %s %s %s\n", el, rss, us, sy, maj, min);
+	}
+}
+
+int mmb_export_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *fmt = NULL;
+	char err[4400];
+	struct mmb_resdir rd;
+	int opt;
+
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":f:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			fmt = optarg;
+			break;
+		case 'h':
+			fputs(export_usage, stdout);
+			return 0;
+		case ':':
+			mmb_err("export: option '%s' needs a value", argv[optind - 1]);
+			return MMB_EXIT_USAGE;
+		default:
+			mmb_err("export: unknown option '%s' (see mmbench export --help)",
+				argv[optind - 1]);
+			return MMB_EXIT_USAGE;
+		}
+	}
+	if (!fmt || strcmp(fmt, "mimalloc-bench")) {
+		mmb_err("export: --format %s: expected mimalloc-bench", fmt ? fmt : "(missing)");
+		return MMB_EXIT_USAGE;
+	}
+	if (argc - optind != 1) {
+		mmb_err("export: expected one results folder (see mmbench export --help)");
+		return MMB_EXIT_USAGE;
+	}
+	if (mmb_resdir_open(argv[optind], &rd, err, sizeof(err))) {
+		mmb_err("export: %s", err);
+		return MMB_EXIT_USAGE;
+	}
+	mmb_export_mimalloc_bench(&rd, stdout);
+	mmb_resdir_close(&rd);
+	return 0;
+}

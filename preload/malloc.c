@@ -1,0 +1,817 @@
+/*
+ * malloc.c — libmmb-malloc.so: the malloc family of a whole program on the
+ * kernel-style allocators. LD_PRELOADed by `mmbench exec -a slab[:opts]`.
+ *
+ *	request <= kmalloc_max			kmalloc (slab.c), min 16 bytes so
+ *						every block is 16-aligned as glibc's
+ *	kmalloc_max < request < vmalloc_min	a buddy block of 2^order frames
+ *						(movable), owner = &shim_pages
+ *	request >= vmalloc_min			a vmalloc area
+ *
+ * One buddy allocator (pmem of mem= bytes) feeds all three. Every pointer
+ * handed out is the start of a kmalloc object, a buddy block or a vmalloc
+ * area, so free() finds its owner from the address alone: inside the pmem
+ * direct map (a buddy block whose head frame has owner == &shim_pages, else
+ * kfree), inside the vmalloc window, inside the meta arena, else foreign
+ * (counted and ignored: memory from before this library, which it cannot
+ * give back).
+ *
+ * Meta arena. The allocators' own metadata (kmem_cache structs, per-thread
+ * lists, vmap areas) comes from malloc too: any call made while this thread
+ * is inside the shim (shim_depth > 0), including the ones made during
+ * initialization, is served by a small power-of-two arena carved from one
+ * MAP_NORESERVE reservation (meta_*), under one lock. No dlsym, no glibc
+ * malloc: the library bootstraps on nothing but mmap.
+ *
+ * Fork. pmem is a memfd; mapped MAP_SHARED (as pmem.c asks) the heap would
+ * be shared with a forked child. The shim installs its own OS seam (os.h)
+ * that maps memfds MAP_PRIVATE, so a child gets a copy-on-write heap as
+ * with any malloc. The allocators' locks are held only inside calls: each
+ * thread sets in_call around every call, and the atfork prepare handler
+ * raises shim_fork_pending and waits until no thread is inside, so no lock
+ * is held at fork. In the child, other threads' slab slots and page lists
+ * stay with their (gone) threads.
+ *
+ * Threads. A thread's first call gives it a struct shim_thread (from the
+ * meta arena, reused after its thread exits) and a slab slot; a pthread key
+ * destructor detaches it (flushes its slabs and page lists) at thread exit.
+ *
+ * Slab debugging (debug=): kmalloc's red zone starts at the size first asked
+ * for, so realloc always moves a kmalloc block rather than growing it in
+ * place, and a program that writes up to malloc_usable_size() (the class
+ * size) is reported, as a kernel caller writing past its request after
+ * ksize() would be.
+ *
+ * Results (MMB_MALLOC_OUT, only in the process MMB_MALLOC_PID names): at
+ * exit the library destructor writes malloc.json (calls, routing, live and
+ * peak bytes, the allocators' counters), slabinfo, vmallocinfo and the
+ * buddy state files into that folder. `mmbench exec` adds the process's
+ * exit status, time and page faults.
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../allocators/allocator.h"
+#include "../allocators/buddy.h"
+#include "../allocators/os.h"
+#include "../allocators/slab.h"
+#include "../allocators/vmalloc.h"
+#include "malloc_opts.h"
+
+#define SHIM_EXPORT __attribute__((visibility("default")))
+#define SHIM_TLS __attribute__((tls_model("initial-exec"))) __thread
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+#define SHIM_FNS(X)                                                                            \
+	X(malloc) X(free) X(calloc) X(realloc) X(reallocarray) X(memalign) X(posix_memalign)   \
+	X(aligned_alloc) X(valloc) X(pvalloc) X(malloc_usable_size)
+
+enum shim_fn {
+#define SHIM_FN_ENUM(n) FN_##n,
+	SHIM_FNS(SHIM_FN_ENUM)
+#undef SHIM_FN_ENUM
+	SHIM_NR_FN
+};
+
+static const char *const shim_fn_names[] = {
+#define SHIM_FN_NAME(n) #n,
+	SHIM_FNS(SHIM_FN_NAME)
+#undef SHIM_FN_NAME
+};
+
+enum shim_route { R_KMALLOC, R_BUDDY, R_VMALLOC, R_META, R_NR };
+static const char *const shim_route_names[] = { "kmalloc", "buddy", "vmalloc", "meta" };
+
+struct shim_thread {
+	atomic_int in_call;
+	int owned;			/* by a live thread (under shim_list_lock) */
+	struct shim_thread *next;
+	uint64_t calls[SHIM_NR_FN];
+	uint64_t served[R_NR];		/* allocations per route */
+	uint64_t failed, foreign_frees, foreign_reallocs;
+};
+
+/* ---- meta arena ---- */
+
+#define META_RESERVE (1ULL << 32)
+#define META_MIN_SHIFT 4
+#define META_CLASSES 29			/* 16 B .. 2 GiB */
+#define META_HDR 16
+
+static char *meta_base;
+static size_t meta_used;
+static void *meta_free_list[META_CLASSES];
+static pthread_mutex_t meta_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int meta_owns(const void *p)
+{
+	return meta_base && (const char *)p >= meta_base && (const char *)p < meta_base + META_RESERVE;
+}
+
+/* A block of the smallest class holding size bytes aligned to align (a
+ * power of two, at least 16). The 16 bytes before the pointer hold the
+ * class and the distance back to the block's start. */
+static void *meta_alloc_aligned(size_t size, size_t align)
+{
+	unsigned c = META_MIN_SHIFT;
+	char *p = NULL, *r;
+
+	while ((1ULL << c) < size + META_HDR + (align - 16))
+		c++;
+	if (c - META_MIN_SHIFT >= META_CLASSES)
+		return NULL;
+	pthread_mutex_lock(&meta_lock);
+	if (!meta_base) {
+		void *m = mmap(NULL, META_RESERVE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+		meta_base = m == MAP_FAILED ? NULL : m;
+	}
+	if (meta_free_list[c - META_MIN_SHIFT]) {
+		p = meta_free_list[c - META_MIN_SHIFT];
+		memcpy(&meta_free_list[c - META_MIN_SHIFT], p, sizeof(void *));
+	} else if (meta_base && meta_used + (1ULL << c) <= META_RESERVE) {
+		p = meta_base + meta_used;
+		meta_used += 1ULL << c;
+	}
+	pthread_mutex_unlock(&meta_lock);
+	if (!p)
+		return NULL;
+	r = (char *)(((uintptr_t)p + META_HDR + align - 1) & ~(uintptr_t)(align - 1));
+	((uint32_t *)r)[-4] = c;
+	((uint32_t *)r)[-3] = (uint32_t)(r - p);
+	return r;
+}
+
+static void *meta_alloc(size_t size)
+{
+	return meta_alloc_aligned(size, 16);
+}
+
+static size_t meta_size(const void *p)
+{
+	const uint32_t *h = p;
+
+	return ((size_t)1 << h[-4]) - h[-3];
+}
+
+static void meta_release(void *p)
+{
+	uint32_t *h = p;
+	char *start = (char *)p - h[-3];
+	unsigned c = h[-4];
+
+	pthread_mutex_lock(&meta_lock);
+	memcpy(start, &meta_free_list[c - META_MIN_SHIFT], sizeof(void *));
+	meta_free_list[c - META_MIN_SHIFT] = start;
+	pthread_mutex_unlock(&meta_lock);
+}
+
+/* ---- OS seam: memfds mapped private ---- */
+
+static void *shim_os_map(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	if (fd >= 0 && (flags & MAP_SHARED))
+		flags = (flags & ~MAP_SHARED) | MAP_PRIVATE;
+	return mmb_os_default.map(addr, len, prot, flags, fd, off);
+}
+
+static struct mmb_os_ops shim_os;
+
+/* ---- state ---- */
+
+static struct {
+	struct mmb_buddy *b;
+	struct mmb_pmem *pm;
+	struct mmb_slab *sl;
+	struct mmb_vmalloc *vm;
+	size_t kmalloc_max, vmalloc_min;
+	int debug;			/* slub_debug letters on: realloc always moves */
+	char opts[1024];
+	char out[4096];			/* results folder, "" = none */
+	pid_t report_pid;
+} shim;
+
+static int shim_pages;			/* its address marks buddy blocks of the shim */
+static atomic_int shim_state;		/* 0 none, 1 initializing, 2 ready */
+static pthread_mutex_t shim_init_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t shim_list_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct shim_thread *shim_threads;
+static unsigned shim_nthreads;		/* struct shim_thread records made */
+static unsigned shim_thread_starts;	/* threads that called in */
+static atomic_int shim_fork_pending;
+static pthread_key_t shim_key;
+static _Atomic int64_t shim_live_bytes;
+static _Atomic int64_t shim_peak_bytes;
+
+static SHIM_TLS struct shim_thread *shim_self;
+static SHIM_TLS int shim_depth;
+
+static void shim_die(const char *what, const char *msg)
+{
+	char line[512];
+	int n = snprintf(line, sizeof(line), "mmbench malloc shim: %s: %s\n", what, msg);
+
+	if (write(2, line, (size_t)n) < 0)
+		_exit(2);
+	_exit(2);
+}
+
+static void shim_fork_prepare(void)
+{
+	pthread_mutex_lock(&shim_list_lock);
+	atomic_store(&shim_fork_pending, 1);
+	for (struct shim_thread *t = shim_threads; t; t = t->next)
+		while (atomic_load(&t->in_call))
+			sched_yield();
+	pthread_mutex_lock(&meta_lock);
+}
+
+static void shim_fork_parent(void)
+{
+	pthread_mutex_unlock(&meta_lock);
+	atomic_store(&shim_fork_pending, 0);
+	pthread_mutex_unlock(&shim_list_lock);
+}
+
+static void shim_fork_child(void)
+{
+	pthread_mutex_unlock(&meta_lock);
+	for (struct shim_thread *t = shim_threads; t; t = t->next)
+		if (t != shim_self)
+			t->owned = 0;
+	atomic_store(&shim_fork_pending, 0);
+	pthread_mutex_unlock(&shim_list_lock);
+}
+
+static void shim_thread_exit(void *arg);
+
+/* Create the allocators from MMB_MALLOC_OPTS (shim_depth > 0: their own
+ * allocations go to the meta arena). */
+static void shim_init(void)
+{
+	const char *env = getenv("MMB_MALLOC_OPTS"), *out = getenv("MMB_MALLOC_OUT");
+	const char *pid = getenv("MMB_MALLOC_PID");
+	struct mmb_pvals o;
+	char err[MMB_ERR_MAX];
+	long ncpu;
+	int rc;
+
+	pthread_mutex_lock(&shim_init_lock);
+	if (atomic_load(&shim_state) == 2) {
+		pthread_mutex_unlock(&shim_init_lock);
+		return;
+	}
+	atomic_store(&shim_state, 1);
+	snprintf(shim.opts, sizeof(shim.opts), "%s", env ? env : "");
+	if (mmb_params_parse(mmb_malloc_opts, shim.opts, "malloc shim", &o, err, sizeof(err)))
+		shim_die("MMB_MALLOC_OPTS", err);
+	shim.kmalloc_max = mmb_pval_u64(&o, "kmalloc_max");
+	shim.vmalloc_min = mmb_pval_u64(&o, "vmalloc_min");
+	if (shim.vmalloc_min <= shim.kmalloc_max)
+		shim_die("MMB_MALLOC_OPTS", "vmalloc_min must be above kmalloc_max");
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	shim_os = mmb_os_default;
+	shim_os.map = shim_os_map;
+	mmb_os = &shim_os;
+	{
+		unsigned cpus = mmb_pval_u64(&o, "cpus") ? (unsigned)mmb_pval_u64(&o, "cpus") :
+							  (unsigned)(ncpu > 0 ? ncpu : 1);
+		struct mmb_buddy_cfg bc = {
+			.mem_bytes = mmb_pval_u64(&o, "mem"),
+			.pcp = (int)mmb_pval_u64(&o, "pcp"),
+			.migratetypes = 1,
+			.nthreads = cpus,
+		};
+		struct mmb_slab_cfg sc = {
+			.nr_cpus = cpus,
+			.max_order = 3,
+			.cpu_partial = -1,
+			.min_partial = -1,
+			.harden = (int)mmb_pval_u64(&o, "harden"),
+			.debug = mmb_pval_str(&o, "debug")[0] ? mmb_pval_str(&o, "debug") : NULL,
+		};
+		struct mmb_vmalloc_cfg vc = {
+			.window_bytes = mmb_pval_u64(&o, "window"),
+			.lazy = (int)mmb_pval_u64(&o, "lazy"),
+		};
+
+		if (sc.debug && mmb_slab_parse_debug(sc.debug, err, sizeof(err)))
+			shim_die("debug", err);
+		shim.debug = sc.debug != NULL;
+		rc = mmb_buddy_create(&bc, &shim.b, err, sizeof(err));
+		if (rc)
+			shim_die("buddy", err);
+		sc.buddy = shim.b;
+		rc = mmb_slab_create(&sc, &shim.sl, err, sizeof(err));
+		if (rc)
+			shim_die("slab", err);
+		rc = mmb_vmalloc_create(&vc, shim.b, &shim.vm, err, sizeof(err));
+		if (rc)
+			shim_die("vmalloc", err);
+	}
+	shim.pm = mmb_buddy_pmem(shim.b);
+	if (out && pid && atoi(pid) == getpid())
+		snprintf(shim.out, sizeof(shim.out), "%s", out);
+	if (pthread_key_create(&shim_key, shim_thread_exit))
+		shim_die("init", "no pthread key left");
+	pthread_atfork(shim_fork_prepare, shim_fork_parent, shim_fork_child);
+	atomic_store(&shim_state, 2);
+	pthread_mutex_unlock(&shim_init_lock);
+}
+
+/* The calling thread's first call: its record (and, on the very first
+ * call, the allocators). */
+static __attribute__((noinline)) struct shim_thread *shim_thread_start(void)
+{
+	struct shim_thread *t;
+
+	shim_depth++;
+	if (atomic_load(&shim_state) != 2)
+		shim_init();
+	pthread_mutex_lock(&shim_list_lock);
+	for (t = shim_threads; t && t->owned; t = t->next)
+		;
+	if (!t) {
+		t = meta_alloc(sizeof(*t));
+		if (!t)
+			shim_die("init", "meta arena exhausted");
+		memset(t, 0, sizeof(*t));
+		t->next = shim_threads;
+		shim_threads = t;
+		shim_nthreads++;
+	}
+	t->owned = 1;
+	shim_thread_starts++;
+	pthread_mutex_unlock(&shim_list_lock);
+	shim_self = t;
+	pthread_setspecific(shim_key, t);
+	shim_depth--;
+	return t;
+}
+
+static inline struct shim_thread *shim_enter(enum shim_fn fn)
+{
+	struct shim_thread *t = shim_self;
+
+	if (unlikely(!t))
+		t = shim_thread_start();
+	for (;;) {
+		atomic_store(&t->in_call, 1);	/* seq_cst: ordered before the load below */
+		if (likely(!atomic_load_explicit(&shim_fork_pending, memory_order_relaxed)))
+			break;
+		atomic_store(&t->in_call, 0);
+		while (atomic_load(&shim_fork_pending))
+			sched_yield();
+	}
+	shim_depth++;
+	t->calls[fn]++;
+	return t;
+}
+
+static inline void shim_leave(struct shim_thread *t)
+{
+	shim_depth--;
+	atomic_store_explicit(&t->in_call, 0, memory_order_release);
+}
+
+static void shim_thread_exit(void *arg)
+{
+	struct shim_thread *t = arg;
+
+	shim_depth++;
+	mmb_slab_thread_detach(shim.sl);
+	shim_depth--;
+	pthread_mutex_lock(&shim_list_lock);
+	t->owned = 0;
+	pthread_mutex_unlock(&shim_list_lock);
+	shim_self = NULL;
+}
+
+/* ---- routing ---- */
+
+static unsigned shim_order(size_t bytes)
+{
+	unsigned order = 0;
+
+	while ((MMB_PAGE_SIZE << order) < bytes)
+		order++;
+	return order;
+}
+
+static size_t shim_usable(const void *p, enum shim_route *r_route)
+{
+	if (mmb_pmem_contains(shim.pm, p)) {
+		struct mmb_page *page = mmb_virt_to_page(shim.pm, p);
+
+		if (page->owner == &shim_pages) {
+			*r_route = R_BUDDY;
+			return MMB_PAGE_SIZE << page->priv[0];
+		}
+		*r_route = R_KMALLOC;
+		return mmb_ksize(shim.sl, p);
+	}
+	if (mmb_is_vmalloc_addr(shim.vm, p)) {
+		*r_route = R_VMALLOC;
+		return mmb_vmalloc_size(shim.vm, p);
+	}
+	if (meta_owns(p)) {
+		*r_route = R_META;
+		return meta_size(p);
+	}
+	*r_route = R_NR;
+	return 0;
+}
+
+static void shim_account(int64_t bytes)
+{
+	int64_t live = atomic_fetch_add_explicit(&shim_live_bytes, bytes, memory_order_relaxed) + bytes;
+	int64_t peak = atomic_load_explicit(&shim_peak_bytes, memory_order_relaxed);
+
+	while (live > peak && !atomic_compare_exchange_weak(&shim_peak_bytes, &peak, live))
+		;
+}
+
+/* size bytes aligned to align (0 or a power of two). */
+static void *shim_alloc(struct shim_thread *t, size_t size, size_t align)
+{
+	enum shim_route route = R_KMALLOC;
+	void *p = NULL;
+
+	if (size < 16)
+		size = 16;
+	if (align <= 16)
+		align = 0;
+	if (size <= shim.kmalloc_max && align <= MMB_PAGE_SIZE) {
+		size_t want = size;
+
+		/* power-of-two kmalloc caches are naturally aligned */
+		if (align && want < align)
+			want = align;
+		if (align && (want & (want - 1)))
+			want = 1UL << (64 - __builtin_clzl(want));
+		if (want <= shim.kmalloc_max) {
+			p = mmb_kmalloc(shim.sl, want);
+			if (p && align && ((uintptr_t)p & (align - 1))) {
+				mmb_kfree(shim.sl, p);	/* a debug layout moved it */
+				p = NULL;
+			} else if (p) {
+				goto done;
+			}
+		}
+	}
+	if (size < shim.vmalloc_min && align <= shim.vmalloc_min) {
+		size_t bytes = size > align ? size : align;
+		unsigned order = shim_order(bytes);
+		struct mmb_page *page = order <= MMB_MAX_ORDER ?
+						mmb_alloc_pages(shim.b, order, MMB_MT_MOVABLE) : NULL;
+
+		route = R_BUDDY;
+		if (page) {
+			page->owner = &shim_pages;
+			page->priv[0] = order;
+			p = mmb_page_address(shim.pm, page);
+			goto done;
+		}
+	}
+	route = R_VMALLOC;
+	p = mmb_vmalloc_align(shim.vm, size, align > MMB_PAGE_SIZE ? align : 0);
+	if (!p) {
+		t->failed++;
+		errno = ENOMEM;
+		return NULL;
+	}
+done:
+	t->served[route]++;
+	shim_account((int64_t)shim_usable(p, &route));
+	return p;
+}
+
+static void shim_release(struct shim_thread *t, void *p)
+{
+	enum shim_route route;
+	size_t usable = shim_usable(p, &route);
+
+	switch (route) {
+	case R_KMALLOC:
+		mmb_kfree(shim.sl, p);
+		break;
+	case R_BUDDY: {
+		struct mmb_page *page = mmb_virt_to_page(shim.pm, p);
+		unsigned order = (unsigned)page->priv[0];
+
+		page->owner = NULL;
+		page->priv[0] = 0;
+		mmb_free_pages(shim.b, page, order);
+		break;
+	}
+	case R_VMALLOC:
+		mmb_vfree(shim.vm, p);
+		break;
+	case R_META:
+		meta_release(p);
+		return;
+	default:
+		t->foreign_frees++;
+		return;
+	}
+	shim_account(-(int64_t)usable);
+}
+
+/* ---- the malloc family ---- */
+
+SHIM_EXPORT void *malloc(size_t size)
+{
+	struct shim_thread *t;
+	void *p;
+
+	if (unlikely(shim_depth))
+		return meta_alloc(size);
+	t = shim_enter(FN_malloc);
+	p = shim_alloc(t, size, 0);
+	shim_leave(t);
+	return p;
+}
+
+SHIM_EXPORT void free(void *p)
+{
+	struct shim_thread *t;
+
+	if (!p)
+		return;
+	if (meta_owns(p)) {
+		meta_release(p);
+		return;
+	}
+	if (unlikely(shim_depth))
+		return;		/* the allocators free only their meta blocks */
+	t = shim_enter(FN_free);
+	shim_release(t, p);
+	shim_leave(t);
+}
+
+SHIM_EXPORT void *calloc(size_t n, size_t size)
+{
+	struct shim_thread *t;
+	size_t bytes;
+	void *p;
+
+	if (__builtin_mul_overflow(n, size, &bytes)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (unlikely(shim_depth)) {
+		p = meta_alloc(bytes);
+		if (p)
+			memset(p, 0, bytes);
+		return p;
+	}
+	t = shim_enter(FN_calloc);
+	p = shim_alloc(t, bytes, 0);
+	shim_leave(t);
+	if (p)
+		memset(p, 0, bytes);
+	return p;
+}
+
+static void *shim_realloc(enum shim_fn fn, void *old, size_t size)
+{
+	enum shim_route route;
+	struct shim_thread *t;
+	size_t usable;
+	void *p;
+
+	if (unlikely(shim_depth)) {
+		if (!old)
+			return meta_alloc(size);
+		p = meta_alloc(size);
+		if (p) {
+			usable = meta_owns(old) ? meta_size(old) : size;
+			memcpy(p, old, usable < size ? usable : size);
+			free(old);
+		}
+		return p;
+	}
+	t = shim_enter(fn);
+	if (!old) {
+		p = shim_alloc(t, size, 0);
+		goto out;
+	}
+	usable = shim_usable(old, &route);
+	if (route == R_NR) {
+		/* foreign: its size is unknown, so it cannot be copied */
+		t->foreign_reallocs++;
+		errno = ENOMEM;
+		p = NULL;
+		goto out;
+	}
+	if (!size) {
+		shim_release(t, old);
+		p = NULL;
+		goto out;
+	}
+	/* In place when it fits; not with slab debugging, whose kmalloc red
+	 * zone starts at the size first asked for. */
+	if (size <= usable && size > usable / 4 && route != R_META &&
+	    !(shim.debug && route == R_KMALLOC)) {
+		p = old;
+		goto out;
+	}
+	p = shim_alloc(t, size, 0);
+	if (p) {
+		memcpy(p, old, usable < size ? usable : size);
+		shim_release(t, old);
+	}
+out:
+	shim_leave(t);
+	return p;
+}
+
+SHIM_EXPORT void *realloc(void *old, size_t size)
+{
+	return shim_realloc(FN_realloc, old, size);
+}
+
+SHIM_EXPORT void *reallocarray(void *old, size_t n, size_t size)
+{
+	size_t bytes;
+
+	if (__builtin_mul_overflow(n, size, &bytes)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return shim_realloc(FN_reallocarray, old, bytes);
+}
+
+static void *shim_aligned(enum shim_fn fn, size_t align, size_t size)
+{
+	struct shim_thread *t;
+	void *p;
+
+	if (unlikely(shim_depth))
+		return meta_alloc_aligned(size, align > 16 ? align : 16);
+	t = shim_enter(fn);
+	p = shim_alloc(t, size, align);
+	shim_leave(t);
+	return p;
+}
+
+SHIM_EXPORT void *memalign(size_t align, size_t size)
+{
+	/* glibc: an alignment that is not a power of two is rounded up */
+	if (align & (align - 1))
+		align = align > (SIZE_MAX >> 1) ? 0 : 1UL << (64 - __builtin_clzl(align));
+	if (!align && size) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return shim_aligned(FN_memalign, align, size);
+}
+
+SHIM_EXPORT int posix_memalign(void **r, size_t align, size_t size)
+{
+	void *p;
+
+	if (!align || (align & (align - 1)) || align % sizeof(void *))
+		return EINVAL;
+	p = shim_aligned(FN_posix_memalign, align, size);
+	if (!p)
+		return ENOMEM;
+	*r = p;
+	return 0;
+}
+
+SHIM_EXPORT void *aligned_alloc(size_t align, size_t size)
+{
+	if (!align || (align & (align - 1))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return shim_aligned(FN_aligned_alloc, align, size);
+}
+
+SHIM_EXPORT void *valloc(size_t size)
+{
+	return shim_aligned(FN_valloc, MMB_PAGE_SIZE, size);
+}
+
+SHIM_EXPORT void *pvalloc(size_t size)
+{
+	size_t bytes = (size + MMB_PAGE_SIZE - 1) & ~(MMB_PAGE_SIZE - 1);
+
+	return shim_aligned(FN_pvalloc, MMB_PAGE_SIZE, bytes ? bytes : MMB_PAGE_SIZE);
+}
+
+SHIM_EXPORT size_t malloc_usable_size(void *p)
+{
+	enum shim_route route;
+	struct shim_thread *t;
+	size_t n;
+
+	if (!p)
+		return 0;
+	if (meta_owns(p))
+		return meta_size(p);
+	if (atomic_load(&shim_state) != 2)
+		return 0;
+	t = shim_enter(FN_malloc_usable_size);
+	n = shim_usable(p, &route);
+	shim_leave(t);
+	return n;
+}
+
+/* ---- results at exit ---- */
+
+static void shim_json_counters(FILE *f)
+{
+	uint64_t calls[SHIM_NR_FN] = { 0 }, served[R_NR] = { 0 }, failed = 0, foreign = 0;
+	uint64_t foreign_re = 0;
+	struct mmb_buddy_counters bc;
+	struct mmb_buddy_info bi;
+	struct mmb_vmalloc_counters vc;
+
+	for (struct shim_thread *t = shim_threads; t; t = t->next) {
+		for (int i = 0; i < SHIM_NR_FN; i++)
+			calls[i] += t->calls[i];
+		for (int i = 0; i < R_NR; i++)
+			served[i] += t->served[i];
+		failed += t->failed;
+		foreign += t->foreign_frees;
+		foreign_re += t->foreign_reallocs;
+	}
+	fprintf(f, "{\n  \"schema\": 1,\n  \"pid\": %d,\n  \"options\": \"%s\",\n", (int)getpid(),
+		shim.opts);
+	fprintf(f, "  \"threads\": %u,\n  \"thread_records\": %u,\n  \"calls\": {",
+		shim_thread_starts, shim_nthreads);
+	for (int i = 0; i < SHIM_NR_FN; i++)
+		fprintf(f, "%s\"%s\": %llu", i ? ", " : "", shim_fn_names[i],
+			(unsigned long long)calls[i]);
+	fprintf(f, "},\n  \"served\": {");
+	for (int i = 0; i < R_META; i++)
+		fprintf(f, "%s\"%s\": %llu", i ? ", " : "", shim_route_names[i],
+			(unsigned long long)served[i]);
+	fprintf(f, "},\n  \"failed_allocs\": %llu,\n  \"foreign_frees\": %llu,\n"
+		   "  \"foreign_reallocs\": %llu,\n  \"live_usable_bytes\": %lld,\n"
+		   "  \"peak_usable_bytes\": %lld,\n  \"meta_arena_bytes\": %zu,\n",
+		(unsigned long long)failed, (unsigned long long)foreign,
+		(unsigned long long)foreign_re, (long long)atomic_load(&shim_live_bytes),
+		(long long)atomic_load(&shim_peak_bytes), meta_used);
+	mmb_buddy_counters(shim.b, &bc);
+	mmb_buddy_info(shim.b, &bi);
+	fprintf(f, "  \"buddy\": {\"used_pages\": %llu, \"free_pages\": %llu, \"managed_pages\": %llu, "
+		   "\"allocs\": %llu, \"frees\": %llu, \"failed_allocs\": %llu, \"splits\": %llu, "
+		   "\"merges\": %llu, \"pcp_hits\": %llu, \"fallbacks\": %llu},\n",
+		(unsigned long long)mmb_buddy_used_pages(shim.b), (unsigned long long)bi.free_pages,
+		(unsigned long long)bi.managed_pages, (unsigned long long)bc.allocs,
+		(unsigned long long)bc.frees, (unsigned long long)bc.failed_allocs,
+		(unsigned long long)bc.splits, (unsigned long long)bc.merges,
+		(unsigned long long)bc.pcp_hits, (unsigned long long)bc.fallbacks);
+	mmb_vmalloc_counters(shim.vm, &vc);
+	fprintf(f, "  \"vmalloc\": {\"areas\": %llu, \"pages\": %llu, \"allocs\": %llu, \"frees\": %llu, "
+		   "\"failed_allocs\": %llu, \"purges\": %llu},\n",
+		(unsigned long long)vc.areas, (unsigned long long)vc.pages,
+		(unsigned long long)vc.allocs, (unsigned long long)vc.frees,
+		(unsigned long long)vc.failed_allocs, (unsigned long long)vc.purges);
+	fprintf(f, "  \"slab_reports\": %lu\n}\n", mmb_slab_nr_reports(shim.sl));
+}
+
+__attribute__((destructor)) static void shim_fini(void)
+{
+	char path[4200];
+	FILE *f;
+
+	if (atomic_load(&shim_state) != 2 || !shim.out[0])
+		return;
+	shim_depth++;
+	snprintf(path, sizeof(path), "%s/malloc.json", shim.out);
+	f = fopen(path, "w");
+	if (f) {
+		shim_json_counters(f);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "%s/slabinfo", shim.out);
+	f = fopen(path, "w");
+	if (f) {
+		mmb_slab_write_slabinfo(shim.sl, f);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "%s/vmallocinfo", shim.out);
+	f = fopen(path, "w");
+	if (f) {
+		mmb_vmallocinfo(shim.vm, f);
+		fclose(f);
+	}
+	mmb_buddy_dump_state(shim.b, shim.out);
+	shim.out[0] = 0;
+	shim_depth--;
+}

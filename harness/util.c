@@ -77,8 +77,9 @@ int mmb_write_atomic(const char *path, int (*write)(FILE *f, void *ctx), void *c
 	if (!f)
 		return -errno;
 	rc = write(f, ctx);
-	if (!rc && fflush(f))
-		rc = -errno;
+	/* A writer says -EIO when its stream failed; the flush says why (ENOSPC). */
+	if ((!rc || rc == -EIO) && fflush(f))
+		rc = errno ? -errno : -EIO;
 	if (!rc && ferror(f))
 		rc = -EIO;
 	if (!rc && fsync(fileno(f)))

@@ -357,6 +357,25 @@ Test(faultinject, perf_unavailable)
 
 /* ---- the disk fills up ------------------------------------------------- */
 
+/* An appended file (latency.csv, timeline.csv) ends with a whole line. */
+static void fi_expect_whole_lines(const char *dir, const char *name)
+{
+	char path[300];
+	struct stat st;
+	FILE *f;
+	int last = '\n';
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (stat(path, &st) || !st.st_size)
+		return;
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	fseek(f, -1, SEEK_END);
+	last = fgetc(f);
+	fclose(f);
+	cr_expect_eq(last, '\n', "%s ends in half a line", path);
+}
+
 /*
  * A run whose results writes start failing after some cells: exit 1, the
  * message names the error and is followed by the unsaved cell's row,
@@ -387,6 +406,8 @@ static void fi_expect_write_failure(const struct mmb_cmd *c, const char *dir, co
 	mmb_slurp(path, meta, sizeof(meta));
 	cr_expect(strstr(meta, "\"state\": \"failed\""), "%s", meta);
 	fi_expect_no_tmp(dir);
+	fi_expect_whole_lines(dir, "latency.csv");
+	fi_expect_whole_lines(dir, "timeline.csv");
 	free(r);
 }
 

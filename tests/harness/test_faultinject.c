@@ -355,6 +355,45 @@ Test(faultinject, perf_unavailable)
 	mmb_rm_rf(dir);
 }
 
+/* No perf at all, with hardware counters asked for: the run goes on, the
+ * counters are unavailable with the reason in meta.json. */
+Test(faultinject, perf_events_unavailable)
+{
+	struct mmb_result *r;
+	struct mmb_cmd c;
+	char dir[256], path[300], meta[16384];
+
+	mmb_tmpname(dir, sizeof(dir), "fi");
+	fi_run(&c, "perf", "run", "-q", "-o", dir, "-a", "glibc", "-w", "churn", "--ops", "1000",
+	       "--events", "cycles", NULL);
+	cr_assert_eq(c.status, 0, "%s", c.err);
+	cr_assert_eq(fi_read(dir, &r), 1);
+	cr_expect_str_eq(r[0].status, "ok", "%s", r[0].detail);
+	snprintf(path, sizeof(path), "%s/meta.json", dir);
+	mmb_slurp(path, meta, sizeof(meta));
+	cr_expect(strstr(meta, "\"available\": false, \"reason\": \"perf_event_open(cycles): ENOENT"),
+		  "%s", meta);
+	free(r);
+	mmb_rm_rf(dir);
+}
+
+/* hwloc cannot start: mmbench says so on one line before any cell (exit 2)
+ * and writes nothing. (If the topology becomes optional, expect a run with
+ * meta.json saying why instead.) */
+Test(faultinject, hwloc_fails)
+{
+	struct mmb_cmd c;
+	char dir[256];
+
+	mmb_tmpname(dir, sizeof(dir), "fi");
+	fi_run(&c, "hwloc", "run", "-q", "-o", dir, "-a", "glibc", "-w", "churn", "--ops", "1000",
+	       NULL);
+	cr_expect_eq(c.status, 2, "status %d: %s", c.status, c.err);
+	cr_expect(strstr(c.err, "hwloc: cannot initialize: Function not implemented"), "%s", c.err);
+	cr_expect(strchr(c.err, '\n') == c.err + strlen(c.err) - 1, "not one line: %s", c.err);
+	cr_expect_not(mmb_exists(dir), "%s created", dir);
+}
+
 /* ---- the disk fills up ------------------------------------------------- */
 
 /* An appended file (latency.csv, timeline.csv) ends with a whole line. */

@@ -302,8 +302,8 @@ int mmb_csv_read(const char *path, struct mmb_result **r_rows, char *err, size_t
 					double d = strtod(v, &end);
 
 					if (*end) {
-						snprintf(err, errlen, "%s:%u: '%s' is not a number or n/a",
-							 path, lineno, v);
+						snprintf(err, errlen, "%s:%u: %s: '%.*s' is not a number or n/a",
+							 path, lineno, xname[c], (int)strcspn(v, "\r\n"), v);
 						rc = -EPROTO;
 					}
 					mmb_result_set_x(r, xname[c], d, 0);

@@ -4,7 +4,8 @@
  *
  * Input: the file's bytes (in a memfd). Checked: the reader returns rows
  * or -errno with a one-line message; the rows it returns, written back with
- * mmb_csv_write_header/row and read again, give the same count, and
+ * mmb_csv_write_header/row (with the dynamic columns they hold) and read
+ * again, give the same count, and
  * writing those gives the same text byte for byte (the writer's output is
  * always readable, and reading loses nothing the writer wrote).
  */
@@ -13,19 +14,36 @@
 #include "../../harness/results.h"
 #include "fuzz.h"
 
+/* The dynamic columns the rows hold, in order of first appearance. */
+static void fzc_xcols(const struct mmb_result *rows, int n, struct mmb_xcols *xc)
+{
+	memset(xc, 0, sizeof(*xc));
+	for (int i = 0; i < n; i++)
+		for (unsigned k = 0; k < rows[i].nx; k++) {
+			unsigned j = 0;
+
+			while (j < xc->n && strcmp(xc->name[j], rows[i].x[k].name))
+				j++;
+			if (j == xc->n && xc->n < MMB_XCOL_MAX)
+				snprintf(xc->name[xc->n++], MMB_XCOL_NAME, "%s", rows[i].x[k].name);
+		}
+}
+
 /* Write rows into a memfd; returns the fd, path filled. */
 static int fzc_write(const struct mmb_result *rows, int n, char *path, size_t len, char **r_text,
 		     size_t *r_len)
 {
+	static struct mmb_xcols xc;
 	char *text = NULL;
 	size_t tlen = 0;
 	FILE *f = open_memstream(&text, &tlen);
 	int fd;
 
-	if (!f || mmb_csv_write_header(f))
+	fzc_xcols(rows, n, &xc);
+	if (!f || mmb_csv_write_header(f, &xc))
 		fuzz_fail("writing the header");
 	for (int i = 0; i < n; i++)
-		if (mmb_csv_write_row(f, &rows[i]))
+		if (mmb_csv_write_row(f, &rows[i], &xc))
 			fuzz_fail("writing row %d", i);
 	fclose(f);
 	fd = fuzz_file((const uint8_t *)text, tlen, path, len);

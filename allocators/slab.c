@@ -1620,15 +1620,33 @@ static inline void slab_free(struct mmb_kmem_cache *s, struct mmb_page *slab, vo
 
 /* ---- sheaves (6.18: per-CPU object arrays and the node's barn) ---- */
 
+/*
+ * A sheaf's slots above its size keep stale pointers to objects already
+ * handed out, and the slots below it point at free objects: with kmemleak
+ * on, neither may count as a reference, so the whole array is ignored by
+ * the scan while the sheaf lives (as s->cpu is).
+ */
 static struct slab_sheaf *sheaf_alloc(const struct mmb_kmem_cache *s)
 {
-	struct slab_sheaf *sh = malloc(sizeof(*sh) + s->sheaf_capacity * sizeof(void *));
+	size_t bytes = sizeof(struct slab_sheaf) + s->sheaf_capacity * sizeof(void *);
+	struct slab_sheaf *sh = malloc(bytes);
 
 	if (sh) {
 		sh->next = NULL;
 		sh->size = 0;
+		if (s->sl->kml && mmb_kmemleak_ignore_range(s->sl->kml, sh, bytes)) {
+			free(sh);
+			return NULL;
+		}
 	}
 	return sh;
+}
+
+static void sheaf_release(const struct mmb_kmem_cache *s, struct slab_sheaf *sh)
+{
+	if (sh && s->sl->kml)
+		mmb_kmemleak_unignore_range(s->sl->kml, sh);
+	free(sh);
 }
 
 /* refill_sheaf(): objects from the slabs, through the regular paths. */
@@ -1694,7 +1712,7 @@ static __attribute__((noinline)) void *pcs_alloc_slow(struct mmb_kmem_cache *s,
 		c->main = full;
 	}
 	pthread_mutex_unlock(&s->barn_lock);
-	free(to_free);
+	sheaf_release(s, to_free);
 	if (full) {
 		stat(c, barn_get);
 		goto pop;
@@ -1771,7 +1789,7 @@ static void pcs_flush_cpu(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu)
 	for (int i = 0; i < 2; i++)
 		if (sh[i]) {
 			sheaf_flush(s, c, cpu, sh[i]);
-			free(sh[i]);
+			sheaf_release(s, sh[i]);
 		}
 }
 
@@ -1790,13 +1808,13 @@ static void barn_shrink(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu)
 		struct slab_sheaf *next = full->next;
 
 		sheaf_flush(s, c, cpu, full);
-		free(full);
+		sheaf_release(s, full);
 		full = next;
 	}
 	while (empty) {
 		struct slab_sheaf *next = empty->next;
 
-		free(empty);
+		sheaf_release(s, empty);
 		empty = next;
 	}
 }

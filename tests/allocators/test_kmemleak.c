@@ -101,6 +101,12 @@ static __attribute__((noinline)) void kt_plant(struct kt *k, uint64_t *hidden, i
 		hidden[i] = (uint64_t)(uintptr_t)kt_alloc(k, sizes[i % 6]) ^ HIDE;
 }
 
+static __attribute__((noinline)) void kt_plant_64(struct kt *k, uint64_t *hidden, int n)
+{
+	for (int i = 0; i < n; i++)
+		hidden[i] = (uint64_t)(uintptr_t)kt_alloc(k, 64) ^ HIDE;
+}
+
 static __attribute__((noinline)) void kt_make_chain(struct kt *k)
 {
 	char *a = kt_alloc(k, 64), *b = kt_alloc(k, 128), *c = kt_alloc(k, 32);
@@ -486,4 +492,46 @@ Test(kmemleak, clean_workloads_report_nothing)
 			cr_expect(isnan(r[i].m[MMB_M_leaks_found]), "off: not measured");
 	}
 	free(r);
+}
+
+/* Objects freed into the sheaf and handed out again, then leaked. */
+static __attribute__((noinline)) void kt_through_sheaf(struct kt *k, uint64_t *hidden, int n)
+{
+	void *p[8];
+
+	for (int i = 0; i < n; i++)
+		p[i] = kt_alloc(k, 64);
+	for (int i = 0; i < n; i++)
+		mmb_kfree(k->sl, p[i]);
+	kt_plant_64(k, hidden, n);
+}
+
+/*
+ * With sheaves (the default slab configuration), objects pass through
+ * per-thread arrays whose slots keep stale pointers after an object is
+ * handed out again: those must not hide a leak.
+ */
+Test(kmemleak, sheaves_do_not_hide_leaks)
+{
+	struct mmb_buddy_cfg bc = { .mem_bytes = 64 << 20, .pcp = 1, .nthreads = 1 };
+	struct mmb_kmemleak_cfg kc = { 0 };
+	struct mmb_slab_cfg sc = { .nr_cpus = 1, .max_order = 3, .cpu_partial = -1,
+				   .min_partial = -1, .sheaf_capacity = -1 };
+	char err[MMB_ERR_MAX];
+	struct kt k;
+	uint64_t hidden[8];
+
+	cr_assert_eq(mmb_kmemleak_create(&kc, &k.kml, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(mmb_buddy_create(&bc, &k.b, err, sizeof(err)), 0, "%s", err);
+	sc.buddy = k.b;
+	sc.kmemleak = k.kml;
+	cr_assert_eq(mmb_slab_create(&sc, &k.sl, err, sizeof(err)), 0, "%s", err);
+	mmb_slab_thread_attach(k.sl);
+	kt_through_sheaf(&k, hidden, 8);
+	cr_expect_eq(mmb_kmemleak_scan(k.kml, MMB_KMEMLEAK_QUIESCENT), 8,
+		     "leaks hidden by stale sheaf slots");
+	for (int i = 0; i < 8; i++)
+		mmb_kfree(k.sl, (void *)(uintptr_t)(hidden[i] ^ HIDE));
+	mmb_slab_thread_detach(k.sl);
+	kt_teardown(&k);
 }

@@ -6,6 +6,9 @@
 #                   (workloads/suites/default.suite), plot it
 #   make bench      micro-benchmarks with ratios against the issues' targets
 #   make SANITIZE=address,undefined check   the same tests under sanitizers
+#   make fuzz       build the libFuzzer targets (tests/fuzz/, clang) and run
+#                   each for FUZZ_TIME seconds (default 60); fails on a crash
+#   make tsan-check the multi-threaded workloads under ThreadSanitizer
 #
 # Sources are found by wildcard: adding allocators/x.c or workloads/y.c needs
 # no change here, only a registry line. Objects and dependency files (-MMD
@@ -22,6 +25,21 @@ BUILD   := build/san-$(subst $(comma),-,$(SANITIZE))
 OPT     ?= -O1
 SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
+# gcc cannot instrument atomic_thread_fence under TSan and says so (-Wtsan);
+# TSan then may report races that a fence orders (tests/tsan.supp names any).
+ifneq ($(findstring thread,$(SANITIZE)),)
+SANFLAGS += -Wno-tsan
+endif
+# The fuzz targets' build (FUZZ=1, set by `make fuzz`): clang, libFuzzer
+# coverage, ASan and UBSan, in build/fuzz. clang also warns about unused
+# static inline functions in .c files, which gcc does not.
+ifeq ($(FUZZ),1)
+CC      := clang
+BUILD   := build/fuzz
+OPT     := -O1
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=all
+endif
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wformat=2 -Wundef -Wno-format-nonliteral
@@ -29,6 +47,9 @@ CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) -fno-builtin-malloc -fno-builtin-free \
            -MMD -MP -I$(BUILD) $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
+ifeq ($(FUZZ),1)
+CFLAGS  += -Wno-unused-function
+endif
 # jemalloc first: it owns malloc in mmbench (allocators/jemalloc.c says why);
 # mimalloc is reached through mi_* only. tcmalloc is never linked (tcmalloc.c).
 LDLIBS  += -ljemalloc -lmimalloc -pthread -lm -ldl -lhwloc -lpfm
@@ -39,7 +60,10 @@ CRIT_LIBS   := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriteri
 LIB_SRC  := $(wildcard allocators/*.c)
 WL_SRC   := $(wildcard workloads/*.c)
 H_SRC    := $(wildcard harness/*.c)
-TEST_SRC := $(wildcard tests/*/*.c)
+# tests/fuzz holds the libFuzzer targets and tests/inject the LD_PRELOAD
+# fault injector: neither belongs in the Criterion binary.
+TEST_SRC := $(filter-out tests/fuzz/% tests/inject/%,$(wildcard tests/*/*.c))
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 WL_OBJ   := $(WL_SRC:%.c=$(BUILD)/%.o)
@@ -62,8 +86,11 @@ TEST_PROGS := $(BUILD)/tests/trace-threads
 MMBENCH  := $(BUILD)/mmbench
 LIBMMB   := $(BUILD)/libmmb.a
 TESTS    := $(BUILD)/mmb-tests
+INJECT   := $(BUILD)/libmmb-inject.so
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/%)
+FUZZ_TIME ?= 60
 
-.PHONY: all check run bench deps clean FORCE
+.PHONY: all check run bench deps clean fuzz fuzz-build tsan-check FORCE
 .DELETE_ON_ERROR:
 
 all: $(MMBENCH) $(LIBMMB) $(SHIM_LIB) $(RECORD_LIB)
@@ -87,7 +114,7 @@ $(BUILD)/%.o: %.c
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CRIT_CFLAGS) -DMMB_BIN='"$(abspath $(MMBENCH))"' \
-	      -DMMB_SRCDIR='"$(abspath .)"' -c -o $@ $<
+	      -DMMB_SRCDIR='"$(abspath .)"' -DMMB_INJECT='"$(abspath $(INJECT))"' -c -o $@ $<
 
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(@D)
@@ -113,10 +140,20 @@ $(MMBENCH): $(BUILD)/harness/main.o $(H_OBJ) $(WL_OBJ) $(LIBMMB)
 $(TESTS): $(TEST_OBJ) $(H_OBJ) $(WL_OBJ) $(LIBMMB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CRIT_LIBS) -lpng $(LDLIBS)
 
+# The fault injector: no sanitizer flags (it is preloaded into any build).
+$(INJECT): tests/inject/inject.c
+	@mkdir -p $(@D)
+	gcc -O2 -g -std=gnu11 -D_GNU_SOURCE $(WARN) -fPIC -shared -o $@ $< -ldl
+
+# A libFuzzer target links the harness and allocators like the tests do.
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(H_OBJ) $(WL_OBJ) $(LIBMMB)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
+
 # Under ASan, a cell that crashes on purpose must die by its signal (as it
 # does unsanitized), not through ASan's SEGV report and exit(1).
 check: deps
-	@$(MAKE) --no-print-directory $(MMBENCH) $(TESTS) $(SHIM_LIB) $(RECORD_LIB) $(TEST_PROGS)
+	@$(MAKE) --no-print-directory $(MMBENCH) $(TESTS) $(SHIM_LIB) $(RECORD_LIB) $(TEST_PROGS) \
+		$(INJECT)
 	ASAN_OPTIONS=handle_segv=0:$(ASAN_OPTIONS) $(TESTS) --jobs 2
 
 # The run prints its results folder as the last line of stdout; plot it.
@@ -128,6 +165,19 @@ run: deps
 bench: deps
 	@$(MAKE) --no-print-directory $(MMBENCH)
 	$(MMBENCH) bench
+
+# Each target for FUZZ_TIME seconds, one at a time (scripts/fuzz.sh).
+fuzz: deps
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz-build
+	bash scripts/fuzz.sh $(FUZZ_TIME)
+
+fuzz-build: $(FUZZ_BIN)
+
+# ThreadSanitizer over the multi-threaded workloads (scripts/tsan-check.sh
+# says why mmbench runs them and not the Criterion binary).
+tsan-check: deps
+	@$(MAKE) --no-print-directory SANITIZE=thread build/san-thread/mmbench
+	bash scripts/tsan-check.sh
 
 clean:
 	rm -rf build

@@ -590,8 +590,11 @@ static int plan_group_add(struct mmb_plan *p, const struct plan_group_src *src,
 		int n = mmb_split_specs(src->alists[l], specs, MMB_PLAN_MAX_CONFIGS);
 
 		if (n <= 0) {
-			snprintf(err, errlen, "-a '%s': expected ALLOC[:k=v,...][,ALLOC...]",
-				 src->alists[l]);
+			/* Quote the start only: the reason must fit the line. */
+			snprintf(err, errlen, "-a '%.60s%s': expected ALLOC[:k=v,...][,ALLOC...], "
+				 "at most %d of them, each under %d characters", src->alists[l],
+				 strlen(src->alists[l]) > 60 ? "..." : "", MMB_PLAN_MAX_CONFIGS,
+				 MMB_SPEC_MAX);
 			return -EINVAL;
 		}
 		for (int i = 0; i < n; i++) {
@@ -626,8 +629,11 @@ static int plan_group_add(struct mmb_plan *p, const struct plan_group_src *src,
 		int n = mmb_split_specs(src->wlists[l], specs, MMB_PLAN_MAX_CONFIGS);
 
 		if (n <= 0) {
-			snprintf(err, errlen, "-w '%s': expected WORKLOAD[:k=v,...][,WORKLOAD...]",
-				 src->wlists[l]);
+			/* Quote the start only: the reason must fit the line. */
+			snprintf(err, errlen, "-w '%.60s%s': expected WORKLOAD[:k=v,...][,WORKLOAD...], "
+				 "at most %d of them, each under %d characters", src->wlists[l],
+				 strlen(src->wlists[l]) > 60 ? "..." : "", MMB_PLAN_MAX_CONFIGS,
+				 MMB_SPEC_MAX);
 			return -EINVAL;
 		}
 		for (int i = 0; i < n; i++) {

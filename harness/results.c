@@ -177,6 +177,41 @@ int mmb_csv_split(char *line, char **fields, int max)
 
 #define CSV_MAX_FIELDS 256
 
+ssize_t mmb_csv_read_record(char **line, size_t *cap, FILE *f, unsigned *r_lines)
+{
+	ssize_t len = getline(line, cap, f), more;
+	char *next = NULL;
+	size_t ncap = 0;
+	int quoted = 0;
+
+	*r_lines = 1;
+	if (len <= 0)
+		return -1;
+	for (ssize_t i = 0; i < len; i++)
+		quoted ^= (*line)[i] == '"';
+	while (quoted && (more = getline(&next, &ncap, f)) > 0) {
+		if ((size_t)(len + more) >= *cap) {
+			char *grown = realloc(*line, (size_t)(len + more + 1));
+
+			if (!grown)
+				break;	/* the record stays open: reported as malformed */
+			*line = grown;
+			*cap = (size_t)(len + more + 1);
+		}
+		memcpy(*line + len, next, (size_t)more + 1);
+		for (ssize_t i = len; i < len + more; i++)
+			quoted ^= (*line)[i] == '"';
+		len += more;
+		(*r_lines)++;
+	}
+	free(next);
+	if (len && (*line)[len - 1] == '\n')
+		(*line)[--len] = 0;
+	if (len && (*line)[len - 1] == '\r')
+		(*line)[--len] = 0;
+	return len;
+}
+
 static void copy_field(char *dst, size_t len, const char *src)
 {
 	snprintf(dst, len, "%s", src);
@@ -190,7 +225,7 @@ int mmb_csv_read(const char *path, struct mmb_result **r_rows, char *err, size_t
 	int colmap[CSV_MAX_FIELDS];	/* column -> identity index, or 100 + metric, or -1 */
 	char *xname[CSV_MAX_FIELDS] = { 0 };	/* dynamic column names (colmap -2) */
 	int ncols = 0, nrows = 0, rc = 0;
-	unsigned lineno = 0;
+	unsigned lineno = 0, next_line = 1, nlines, nrec = 0;	/* lineno: the record's first */
 	struct mmb_result *rows = NULL;
 
 	if (!f) {
@@ -198,18 +233,19 @@ int mmb_csv_read(const char *path, struct mmb_result **r_rows, char *err, size_t
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return rc;
 	}
-	while (getline(&line, &cap, f) > 0) {
+	while (mmb_csv_read_record(&line, &cap, f, &nlines) >= 0) {
 		int n;
 
-		lineno++;
-		line[strcspn(line, "\r\n")] = 0;
+		lineno = next_line;
+		next_line += nlines;
+		nrec++;
 		n = mmb_csv_split(line, fields, CSV_MAX_FIELDS);
 		if (n < 0) {
 			snprintf(err, errlen, "%s:%u: malformed CSV line", path, lineno);
 			rc = -EPROTO;
 			break;
 		}
-		if (lineno == 1) {
+		if (nrec == 1) {
 			int seen = 0;
 
 			ncols = n;
@@ -266,8 +302,8 @@ int mmb_csv_read(const char *path, struct mmb_result **r_rows, char *err, size_t
 					double d = strtod(v, &end);
 
 					if (*end) {
-						snprintf(err, errlen, "%s:%u: '%s' is not a number or n/a",
-							 path, lineno, v);
+						snprintf(err, errlen, "%s:%u: %s: '%.*s' is not a number or n/a",
+							 path, lineno, xname[c], (int)strcspn(v, "\r\n"), v);
 						rc = -EPROTO;
 					}
 					mmb_result_set_x(r, xname[c], d, 0);
@@ -290,8 +326,11 @@ int mmb_csv_read(const char *path, struct mmb_result **r_rows, char *err, size_t
 					double d = strtod(v, &end);
 
 					if (*end) {
-						snprintf(err, errlen, "%s:%u: '%s' is not a number", path,
-							 lineno, v);
+						/* One line: quote the value up to a line break. */
+						snprintf(err, errlen, "%s:%u: %s: '%.*s' is not a number",
+							 path, lineno,
+							 mmb_metric_info[colmap[c] - 100].name,
+							 (int)strcspn(v, "\r\n"), v);
 						rc = -EPROTO;
 					}
 					r->m[colmap[c] - 100] = d;
@@ -301,7 +340,7 @@ int mmb_csv_read(const char *path, struct mmb_result **r_rows, char *err, size_t
 		if (rc)
 			break;
 	}
-	if (!rc && lineno == 0) {
+	if (!rc && nrec == 0) {
 		snprintf(err, errlen, "%s: empty file", path);
 		rc = -EPROTO;
 	}

@@ -5,8 +5,8 @@
  * The identity columns come first (MMB_RESULT_IDENTITY below), then one
  * column per metric of MMB_METRICS (metrics.h), then the run's dynamic
  * columns (struct mmb_xcols: hardware counters, hw_<event>_per_op, whose set
- * depends on --events). Fields holding commas or quotes are quoted as RFC
- * 4180 says. An empty metric field means "not measured"; "n/a" in a dynamic
+ * depends on --events). Fields holding commas, quotes or line breaks are
+ * quoted as RFC 4180 says. An empty metric field means "not measured"; "n/a" in a dynamic
  * column means the machine cannot measure it (meta.json says why), and
  * reads back as not measured too. The file is rewritten atomically after every finished cell, so
  * it always holds every finished cell and never a half-written row.
@@ -16,6 +16,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "metrics.h"
 
@@ -84,9 +85,17 @@ int mmb_csv_read(const char *path, struct mmb_result **r_rows, char *err, size_t
 void mmb_csv_field(FILE *f, const char *s);
 
 /*
- * Split one CSV record (RFC 4180) from line into fields, in place. Quoted
- * fields may not span lines (we never write such). Returns the field count,
- * or -1 for a malformed line or more than max fields.
+ * Read one CSV record into *line (getline's buffer): a line, joined with the
+ * next ones while a quoted field is open (a value holding a line break),
+ * without its final line break. Returns its length, or -1 at the end of the
+ * file; *r_lines is the number of lines it took.
+ */
+ssize_t mmb_csv_read_record(char **line, size_t *cap, FILE *f, unsigned *r_lines);
+
+/*
+ * Split one CSV record (RFC 4180) from line into fields, in place. A quoted
+ * field may hold line breaks (read the record with mmb_csv_read_record).
+ * Returns the field count, or -1 for a malformed line or more than max fields.
  */
 int mmb_csv_split(char *line, char **fields, int max);
 

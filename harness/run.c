@@ -587,8 +587,11 @@ static int run_cells(struct run_ctx *rc, struct mmb_meta *meta)
 		if (!e && cell->faults != MMB_FAULTS_OFF)
 			e = run_merge_faults(rc, cell->id);
 		if (e) {
-			mmb_err("cannot write to %s: %s (the last complete copy of each file is kept)",
-				rc->dir, strerror(-e));
+			mmb_err("cannot write to %s: %s (the last complete copy of each file is kept; "
+				"the row of cell %u, not in cells.csv, follows)", rc->dir, strerror(-e),
+				cell->id);
+			mmb_csv_write_header(stderr, &rc->xcols);
+			mmb_csv_write_row(stderr, r, &rc->xcols);
 			status = 1;
 			break;
 		}
@@ -833,6 +836,9 @@ int mmb_run_main(int argc, char **argv)
 		mmb_plan_free(&plan);
 		return e;
 	}
+	/* Past a file size limit (RLIMIT_FSIZE) a write must fail with EFBIG
+	 * like any full disk, not kill the run in the middle of a file. */
+	signal(SIGXFSZ, SIG_IGN);
 	rc.plan = &plan;
 	mmb_measure_xcols(&plan.measure, &rc.xcols);
 	rc.results = calloc(plan.ncells, sizeof(*rc.results));

@@ -31,15 +31,23 @@ int mmb_series_append(const char *dir, const char *name, const char *rows, size_
 	FILE *f;
 	int rc = 0;
 
+	off_t size0;
+
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	f = fopen(path, "a");
 	if (!f)
 		return -errno;
+	setvbuf(f, NULL, _IONBF, 0);	/* nothing left in a buffer to flush after a failure */
+	size0 = lseek(fileno(f), 0, SEEK_END);
+	errno = 0;
 	if (len && fwrite(rows, 1, len, f) != len)
-		rc = -EIO;
+		rc = errno ? -errno : -EIO;	/* ENOSPC says more than EIO */
 	if (!rc && fflush(f))
 		rc = -errno;
 	if (!rc && fsync(fileno(f)))
+		rc = -errno;
+	/* A full disk must not leave half a row: cut the file back. */
+	if (rc && size0 >= 0 && ftruncate(fileno(f), size0))
 		rc = -errno;
 	if (fclose(f) && !rc)
 		rc = -errno;

@@ -33,7 +33,7 @@ int mmb_table_read(const char *path, struct mmb_table *t, char *err, size_t errl
 	FILE *f = fopen(path, "r");
 	char *line = NULL;
 	size_t cap = 0;
-	unsigned lineno = 0;
+	unsigned lineno = 0, next_line = 1, nlines;	/* lineno: the record's first */
 	int rc = 0;
 
 	memset(t, 0, sizeof(*t));
@@ -42,12 +42,12 @@ int mmb_table_read(const char *path, struct mmb_table *t, char *err, size_t errl
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return rc;
 	}
-	while (getline(&line, &cap, f) > 0) {
+	while (mmb_csv_read_record(&line, &cap, f, &nlines) >= 0) {
 		char **fields;
 		int n;
 
-		lineno++;
-		line[strcspn(line, "\r\n")] = 0;
+		lineno = next_line;
+		next_line += nlines;
 		if (lineno > 1 && !line[0])
 			continue;
 		fields = table_split(line, &n);

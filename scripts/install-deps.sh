@@ -11,6 +11,7 @@ PKGS=(
 	libjemalloc-dev libhwloc-dev libpfm4-dev
 	gnuplot-nox libcriterion-dev libpng-dev chromium
 	libmimalloc-dev libgoogle-perftools-dev
+	clang libclang-rt-14-dev
 )
 
 missing=()

@@ -454,9 +454,9 @@ static int replay_setup(const struct mmb_pvals *params, unsigned nthreads, uint6
 	replay_parse_free(&rp);
 	r->blocks = calloc((size_t)nthreads * r->nslots, sizeof(*r->blocks));
 	if (!r->blocks) {
+		snprintf(err, errlen, "replay: out of memory for %u slots", r->nslots);
 		free(r->ops);
 		free(r);
-		snprintf(err, errlen, "replay: out of memory for %u slots", r->nslots);
 		return -ENOMEM;
 	}
 	*r_state = r;

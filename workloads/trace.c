@@ -424,9 +424,10 @@ int mmb_trace_load(const char *path, struct mmb_trace *r_t, char *err, size_t er
 	rc = trace_decode(buf, len, r_t, msg, sizeof(msg));
 	free(buf);
 	if (!rc) {
-		qsort(r_t->ev, r_t->nev, sizeof(*r_t->ev), trace_cmp);
-		if (r_t->nev)
+		if (r_t->nev) {	/* qsort(NULL, 0, ...) is undefined */
+			qsort(r_t->ev, r_t->nev, sizeof(*r_t->ev), trace_cmp);
 			r_t->duration_ns = r_t->ev[r_t->nev - 1].t_ns;
+		}
 		rc = trace_match(r_t);
 	}
 	if (rc == -ENOMEM)

@@ -47,9 +47,6 @@ CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) -fno-builtin-malloc -fno-builtin-free \
            -MMD -MP -I$(BUILD) $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
-ifeq ($(FUZZ),1)
-CFLAGS  += -Wno-unused-function
-endif
 # jemalloc first: it owns malloc in mmbench (allocators/jemalloc.c says why);
 # mimalloc is reached through mi_* only. tcmalloc is never linked (tcmalloc.c).
 LDLIBS  += -ljemalloc -lmimalloc -pthread -lm -ldl -lhwloc -lpfm

@@ -839,13 +839,6 @@ static void buddy_counters_add(struct mmb_buddy_counters *to, const struct mmb_b
 		d[i] += __atomic_load_n(&s[i], __ATOMIC_RELAXED);
 }
 
-/* The counters of the calling thread's calls: its pcp's, else the zone's
- * (then the caller holds the zone lock). */
-static inline struct mmb_buddy_counters *buddy_call_stats(struct mmb_buddy *b, struct buddy_pcp *pcp)
-{
-	return pcp ? &pcp->st : &b->zst;
-}
-
 /* get_page_from_freelist for our one zone: watermarks, then pcp or zone. */
 static uint32_t buddy_get_page(struct mmb_buddy *b, struct buddy_pcp *pcp, unsigned order, int mt)
 {

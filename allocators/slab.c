@@ -218,7 +218,6 @@ struct mmb_kmem_cache {
 	struct mmb_page *partial_head, *partial_tail;
 	atomic_long nr_slabs, total_objects;
 	atomic_long unslotted_frees;	/* frees by threads without a slot */
-	atomic_long unslotted_allocs;	/* allocs refused: no slot left */
 
 	/* the kernel's node_barn: spare full and empty sheaves */
 	pthread_mutex_t barn_lock;
@@ -250,7 +249,7 @@ struct mmb_slab {
 	struct mmb_kmem_cache *kmalloc_caches[KMALLOC_SHIFT_HIGH + 1];
 	atomic_int slot_owner[MMB_SLAB_MAX_CPUS];	/* tid, 0 = free */
 
-	atomic_long slab_pages, large_pages, large_allocs, large_frees, large_failed;
+	atomic_long slab_pages, large_pages, large_allocs, large_frees;
 	char large_owner;		/* its address marks large kmalloc pages */
 };
 
@@ -1466,10 +1465,8 @@ static inline void *slab_alloc(struct mmb_kmem_cache *s, unsigned orig, uintptr_
 	struct slab_cpu *c = slab_this_slot(s, &cpu);
 	void *object;
 
-	if (unlikely(!c)) {
-		atomic_fetch_add(&s->unslotted_allocs, 1);
+	if (unlikely(!c))
 		return NULL;
-	}
 	object = slab_alloc_fast(s, c, orig);
 	if (likely(object))
 		return object;
@@ -2317,10 +2314,8 @@ static void *kmalloc_large(struct mmb_slab *sl, size_t size)
 	struct mmb_page *page;
 
 	page = order <= MMB_MAX_ORDER ? mmb_alloc_pages(sl->b, order, MMB_MT_UNMOVABLE) : NULL;
-	if (!page) {
-		atomic_fetch_add(&sl->large_failed, 1);
+	if (!page)
 		return NULL;
-	}
 	page->owner = &sl->large_owner;
 	page->priv[0] = order;
 	atomic_fetch_add(&sl->large_pages, 1L << order);
@@ -2883,6 +2878,7 @@ struct mmb_alloc {
 	struct mmb_slab *sl;
 	struct mmb_kmemleak *kml;	/* kmemleak=on */
 	struct mmb_kfence *kfence;	/* kfence=N */
+	atomic_ulong failed_allocs;	/* alloc() calls that returned NULL */
 };
 
 static const struct mmb_param slab_opts[] = {
@@ -3053,11 +3049,19 @@ static __attribute__((noinline)) void *slab_reg_alloc_slow(struct mmb_alloc *a, 
 		if (size & (size - 1))
 			size = 1UL << fls_u(size);
 	}
+	void *p;
+
 	if (unlikely(a->sl->hooks))
-		return slab_hook_alloc(a->sl, mmb_kmalloc_cache(a->sl, size), req, align, addr);
-	if (size <= MMB_KMALLOC_MAX_CACHE_SIZE)
-		return slab_alloc(a->sl->kmalloc_caches[kmalloc_index(size)], (unsigned)req, addr);
-	return kmalloc_large(a->sl, size);
+		p = slab_hook_alloc(a->sl, mmb_kmalloc_cache(a->sl, size), req, align, addr);
+	else if (size <= MMB_KMALLOC_MAX_CACHE_SIZE)
+		p = slab_alloc(a->sl->kmalloc_caches[kmalloc_index(size)], (unsigned)req, addr);
+	else
+		p = kmalloc_large(a->sl, size);
+	/* Counted here, where every NULL comes from: the caches' alloc_failed
+	 * also counts failed attempts inside a sheaf refill. */
+	if (unlikely(!p))
+		atomic_fetch_add_explicit(&a->failed_allocs, 1, memory_order_relaxed);
+	return p;
 }
 
 /* kmalloc's fast path inline; everything else out of line. */
@@ -3141,7 +3145,7 @@ static void slab_reg_detector_stats(struct mmb_alloc *a, struct mmb_alloc_stats 
 static void slab_reg_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 {
 	struct mmb_slab *sl = a->sl;
-	uint64_t usable = 0, allocs = 0, frees = 0, failed = 0;
+	uint64_t usable = 0, allocs = 0, frees = 0;
 
 	pthread_mutex_lock(&sl->slab_mutex);
 	for (struct mmb_kmem_cache *s = sl->caches; s; s = s->next) {
@@ -3150,7 +3154,6 @@ static void slab_reg_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 		slab_sum(s, &sum);
 		usable += slab_live_objects(s, &sum) * s->object_size;
 		allocs += slab_user_allocs(&sum);
-		failed += sum.stat[ST_alloc_failed] + (uint64_t)atomic_load(&s->unslotted_allocs);
 		frees += slab_user_frees(s, &sum);
 	}
 	pthread_mutex_unlock(&sl->slab_mutex);
@@ -3159,8 +3162,7 @@ static void slab_reg_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 	r_st->usable_bytes = usable + (uint64_t)atomic_load(&sl->large_pages) * MMB_PAGE_SIZE;
 	r_st->allocs = allocs + (uint64_t)atomic_load(&sl->large_allocs);
 	r_st->frees = frees + (uint64_t)atomic_load(&sl->large_frees);
-	r_st->failed_allocs = failed + (uint64_t)atomic_load(&sl->large_failed);
-	r_st->failed_allocs = failed;
+	r_st->failed_allocs = atomic_load_explicit(&a->failed_allocs, memory_order_relaxed);
 	slab_reg_detector_stats(a, r_st);
 }
 

@@ -92,6 +92,25 @@ static int trace_cmp(const void *a, const void *b)
 		return x->thread < y->thread ? -1 : 1;
 	return x->obj < y->obj ? -1 : x->obj > y->obj;
 }
+/* A zeroed event at the end of t->ev (growing it by doubling), or NULL. */
+static struct mmb_trace_event *trace_push(struct mmb_trace *t, size_t *cap)
+{
+	struct mmb_trace_event *e;
+
+	if (t->nev == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 4096;
+		struct mmb_trace_event *ev = realloc(t->ev, ncap * sizeof(*ev));
+
+		if (!ev)
+			return NULL;
+		t->ev = ev;
+		*cap = ncap;
+	}
+	e = &t->ev[t->nev];
+	memset(e, 0, sizeof(*e));
+	return e;
+}
+
 
 static int trace_decode(const uint8_t *buf, size_t len, struct mmb_trace *t, char *msg,
 			size_t msglen)
@@ -149,17 +168,9 @@ static int trace_decode(const uint8_t *buf, size_t len, struct mmb_trace *t, cha
 					 pos - MMB_TRACE_CHUNK_BYTES);
 				return -EINVAL;
 			}
-			if (t->nev == cap) {
-				size_t ncap = cap ? cap * 2 : 4096;
-				struct mmb_trace_event *ev = realloc(t->ev, ncap * sizeof(*ev));
-
-				if (!ev)
-					return -ENOMEM;
-				t->ev = ev;
-				cap = ncap;
-			}
-			e = &t->ev[t->nev];
-			memset(e, 0, sizeof(*e));
+			e = trace_push(t, &cap);
+			if (!e)
+				return -ENOMEM;
 			e->op = MMB_TOP_EXEC;
 			e->t_ns = now - t->start_ns;
 			e->obj = (uint32_t)t->nev++;
@@ -182,17 +193,9 @@ static int trace_decode(const uint8_t *buf, size_t len, struct mmb_trace *t, cha
 				snprintf(msg, msglen, "offset %zu: unknown operation %u", at, op);
 				return -EINVAL;
 			}
-			if (t->nev == cap) {
-				size_t ncap = cap ? cap * 2 : 4096;
-				struct mmb_trace_event *ev = realloc(t->ev, ncap * sizeof(*ev));
-
-				if (!ev)
-					return -ENOMEM;
-				t->ev = ev;
-				cap = ncap;
-			}
-			e = &t->ev[t->nev];
-			memset(e, 0, sizeof(*e));
+			e = trace_push(t, &cap);
+			if (!e)
+				return -ENOMEM;
 			e->op = op;
 			e->thread = thread;
 			if (trace_varint(buf, end, &pos, &v))

@@ -92,6 +92,7 @@ static int trace_cmp(const void *a, const void *b)
 		return x->thread < y->thread ? -1 : 1;
 	return x->obj < y->obj ? -1 : x->obj > y->obj;
 }
+
 /* A zeroed event at the end of t->ev (growing it by doubling), or NULL. */
 static struct mmb_trace_event *trace_push(struct mmb_trace *t, size_t *cap)
 {
@@ -110,7 +111,6 @@ static struct mmb_trace_event *trace_push(struct mmb_trace *t, size_t *cap)
 	memset(e, 0, sizeof(*e));
 	return e;
 }
-
 
 static int trace_decode(const uint8_t *buf, size_t len, struct mmb_trace *t, char *msg,
 			size_t msglen)

@@ -2879,6 +2879,9 @@ struct mmb_alloc {
 	struct mmb_kmemleak *kml;	/* kmemleak=on */
 	struct mmb_kfence *kfence;	/* kfence=N */
 	atomic_ulong failed_allocs;	/* alloc() calls that returned NULL */
+	/* Set once an alignment moved a block to a class above its size's:
+	 * from then on a free's size no longer names the block's cache. */
+	atomic_bool align_moved;
 };
 
 static const struct mmb_param slab_opts[] = {
@@ -3048,6 +3051,9 @@ static __attribute__((noinline)) void *slab_reg_alloc_slow(struct mmb_alloc *a, 
 			size = align;
 		if (size & (size - 1))
 			size = 1UL << fls_u(size);
+		if (size <= MMB_KMALLOC_MAX_CACHE_SIZE && kmalloc_index(size) != kmalloc_index(req) &&
+		    !atomic_load_explicit(&a->align_moved, memory_order_relaxed))
+			atomic_store_explicit(&a->align_moved, 1, memory_order_relaxed);
 	}
 	void *p;
 
@@ -3102,9 +3108,13 @@ static void slab_reg_free(struct mmb_alloc *a, void *p, size_t size)
 		struct slab_cpu *c = &s->cpu[slab_tls.cpu];
 		struct mmb_page *slab;
 
-		/* The active slab's address range proves p is of s; a sheaf
-		 * would take anything, so then ask the descriptor (kfree). */
+		/* The active slab's address range proves p is of s. A sheaf
+		 * takes anything: there the size names the cache as
+		 * kmem_cache_free's s does, trusted (cache_from_obj checks it
+		 * only when hardened) unless an alignment moved some block
+		 * to a larger class; else the descriptor decides (kfree). */
 		if (s->sheaf_capacity &&
+		    unlikely(s->harden || atomic_load_explicit(&a->align_moved, memory_order_relaxed)) &&
 		    (!(slab = virt_to_slab(sl, p)) || slab->owner != s))
 			goto slow;
 		if (likely(slab_free_fast(s, c, p))) {

@@ -30,7 +30,8 @@ const char mmb_run_usage[] =
 	"  -a, --allocator LIST   allocator configs, NAME or NAME:key=value,key=value\n"
 	"                         (default: every allocator; see `mmbench list allocators`)\n"
 	"  -w, --workload LIST    workloads, NAME or NAME:key=value,... (default: all)\n"
-	"  -t, --threads LIST     worker thread counts, e.g. 1,2 (default: 1)\n"
+	"  -t, --threads LIST     worker thread counts, e.g. 1,2; cores and pus name the\n"
+	"                         topology's counts (default: cores)\n"
 	"  -r, --reps N           repetitions of every cell (default: 1)\n"
 	"  -p, --param KEY=VALUE  workload parameter, for every chosen workload that has it\n"
 	"      --ops N            allocator calls per thread in the timed region\n"
@@ -542,7 +543,9 @@ struct plan_group_src {
 	char *noted;			/* " name name " already noted (4096 bytes) */
 };
 
-static const unsigned plan_one_thread[1] = { 1 };
+/* Without -t (command line or suite): one worker per physical core, as
+ * hwloc counts them (mmb_measure_threads resolves it; 1 if it cannot). */
+static const unsigned plan_default_threads[1] = { MMB_THREADS_CORES };
 
 /* Skip an optional allocator that is missing here? 1 = skipped (noted once). */
 static int plan_skip_optional(const char *spec, const struct plan_group_src *src, int quiet)
@@ -735,7 +738,7 @@ static int plan_suite_groups(struct mmb_plan *p, struct plan_parse *pp, char *er
 		src.nfirst = nfirst;
 		src.pv_last = pp->cl.pv;
 		src.nlast = pp->cl.npv;
-		src.threads = gt ? gt->threads : plan_one_thread;
+		src.threads = gt ? gt->threads : plan_default_threads;
 		src.nthreads = gt ? gt->nthreads : 1;
 		src.optional_ok = ga != &pp->cl;
 		src.where = where;
@@ -876,7 +879,7 @@ int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t 
 			.alists = pp->cl.nal ? pp->cl.alists : NULL, .nal = pp->cl.nal,
 			.wlists = pp->cl.nwl ? pp->cl.wlists : NULL, .nwl = pp->cl.nwl,
 			.pv_first = pp->cl.pv, .nfirst = pp->cl.npv,
-			.threads = pp->cl.nthreads ? pp->cl.threads : plan_one_thread,
+			.threads = pp->cl.nthreads ? pp->cl.threads : plan_default_threads,
 			.nthreads = pp->cl.nthreads ? pp->cl.nthreads : 1,
 		};
 

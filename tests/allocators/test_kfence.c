@@ -321,7 +321,7 @@ static void kf_run(const char *bug, struct mmb_result **rows, char *state, size_
 	snprintf(w, sizeof(w), "corrupt:bug=%s", bug);
 	mmb_tmpname(dir, sizeof(dir), "kfence");
 	mmb_run_cmd(c, "run", "-q", "-o", dir, "-a", "slab:kfence=1", "-w", w, "--ops", "200",
-		    "--dump-state", NULL);
+		    "-t", "1", "--dump-state", NULL);
 	cr_assert_eq(c->status, 0, "run failed: %s", c->err);
 	snprintf(path, sizeof(path), "%s/cells.csv", dir);
 	cr_assert_eq(mmb_csv_read(path, rows, err, sizeof(err)), 1, "%s", err);

@@ -193,7 +193,7 @@ Test(faultgroup, mixed_run, .timeout = 60)
 	struct mmb_cmd c;
 	double v[16];
 
-	fg_suite(path, sizeof(path), "# x\n-a bump,glibc --ops 400 -r 2\n-w churn:size=4096\n"
+	fg_suite(path, sizeof(path), "# x\n-a bump,glibc --ops 400 -r 2 -t 1\n-w churn:size=4096\n"
 				     "-w churn:size=4096 --faults uffd\n");
 	mmb_tmpname(dir, sizeof(dir), "fgmixed");
 	mmb_run_cmd(&c, "run", "-o", dir, "--suite", path, NULL);
@@ -252,7 +252,7 @@ Test(faultgroup, mixed_run, .timeout = 60)
 		  strstr(c.out, "ops_per_sec,bump,churn (fault census),1,"), "%s", c.out);
 	mmb_tmpname(tdir, sizeof(tdir), "fgtiming");
 	mmb_run_cmd(&c, "run", "-q", "-o", tdir, "-a", "bump", "-w", "churn:size=4096", "--ops",
-		    "400", "--faults", "uffd", NULL);
+		    "400", "-t", "1", "--faults", "uffd", NULL);
 	cr_assert_eq(c.status, 0, "%s", c.err);
 	mmb_run_cmd(&c, "compare", tdir, dir, "-m", "ops_per_sec", "-f", "csv", NULL);
 	cr_expect_eq(c.status, 0, "%s", c.err);

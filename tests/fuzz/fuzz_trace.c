@@ -9,8 +9,11 @@
  * counted) for at most 4096 calls, frees every block it allocated by
  * teardown, and leaves buddy's check() passing.
  *
- * The real-program traces (issue 12) bring their own reader; when they
- * land, point this target at it or add one beside it.
+ * Both trace formats go through here: replay's setup loads text traces and
+ * the binary ones `mmbench record` writes (workloads/trace.c, told apart by
+ * their MMBTRACE magic). The seeds hold both: text traces, an empty binary
+ * one, sort.mmbt (sort(1) recorded: 291 calls, 1 thread) and
+ * two-threads.mmbt (23 calls of every kind from 2 threads).
  */
 #include <stdatomic.h>
 #include <string.h>

@@ -72,7 +72,8 @@
  * caller's, as ever). Mapping starts only once every frame is there, so a
  * vmalloc'ed area whose unmap fails holds all nr_pages frames. The range
  * stays out of every other tree for the instance's life. Lost areas are
- * counted (lost_areas, lost_pages). destroy frees them: their frames go
+ * counted (lost_areas, lost_pages) and shown in vmallocinfo as busy ones
+ * are, with the flag " lost" (ours). destroy frees them: their frames go
  * back to the buddy allocator first (nothing reaches the range any more,
  * and the window's munmap follows), then their page arrays, vm_structs and
  * vmap_areas.
@@ -1389,8 +1390,9 @@ static void vm_print_caller(FILE *f, const void *caller)
 		fprintf(f, " %#lx", (unsigned long)caller);
 }
 
-/* vmalloc_info_show, for one busy area. */
-static void vm_show_area(const struct mmb_vmalloc *vm, FILE *f, const struct vm_struct *v)
+/* vmalloc_info_show, for one busy area, or a lost one (our own flag " lost"). */
+static void vm_show_area(const struct mmb_vmalloc *vm, FILE *f, const struct vm_struct *v,
+			 int lost)
 {
 	fprintf(f, "0x%016lx-0x%016lx %7ld", v->addr, v->addr + v->size, (long)v->size);
 	if (v->caller)
@@ -1403,19 +1405,23 @@ static void vm_show_area(const struct mmb_vmalloc *vm, FILE *f, const struct vm_
 		fputs(" vmap", f);
 	if (vm_is_vmalloc_addr(vm, v->pages))
 		fputs(" vpages", f);
+	if (lost)
+		fputs(" lost", f);
 	if (v->flags & VM_ALLOC)	/* show_numa_info: one node */
 		fprintf(f, " N0=%u", v->nr_pages);
 	fputc('\n', f);
 }
 
-static void vm_show_busy(const struct mmb_vmalloc *vm, FILE *f, const struct vmap_area *n)
+/* The busy tree's initialized areas, or the lost tree's areas. */
+static void vm_show_areas(const struct mmb_vmalloc *vm, FILE *f, const struct vmap_area *n,
+			  int lost)
 {
 	if (!n)
 		return;
-	vm_show_busy(vm, f, n->left);
-	if (!(n->vm->flags & VM_UNINITIALIZED))
-		vm_show_area(vm, f, n->vm);
-	vm_show_busy(vm, f, n->right);
+	vm_show_areas(vm, f, n->left, lost);
+	if (lost || !(n->vm->flags & VM_UNINITIALIZED))
+		vm_show_area(vm, f, n->vm, lost);
+	vm_show_areas(vm, f, n->right, lost);
 }
 
 static void vm_show_lazy(FILE *f, const struct vmap_area *n)
@@ -1431,7 +1437,8 @@ static void vm_show_lazy(FILE *f, const struct vmap_area *n)
 int mmb_vmallocinfo(struct mmb_vmalloc *vm, FILE *f)
 {
 	pthread_mutex_lock(&vm->busy_lock);
-	vm_show_busy(vm, f, vm->busy.root);
+	vm_show_areas(vm, f, vm->busy.root, 0);
+	vm_show_areas(vm, f, vm->lost.root, 1);
 	pthread_mutex_unlock(&vm->busy_lock);
 	pthread_mutex_lock(&vm->lazy_lock);
 	vm_show_lazy(f, vm->lazyt.root);
@@ -1867,6 +1874,8 @@ static int vmalloc_write_stats(struct mmb_vmalloc *vm, FILE *f)
 	fprintf(f, "lazy_areas %llu\nlazy_pages %llu\nlazy_max_pages %llu\n",
 		(unsigned long long)c.lazy_areas, (unsigned long long)c.lazy_pages,
 		(unsigned long long)c.lazy_max_pages);
+	fprintf(f, "lost_areas %llu\nlost_pages %llu\n", (unsigned long long)c.lost_areas,
+		(unsigned long long)c.lost_pages);
 	fprintf(f, "allocs %llu\nfrees %llu\nfailed_allocs %llu\nbad_frees %llu\nmmap_calls %llu\n",
 		(unsigned long long)c.allocs, (unsigned long long)c.frees,
 		(unsigned long long)c.failed_allocs, (unsigned long long)c.bad_frees,

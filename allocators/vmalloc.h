@@ -110,7 +110,8 @@ void mmb_vmalloc_counters(struct mmb_vmalloc *vm, struct mmb_vmalloc_counters *r
 /* The message of the last failure ("" if none). */
 void mmb_vmalloc_last_error(struct mmb_vmalloc *vm, char *buf, size_t len);
 
-/* /proc/vmallocinfo's format (raw addresses). Returns 0 or -errno. */
+/* /proc/vmallocinfo's format (raw addresses); a lost area's line is a busy
+ * one's with the flag " lost" before N0=. Returns 0 or -errno. */
 int mmb_vmallocinfo(struct mmb_vmalloc *vm, FILE *f);
 
 /* Invariant check (vmalloc.c's file-top list): 0 or -EUCLEAN with err. */

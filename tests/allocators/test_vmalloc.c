@@ -793,6 +793,51 @@ Test(vmalloc, registry_allocator_stats_and_dump_state)
 	ops->destroy(a);
 }
 
+/* A lost area in the dump_state files: its vmallocinfo line and the counters. */
+Test(vmalloc, lost_area_in_vmallocinfo_and_stats)
+{
+	struct mmb_os_ops fake = mmb_os_default;
+	const struct mmb_alloc_ops *ops;
+	struct mmb_alloc_cfg cfg;
+	struct mmb_alloc *a;
+	regex_t lost;
+	char err[MMB_ERR_MAX] = "", dir[256], path[300], buf[8192];
+	void *p, *q;
+
+	cr_assert_eq(regcomp(&lost, "^0x[0-9a-f]{16}-0x[0-9a-f]{16} +16384 [^ ]+ pages=3 vmalloc lost N0=3$",
+			     REG_EXTENDED | REG_NOSUB | REG_NEWLINE), 0);
+	cr_assert_eq(mmb_alloc_parse_config("vmalloc:window=16M,mem=16M", &ops, &cfg, err,
+					    sizeof(err)), 0, "%s", err);
+	cfg.nthreads = 1;
+	cr_assert_eq(ops->create(&cfg, &a, err, sizeof(err)), 0, "%s", err);
+	p = ops->alloc(a, 3 * PS, 0);
+	q = ops->alloc(a, PS, 0);
+	cr_assert(p && q);
+	fake.map = failing_map;
+	mmb_os = &fake;
+	fail_unmaps = 0;
+	ops->free(a, p, 3 * PS);
+	mmb_os = &mmb_os_default;
+	cr_assert_eq(fail_unmaps, -1);
+	cr_assert_eq(ops->check(a, err, sizeof(err)), 0, "%s", err);
+	mmb_tmpname(dir, sizeof(dir), "vmalloc");
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	cr_assert_eq(ops->dump_state(a, dir), 0);
+	snprintf(path, sizeof(path), "%s/vmallocinfo", dir);
+	mmb_slurp(path, buf, sizeof(buf));
+	cr_expect_eq(count_substr(buf, "\n"), 2, "q and the lost area: %s", buf);
+	cr_expect_eq(count_substr(buf, " lost"), 1, "%s", buf);
+	cr_expect(!regexec(&lost, buf, 0, NULL, 0), "no lost line for p: %s", buf);
+	snprintf(path, sizeof(path), "%s/vmalloc_stats", dir);
+	mmb_slurp(path, buf, sizeof(buf));
+	cr_expect(strstr(buf, "\nareas 1\n") && strstr(buf, "\nlost_areas 1\nlost_pages 3\n") &&
+		  strstr(buf, "\nlazy_areas 0\n"), "%s", buf);
+	mmb_rm_rf(dir);
+	regfree(&lost);
+	ops->free(a, q, PS);
+	ops->destroy(a);
+}
+
 /* 1 if the page at addr has a PTE (/proc/self/pagemap bit 63). */
 static int page_present(const void *addr)
 {

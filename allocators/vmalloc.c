@@ -4,7 +4,7 @@
  *
  * Data structures (the kernel's names):
  *   struct vmap_area	[va_start, va_end) of the window, page aligned. It sits
- *			in exactly one of three trees, all AVL trees keyed by
+ *			in exactly one of four trees, all AVL trees keyed by
  *			va_start (the kernel uses rbtrees; the augmentation is
  *			the same):
  *     free tree	free virtual space; each node also holds
@@ -16,6 +16,9 @@
  *			address inside an area finds it (vmalloc_to_page).
  *     lazy tree	freed areas not yet purged ("unpurged vm_area"):
  *			unmapped, not reusable, merged back by a purge.
+ *     lost tree	freed areas whose unmap failed (no kernel counterpart:
+ *			clearing PTEs cannot fail there); node->vm is kept.
+ *			Never reused ("Lost areas" below).
  *   struct vm_struct	addr, size (with the guard page), flags (VM_ALLOC,
  *			VM_MAP, VM_UNINITIALIZED while being set up), the page
  *			array (inline when it fits a page, as the kernel's
@@ -37,8 +40,8 @@
  * no hole ever opens in the window.
  *
  * Invariants (mmb_vmalloc_check):
- *   1. free ∪ busy ∪ lazy areas tile the window exactly, without overlap;
- *      no two free areas touch (they are maximal).
+ *   1. free ∪ busy ∪ lazy ∪ lost areas tile the window exactly, without
+ *      overlap; no two free areas touch (they are maximal).
  *   2. every free node's subtree_max_size equals the recomputed value; every
  *      tree is ordered by address and AVL-balanced.
  *   3. every initialized busy area: size == (nr_pages + 1) * PAGE_SIZE;
@@ -47,6 +50,10 @@
  *      a vmalloc'ed area's frames carry MMB_PG_VMALLOC with owner == area.
  *   4. lazy_nr == Σ lazy area pages (guard included, as vmap_lazy_nr);
  *      nr_pages == Σ pages of initialized vmalloc'ed areas.
+ *   5. every lost area: size == (nr_pages + 1) * PAGE_SIZE; page i <
+ *      nr_mapped is still mapped as in 3, the rest of the range (guard
+ *      included) is PROT_NONE; a vmalloc'ed one still owns all its frames
+ *      as in 3; lost_pages == Σ pages of lost vmalloc'ed areas.
  *
  * Lazy free (free_vmap_area_noflush): vfree unmaps at once and moves the
  * area to the lazy tree; when lazy_nr exceeds lazy_max_pages (the kernel's
@@ -54,6 +61,22 @@
  * the whole lazy tree and merges every area back into the free tree under
  * one hold of the free lock (one "TLB flush" in the kernel). An allocation
  * that finds no space purges once and retries, as alloc_vmap_area does.
+ *
+ * Lost areas: unmapping is one mmap(PROT_NONE, MAP_FIXED) through mmb_os,
+ * which can fail (fault injection; ENOMEM near vm.max_map_count). The
+ * area's pages may then still map its frames, so neither the range nor a
+ * vmalloc'ed area's frames may be reused: vfree (or the unwinding of a
+ * failed vmalloc or vmap) moves the area to the lost tree with its
+ * vm_struct, page array (a vmalloc'ed one stays a busy area) and frames,
+ * still marked as the area's own (a vmap'ed area's frames stay the
+ * caller's, as ever). Mapping starts only once every frame is there, so a
+ * vmalloc'ed area whose unmap fails holds all nr_pages frames. The range
+ * stays out of every other tree for the instance's life. Lost areas are
+ * counted (lost_areas, lost_pages) and shown in vmallocinfo as busy ones
+ * are, with the flag " lost" (ours). destroy frees them: their frames go
+ * back to the buddy allocator first (nothing reaches the range any more,
+ * and the window's munmap follows), then their page arrays, vm_structs and
+ * vmap_areas.
  *
  * Every run is one mapping of the process, which the kernel caps at
  * vm.max_map_count: an mmap failing there leaves a message naming the limit
@@ -64,10 +87,11 @@
  * the newest kernels' high-order-first frame allocation (order-0 bulk only).
  *
  * Thread model and lock order: purge_lock (one purge at a time) → busy_lock
- * (busy tree, nr_pages, used_bytes, vm_struct flags) → lazy_lock (lazy tree,
- * lazy_nr) → free_lock (free tree) → err_lock (last error). mmap calls and
- * frame allocation happen outside all of them. Event counters are relaxed
- * atomics. check() and vmallocinfo() expect no call in flight.
+ * (busy and lost trees, nr_pages, used_bytes, lost_pages, vm_struct flags)
+ * → lazy_lock (lazy tree, lazy_nr) → free_lock (free tree) → err_lock (last
+ * error). mmap calls and frame allocation happen outside all of them. Event
+ * counters are relaxed atomics. check() and vmallocinfo() expect no call in
+ * flight.
  */
 #include "vmalloc.h"
 
@@ -122,7 +146,7 @@ struct vmap_area {
 	int height;
 	union {
 		unsigned long subtree_max_size;	/* free tree */
-		struct vm_struct *vm;		/* busy tree; NULL on the lazy tree */
+		struct vm_struct *vm;		/* busy and lost trees; NULL on the lazy tree */
 	};
 };
 
@@ -145,9 +169,10 @@ struct mmb_vmalloc {
 	uint64_t *resident;		/* bit per pfn: known to be in the page cache */
 
 	pthread_mutex_t purge_lock, busy_lock, lazy_lock, free_lock, err_lock;
-	struct va_tree free, busy, lazyt;
+	struct va_tree free, busy, lazyt, lost;
 	uint64_t lazy_nr;		/* lazy_lock */
 	uint64_t nr_pages, used_bytes;	/* busy_lock */
+	uint64_t lost_pages;		/* busy_lock: frames held by lost vmalloc'ed areas */
 
 	uint64_t allocs, frees, failed_allocs, bad_frees, mmap_calls;	/* atomic */
 	uint64_t purges, purged_areas, purged_pages, prefaulted_pages;	/* atomic */
@@ -829,18 +854,33 @@ static void vm_free_frames(struct mmb_vmalloc *vm, struct vm_struct *area, unsig
 
 static void vm_free_page_array(struct mmb_vmalloc *vm, struct vm_struct *area);
 
+/* An area whose unmap failed: into the lost tree, with all it holds (file-top comment). */
+static void vm_lose_area(struct mmb_vmalloc *vm, struct vmap_area *va)
+{
+	pthread_mutex_lock(&vm->busy_lock);
+	va_insert(&vm->lost, va);
+	if (va->vm->flags & VM_ALLOC)
+		vm->lost_pages += va->vm->nr_pages;
+	pthread_mutex_unlock(&vm->busy_lock);
+}
+
 /*
  * remove_vm_area + the rest of vfree: va is out of the busy tree. Unmap,
  * give the range to the lazy (or free) tree, free the frames (vmalloc'ed
- * areas; nr_frames of them), the page array and the vm_struct.
+ * areas; nr_frames of them), the page array and the vm_struct. If the unmap
+ * fails the area is lost instead (nr_frames == nr_pages then: a failed unmap
+ * means pages were mapped, which they are only once every frame is there).
  */
 static void vm_release_area(struct mmb_vmalloc *vm, struct vmap_area *va, unsigned nr_frames)
 {
 	struct vm_struct *area = va->vm;
-	int rc = vm_unmap_area_pages(vm, area);
 
+	if (vm_unmap_area_pages(vm, area)) {
+		vm_lose_area(vm, va);
+		return;
+	}
 	vm_free_vmap_area(vm, va);
-	if (!rc && (area->flags & VM_ALLOC))
+	if (area->flags & VM_ALLOC)
 		vm_free_frames(vm, area, nr_frames);
 	vm_free_page_array(vm, area);
 	free(area);
@@ -1231,7 +1271,34 @@ static long vm_collect_busy(struct mmb_vmalloc *vm, const struct vmap_area *n, i
 	return vm_collect_busy(vm, n->right, owners, addrs, at);
 }
 
-/* Free every busy area: owners first (their page-array areas go with them). */
+/*
+ * Every lost area, taken one by one: a vmalloc'ed one's frames go back
+ * (nothing reaches the range any more, and the window's munmap follows),
+ * then its page array (a vfree, which may lose another area: the loop takes
+ * that one too), vm_struct and vmap_area.
+ */
+static void vm_free_all_lost(struct mmb_vmalloc *vm)
+{
+	while (vm->lost.root) {
+		struct vmap_area *va = vm->lost.root;
+		struct vm_struct *area = va->vm;
+
+		va_remove(&vm->lost, va);
+		if (area->flags & VM_ALLOC) {
+			vm->lost_pages -= area->nr_pages;
+			vm_free_frames(vm, area, area->nr_pages);
+		}
+		vm_free_page_array(vm, area);
+		free(area);
+		free(va);
+	}
+}
+
+/*
+ * Free every busy area: owners first (their page-array areas go with them),
+ * then the lost areas, which may own page-array areas too (owners lost just
+ * now included), then the rest.
+ */
 static void vm_free_all_busy(struct mmb_vmalloc *vm)
 {
 	for (int owners = 1; owners >= 0; owners--) {
@@ -1244,6 +1311,8 @@ static void vm_free_all_busy(struct mmb_vmalloc *vm)
 		for (long i = 0; i < n; i++)
 			mmb_vfree(vm, (void *)addrs[i]);
 		free(addrs);
+		if (owners)
+			vm_free_all_lost(vm);
 	}
 }
 
@@ -1255,6 +1324,7 @@ void mmb_vmalloc_set_kmemleak(struct mmb_vmalloc *vm, struct mmb_kmemleak *kml)
 void mmb_vmalloc_destroy(struct mmb_vmalloc *vm)
 {
 	vm_free_all_busy(vm);
+	vm_free_all_lost(vm);		/* those lost by the frees above */
 	vm_destroy_tree(vm, vm->lazyt.root);
 	vm_destroy_tree(vm, vm->free.root);
 	mmb_os->unmap((void *)vm->start, vm->end - vm->start);
@@ -1275,6 +1345,8 @@ void mmb_vmalloc_counters(struct mmb_vmalloc *vm, struct mmb_vmalloc_counters *r
 	r_c->areas = vm->busy.nr;
 	r_c->pages = vm->nr_pages;
 	r_c->used_bytes = vm->used_bytes;
+	r_c->lost_areas = vm->lost.nr;
+	r_c->lost_pages = vm->lost_pages;
 	pthread_mutex_unlock(&vm->busy_lock);
 	pthread_mutex_lock(&vm->lazy_lock);
 	r_c->lazy_areas = vm->lazyt.nr;
@@ -1318,8 +1390,9 @@ static void vm_print_caller(FILE *f, const void *caller)
 		fprintf(f, " %#lx", (unsigned long)caller);
 }
 
-/* vmalloc_info_show, for one busy area. */
-static void vm_show_area(const struct mmb_vmalloc *vm, FILE *f, const struct vm_struct *v)
+/* vmalloc_info_show, for one busy area, or a lost one (our own flag " lost"). */
+static void vm_show_area(const struct mmb_vmalloc *vm, FILE *f, const struct vm_struct *v,
+			 int lost)
 {
 	fprintf(f, "0x%016lx-0x%016lx %7ld", v->addr, v->addr + v->size, (long)v->size);
 	if (v->caller)
@@ -1332,19 +1405,23 @@ static void vm_show_area(const struct mmb_vmalloc *vm, FILE *f, const struct vm_
 		fputs(" vmap", f);
 	if (vm_is_vmalloc_addr(vm, v->pages))
 		fputs(" vpages", f);
+	if (lost)
+		fputs(" lost", f);
 	if (v->flags & VM_ALLOC)	/* show_numa_info: one node */
 		fprintf(f, " N0=%u", v->nr_pages);
 	fputc('\n', f);
 }
 
-static void vm_show_busy(const struct mmb_vmalloc *vm, FILE *f, const struct vmap_area *n)
+/* The busy tree's initialized areas, or the lost tree's areas. */
+static void vm_show_areas(const struct mmb_vmalloc *vm, FILE *f, const struct vmap_area *n,
+			  int lost)
 {
 	if (!n)
 		return;
-	vm_show_busy(vm, f, n->left);
-	if (!(n->vm->flags & VM_UNINITIALIZED))
-		vm_show_area(vm, f, n->vm);
-	vm_show_busy(vm, f, n->right);
+	vm_show_areas(vm, f, n->left, lost);
+	if (lost || !(n->vm->flags & VM_UNINITIALIZED))
+		vm_show_area(vm, f, n->vm, lost);
+	vm_show_areas(vm, f, n->right, lost);
 }
 
 static void vm_show_lazy(FILE *f, const struct vmap_area *n)
@@ -1360,7 +1437,8 @@ static void vm_show_lazy(FILE *f, const struct vmap_area *n)
 int mmb_vmallocinfo(struct mmb_vmalloc *vm, FILE *f)
 {
 	pthread_mutex_lock(&vm->busy_lock);
-	vm_show_busy(vm, f, vm->busy.root);
+	vm_show_areas(vm, f, vm->busy.root, 0);
+	vm_show_areas(vm, f, vm->lost.root, 1);
 	pthread_mutex_unlock(&vm->busy_lock);
 	pthread_mutex_lock(&vm->lazy_lock);
 	vm_show_lazy(f, vm->lazyt.root);
@@ -1376,9 +1454,11 @@ struct vm_vma {
 	char perms[5];
 };
 
+enum { VM_FREE, VM_BUSY, VM_LAZY, VM_LOST };	/* the trees, for check */
+
 struct vm_span {
 	unsigned long start, end;
-	int kind;			/* 0 free, 1 busy, 2 lazy */
+	int kind;			/* VM_FREE .. VM_LOST */
 };
 
 struct vm_checker {
@@ -1387,7 +1467,7 @@ struct vm_checker {
 	size_t nvmas;
 	struct vm_span *spans;
 	size_t nspans, cap;
-	uint64_t lazy_pages, vmalloc_pages;
+	uint64_t lazy_pages, vmalloc_pages, lost_pages;
 	char *err;
 	size_t errlen;
 };
@@ -1461,6 +1541,7 @@ static int vm_check_none(struct vm_checker *c, unsigned long start, unsigned lon
 	return 0;
 }
 
+/* pages[0..nr_mapped) mapped; a vmalloc'ed area's frames, all nr_pages, its own. */
 static int vm_check_pages(struct vm_checker *c, const struct vm_struct *v)
 {
 	struct mmb_vmalloc *vm = c->vm;
@@ -1473,9 +1554,10 @@ static int vm_check_pages(struct vm_checker *c, const struct vm_struct *v)
 		if (pfn >= vm->pm->nr_pfns)
 			return vm_bad(c, "vmalloc: area %#lx page %u: pfn %llu outside pmem", v->addr,
 				      i, (unsigned long long)pfn);
-		if (!m || m->start > addr || strcmp(m->perms, "rw-s") || m->ino != vm->pmem_ino ||
-		    makedev(m->dev_major, m->dev_minor) != vm->pmem_dev ||
-		    m->off + (addr - m->start) != pfn << MMB_PAGE_SHIFT)
+		if (i < v->nr_mapped &&
+		    (!m || m->start > addr || strcmp(m->perms, "rw-s") || m->ino != vm->pmem_ino ||
+		     makedev(m->dev_major, m->dev_minor) != vm->pmem_dev ||
+		     m->off + (addr - m->start) != pfn << MMB_PAGE_SHIFT))
 			return vm_bad(c, "vmalloc: area %#lx page %u is not the shared mapping of pfn %llu",
 				      v->addr, i, (unsigned long long)pfn);
 		if ((v->flags & VM_ALLOC) &&
@@ -1484,6 +1566,20 @@ static int vm_check_pages(struct vm_checker *c, const struct vm_struct *v)
 				      v->addr, i, (unsigned long long)pfn);
 	}
 	return 0;
+}
+
+/* A lost area: its pages still mapped as they were, the rest PROT_NONE, its frames its own. */
+static int vm_check_lost(struct vm_checker *c, const struct vm_struct *v)
+{
+	if (v->size != ((unsigned long)v->nr_pages + 1) << MMB_PAGE_SHIFT || !v->nr_mapped ||
+	    v->nr_mapped > v->nr_pages)
+		return vm_bad(c, "vmalloc: lost area %#lx: size %lu for %u pages (%u mapped)",
+			      v->addr, v->size, v->nr_pages, v->nr_mapped);
+	if (v->flags & VM_ALLOC)
+		c->lost_pages += v->nr_pages;
+	return vm_check_pages(c, v) ?:
+	       vm_check_none(c, v->addr + ((unsigned long)v->nr_mapped << MMB_PAGE_SHIFT),
+			     v->addr + v->size, "unmapped rest of lost area");
 }
 
 static int vm_check_span(struct vm_checker *c, const struct vmap_area *n, int kind)
@@ -1496,17 +1592,19 @@ static int vm_check_span(struct vm_checker *c, const struct vmap_area *n, int ki
 		c->spans = s;
 	}
 	c->spans[c->nspans++] = (struct vm_span){ n->va_start, n->va_end, kind };
-	if (kind == 2) {
+	if (kind == VM_LAZY) {
 		c->lazy_pages += va_size(n) >> MMB_PAGE_SHIFT;
 		return vm_check_none(c, n->va_start, n->va_end, "lazily freed area");
 	}
-	if (kind == 0)
+	if (kind == VM_FREE)
 		return vm_check_none(c, n->va_start, n->va_end, "free area");
 	const struct vm_struct *v = n->vm;
 
 	if (!v || v->addr != n->va_start || v->size != va_size(n))
-		return vm_bad(c, "vmalloc: busy area %#lx-%#lx and its vm_struct disagree", n->va_start,
-			      n->va_end);
+		return vm_bad(c, "vmalloc: %s area %#lx-%#lx and its vm_struct disagree",
+			      kind == VM_LOST ? "lost" : "busy", n->va_start, n->va_end);
+	if (kind == VM_LOST)
+		return vm_check_lost(c, v);
 	if (v->flags & VM_UNINITIALIZED)
 		return 0;
 	if (v->size != ((unsigned long)v->nr_pages + 1) << MMB_PAGE_SHIFT || v->nr_mapped != v->nr_pages)
@@ -1557,7 +1655,7 @@ static int vm_span_cmp(const void *a, const void *b)
 
 static int vm_check_tiling(struct vm_checker *c)
 {
-	static const char *const kinds[] = { "free", "busy", "lazy" };
+	static const char *const kinds[] = { "free", "busy", "lazy", "lost" };
 	unsigned long at = c->vm->start;
 
 	qsort(c->spans, c->nspans, sizeof(*c->spans), vm_span_cmp);
@@ -1567,7 +1665,7 @@ static int vm_check_tiling(struct vm_checker *c)
 		if (s->start != at)
 			return vm_bad(c, "vmalloc: %s area %#lx-%#lx: %s at %#lx", kinds[s->kind],
 				      s->start, s->end, s->start < at ? "overlap" : "gap", at);
-		if (i && s->kind == 0 && c->spans[i - 1].kind == 0)
+		if (i && s->kind == VM_FREE && c->spans[i - 1].kind == VM_FREE)
 			return vm_bad(c, "vmalloc: free areas at %#lx and %#lx were not coalesced",
 				      c->spans[i - 1].start, s->start);
 		at = s->end;
@@ -1580,7 +1678,7 @@ static int vm_check_tiling(struct vm_checker *c)
 int mmb_vmalloc_check(struct mmb_vmalloc *vm, char *err, size_t errlen)
 {
 	struct vm_checker c = { .vm = vm, .err = err, .errlen = errlen };
-	uint64_t n_free = 0, n_busy = 0, n_lazy = 0;
+	uint64_t n_free = 0, n_busy = 0, n_lazy = 0, n_lost = 0;
 	int rc;
 
 	pthread_mutex_lock(&vm->purge_lock);
@@ -1589,16 +1687,24 @@ int mmb_vmalloc_check(struct mmb_vmalloc *vm, char *err, size_t errlen)
 	pthread_mutex_lock(&vm->free_lock);
 	rc = vm_read_maps(&c);
 	if (!rc)
-		rc = vm_check_tree(&c, &vm->free, vm->free.root, vm->start, vm->end, 0, &n_free);
+		rc = vm_check_tree(&c, &vm->free, vm->free.root, vm->start, vm->end, VM_FREE,
+				   &n_free);
 	if (!rc)
-		rc = vm_check_tree(&c, &vm->busy, vm->busy.root, vm->start, vm->end, 1, &n_busy);
+		rc = vm_check_tree(&c, &vm->busy, vm->busy.root, vm->start, vm->end, VM_BUSY,
+				   &n_busy);
 	if (!rc)
-		rc = vm_check_tree(&c, &vm->lazyt, vm->lazyt.root, vm->start, vm->end, 2, &n_lazy);
-	if (!rc && (n_free != vm->free.nr || n_busy != vm->busy.nr || n_lazy != vm->lazyt.nr))
-		rc = vm_bad(&c, "vmalloc: trees hold %llu/%llu/%llu free/busy/lazy areas, counted %llu/%llu/%llu",
+		rc = vm_check_tree(&c, &vm->lazyt, vm->lazyt.root, vm->start, vm->end, VM_LAZY,
+				   &n_lazy);
+	if (!rc)
+		rc = vm_check_tree(&c, &vm->lost, vm->lost.root, vm->start, vm->end, VM_LOST,
+				   &n_lost);
+	if (!rc && (n_free != vm->free.nr || n_busy != vm->busy.nr || n_lazy != vm->lazyt.nr ||
+		    n_lost != vm->lost.nr))
+		rc = vm_bad(&c, "vmalloc: trees hold %llu/%llu/%llu/%llu free/busy/lazy/lost areas, counted %llu/%llu/%llu/%llu",
 			    (unsigned long long)n_free, (unsigned long long)n_busy,
-			    (unsigned long long)n_lazy, (unsigned long long)vm->free.nr,
-			    (unsigned long long)vm->busy.nr, (unsigned long long)vm->lazyt.nr);
+			    (unsigned long long)n_lazy, (unsigned long long)n_lost,
+			    (unsigned long long)vm->free.nr, (unsigned long long)vm->busy.nr,
+			    (unsigned long long)vm->lazyt.nr, (unsigned long long)vm->lost.nr);
 	if (!rc)
 		rc = vm_check_tiling(&c);
 	if (!rc && c.lazy_pages != vm->lazy_nr)
@@ -1607,6 +1713,9 @@ int mmb_vmalloc_check(struct mmb_vmalloc *vm, char *err, size_t errlen)
 	if (!rc && c.vmalloc_pages != vm->nr_pages)
 		rc = vm_bad(&c, "vmalloc: nr_pages %llu, vmalloc'ed areas hold %llu",
 			    (unsigned long long)vm->nr_pages, (unsigned long long)c.vmalloc_pages);
+	if (!rc && c.lost_pages != vm->lost_pages)
+		rc = vm_bad(&c, "vmalloc: lost_pages %llu, lost vmalloc'ed areas hold %llu",
+			    (unsigned long long)vm->lost_pages, (unsigned long long)c.lost_pages);
 	pthread_mutex_unlock(&vm->free_lock);
 	pthread_mutex_unlock(&vm->lazy_lock);
 	pthread_mutex_unlock(&vm->busy_lock);
@@ -1765,6 +1874,8 @@ static int vmalloc_write_stats(struct mmb_vmalloc *vm, FILE *f)
 	fprintf(f, "lazy_areas %llu\nlazy_pages %llu\nlazy_max_pages %llu\n",
 		(unsigned long long)c.lazy_areas, (unsigned long long)c.lazy_pages,
 		(unsigned long long)c.lazy_max_pages);
+	fprintf(f, "lost_areas %llu\nlost_pages %llu\n", (unsigned long long)c.lost_areas,
+		(unsigned long long)c.lost_pages);
 	fprintf(f, "allocs %llu\nfrees %llu\nfailed_allocs %llu\nbad_frees %llu\nmmap_calls %llu\n",
 		(unsigned long long)c.allocs, (unsigned long long)c.frees,
 		(unsigned long long)c.failed_allocs, (unsigned long long)c.bad_frees,

@@ -9,6 +9,9 @@
  *	lazy free	vfree() unmaps at once, but the range is reusable only after
  *			a purge, which runs when lazily freed pages pass
  *			lazy_max_pages (or on demand: mmb_vmalloc_purge)
+ *	lost area	an area whose unmap failed (in vfree, vunmap, or unwinding
+ *			a failed vmalloc or vmap): its range and frames, which
+ *			it may still map, are never reused; destroy frees them
  *
  * The registry entry `vmalloc` (the allocator contract on top: every block is
  * one area) lives in vmalloc.c too; its options are window=, lazy=on|off,
@@ -47,6 +50,8 @@ struct mmb_vmalloc_counters {
 	uint64_t used_bytes;		/* Σ busy area sizes without guards */
 	uint64_t free_areas;		/* nodes of the free tree */
 	uint64_t lazy_areas, lazy_pages;	/* unpurged areas, vmap_lazy_nr */
+	uint64_t lost_areas;		/* areas whose unmap failed, kept for good */
+	uint64_t lost_pages;		/* frames held by lost vmalloc'ed areas (not vmap's) */
 	uint64_t allocs, frees;		/* areas created and freed (vmalloc, vmap, vfree, vunmap) */
 	uint64_t failed_allocs;		/* NULL returns (bad input, no space, no frames, mmap) */
 	uint64_t bad_frees;		/* vfree of an address that is no area's start */
@@ -105,7 +110,8 @@ void mmb_vmalloc_counters(struct mmb_vmalloc *vm, struct mmb_vmalloc_counters *r
 /* The message of the last failure ("" if none). */
 void mmb_vmalloc_last_error(struct mmb_vmalloc *vm, char *buf, size_t len);
 
-/* /proc/vmallocinfo's format (raw addresses). Returns 0 or -errno. */
+/* /proc/vmallocinfo's format (raw addresses); a lost area's line is a busy
+ * one's with the flag " lost" before N0=. Returns 0 or -errno. */
 int mmb_vmallocinfo(struct mmb_vmalloc *vm, FILE *f);
 
 /* Invariant check (vmalloc.c's file-top list): 0 or -EUCLEAN with err. */

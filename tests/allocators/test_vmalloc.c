@@ -3,7 +3,8 @@
  * sequences against check() and a model of the lowest-first free space,
  * coherence with the direct map, the guard page, lazy free and purge,
  * vmallocinfo's format, vmap, bad input, running out of frames and of
- * memory mappings. Seeds are fixed and printed.
+ * memory mappings, mmap failing, unmapping failing (lost areas). Seeds are
+ * fixed and printed.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -499,8 +500,12 @@ Test(vmalloc, out_of_frames_unwinds)
 	vfix_fini(&f);
 }
 
-/* The OS seam failing an mmap: NULL with the reason, everything unwound. */
-static int fail_shared_maps;
+/*
+ * The OS seam failing an mmap: the (fail_shared_maps + 1)th mapping of
+ * frames (EACCES), the (fail_unmaps + 1)th unmapping of an area, i.e. a
+ * PROT_NONE MAP_FIXED remap (ENOMEM). -1: none.
+ */
+static int fail_shared_maps = -1, fail_unmaps = -1;
 
 static void *failing_map(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
@@ -508,9 +513,14 @@ static void *failing_map(void *addr, size_t len, int prot, int flags, int fd, of
 		errno = EACCES;
 		return NULL;
 	}
+	if (prot == PROT_NONE && (flags & MAP_FIXED) && fail_unmaps-- == 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
 	return mmb_os_default.map(addr, len, prot, flags, fd, off);
 }
 
+/* Mapping frames fails: NULL with the reason, everything unwound. */
 Test(vmalloc, mmap_failure_unwinds)
 {
 	struct mmb_os_ops fake = mmb_os_default;
@@ -544,6 +554,143 @@ Test(vmalloc, mmap_failure_unwinds)
 	cr_expect_eq(counters(&f).failed_allocs, 2);
 	vfix_check(&f, "after a failed vmalloc");
 	vfix_fini(&f);
+}
+
+/*
+ * vfree's unmap fails: the area is lost. Its pages stay mapped and its
+ * frames its own, check() passes, it is counted, and its range is never
+ * handed out again, not by a purge, not when the window is full; destroy
+ * gives its frames back.
+ */
+Test(vmalloc, failed_unmap_in_vfree_loses_the_area)
+{
+	enum { WINDOW_PAGES = 256 };
+	static char *blk[WINDOW_PAGES];
+	struct mmb_os_ops fake = mmb_os_default;
+	struct mmb_vmalloc_counters c;
+	struct vfix f;
+	char err[MMB_ERR_MAX];
+	unsigned char *p, *q;
+	uint64_t used;
+	int n = 0;
+
+	vfix_init(&f, 32 << 20, WINDOW_PAGES * PS, 1, 0);
+	p = mmb_vmalloc(f.vm, 3 * PS);		/* 4 pages with the guard, at the window's start */
+	q = mmb_vmalloc(f.vm, 2 * PS);
+	cr_assert(p && q);
+	memset(p, 0x5a, 3 * PS);
+	used = mmb_buddy_used_pages(f.b);
+	fake.map = failing_map;
+	mmb_os = &fake;
+	fail_unmaps = 0;
+	mmb_vfree(f.vm, p);
+	mmb_os = &mmb_os_default;
+	cr_assert_eq(fail_unmaps, -1, "vfree did not unmap through mmb_os");
+	mmb_vmalloc_last_error(f.vm, err, sizeof(err));
+	cr_expect(strstr(err, "unmapping 12288 bytes") && strstr(err, "never reused"), "%s", err);
+	vfix_check(&f, "with a lost area");
+	c = counters(&f);
+	cr_expect_eq(c.lost_areas, 1);
+	cr_expect_eq(c.lost_pages, 3, "lost_pages %llu", (unsigned long long)c.lost_pages);
+	cr_expect_eq(c.areas, 1);
+	cr_expect_eq(c.pages, 2, "the lost frames left NR_VMALLOC");
+	cr_expect_eq(c.lazy_areas, 0, "the lost range went to the lazy tree");
+	cr_expect_eq(c.frees, 1);
+	cr_expect_eq(mmb_buddy_used_pages(f.b), used, "the lost area's frames went back");
+	for (int pg = 0; pg < 3; pg++)
+		cr_expect_eq(((volatile unsigned char *)p)[pg * PS + 7], 0x5a,
+			     "page %d of the lost area no longer maps its frame", pg);
+	cr_expect_null(mmb_vmalloc_to_page(f.vm, p));
+	cr_expect_eq(mmb_vmalloc_size(f.vm, p), 0);
+	mmb_vfree(f.vm, p);
+	cr_expect_eq(counters(&f).bad_frees, 1, "a lost area freed again is a bad free");
+	cr_expect_eq(counters(&f).lost_areas, 1);
+	cr_expect_eq(mmb_vmalloc_purge(f.vm), 0, "a purge found the lost range");
+	/* Fill the window with 1-page areas (2 with the guard): 256 - 4 - 3 pages hold 124. */
+	while (n < WINDOW_PAGES && (blk[n] = mmb_vmalloc(f.vm, 1))) {
+		unsigned char *b = (unsigned char *)blk[n];
+
+		cr_expect(b + 2 * PS <= p || b >= p + 4 * PS,
+			  "area %p overlaps the lost range %p-%p", b, p, p + 4 * PS);
+		n++;
+	}
+	cr_expect_eq(n, 124, "%d areas of 2 pages fit beside the lost and busy ones", n);
+	vfix_check(&f, "with the window full");
+	while (n)
+		mmb_vfree(f.vm, blk[--n]);
+	mmb_vfree(f.vm, q);
+	vfix_check(&f, "after freeing the rest");
+	cr_expect_eq(counters(&f).lost_areas, 1);
+	vfix_fini(&f);
+}
+
+/*
+ * Unwinding a vmap whose second run failed to map, the unmap fails too: the
+ * area is lost with one page mapped (check() verifies that one and the
+ * PROT_NONE rest); its frames stay the caller's.
+ */
+Test(vmalloc, failed_unmap_while_unwinding_loses_the_area)
+{
+	struct mmb_os_ops fake = mmb_os_default;
+	struct mmb_vmalloc_counters c;
+	struct mmb_page *pg[4];
+	struct vfix f;
+	char *p;
+
+	vfix_init(&f, 32 << 20, 64 << 20, 1, 0);
+	for (int i = 0; i < 4; i++)
+		pg[i] = mmb_alloc_pages(f.b, 0, MMB_MT_UNMOVABLE);
+	fake.map = failing_map;
+	mmb_os = &fake;
+	fail_shared_maps = 1;
+	fail_unmaps = 0;
+	p = mmb_vmap(f.vm, (struct mmb_page *[]){ pg[3], pg[1], pg[0], pg[2] }, 4);
+	mmb_os = &mmb_os_default;
+	cr_expect_null(p);
+	cr_assert_eq(fail_unmaps, -1, "the unwinding did not unmap");
+	c = counters(&f);
+	cr_expect_eq(c.lost_areas, 1);
+	cr_expect_eq(c.lost_pages, 0, "a vmap'ed area holds no frames of its own");
+	cr_expect_eq(c.failed_allocs, 1);
+	cr_expect_eq(c.areas, 0);
+	vfix_check(&f, "with a half-mapped lost area");
+	for (int i = 0; i < 4; i++)
+		mmb_free_pages(f.b, pg[i], 0);
+	vfix_check(&f, "after the caller freed its frames");
+	vfix_fini(&f);
+}
+
+/*
+ * A lost area keeps its vmalloc'ed page array (a busy area) to the end;
+ * destroy frees both, for an area lost before it and one lost by its own
+ * vfree (ASan sees any use after free or leak).
+ */
+Test(vmalloc, lost_areas_with_vmalloced_page_arrays_are_freed_at_destroy)
+{
+	struct mmb_os_ops fake = mmb_os_default;
+	struct mmb_vmalloc_counters c;
+	struct vfix f;
+	char *a, *b;
+
+	vfix_init(&f, 32 << 20, 64 << 20, 1, 0);
+	a = mmb_vmalloc(f.vm, 4 << 20);		/* 1024 pages: an 8 KiB page array, vmalloc'ed */
+	b = mmb_vmalloc(f.vm, 4 << 20);
+	cr_assert(a && b);
+	fake.map = failing_map;
+	mmb_os = &fake;
+	fail_unmaps = 0;
+	mmb_vfree(f.vm, a);
+	mmb_os = &mmb_os_default;
+	c = counters(&f);
+	cr_expect_eq(c.lost_areas, 1);
+	cr_expect_eq(c.lost_pages, 1024);
+	cr_expect_eq(c.areas, 3, "b and both page arrays");
+	vfix_check(&f, "with a lost owner");
+	mmb_os = &fake;
+	fail_unmaps = 0;		/* destroy's vfree of b */
+	vfix_fini(&f);
+	mmb_os = &mmb_os_default;
+	cr_expect_lt(fail_unmaps, 0, "destroy did not unmap b through mmb_os");
 }
 
 /*
@@ -643,6 +790,51 @@ Test(vmalloc, registry_allocator_stats_and_dump_state)
 	cr_expect(mmb_exists(path), "the buddy allocator's state files are written too");
 	mmb_rm_rf(dir);
 	ops->free(a, p, 10000);
+	ops->destroy(a);
+}
+
+/* A lost area in the dump_state files: its vmallocinfo line and the counters. */
+Test(vmalloc, lost_area_in_vmallocinfo_and_stats)
+{
+	struct mmb_os_ops fake = mmb_os_default;
+	const struct mmb_alloc_ops *ops;
+	struct mmb_alloc_cfg cfg;
+	struct mmb_alloc *a;
+	regex_t lost;
+	char err[MMB_ERR_MAX] = "", dir[256], path[300], buf[8192];
+	void *p, *q;
+
+	cr_assert_eq(regcomp(&lost, "^0x[0-9a-f]{16}-0x[0-9a-f]{16} +16384 [^ ]+ pages=3 vmalloc lost N0=3$",
+			     REG_EXTENDED | REG_NOSUB | REG_NEWLINE), 0);
+	cr_assert_eq(mmb_alloc_parse_config("vmalloc:window=16M,mem=16M", &ops, &cfg, err,
+					    sizeof(err)), 0, "%s", err);
+	cfg.nthreads = 1;
+	cr_assert_eq(ops->create(&cfg, &a, err, sizeof(err)), 0, "%s", err);
+	p = ops->alloc(a, 3 * PS, 0);
+	q = ops->alloc(a, PS, 0);
+	cr_assert(p && q);
+	fake.map = failing_map;
+	mmb_os = &fake;
+	fail_unmaps = 0;
+	ops->free(a, p, 3 * PS);
+	mmb_os = &mmb_os_default;
+	cr_assert_eq(fail_unmaps, -1);
+	cr_assert_eq(ops->check(a, err, sizeof(err)), 0, "%s", err);
+	mmb_tmpname(dir, sizeof(dir), "vmalloc");
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	cr_assert_eq(ops->dump_state(a, dir), 0);
+	snprintf(path, sizeof(path), "%s/vmallocinfo", dir);
+	mmb_slurp(path, buf, sizeof(buf));
+	cr_expect_eq(count_substr(buf, "\n"), 2, "q and the lost area: %s", buf);
+	cr_expect_eq(count_substr(buf, " lost"), 1, "%s", buf);
+	cr_expect(!regexec(&lost, buf, 0, NULL, 0), "no lost line for p: %s", buf);
+	snprintf(path, sizeof(path), "%s/vmalloc_stats", dir);
+	mmb_slurp(path, buf, sizeof(buf));
+	cr_expect(strstr(buf, "\nareas 1\n") && strstr(buf, "\nlost_areas 1\nlost_pages 3\n") &&
+		  strstr(buf, "\nlazy_areas 0\n"), "%s", buf);
+	mmb_rm_rf(dir);
+	regfree(&lost);
+	ops->free(a, q, PS);
 	ops->destroy(a);
 }
 

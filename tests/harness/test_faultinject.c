@@ -116,12 +116,6 @@ ParameterizedTest(size_t *i, faultinject, os_call_fails)
 	const struct mmb_alloc_ops *ops = fi_ops(*i, &cfg);
 	unsigned fds0 = fi_nfds(), failed_creates = 0;
 
-	/* Known bug, reported (issue 13): when vfree's unmap fails, the range
-	 * still goes to the lazy tree while mapped, and check() says "lazily
-	 * freed area ... is mapped rw-s". Remove this skip with the fix. */
-	if (!strcmp(ops->name, "vmalloc"))
-		cr_skip_test("vmalloc: check() fails after a failed unmap in vfree (known, reported)");
-
 	for (unsigned k = 1; k < 256; k++) {
 		char err[MMB_ERR_MAX] = "";
 		struct mmb_alloc *a;

@@ -151,7 +151,14 @@ $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(H_OBJ) $(WL_OBJ) $(LIBMMB)
 check: deps
 	@$(MAKE) --no-print-directory $(MMBENCH) $(TESTS) $(SHIM_LIB) $(RECORD_LIB) $(TEST_PROGS) \
 		$(INJECT)
-	ASAN_OPTIONS=handle_segv=0:$(ASAN_OPTIONS) $(TESTS) --jobs 2
+	@# LeakSanitizer reports when a test's worker process exits, after
+	@# Criterion has counted the test as passed: a leak fails check here.
+	ASAN_OPTIONS=handle_segv=0:$(ASAN_OPTIONS) $(TESTS) --jobs 2 2>$(BUILD)/check.log; \
+	rc=$$?; cat $(BUILD)/check.log >&2; \
+	if grep -q 'ERROR: LeakSanitizer' $(BUILD)/check.log; then \
+		echo 'check: LeakSanitizer found leaks (above; whole log in $(BUILD)/check.log)' >&2; \
+		exit 1; \
+	fi; exit $$rc
 
 # The run prints its results folder as the last line of stdout; plot it.
 run: deps

@@ -11,7 +11,10 @@
  *   struct slab_cpu		the kernel's kmem_cache_cpu: the thread's active
  *				slab, the freelist of its objects the thread may
  *				use without any atomic, and a chain of partial slabs
- *				(at most cpu_partial_slabs), plus SLUB_STATS counters.
+ *				(at most cpu_partial_slabs), plus SLUB_STATS counters;
+ *				its first cache line holds all that a fast-path
+ *				alloc or free touches (main sheaf, freelist, active
+ *				slab range, requested bytes, the fast counters).
  *   slab			a block of 2^order frames from the buddy allocator.
  *				The kernel's struct slab overlays struct page; here
  *				it lives in the head frame's mmb_page: owner = the
@@ -78,7 +81,9 @@
  *
  * Thread model and locks (the kernel's CPUs are thread slots)
  *   A thread takes a slot on its first call (or at thread_attach) and holds
- *   it until thread_detach, which flushes its slabs back to the caches.
+ *   it until thread_detach, which flushes its slabs back to the caches. Its
+ *   thread-local storage names the slot and, per kmalloc cache, the slot's
+ *   struct slab_cpu (what this_cpu_ptr() computes in the kernel).
  *   A slot's struct slab_cpu is touched only by its thread (no atomics on
  *   the fast paths: the kernel needs its {freelist, tid} cmpxchg against
  *   preemption, a thread is not preempted into another thread's slot).
@@ -143,16 +148,17 @@
 #define OBJECT_POISON (1u << 17)	/* __OBJECT_POISON */
 
 /* CONFIG_SLUB_STATS counters, per slot; free_remote and the last three
- * are ours; sheaf_refill / sheaf_flush count objects, not calls. */
+ * are ours; sheaf_refill / sheaf_flush count objects, not calls. The
+ * four that the fast paths count come first (struct slab_cpu). */
 #define SLUB_STATS(X)                                                                          \
-	X(alloc_fastpath) X(alloc_slowpath) X(free_fastpath) X(free_slowpath) X(free_frozen)   \
-	X(free_remote) X(free_add_partial) X(free_remove_partial) X(alloc_from_partial)        \
-	X(alloc_slab) X(alloc_refill) X(free_slab) X(cpuslab_flush) X(deactivate_full)         \
-	X(deactivate_empty) X(deactivate_to_tail) X(deactivate_bypass) X(order_fallback)       \
-	X(cmpxchg_double_fail) X(cpu_partial_alloc) X(cpu_partial_free) X(cpu_partial_node)    \
-	X(cpu_partial_drain) X(alloc_pcs) X(free_pcs) X(barn_get) X(barn_get_fail) X(barn_put)   \
-	X(barn_put_fail) X(sheaf_refill) X(sheaf_flush) X(alloc_failed) X(free_quarantined)    \
-	X(free_invalid)
+	X(alloc_pcs) X(free_pcs) X(alloc_fastpath) X(free_fastpath) X(alloc_slowpath)          \
+	X(free_slowpath) X(free_frozen) X(free_remote) X(free_add_partial)                     \
+	X(free_remove_partial) X(alloc_from_partial) X(alloc_slab) X(alloc_refill) X(free_slab) \
+	X(cpuslab_flush) X(deactivate_full) X(deactivate_empty) X(deactivate_to_tail)          \
+	X(deactivate_bypass) X(order_fallback) X(cmpxchg_double_fail) X(cpu_partial_alloc)    \
+	X(cpu_partial_free) X(cpu_partial_node) X(cpu_partial_drain) X(barn_get)              \
+	X(barn_get_fail) X(barn_put) X(barn_put_fail) X(sheaf_refill) X(sheaf_flush)           \
+	X(alloc_failed) X(free_quarantined) X(free_invalid)
 
 enum slab_stat {
 #define SLAB_STAT_ENUM(n) ST_##n,
@@ -167,26 +173,31 @@ static const char *const slab_stat_names[] = {
 #undef SLAB_STAT_NAME
 };
 
-/* A sheaf (6.18's per-CPU object array): capacity object pointers. */
+/* A sheaf (6.18's per-CPU object array): capacity object pointers. The
+ * capacity is the cache's, kept here too so that the fast paths read one
+ * line. */
 struct slab_sheaf {
 	struct slab_sheaf *next;	/* on a barn list */
-	unsigned size;
+	unsigned size, capacity;
 	void *objects[];
 };
 
 #define MAX_FULL_SHEAVES 10
 #define MAX_EMPTY_SHEAVES 10
 
+/* The first 64 bytes are all that an alloc or free from a sheaf, or from
+ * the active slab's freelist, touches here (up to its counter). */
 struct slab_cpu {
+	struct slab_sheaf *main;	/* sheaves (sheaf_capacity > 0 only) */
 	void *freelist;			/* objects of slab this thread may hand out */
 	char *slab_addr;		/* the active slab's memory, so that a free */
 	uint64_t slab_bytes;		/* recognizes it without its descriptor */
+	int64_t req_bytes;		/* requested bytes allocated - freed */
+	uint64_t stat[NR_SLUB_STAT];
+	struct slab_sheaf *spare;
 	struct mmb_page *slab;		/* active slab (frozen) */
 	struct mmb_page *partial;	/* chain through priv[1] */
 	unsigned partial_slabs;
-	struct slab_sheaf *main, *spare;	/* sheaves (sheaf_capacity > 0) */
-	int64_t req_bytes;		/* requested bytes allocated - freed */
-	uint64_t stat[NR_SLUB_STAT];
 } __attribute__((aligned(64)));
 
 struct slab_track {			/* struct track, without a stack depot */
@@ -253,9 +264,12 @@ struct mmb_slab {
 	char large_owner;		/* its address marks large kmalloc pages */
 };
 
+/* The calling thread's slot in the instance sl->id, and its struct
+ * slab_cpu in each kmalloc cache (this_cpu_ptr, precomputed). */
 static _Thread_local struct {
 	uint64_t id;
 	int cpu;
+	struct slab_cpu *kc[KMALLOC_SHIFT_HIGH + 1];
 } slab_tls;
 static atomic_uint_fast64_t slab_next_id = 1;
 
@@ -504,6 +518,8 @@ static int slab_cpu_claim(struct mmb_slab *sl)
 			cpu = i;
 	}
 	if (cpu >= 0) {
+		for (int i = 0; i <= KMALLOC_SHIFT_HIGH; i++)
+			slab_tls.kc[i] = sl->kmalloc_caches[i] ? &sl->kmalloc_caches[i]->cpu[cpu] : NULL;
 		slab_tls.id = sl->id;
 		slab_tls.cpu = cpu;
 	}
@@ -1442,20 +1458,26 @@ static inline void *cpu_alloc_fast(const struct mmb_kmem_cache *s, struct slab_c
 
 static void *pcs_alloc_slow(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu);
 
-/* alloc_from_pcs() when the cache has sheaves, else the freelist. */
+/* alloc_from_pcs() when the cache has sheaves, else the freelist. Only
+ * such a cache has a main sheaf (none yet before its first alloc or free). */
 static inline void *slab_alloc_fast(const struct mmb_kmem_cache *s, struct slab_cpu *c,
 				    unsigned orig)
 {
-	if (s->sheaf_capacity) {
-		struct slab_sheaf *sh = c->main;
+	struct slab_sheaf *sh = c->main;
 
-		if (likely(sh && sh->size)) {
+	if (likely(sh)) {
+		unsigned n = sh->size;
+
+		if (likely(n)) {
+			sh->size = n - 1;
 			c->req_bytes += orig;
 			stat(c, alloc_pcs);
-			return sh->objects[--sh->size];
+			return sh->objects[n - 1];
 		}
 		return NULL;
 	}
+	if (s->sheaf_capacity)
+		return NULL;
 	return cpu_alloc_fast(s, c, orig);
 }
 
@@ -1582,16 +1604,21 @@ static inline int cpu_free_fast(struct mmb_kmem_cache *s, struct slab_cpu *c, vo
 /* free_to_pcs() when the cache has sheaves, else the active slab. */
 static inline int slab_free_fast(struct mmb_kmem_cache *s, struct slab_cpu *c, void *object)
 {
-	if (s->sheaf_capacity) {
-		struct slab_sheaf *sh = c->main;
+	struct slab_sheaf *sh = c->main;
 
-		if (likely(sh && sh->size < s->sheaf_capacity)) {
-			sh->objects[sh->size++] = object;
+	if (likely(sh)) {
+		unsigned n = sh->size;
+
+		if (likely(n < sh->capacity)) {
+			sh->objects[n] = object;
+			sh->size = n + 1;
 			stat(c, free_pcs);
 			return 1;
 		}
 		return 0;
 	}
+	if (s->sheaf_capacity)
+		return 0;
 	return cpu_free_fast(s, c, object);
 }
 
@@ -1632,6 +1659,7 @@ static struct slab_sheaf *sheaf_alloc(const struct mmb_kmem_cache *s)
 	if (sh) {
 		sh->next = NULL;
 		sh->size = 0;
+		sh->capacity = s->sheaf_capacity;
 		if (s->sl->kml && mmb_kmemleak_ignore_range(s->sl->kml, sh, bytes)) {
 			free(sh);
 			return NULL;
@@ -3077,8 +3105,8 @@ static void *slab_reg_alloc(struct mmb_alloc *a, size_t size, size_t align)
 
 	if (likely(!sl->hooks && align <= 8 && size - 1 < MMB_KMALLOC_MAX_CACHE_SIZE &&
 		   slab_tls.id == sl->id)) {
-		struct mmb_kmem_cache *s = sl->kmalloc_caches[kmalloc_index(size)];
-		void *object = slab_alloc_fast(s, &s->cpu[slab_tls.cpu], (unsigned)size);
+		unsigned i = kmalloc_index(size);
+		void *object = slab_alloc_fast(sl->kmalloc_caches[i], slab_tls.kc[i], (unsigned)size);
 
 		if (likely(object))
 			return object;
@@ -3104,17 +3132,19 @@ static void slab_reg_free(struct mmb_alloc *a, void *p, size_t size)
 	struct mmb_slab *sl = a->sl;
 
 	if (likely(!sl->hooks && size - 1 < MMB_KMALLOC_MAX_CACHE_SIZE && slab_tls.id == sl->id)) {
-		struct mmb_kmem_cache *s = sl->kmalloc_caches[kmalloc_index(size)];
-		struct slab_cpu *c = &s->cpu[slab_tls.cpu];
+		unsigned i = kmalloc_index(size);
+		struct mmb_kmem_cache *s = sl->kmalloc_caches[i];
+		struct slab_cpu *c = slab_tls.kc[i];
 		struct mmb_page *slab;
 
 		/* The active slab's address range proves p is of s. A sheaf
-		 * takes anything: there the size names the cache as
-		 * kmem_cache_free's s does, trusted (cache_from_obj checks it
-		 * only when hardened) unless an alignment moved some block
-		 * to a larger class; else the descriptor decides (kfree). */
-		if (s->sheaf_capacity &&
-		    unlikely(s->harden || atomic_load_explicit(&a->align_moved, memory_order_relaxed)) &&
+		 * (there is a main one only if s has sheaves) takes anything:
+		 * there the size names the cache as kmem_cache_free's s does,
+		 * trusted (cache_from_obj checks it only when hardened) unless
+		 * an alignment moved some block to a larger class; else the
+		 * descriptor decides (kfree). */
+		if (c->main &&
+		    unlikely(sl->harden || atomic_load_explicit(&a->align_moved, memory_order_relaxed)) &&
 		    (!(slab = virt_to_slab(sl, p)) || slab->owner != s))
 			goto slow;
 		if (likely(slab_free_fast(s, c, p))) {

@@ -1679,23 +1679,38 @@ static void sheaf_release(const struct mmb_kmem_cache *s, struct slab_sheaf *sh)
 	free(sh);
 }
 
-/* refill_sheaf(): objects from the slabs, through the regular paths. */
+/*
+ * refill_sheaf() -> __kmem_cache_alloc_bulk(): the thread's freelist, all
+ * of it that fits at once, then ___slab_alloc() for the next slab's first
+ * object (which leaves the rest on the freelist), until the sheaf is full
+ * or no slab can be had.
+ */
 static void sheaf_refill(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu,
 			 struct slab_sheaf *sh)
 {
-	unsigned n = 0;
+	unsigned n = sh->size, first = n;
 
-	while (sh->size < s->sheaf_capacity) {
-		void *object = cpu_alloc_fast(s, c, 0);
+	while (n < sh->capacity) {
+		void *object = c->freelist;
 
-		if (!object)
-			object = slab_alloc_slow(s, c, cpu, 0, 0);
+		if (object) {
+			unsigned k = n;
+
+			do {
+				sh->objects[n++] = object;
+				object = get_fp(s, object);
+			} while (object && n < sh->capacity);
+			c->freelist = object;
+			stat_add(c, ST_alloc_fastpath, n - k);
+			continue;
+		}
+		object = slab_alloc_slow(s, c, cpu, 0, 0);
 		if (!object)
 			break;
-		sh->objects[sh->size++] = object;
-		n++;
+		sh->objects[n++] = object;
 	}
-	stat_add(c, ST_sheaf_refill, n);
+	sh->size = n;
+	stat_add(c, ST_sheaf_refill, n - first);
 }
 
 /* sheaf_flush_unused(): every object back to its slab (c may be NULL). */

@@ -452,14 +452,20 @@ static inline void *get_fp(const struct mmb_kmem_cache *s, const void *obj)
 	return (void *)(uintptr_t)v;
 }
 
-static inline void set_fp(const struct mmb_kmem_cache *s, void *obj, const void *fp)
+/* set_fp() for a caller that knows whether s is hardened. */
+static inline void set_fp_h(const struct mmb_kmem_cache *s, void *obj, const void *fp, int harden)
 {
 	char *slot = (char *)obj + s->offset;
 	uint64_t v = (uint64_t)(uintptr_t)fp;
 
-	if (s->harden)
+	if (harden)
 		v ^= s->random ^ __builtin_bswap64((uint64_t)(uintptr_t)slot);
 	memcpy(slot, &v, sizeof(v));
+}
+
+static inline void set_fp(const struct mmb_kmem_cache *s, void *obj, const void *fp)
+{
+	set_fp_h(s, obj, fp, s->harden);
 }
 
 static inline int kmem_cache_debug(const struct mmb_kmem_cache *s)
@@ -1458,6 +1464,17 @@ static inline void *cpu_alloc_fast(const struct mmb_kmem_cache *s, struct slab_c
 
 static void *pcs_alloc_slow(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu);
 
+/* alloc_from_pcs(): pop the main sheaf sh, which is not empty. */
+static inline void *pcs_alloc_fast(struct slab_cpu *c, struct slab_sheaf *sh, unsigned orig)
+{
+	unsigned n = sh->size - 1;
+
+	sh->size = n;
+	c->req_bytes += orig;
+	stat(c, alloc_pcs);
+	return sh->objects[n];
+}
+
 /* alloc_from_pcs() when the cache has sheaves, else the freelist. Only
  * such a cache has a main sheaf (none yet before its first alloc or free). */
 static inline void *slab_alloc_fast(const struct mmb_kmem_cache *s, struct slab_cpu *c,
@@ -1465,17 +1482,8 @@ static inline void *slab_alloc_fast(const struct mmb_kmem_cache *s, struct slab_
 {
 	struct slab_sheaf *sh = c->main;
 
-	if (likely(sh)) {
-		unsigned n = sh->size;
-
-		if (likely(n)) {
-			sh->size = n - 1;
-			c->req_bytes += orig;
-			stat(c, alloc_pcs);
-			return sh->objects[n - 1];
-		}
-		return NULL;
-	}
+	if (likely(sh))
+		return likely(sh->size) ? pcs_alloc_fast(c, sh, orig) : NULL;
 	if (s->sheaf_capacity)
 		return NULL;
 	return cpu_alloc_fast(s, c, orig);
@@ -1585,15 +1593,18 @@ static __attribute__((noinline)) void slab_free_slow(struct mmb_kmem_cache *s,
 /*
  * do_slab_free's fast path: the object is in the thread's active slab
  * (recognized by address, so the slab's descriptor is not read). 0 if not.
+ * harden is s->harden, or 0 from a caller that knows it is.
  */
-static inline int cpu_free_fast(struct mmb_kmem_cache *s, struct slab_cpu *c, void *object)
+static __attribute__((always_inline)) inline int cpu_free_fast(struct mmb_kmem_cache *s,
+							       struct slab_cpu *c, void *object,
+							       int harden)
 {
 	if (likely((uintptr_t)object - (uintptr_t)c->slab_addr < c->slab_bytes)) {
-		if (unlikely(s->harden && object == c->freelist)) {
+		if (unlikely(harden && object == c->freelist)) {
 			slab_naive_double_free(s, c, c->slab, object);
 			return 1;
 		}
-		set_fp(s, object, c->freelist);
+		set_fp_h(s, object, c->freelist, harden);
 		c->freelist = object;
 		stat(c, free_fastpath);
 		return 1;
@@ -1601,25 +1612,33 @@ static inline int cpu_free_fast(struct mmb_kmem_cache *s, struct slab_cpu *c, vo
 	return 0;
 }
 
+/* free_to_pcs(): push onto the main sheaf sh, which has room. */
+static inline void pcs_free_fast(struct slab_cpu *c, struct slab_sheaf *sh, void *object)
+{
+	unsigned n = sh->size;
+
+	sh->objects[n] = object;
+	sh->size = n + 1;
+	stat(c, free_pcs);
+}
+
 /* free_to_pcs() when the cache has sheaves, else the active slab. */
-static inline int slab_free_fast(struct mmb_kmem_cache *s, struct slab_cpu *c, void *object)
+static __attribute__((always_inline)) inline int slab_free_fast(struct mmb_kmem_cache *s,
+								struct slab_cpu *c, void *object,
+								int harden)
 {
 	struct slab_sheaf *sh = c->main;
 
 	if (likely(sh)) {
-		unsigned n = sh->size;
-
-		if (likely(n < sh->capacity)) {
-			sh->objects[n] = object;
-			sh->size = n + 1;
-			stat(c, free_pcs);
+		if (likely(sh->size < sh->capacity)) {
+			pcs_free_fast(c, sh, object);
 			return 1;
 		}
 		return 0;
 	}
 	if (s->sheaf_capacity)
 		return 0;
-	return cpu_free_fast(s, c, object);
+	return cpu_free_fast(s, c, object, harden);
 }
 
 static int pcs_free_slow(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu, void *object);
@@ -1632,10 +1651,10 @@ static inline void slab_free(struct mmb_kmem_cache *s, struct mmb_page *slab, vo
 
 	if (likely(c)) {
 		c->req_bytes -= orig;
-		if (likely(slab_free_fast(s, c, object)))
+		if (likely(slab_free_fast(s, c, object, s->harden)))
 			return;
 		if (s->sheaf_capacity && (pcs_free_slow(s, c, cpu, object) ||
-					  cpu_free_fast(s, c, object)))
+					  cpu_free_fast(s, c, object, s->harden)))
 			return;
 	} else {
 		atomic_fetch_add(&s->unslotted_frees, 1);
@@ -1721,7 +1740,7 @@ static void sheaf_flush(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu,
 	while (sh->size) {
 		void *object = sh->objects[--sh->size];
 
-		if (!c || !cpu_free_fast(s, c, object))
+		if (!c || !cpu_free_fast(s, c, object, s->harden))
 			slab_free_slow(s, c, cpu, virt_to_slab(s->sl, object), object, 0);
 	}
 }
@@ -2916,15 +2935,26 @@ int mmb_slab_check(struct mmb_slab *sl, char *err, size_t errlen)
 
 /* ---- the registry entry `slab`: kmalloc behind the allocator contract ---- */
 
+/* A fast-path key no thread's slab_tls.id equals (ids count from 1). */
+#define SLAB_KEY_NONE UINT64_MAX
+
 struct mmb_alloc {
+	/*
+	 * The fast paths run only for a thread whose slab_tls.id equals the
+	 * key: sl->id, or SLAB_KEY_NONE where every call takes kmalloc's or
+	 * kfree's full way. alloc_key: none with detectors (they hook every
+	 * call). free_key: none also with harden=on (cache_from_obj reads the
+	 * descriptor) and from the first time an alignment moves a block to a
+	 * class above its size's (a free's size then no longer names the
+	 * block's cache).
+	 */
+	uint64_t alloc_key;
+	atomic_uint_fast64_t free_key;
 	struct mmb_buddy *b;
 	struct mmb_slab *sl;
 	struct mmb_kmemleak *kml;	/* kmemleak=on */
 	struct mmb_kfence *kfence;	/* kfence=N */
 	atomic_ulong failed_allocs;	/* alloc() calls that returned NULL */
-	/* Set once an alignment moved a block to a class above its size's:
-	 * from then on a free's size no longer names the block's cache. */
-	atomic_bool align_moved;
 };
 
 static const struct mmb_param slab_opts[] = {
@@ -3038,6 +3068,8 @@ static int slab_reg_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r
 	rc = mmb_slab_create(&sc, &a->sl, err, errlen);
 	if (rc)
 		goto fail_buddy;
+	a->alloc_key = a->sl->hooks ? SLAB_KEY_NONE : a->sl->id;
+	atomic_init(&a->free_key, a->sl->hooks || a->sl->harden ? SLAB_KEY_NONE : a->sl->id);
 	*r_a = a;
 	return 0;
 fail_buddy:
@@ -3095,8 +3127,8 @@ static __attribute__((noinline)) void *slab_reg_alloc_slow(struct mmb_alloc *a, 
 		if (size & (size - 1))
 			size = 1UL << fls_u(size);
 		if (size <= MMB_KMALLOC_MAX_CACHE_SIZE && kmalloc_index(size) != kmalloc_index(req) &&
-		    !atomic_load_explicit(&a->align_moved, memory_order_relaxed))
-			atomic_store_explicit(&a->align_moved, 1, memory_order_relaxed);
+		    atomic_load_explicit(&a->free_key, memory_order_relaxed) != SLAB_KEY_NONE)
+			atomic_store_explicit(&a->free_key, SLAB_KEY_NONE, memory_order_relaxed);
 	}
 	void *p;
 
@@ -3116,25 +3148,30 @@ static __attribute__((noinline)) void *slab_reg_alloc_slow(struct mmb_alloc *a, 
 /* kmalloc's fast path inline; everything else out of line. */
 static void *slab_reg_alloc(struct mmb_alloc *a, size_t size, size_t align)
 {
-	struct mmb_slab *sl = a->sl;
-
-	if (likely(!sl->hooks && align <= 8 && size - 1 < MMB_KMALLOC_MAX_CACHE_SIZE &&
-		   slab_tls.id == sl->id)) {
+	if (likely(slab_tls.id == a->alloc_key && align <= 8 &&
+		   size - 1 < MMB_KMALLOC_MAX_CACHE_SIZE)) {
 		unsigned i = kmalloc_index(size);
-		void *object = slab_alloc_fast(sl->kmalloc_caches[i], slab_tls.kc[i], (unsigned)size);
+		struct slab_cpu *c = slab_tls.kc[i];
+		struct slab_sheaf *sh = c->main;
+		void *object;
 
-		if (likely(object))
+		if (likely(sh)) {
+			if (likely(sh->size))
+				return pcs_alloc_fast(c, sh, (unsigned)size);
+		} else if ((object = slab_alloc_fast(a->sl->kmalloc_caches[i], c, (unsigned)size))) {
 			return object;
+		}
 	}
 	return slab_reg_alloc_slow(a, size, align, (uintptr_t)__builtin_return_address(0));
 }
 
 /*
  * Sized free: the size names the kmalloc cache (as kmem_cache_free names
- * its cache), so the common case -- the object is in this thread's active
- * slab of that cache -- needs no descriptor lookup. Anything else (another
- * slab, a block that an alignment moved to a larger class, large kmalloc)
- * takes kfree's way through the page descriptor.
+ * its cache), trusted as the kernel trusts kmem_cache_free's s unless
+ * hardened (free_key), so the common case -- a sheaf with room, or the
+ * thread's active slab, whose address range proves the object is of s --
+ * needs no descriptor lookup. Anything else takes kfree's way through the
+ * page descriptor.
  */
 static __attribute__((noinline)) void slab_reg_free_slow(struct mmb_alloc *a, void *p, size_t size,
 							 uintptr_t addr)
@@ -3144,30 +3181,23 @@ static __attribute__((noinline)) void slab_reg_free_slow(struct mmb_alloc *a, vo
 
 static void slab_reg_free(struct mmb_alloc *a, void *p, size_t size)
 {
-	struct mmb_slab *sl = a->sl;
-
-	if (likely(!sl->hooks && size - 1 < MMB_KMALLOC_MAX_CACHE_SIZE && slab_tls.id == sl->id)) {
+	if (likely(slab_tls.id == atomic_load_explicit(&a->free_key, memory_order_relaxed) &&
+		   size - 1 < MMB_KMALLOC_MAX_CACHE_SIZE)) {
 		unsigned i = kmalloc_index(size);
-		struct mmb_kmem_cache *s = sl->kmalloc_caches[i];
 		struct slab_cpu *c = slab_tls.kc[i];
-		struct mmb_page *slab;
+		struct slab_sheaf *sh = c->main;
 
-		/* The active slab's address range proves p is of s. A sheaf
-		 * (there is a main one only if s has sheaves) takes anything:
-		 * there the size names the cache as kmem_cache_free's s does,
-		 * trusted (cache_from_obj checks it only when hardened) unless
-		 * an alignment moved some block to a larger class; else the
-		 * descriptor decides (kfree). */
-		if (c->main &&
-		    unlikely(sl->harden || atomic_load_explicit(&a->align_moved, memory_order_relaxed)) &&
-		    (!(slab = virt_to_slab(sl, p)) || slab->owner != s))
-			goto slow;
-		if (likely(slab_free_fast(s, c, p))) {
+		if (likely(sh)) {
+			if (likely(sh->size < sh->capacity)) {
+				pcs_free_fast(c, sh, p);
+				c->req_bytes -= (int64_t)size;
+				return;
+			}
+		} else if (slab_free_fast(a->sl->kmalloc_caches[i], c, p, 0 /* not hardened */)) {
 			c->req_bytes -= (int64_t)size;
 			return;
 		}
 	}
-slow:
 	slab_reg_free_slow(a, p, size, (uintptr_t)__builtin_return_address(0));
 }
 

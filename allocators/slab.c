@@ -1267,8 +1267,8 @@ static void *alloc_single(struct mmb_kmem_cache *s, struct mmb_page *slab, unsig
 	return object;
 }
 
-static void *alloc_debug(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu, unsigned orig_size,
-			 uintptr_t addr)
+static __attribute__((noinline)) void *alloc_debug(struct mmb_kmem_cache *s, struct slab_cpu *c,
+						   int cpu, unsigned orig_size, uintptr_t addr)
 {
 	struct mmb_page *slab, *next;
 	void *object = NULL, *freelist;
@@ -1321,7 +1321,7 @@ static int free_consistency_checks(struct mmb_kmem_cache *s, struct mmb_page *sl
 }
 
 /* free_to_partial_list() with free_debug_processing(). */
-static void free_debug(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu, struct mmb_page *slab,
+static __attribute__((noinline)) void free_debug(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu, struct mmb_page *slab,
 		       void *object, uintptr_t addr)
 {
 	struct mmb_page *slab_free = NULL;
@@ -1489,17 +1489,13 @@ static inline void *slab_alloc_fast(const struct mmb_kmem_cache *s, struct slab_
 	return cpu_alloc_fast(s, c, orig);
 }
 
-static inline void *slab_alloc(struct mmb_kmem_cache *s, unsigned orig, uintptr_t addr)
+/* slab_alloc() past its fast path: a sheaf from the barn or refilled,
+ * else (no sheaf to be had) the slabs. */
+static void *slab_alloc_refill(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu,
+			       unsigned orig, uintptr_t addr)
 {
-	int cpu;
-	struct slab_cpu *c = slab_this_slot(s, &cpu);
-	void *object;
+	void *object = NULL;
 
-	if (unlikely(!c))
-		return NULL;
-	object = slab_alloc_fast(s, c, orig);
-	if (likely(object))
-		return object;
 	if (s->sheaf_capacity) {
 		object = pcs_alloc_slow(s, c, cpu);
 		if (!object)
@@ -1512,63 +1508,34 @@ static inline void *slab_alloc(struct mmb_kmem_cache *s, unsigned orig, uintptr_
 	return object;
 }
 
+static inline void *slab_alloc(struct mmb_kmem_cache *s, unsigned orig, uintptr_t addr)
+{
+	int cpu;
+	struct slab_cpu *c = slab_this_slot(s, &cpu);
+	void *object;
+
+	if (unlikely(!c))
+		return NULL;
+	object = slab_alloc_fast(s, c, orig);
+	if (likely(object))
+		return object;
+	return slab_alloc_refill(s, c, cpu, orig, addr);
+}
+
 static int has_cpu_partial(const struct mmb_kmem_cache *s, const struct slab_cpu *c)
 {
 	return c && s->cpu_partial;
 }
 
-/* __slab_free: the slab is not the thread's active slab. */
-static __attribute__((noinline)) void slab_free_slow(struct mmb_kmem_cache *s,
-						    struct slab_cpu *c, int cpu,
-						    struct mmb_page *slab, void *object,
-						    uintptr_t addr)
+/*
+ * __slab_free's end under list_lock, after the compare-and-swap that put
+ * object on the slab (prior: the freelist it found, new: the state it
+ * left): the slab's list moves, if any; unlocks.
+ */
+static __attribute__((noinline)) void slab_free_locked(struct mmb_kmem_cache *s,
+						       struct slab_cpu *c, struct mmb_page *slab,
+						       void *prior, uint64_t new, int on_node_partial)
 {
-	struct mmb_slab *sl = s->sl;
-	int locked = 0, was_frozen, on_node_partial = 0;
-	uint64_t old, new;
-	void *prior;
-
-	stat(c, free_slowpath);
-	if (kmem_cache_debug(s)) {
-		free_debug(s, c, cpu, slab, object, addr);
-		return;
-	}
-	old = slab_state(slab);
-	for (;;) {
-		if (locked) {
-			pthread_mutex_unlock(&s->list_lock);
-			locked = 0;
-		}
-		prior = fl_ptr(sl, slab, st_fl1(old));
-		if (unlikely(s->harden && prior == object)) {
-			slab_naive_double_free(s, c, slab, object);
-			return;
-		}
-		set_fp(s, object, prior);
-		was_frozen = st_frozen(old);
-		new = st_make(fl_enc(sl, slab, object), st_inuse(old) - 1, st_objects(old), was_frozen);
-		if ((!st_inuse(new) || !prior) && !was_frozen) {
-			if (!has_cpu_partial(s, c) || prior) {
-				pthread_mutex_lock(&s->list_lock);
-				locked = 1;
-				on_node_partial = !!(ld64(&slab->priv[3]) & MISC_NODE_PARTIAL);
-			}
-		}
-		if (slab_cas(slab, &old, new))
-			break;
-		stat(c, cmpxchg_double_fail);
-	}
-	if (!locked) {
-		if (was_frozen) {
-			stat(c, free_frozen);
-			if (slab_owner(slab) != cpu)
-				stat(c, free_remote);
-		} else if (has_cpu_partial(s, c) && !prior) {
-			put_cpu_partial(s, c, slab, 1);
-			stat(c, cpu_partial_free);
-		}
-		return;
-	}
 	if (prior && !on_node_partial) {
 		pthread_mutex_unlock(&s->list_lock);
 		return;
@@ -1588,6 +1555,59 @@ static __attribute__((noinline)) void slab_free_slow(struct mmb_kmem_cache *s,
 		stat(c, free_add_partial);
 	}
 	pthread_mutex_unlock(&s->list_lock);
+}
+
+/* __slab_free: the slab is not the thread's active slab. */
+static __attribute__((noinline)) void slab_free_slow(struct mmb_kmem_cache *s,
+						    struct slab_cpu *c, int cpu,
+						    struct mmb_page *slab, void *object,
+						    uintptr_t addr)
+{
+	char *base = slab_address(s->sl, slab);
+	uint64_t fl1 = (uint64_t)((char *)object - base) + 1, old, new;
+	int locked = 0, was_frozen, on_node_partial = 0;
+	void *prior;
+
+	stat(c, free_slowpath);
+	if (unlikely(kmem_cache_debug(s))) {
+		free_debug(s, c, cpu, slab, object, addr);
+		return;
+	}
+	old = slab_state(slab);
+	for (;;) {
+		if (locked) {
+			pthread_mutex_unlock(&s->list_lock);
+			locked = 0;
+		}
+		prior = st_fl1(old) ? base + st_fl1(old) - 1 : NULL;	/* fl_ptr() */
+		if (unlikely(s->harden && prior == object)) {
+			slab_naive_double_free(s, c, slab, object);
+			return;
+		}
+		set_fp(s, object, prior);
+		was_frozen = st_frozen(old);
+		new = st_make(fl1, st_inuse(old) - 1, st_objects(old), was_frozen);
+		if ((!st_inuse(new) || !prior) && !was_frozen) {
+			if (!has_cpu_partial(s, c) || prior) {
+				pthread_mutex_lock(&s->list_lock);
+				locked = 1;
+				on_node_partial = !!(ld64(&slab->priv[3]) & MISC_NODE_PARTIAL);
+			}
+		}
+		if (likely(slab_cas(slab, &old, new)))
+			break;
+		stat(c, cmpxchg_double_fail);
+	}
+	if (unlikely(locked)) {
+		slab_free_locked(s, c, slab, prior, new, on_node_partial);
+	} else if (was_frozen) {
+		stat(c, free_frozen);
+		if (slab_owner(slab) != cpu)
+			stat(c, free_remote);
+	} else if (has_cpu_partial(s, c) && !prior) {
+		put_cpu_partial(s, c, slab, 1);
+		stat(c, cpu_partial_free);
+	}
 }
 
 /*
@@ -1776,7 +1796,8 @@ static __attribute__((noinline)) void *pcs_alloc_slow(struct mmb_kmem_cache *s,
 		c->main = full;
 	}
 	pthread_mutex_unlock(&s->barn_lock);
-	sheaf_release(s, to_free);
+	if (to_free)
+		sheaf_release(s, to_free);
 	if (full) {
 		stat(c, barn_get);
 		goto pop;
@@ -3138,8 +3159,21 @@ static __attribute__((noinline)) void *slab_reg_alloc_slow(struct mmb_alloc *a, 
 		p = slab_alloc(a->sl->kmalloc_caches[kmalloc_index(size)], (unsigned)req, addr);
 	else
 		p = kmalloc_large(a->sl, size);
-	/* Counted here, where every NULL comes from: the caches' alloc_failed
-	 * also counts failed attempts inside a sheaf refill. */
+	/* Counted here and in slab_reg_alloc_miss(), where every NULL comes
+	 * from: the caches' alloc_failed also counts failed attempts inside a
+	 * sheaf refill. */
+	if (unlikely(!p))
+		atomic_fetch_add_explicit(&a->failed_allocs, 1, memory_order_relaxed);
+	return p;
+}
+
+/* The fast path missed, on this thread's slot of kmalloc_caches[i]. */
+static __attribute__((noinline)) void *slab_reg_alloc_miss(struct mmb_alloc *a, unsigned i,
+							   size_t size, uintptr_t addr)
+{
+	void *p = slab_alloc_refill(a->sl->kmalloc_caches[i], slab_tls.kc[i], slab_tls.cpu,
+				    (unsigned)size, addr);
+
 	if (unlikely(!p))
 		atomic_fetch_add_explicit(&a->failed_allocs, 1, memory_order_relaxed);
 	return p;
@@ -3161,6 +3195,7 @@ static void *slab_reg_alloc(struct mmb_alloc *a, size_t size, size_t align)
 		} else if ((object = slab_alloc_fast(a->sl->kmalloc_caches[i], c, (unsigned)size))) {
 			return object;
 		}
+		return slab_reg_alloc_miss(a, i, size, (uintptr_t)__builtin_return_address(0));
 	}
 	return slab_reg_alloc_slow(a, size, align, (uintptr_t)__builtin_return_address(0));
 }
@@ -3176,6 +3211,22 @@ static void *slab_reg_alloc(struct mmb_alloc *a, size_t size, size_t align)
 static __attribute__((noinline)) void slab_reg_free_slow(struct mmb_alloc *a, void *p, size_t size,
 							 uintptr_t addr)
 {
+	slab_kfree(a->sl, p, size, addr);
+}
+
+/* The fast path missed, on this thread's slot of kmalloc_caches[i]: a full
+ * main sheaf is exchanged here (the size is trusted as in the fast path),
+ * anything else goes kfree's way. */
+static __attribute__((noinline)) void slab_reg_free_miss(struct mmb_alloc *a, unsigned i, void *p,
+							 size_t size, uintptr_t addr)
+{
+	struct mmb_kmem_cache *s = a->sl->kmalloc_caches[i];
+	struct slab_cpu *c = slab_tls.kc[i];
+
+	if (c->main && pcs_free_slow(s, c, slab_tls.cpu, p)) {
+		c->req_bytes -= (int64_t)size;
+		return;
+	}
 	slab_kfree(a->sl, p, size, addr);
 }
 
@@ -3197,6 +3248,8 @@ static void slab_reg_free(struct mmb_alloc *a, void *p, size_t size)
 			c->req_bytes -= (int64_t)size;
 			return;
 		}
+		slab_reg_free_miss(a, i, p, size, (uintptr_t)__builtin_return_address(0));
+		return;
 	}
 	slab_reg_free_slow(a, p, size, (uintptr_t)__builtin_return_address(0));
 }

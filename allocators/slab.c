@@ -1611,6 +1611,45 @@ static __attribute__((noinline)) void slab_free_slow(struct mmb_kmem_cache *s,
 }
 
 /*
+ * __slab_free's common case, for the sheaf flush's loop: a compare-and-swap
+ * that leaves the slab's list membership as it is, or makes it the
+ * thread's cpu partial slab (no list_lock either way). 0 when the free
+ * needs list_lock, or is the hardened check's naive double free: nothing
+ * was done, and slab_free_slow() does it from the start.
+ */
+static __attribute__((always_inline)) inline int slab_free_nolock(struct mmb_kmem_cache *s,
+								  struct slab_cpu *c, int cpu,
+								  struct mmb_page *slab, void *object)
+{
+	char *base = slab_address(s->sl, slab);
+	uint64_t fl1 = (uint64_t)((char *)object - base) + 1, old = slab_state(slab), new;
+	void *prior;
+
+	for (;;) {
+		prior = st_fl1(old) ? base + st_fl1(old) - 1 : NULL;
+		new = st_make(fl1, st_inuse(old) - 1, st_objects(old), st_frozen(old));
+		if (!st_frozen(old) && (!st_inuse(new) || !prior) && (!s->cpu_partial || prior))
+			return 0;
+		if (unlikely(s->harden && prior == object))
+			return 0;
+		set_fp(s, object, prior);
+		if (likely(slab_cas(slab, &old, new)))
+			break;
+		stat(c, cmpxchg_double_fail);
+	}
+	stat(c, free_slowpath);
+	if (st_frozen(old)) {
+		stat(c, free_frozen);
+		if (slab_owner(slab) != cpu)
+			stat(c, free_remote);
+	} else if (!prior) {
+		put_cpu_partial(s, c, slab, 1);
+		stat(c, cpu_partial_free);
+	}
+	return 1;
+}
+
+/*
  * do_slab_free's fast path: the object is in the thread's active slab
  * (recognized by address, so the slab's descriptor is not read). 0 if not.
  * harden is s->harden, or 0 from a caller that knows it is.
@@ -1759,9 +1798,13 @@ static void sheaf_flush(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu,
 	stat_add(c, ST_sheaf_flush, sh->size);
 	while (sh->size) {
 		void *object = sh->objects[--sh->size];
+		struct mmb_page *slab;
 
-		if (!c || !cpu_free_fast(s, c, object, s->harden))
-			slab_free_slow(s, c, cpu, virt_to_slab(s->sl, object), object, 0);
+		if (c && cpu_free_fast(s, c, object, s->harden))
+			continue;
+		slab = virt_to_slab(s->sl, object);
+		if (!c || !slab_free_nolock(s, c, cpu, slab, object))
+			slab_free_slow(s, c, cpu, slab, object, 0);
 	}
 }
 

@@ -351,6 +351,12 @@ static inline int st_frozen(uint64_t st)
 	return !!(st & ST_FROZEN);
 }
 
+/* st with one object more on the freelist, now headed by fl1 (inuse >= 1). */
+static inline uint64_t st_free_one(uint64_t st, uint64_t fl1)
+{
+	return ((st & ~ST_FL_MASK) | fl1) - (1ULL << ST_INUSE_SHIFT);
+}
+
 static inline uint64_t slab_state(struct mmb_page *slab)
 {
 	return __atomic_load_n(&slab->priv[0], __ATOMIC_ACQUIRE);
@@ -1387,21 +1393,19 @@ static __attribute__((noinline, cold)) void slab_naive_double_free(struct mmb_km
 	stat(c, free_quarantined);
 }
 
-static __attribute__((noinline)) void *slab_alloc_slow(struct mmb_kmem_cache *s,
-						       struct slab_cpu *c, int cpu, unsigned orig,
-						       uintptr_t addr)
+/*
+ * ___slab_alloc's steps that need no list_lock: the active slab's remote
+ * frees (get_freelist, which unfreezes the slab when there are none), else
+ * the next cpu partial slab, frozen. Returns the first object and leaves
+ * the rest on the thread's freelist; NULL: the node's partial list or a
+ * new slab is next (slab_alloc_slow). Not for debug caches.
+ */
+static __attribute__((always_inline)) inline void *slab_alloc_cpu(struct mmb_kmem_cache *s,
+								  struct slab_cpu *c, int cpu)
 {
-	struct mmb_page *slab;
+	struct mmb_page *slab = c->slab;
 	void *freelist;
 
-	stat(c, alloc_slowpath);
-	if (kmem_cache_debug(s)) {
-		freelist = alloc_debug(s, c, cpu, orig, addr);
-		if (!freelist)
-			stat(c, alloc_failed);
-		return freelist;
-	}
-	slab = c->slab;
 	if (slab) {
 		/* get_freelist: the remote frees, or unfreeze a full slab */
 		uint64_t old = slab_state(slab);
@@ -1426,6 +1430,31 @@ static __attribute__((noinline)) void *slab_alloc_slow(struct mmb_kmem_cache *s,
 		if (freelist)
 			goto load_slab;
 	}
+	return NULL;
+load_slab:
+	cpu_set_slab(s, c, slab);
+load_freelist:
+	c->freelist = get_fp(s, freelist);
+	return freelist;
+}
+
+static __attribute__((noinline)) void *slab_alloc_slow(struct mmb_kmem_cache *s,
+						       struct slab_cpu *c, int cpu, unsigned orig,
+						       uintptr_t addr)
+{
+	struct mmb_page *slab;
+	void *freelist;
+
+	stat(c, alloc_slowpath);
+	if (kmem_cache_debug(s)) {
+		freelist = alloc_debug(s, c, cpu, orig, addr);
+		if (!freelist)
+			stat(c, alloc_failed);
+		return freelist;
+	}
+	freelist = slab_alloc_cpu(s, c, cpu);
+	if (freelist)
+		return freelist;
 	slab = get_partial(s, c);
 	if (slab) {
 		freelist = freeze_slab(s, slab, cpu, 0);
@@ -1439,7 +1468,6 @@ static __attribute__((noinline)) void *slab_alloc_slow(struct mmb_kmem_cache *s,
 	}
 load_slab:
 	cpu_set_slab(s, c, slab);
-load_freelist:
 	c->freelist = get_fp(s, freelist);
 	return freelist;
 }
@@ -1586,7 +1614,7 @@ static __attribute__((noinline)) void slab_free_slow(struct mmb_kmem_cache *s,
 		}
 		set_fp(s, object, prior);
 		was_frozen = st_frozen(old);
-		new = st_make(fl1, st_inuse(old) - 1, st_objects(old), was_frozen);
+		new = st_free_one(old, fl1);
 		if ((!st_inuse(new) || !prior) && !was_frozen) {
 			if (!has_cpu_partial(s, c) || prior) {
 				pthread_mutex_lock(&s->list_lock);
@@ -1627,7 +1655,7 @@ static __attribute__((always_inline)) inline int slab_free_nolock(struct mmb_kme
 
 	for (;;) {
 		prior = st_fl1(old) ? base + st_fl1(old) - 1 : NULL;
-		new = st_make(fl1, st_inuse(old) - 1, st_objects(old), st_frozen(old));
+		new = st_free_one(old, fl1);
 		if (!st_frozen(old) && (!st_inuse(new) || !prior) && (!s->cpu_partial || prior))
 			return 0;
 		if (unlikely(s->harden && prior == object))
@@ -1782,8 +1810,10 @@ static void sheaf_refill(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu,
 			stat_add(c, ST_alloc_fastpath, n - k);
 			continue;
 		}
-		object = slab_alloc_slow(s, c, cpu, 0, 0);
-		if (!object)
+		object = slab_alloc_cpu(s, c, cpu);	/* slab_alloc_slow()'s start, inline */
+		if (object)
+			stat(c, alloc_slowpath);
+		else if (!(object = slab_alloc_slow(s, c, cpu, 0, 0)))
 			break;
 		sh->objects[n++] = object;
 	}

@@ -11,7 +11,10 @@
  *   struct slab_cpu		the kernel's kmem_cache_cpu: the thread's active
  *				slab, the freelist of its objects the thread may
  *				use without any atomic, and a chain of partial slabs
- *				(at most cpu_partial_slabs), plus SLUB_STATS counters.
+ *				(at most cpu_partial_slabs), plus SLUB_STATS counters;
+ *				its first cache line holds all that a fast-path
+ *				alloc or free touches (main sheaf, freelist, active
+ *				slab range, requested bytes, the fast counters).
  *   slab			a block of 2^order frames from the buddy allocator.
  *				The kernel's struct slab overlays struct page; here
  *				it lives in the head frame's mmb_page: owner = the
@@ -78,7 +81,9 @@
  *
  * Thread model and locks (the kernel's CPUs are thread slots)
  *   A thread takes a slot on its first call (or at thread_attach) and holds
- *   it until thread_detach, which flushes its slabs back to the caches.
+ *   it until thread_detach, which flushes its slabs back to the caches. Its
+ *   thread-local storage names the slot and, per kmalloc cache, the slot's
+ *   struct slab_cpu (what this_cpu_ptr() computes in the kernel).
  *   A slot's struct slab_cpu is touched only by its thread (no atomics on
  *   the fast paths: the kernel needs its {freelist, tid} cmpxchg against
  *   preemption, a thread is not preempted into another thread's slot).
@@ -143,16 +148,17 @@
 #define OBJECT_POISON (1u << 17)	/* __OBJECT_POISON */
 
 /* CONFIG_SLUB_STATS counters, per slot; free_remote and the last three
- * are ours; sheaf_refill / sheaf_flush count objects, not calls. */
+ * are ours; sheaf_refill / sheaf_flush count objects, not calls. The
+ * four that the fast paths count come first (struct slab_cpu). */
 #define SLUB_STATS(X)                                                                          \
-	X(alloc_fastpath) X(alloc_slowpath) X(free_fastpath) X(free_slowpath) X(free_frozen)   \
-	X(free_remote) X(free_add_partial) X(free_remove_partial) X(alloc_from_partial)        \
-	X(alloc_slab) X(alloc_refill) X(free_slab) X(cpuslab_flush) X(deactivate_full)         \
-	X(deactivate_empty) X(deactivate_to_tail) X(deactivate_bypass) X(order_fallback)       \
-	X(cmpxchg_double_fail) X(cpu_partial_alloc) X(cpu_partial_free) X(cpu_partial_node)    \
-	X(cpu_partial_drain) X(alloc_pcs) X(free_pcs) X(barn_get) X(barn_get_fail) X(barn_put)   \
-	X(barn_put_fail) X(sheaf_refill) X(sheaf_flush) X(alloc_failed) X(free_quarantined)    \
-	X(free_invalid)
+	X(alloc_pcs) X(free_pcs) X(alloc_fastpath) X(free_fastpath) X(alloc_slowpath)          \
+	X(free_slowpath) X(free_frozen) X(free_remote) X(free_add_partial)                     \
+	X(free_remove_partial) X(alloc_from_partial) X(alloc_slab) X(alloc_refill) X(free_slab) \
+	X(cpuslab_flush) X(deactivate_full) X(deactivate_empty) X(deactivate_to_tail)          \
+	X(deactivate_bypass) X(order_fallback) X(cmpxchg_double_fail) X(cpu_partial_alloc)    \
+	X(cpu_partial_free) X(cpu_partial_node) X(cpu_partial_drain) X(barn_get)              \
+	X(barn_get_fail) X(barn_put) X(barn_put_fail) X(sheaf_refill) X(sheaf_flush)           \
+	X(alloc_failed) X(free_quarantined) X(free_invalid)
 
 enum slab_stat {
 #define SLAB_STAT_ENUM(n) ST_##n,
@@ -167,26 +173,31 @@ static const char *const slab_stat_names[] = {
 #undef SLAB_STAT_NAME
 };
 
-/* A sheaf (6.18's per-CPU object array): capacity object pointers. */
+/* A sheaf (6.18's per-CPU object array): capacity object pointers. The
+ * capacity is the cache's, kept here too so that the fast paths read one
+ * line. */
 struct slab_sheaf {
 	struct slab_sheaf *next;	/* on a barn list */
-	unsigned size;
+	unsigned size, capacity;
 	void *objects[];
 };
 
 #define MAX_FULL_SHEAVES 10
 #define MAX_EMPTY_SHEAVES 10
 
+/* The first 64 bytes are all that an alloc or free from a sheaf, or from
+ * the active slab's freelist, touches here (up to its counter). */
 struct slab_cpu {
+	struct slab_sheaf *main;	/* sheaves (sheaf_capacity > 0 only) */
 	void *freelist;			/* objects of slab this thread may hand out */
 	char *slab_addr;		/* the active slab's memory, so that a free */
 	uint64_t slab_bytes;		/* recognizes it without its descriptor */
+	int64_t req_bytes;		/* requested bytes allocated - freed */
+	uint64_t stat[NR_SLUB_STAT];
+	struct slab_sheaf *spare;
 	struct mmb_page *slab;		/* active slab (frozen) */
 	struct mmb_page *partial;	/* chain through priv[1] */
 	unsigned partial_slabs;
-	struct slab_sheaf *main, *spare;	/* sheaves (sheaf_capacity > 0) */
-	int64_t req_bytes;		/* requested bytes allocated - freed */
-	uint64_t stat[NR_SLUB_STAT];
 } __attribute__((aligned(64)));
 
 struct slab_track {			/* struct track, without a stack depot */
@@ -253,9 +264,12 @@ struct mmb_slab {
 	char large_owner;		/* its address marks large kmalloc pages */
 };
 
+/* The calling thread's slot in the instance sl->id, and its struct
+ * slab_cpu in each kmalloc cache (this_cpu_ptr, precomputed). */
 static _Thread_local struct {
 	uint64_t id;
 	int cpu;
+	struct slab_cpu *kc[KMALLOC_SHIFT_HIGH + 1];
 } slab_tls;
 static atomic_uint_fast64_t slab_next_id = 1;
 
@@ -335,6 +349,12 @@ static inline unsigned st_objects(uint64_t st)
 static inline int st_frozen(uint64_t st)
 {
 	return !!(st & ST_FROZEN);
+}
+
+/* st with one object more on the freelist, now headed by fl1 (inuse >= 1). */
+static inline uint64_t st_free_one(uint64_t st, uint64_t fl1)
+{
+	return ((st & ~ST_FL_MASK) | fl1) - (1ULL << ST_INUSE_SHIFT);
 }
 
 static inline uint64_t slab_state(struct mmb_page *slab)
@@ -438,14 +458,20 @@ static inline void *get_fp(const struct mmb_kmem_cache *s, const void *obj)
 	return (void *)(uintptr_t)v;
 }
 
-static inline void set_fp(const struct mmb_kmem_cache *s, void *obj, const void *fp)
+/* set_fp() for a caller that knows whether s is hardened. */
+static inline void set_fp_h(const struct mmb_kmem_cache *s, void *obj, const void *fp, int harden)
 {
 	char *slot = (char *)obj + s->offset;
 	uint64_t v = (uint64_t)(uintptr_t)fp;
 
-	if (s->harden)
+	if (harden)
 		v ^= s->random ^ __builtin_bswap64((uint64_t)(uintptr_t)slot);
 	memcpy(slot, &v, sizeof(v));
+}
+
+static inline void set_fp(const struct mmb_kmem_cache *s, void *obj, const void *fp)
+{
+	set_fp_h(s, obj, fp, s->harden);
 }
 
 static inline int kmem_cache_debug(const struct mmb_kmem_cache *s)
@@ -504,6 +530,8 @@ static int slab_cpu_claim(struct mmb_slab *sl)
 			cpu = i;
 	}
 	if (cpu >= 0) {
+		for (int i = 0; i <= KMALLOC_SHIFT_HIGH; i++)
+			slab_tls.kc[i] = sl->kmalloc_caches[i] ? &sl->kmalloc_caches[i]->cpu[cpu] : NULL;
 		slab_tls.id = sl->id;
 		slab_tls.cpu = cpu;
 	}
@@ -1245,8 +1273,8 @@ static void *alloc_single(struct mmb_kmem_cache *s, struct mmb_page *slab, unsig
 	return object;
 }
 
-static void *alloc_debug(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu, unsigned orig_size,
-			 uintptr_t addr)
+static __attribute__((noinline)) void *alloc_debug(struct mmb_kmem_cache *s, struct slab_cpu *c,
+						   int cpu, unsigned orig_size, uintptr_t addr)
 {
 	struct mmb_page *slab, *next;
 	void *object = NULL, *freelist;
@@ -1299,7 +1327,7 @@ static int free_consistency_checks(struct mmb_kmem_cache *s, struct mmb_page *sl
 }
 
 /* free_to_partial_list() with free_debug_processing(). */
-static void free_debug(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu, struct mmb_page *slab,
+static __attribute__((noinline)) void free_debug(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu, struct mmb_page *slab,
 		       void *object, uintptr_t addr)
 {
 	struct mmb_page *slab_free = NULL;
@@ -1365,21 +1393,19 @@ static __attribute__((noinline, cold)) void slab_naive_double_free(struct mmb_km
 	stat(c, free_quarantined);
 }
 
-static __attribute__((noinline)) void *slab_alloc_slow(struct mmb_kmem_cache *s,
-						       struct slab_cpu *c, int cpu, unsigned orig,
-						       uintptr_t addr)
+/*
+ * ___slab_alloc's steps that need no list_lock: the active slab's remote
+ * frees (get_freelist, which unfreezes the slab when there are none), else
+ * the next cpu partial slab, frozen. Returns the first object and leaves
+ * the rest on the thread's freelist; NULL: the node's partial list or a
+ * new slab is next (slab_alloc_slow). Not for debug caches.
+ */
+static __attribute__((always_inline)) inline void *slab_alloc_cpu(struct mmb_kmem_cache *s,
+								  struct slab_cpu *c, int cpu)
 {
-	struct mmb_page *slab;
+	struct mmb_page *slab = c->slab;
 	void *freelist;
 
-	stat(c, alloc_slowpath);
-	if (kmem_cache_debug(s)) {
-		freelist = alloc_debug(s, c, cpu, orig, addr);
-		if (!freelist)
-			stat(c, alloc_failed);
-		return freelist;
-	}
-	slab = c->slab;
 	if (slab) {
 		/* get_freelist: the remote frees, or unfreeze a full slab */
 		uint64_t old = slab_state(slab);
@@ -1404,6 +1430,31 @@ static __attribute__((noinline)) void *slab_alloc_slow(struct mmb_kmem_cache *s,
 		if (freelist)
 			goto load_slab;
 	}
+	return NULL;
+load_slab:
+	cpu_set_slab(s, c, slab);
+load_freelist:
+	c->freelist = get_fp(s, freelist);
+	return freelist;
+}
+
+static __attribute__((noinline)) void *slab_alloc_slow(struct mmb_kmem_cache *s,
+						       struct slab_cpu *c, int cpu, unsigned orig,
+						       uintptr_t addr)
+{
+	struct mmb_page *slab;
+	void *freelist;
+
+	stat(c, alloc_slowpath);
+	if (kmem_cache_debug(s)) {
+		freelist = alloc_debug(s, c, cpu, orig, addr);
+		if (!freelist)
+			stat(c, alloc_failed);
+		return freelist;
+	}
+	freelist = slab_alloc_cpu(s, c, cpu);
+	if (freelist)
+		return freelist;
 	slab = get_partial(s, c);
 	if (slab) {
 		freelist = freeze_slab(s, slab, cpu, 0);
@@ -1417,7 +1468,6 @@ static __attribute__((noinline)) void *slab_alloc_slow(struct mmb_kmem_cache *s,
 	}
 load_slab:
 	cpu_set_slab(s, c, slab);
-load_freelist:
 	c->freelist = get_fp(s, freelist);
 	return freelist;
 }
@@ -1442,21 +1492,48 @@ static inline void *cpu_alloc_fast(const struct mmb_kmem_cache *s, struct slab_c
 
 static void *pcs_alloc_slow(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu);
 
-/* alloc_from_pcs() when the cache has sheaves, else the freelist. */
+/* alloc_from_pcs(): pop the main sheaf sh, which is not empty. */
+static inline void *pcs_alloc_fast(struct slab_cpu *c, struct slab_sheaf *sh, unsigned orig)
+{
+	unsigned n = sh->size - 1;
+
+	sh->size = n;
+	c->req_bytes += orig;
+	stat(c, alloc_pcs);
+	return sh->objects[n];
+}
+
+/* alloc_from_pcs() when the cache has sheaves, else the freelist. Only
+ * such a cache has a main sheaf (none yet before its first alloc or free). */
 static inline void *slab_alloc_fast(const struct mmb_kmem_cache *s, struct slab_cpu *c,
 				    unsigned orig)
 {
-	if (s->sheaf_capacity) {
-		struct slab_sheaf *sh = c->main;
+	struct slab_sheaf *sh = c->main;
 
-		if (likely(sh && sh->size)) {
-			c->req_bytes += orig;
-			stat(c, alloc_pcs);
-			return sh->objects[--sh->size];
-		}
+	if (likely(sh))
+		return likely(sh->size) ? pcs_alloc_fast(c, sh, orig) : NULL;
+	if (s->sheaf_capacity)
 		return NULL;
-	}
 	return cpu_alloc_fast(s, c, orig);
+}
+
+/* slab_alloc() past its fast path: a sheaf from the barn or refilled,
+ * else (no sheaf to be had) the slabs. */
+static void *slab_alloc_refill(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu,
+			       unsigned orig, uintptr_t addr)
+{
+	void *object = NULL;
+
+	if (s->sheaf_capacity) {
+		object = pcs_alloc_slow(s, c, cpu);
+		if (!object)
+			object = cpu_alloc_fast(s, c, 0);
+	}
+	if (!object)
+		object = slab_alloc_slow(s, c, cpu, orig, addr);
+	if (likely(object))
+		c->req_bytes += orig;
+	return object;
 }
 
 static inline void *slab_alloc(struct mmb_kmem_cache *s, unsigned orig, uintptr_t addr)
@@ -1470,16 +1547,7 @@ static inline void *slab_alloc(struct mmb_kmem_cache *s, unsigned orig, uintptr_
 	object = slab_alloc_fast(s, c, orig);
 	if (likely(object))
 		return object;
-	if (s->sheaf_capacity) {
-		object = pcs_alloc_slow(s, c, cpu);
-		if (!object)
-			object = cpu_alloc_fast(s, c, 0);
-	}
-	if (!object)
-		object = slab_alloc_slow(s, c, cpu, orig, addr);
-	if (likely(object))
-		c->req_bytes += orig;
-	return object;
+	return slab_alloc_refill(s, c, cpu, orig, addr);
 }
 
 static int has_cpu_partial(const struct mmb_kmem_cache *s, const struct slab_cpu *c)
@@ -1487,58 +1555,15 @@ static int has_cpu_partial(const struct mmb_kmem_cache *s, const struct slab_cpu
 	return c && s->cpu_partial;
 }
 
-/* __slab_free: the slab is not the thread's active slab. */
-static __attribute__((noinline)) void slab_free_slow(struct mmb_kmem_cache *s,
-						    struct slab_cpu *c, int cpu,
-						    struct mmb_page *slab, void *object,
-						    uintptr_t addr)
+/*
+ * __slab_free's end under list_lock, after the compare-and-swap that put
+ * object on the slab (prior: the freelist it found, new: the state it
+ * left): the slab's list moves, if any; unlocks.
+ */
+static __attribute__((noinline)) void slab_free_locked(struct mmb_kmem_cache *s,
+						       struct slab_cpu *c, struct mmb_page *slab,
+						       void *prior, uint64_t new, int on_node_partial)
 {
-	struct mmb_slab *sl = s->sl;
-	int locked = 0, was_frozen, on_node_partial = 0;
-	uint64_t old, new;
-	void *prior;
-
-	stat(c, free_slowpath);
-	if (kmem_cache_debug(s)) {
-		free_debug(s, c, cpu, slab, object, addr);
-		return;
-	}
-	old = slab_state(slab);
-	for (;;) {
-		if (locked) {
-			pthread_mutex_unlock(&s->list_lock);
-			locked = 0;
-		}
-		prior = fl_ptr(sl, slab, st_fl1(old));
-		if (unlikely(s->harden && prior == object)) {
-			slab_naive_double_free(s, c, slab, object);
-			return;
-		}
-		set_fp(s, object, prior);
-		was_frozen = st_frozen(old);
-		new = st_make(fl_enc(sl, slab, object), st_inuse(old) - 1, st_objects(old), was_frozen);
-		if ((!st_inuse(new) || !prior) && !was_frozen) {
-			if (!has_cpu_partial(s, c) || prior) {
-				pthread_mutex_lock(&s->list_lock);
-				locked = 1;
-				on_node_partial = !!(ld64(&slab->priv[3]) & MISC_NODE_PARTIAL);
-			}
-		}
-		if (slab_cas(slab, &old, new))
-			break;
-		stat(c, cmpxchg_double_fail);
-	}
-	if (!locked) {
-		if (was_frozen) {
-			stat(c, free_frozen);
-			if (slab_owner(slab) != cpu)
-				stat(c, free_remote);
-		} else if (has_cpu_partial(s, c) && !prior) {
-			put_cpu_partial(s, c, slab, 1);
-			stat(c, cpu_partial_free);
-		}
-		return;
-	}
 	if (prior && !on_node_partial) {
 		pthread_mutex_unlock(&s->list_lock);
 		return;
@@ -1560,18 +1585,113 @@ static __attribute__((noinline)) void slab_free_slow(struct mmb_kmem_cache *s,
 	pthread_mutex_unlock(&s->list_lock);
 }
 
+/* __slab_free: the slab is not the thread's active slab. */
+static __attribute__((noinline)) void slab_free_slow(struct mmb_kmem_cache *s,
+						    struct slab_cpu *c, int cpu,
+						    struct mmb_page *slab, void *object,
+						    uintptr_t addr)
+{
+	char *base = slab_address(s->sl, slab);
+	uint64_t fl1 = (uint64_t)((char *)object - base) + 1, old, new;
+	int locked = 0, was_frozen, on_node_partial = 0;
+	void *prior;
+
+	stat(c, free_slowpath);
+	if (unlikely(kmem_cache_debug(s))) {
+		free_debug(s, c, cpu, slab, object, addr);
+		return;
+	}
+	old = slab_state(slab);
+	for (;;) {
+		if (locked) {
+			pthread_mutex_unlock(&s->list_lock);
+			locked = 0;
+		}
+		prior = st_fl1(old) ? base + st_fl1(old) - 1 : NULL;	/* fl_ptr() */
+		if (unlikely(s->harden && prior == object)) {
+			slab_naive_double_free(s, c, slab, object);
+			return;
+		}
+		set_fp(s, object, prior);
+		was_frozen = st_frozen(old);
+		new = st_free_one(old, fl1);
+		if ((!st_inuse(new) || !prior) && !was_frozen) {
+			if (!has_cpu_partial(s, c) || prior) {
+				pthread_mutex_lock(&s->list_lock);
+				locked = 1;
+				on_node_partial = !!(ld64(&slab->priv[3]) & MISC_NODE_PARTIAL);
+			}
+		}
+		if (likely(slab_cas(slab, &old, new)))
+			break;
+		stat(c, cmpxchg_double_fail);
+	}
+	if (unlikely(locked)) {
+		slab_free_locked(s, c, slab, prior, new, on_node_partial);
+	} else if (was_frozen) {
+		stat(c, free_frozen);
+		if (slab_owner(slab) != cpu)
+			stat(c, free_remote);
+	} else if (has_cpu_partial(s, c) && !prior) {
+		put_cpu_partial(s, c, slab, 1);
+		stat(c, cpu_partial_free);
+	}
+}
+
+/*
+ * __slab_free's common case, for the sheaf flush's loop: a compare-and-swap
+ * that leaves the slab's list membership as it is, or makes it the
+ * thread's cpu partial slab (no list_lock either way). 0 when the free
+ * needs list_lock, or is the hardened check's naive double free: nothing
+ * was done, and slab_free_slow() does it from the start.
+ */
+static __attribute__((always_inline)) inline int slab_free_nolock(struct mmb_kmem_cache *s,
+								  struct slab_cpu *c, int cpu,
+								  struct mmb_page *slab, void *object)
+{
+	char *base = slab_address(s->sl, slab);
+	uint64_t fl1 = (uint64_t)((char *)object - base) + 1, old = slab_state(slab), new;
+	void *prior;
+
+	for (;;) {
+		prior = st_fl1(old) ? base + st_fl1(old) - 1 : NULL;
+		new = st_free_one(old, fl1);
+		if (!st_frozen(old) && (!st_inuse(new) || !prior) && (!s->cpu_partial || prior))
+			return 0;
+		if (unlikely(s->harden && prior == object))
+			return 0;
+		set_fp(s, object, prior);
+		if (likely(slab_cas(slab, &old, new)))
+			break;
+		stat(c, cmpxchg_double_fail);
+	}
+	stat(c, free_slowpath);
+	if (st_frozen(old)) {
+		stat(c, free_frozen);
+		if (slab_owner(slab) != cpu)
+			stat(c, free_remote);
+	} else if (!prior) {
+		put_cpu_partial(s, c, slab, 1);
+		stat(c, cpu_partial_free);
+	}
+	return 1;
+}
+
 /*
  * do_slab_free's fast path: the object is in the thread's active slab
  * (recognized by address, so the slab's descriptor is not read). 0 if not.
+ * harden is s->harden, or 0 from a caller that knows it is.
  */
-static inline int cpu_free_fast(struct mmb_kmem_cache *s, struct slab_cpu *c, void *object)
+static __attribute__((always_inline)) inline int cpu_free_fast(struct mmb_kmem_cache *s,
+							       struct slab_cpu *c, void *object,
+							       int harden)
 {
 	if (likely((uintptr_t)object - (uintptr_t)c->slab_addr < c->slab_bytes)) {
-		if (unlikely(s->harden && object == c->freelist)) {
+		if (unlikely(harden && object == c->freelist)) {
 			slab_naive_double_free(s, c, c->slab, object);
 			return 1;
 		}
-		set_fp(s, object, c->freelist);
+		set_fp_h(s, object, c->freelist, harden);
 		c->freelist = object;
 		stat(c, free_fastpath);
 		return 1;
@@ -1579,20 +1699,33 @@ static inline int cpu_free_fast(struct mmb_kmem_cache *s, struct slab_cpu *c, vo
 	return 0;
 }
 
-/* free_to_pcs() when the cache has sheaves, else the active slab. */
-static inline int slab_free_fast(struct mmb_kmem_cache *s, struct slab_cpu *c, void *object)
+/* free_to_pcs(): push onto the main sheaf sh, which has room. */
+static inline void pcs_free_fast(struct slab_cpu *c, struct slab_sheaf *sh, void *object)
 {
-	if (s->sheaf_capacity) {
-		struct slab_sheaf *sh = c->main;
+	unsigned n = sh->size;
 
-		if (likely(sh && sh->size < s->sheaf_capacity)) {
-			sh->objects[sh->size++] = object;
-			stat(c, free_pcs);
+	sh->objects[n] = object;
+	sh->size = n + 1;
+	stat(c, free_pcs);
+}
+
+/* free_to_pcs() when the cache has sheaves, else the active slab. */
+static __attribute__((always_inline)) inline int slab_free_fast(struct mmb_kmem_cache *s,
+								struct slab_cpu *c, void *object,
+								int harden)
+{
+	struct slab_sheaf *sh = c->main;
+
+	if (likely(sh)) {
+		if (likely(sh->size < sh->capacity)) {
+			pcs_free_fast(c, sh, object);
 			return 1;
 		}
 		return 0;
 	}
-	return cpu_free_fast(s, c, object);
+	if (s->sheaf_capacity)
+		return 0;
+	return cpu_free_fast(s, c, object, harden);
 }
 
 static int pcs_free_slow(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu, void *object);
@@ -1605,10 +1738,10 @@ static inline void slab_free(struct mmb_kmem_cache *s, struct mmb_page *slab, vo
 
 	if (likely(c)) {
 		c->req_bytes -= orig;
-		if (likely(slab_free_fast(s, c, object)))
+		if (likely(slab_free_fast(s, c, object, s->harden)))
 			return;
 		if (s->sheaf_capacity && (pcs_free_slow(s, c, cpu, object) ||
-					  cpu_free_fast(s, c, object)))
+					  cpu_free_fast(s, c, object, s->harden)))
 			return;
 	} else {
 		atomic_fetch_add(&s->unslotted_frees, 1);
@@ -1632,6 +1765,7 @@ static struct slab_sheaf *sheaf_alloc(const struct mmb_kmem_cache *s)
 	if (sh) {
 		sh->next = NULL;
 		sh->size = 0;
+		sh->capacity = s->sheaf_capacity;
 		if (s->sl->kml && mmb_kmemleak_ignore_range(s->sl->kml, sh, bytes)) {
 			free(sh);
 			return NULL;
@@ -1651,35 +1785,63 @@ static void sheaf_release(const struct mmb_kmem_cache *s, struct slab_sheaf *sh)
 	free(sh);
 }
 
-/* refill_sheaf(): objects from the slabs, through the regular paths. */
+/*
+ * refill_sheaf() -> __kmem_cache_alloc_bulk(): the thread's freelist, all
+ * of it that fits at once, then ___slab_alloc() for the next slab's first
+ * object (which leaves the rest on the freelist), until the sheaf is full
+ * or no slab can be had.
+ */
 static void sheaf_refill(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu,
 			 struct slab_sheaf *sh)
 {
-	unsigned n = 0;
+	unsigned n = sh->size, first = n;
 
-	while (sh->size < s->sheaf_capacity) {
-		void *object = cpu_alloc_fast(s, c, 0);
+	while (n < sh->capacity) {
+		void *object = c->freelist;
 
-		if (!object)
-			object = slab_alloc_slow(s, c, cpu, 0, 0);
-		if (!object)
+		if (object) {
+			unsigned k = n;
+
+			do {
+				sh->objects[n++] = object;
+				object = get_fp(s, object);
+			} while (object && n < sh->capacity);
+			c->freelist = object;
+			stat_add(c, ST_alloc_fastpath, n - k);
+			continue;
+		}
+		object = slab_alloc_cpu(s, c, cpu);	/* slab_alloc_slow()'s start, inline */
+		if (object)
+			stat(c, alloc_slowpath);
+		else if (!(object = slab_alloc_slow(s, c, cpu, 0, 0)))
 			break;
-		sh->objects[sh->size++] = object;
-		n++;
+		sh->objects[n++] = object;
 	}
-	stat_add(c, ST_sheaf_refill, n);
+	sh->size = n;
+	stat_add(c, ST_sheaf_refill, n - first);
 }
 
-/* sheaf_flush_unused(): every object back to its slab (c may be NULL). */
+/*
+ * sheaf_flush_unused(): every object back to its slab (c may be NULL), one
+ * at a time as do_slab_free() would take it. The kernel's bulk free joins
+ * the objects of one slab met within a lookahead of three into a detached
+ * freelist; for a sheaf filled by frees in no slab order that averaged
+ * 1.04 objects per list (bench slab's batch) and its scan cost more than
+ * the compare-and-swaps it saved, so it is not modelled.
+ */
 static void sheaf_flush(struct mmb_kmem_cache *s, struct slab_cpu *c, int cpu,
 			struct slab_sheaf *sh)
 {
 	stat_add(c, ST_sheaf_flush, sh->size);
 	while (sh->size) {
 		void *object = sh->objects[--sh->size];
+		struct mmb_page *slab;
 
-		if (!c || !cpu_free_fast(s, c, object))
-			slab_free_slow(s, c, cpu, virt_to_slab(s->sl, object), object, 0);
+		if (c && cpu_free_fast(s, c, object, s->harden))
+			continue;
+		slab = virt_to_slab(s->sl, object);
+		if (!c || !slab_free_nolock(s, c, cpu, slab, object))
+			slab_free_slow(s, c, cpu, slab, object, 0);
 	}
 }
 
@@ -1714,7 +1876,8 @@ static __attribute__((noinline)) void *pcs_alloc_slow(struct mmb_kmem_cache *s,
 		c->main = full;
 	}
 	pthread_mutex_unlock(&s->barn_lock);
-	sheaf_release(s, to_free);
+	if (to_free)
+		sheaf_release(s, to_free);
 	if (full) {
 		stat(c, barn_get);
 		goto pop;
@@ -2873,15 +3036,26 @@ int mmb_slab_check(struct mmb_slab *sl, char *err, size_t errlen)
 
 /* ---- the registry entry `slab`: kmalloc behind the allocator contract ---- */
 
+/* A fast-path key no thread's slab_tls.id equals (ids count from 1). */
+#define SLAB_KEY_NONE UINT64_MAX
+
 struct mmb_alloc {
+	/*
+	 * The fast paths run only for a thread whose slab_tls.id equals the
+	 * key: sl->id, or SLAB_KEY_NONE where every call takes kmalloc's or
+	 * kfree's full way. alloc_key: none with detectors (they hook every
+	 * call). free_key: none also with harden=on (cache_from_obj reads the
+	 * descriptor) and from the first time an alignment moves a block to a
+	 * class above its size's (a free's size then no longer names the
+	 * block's cache).
+	 */
+	uint64_t alloc_key;
+	atomic_uint_fast64_t free_key;
 	struct mmb_buddy *b;
 	struct mmb_slab *sl;
 	struct mmb_kmemleak *kml;	/* kmemleak=on */
 	struct mmb_kfence *kfence;	/* kfence=N */
 	atomic_ulong failed_allocs;	/* alloc() calls that returned NULL */
-	/* Set once an alignment moved a block to a class above its size's:
-	 * from then on a free's size no longer names the block's cache. */
-	atomic_bool align_moved;
 };
 
 static const struct mmb_param slab_opts[] = {
@@ -2995,6 +3169,8 @@ static int slab_reg_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r
 	rc = mmb_slab_create(&sc, &a->sl, err, errlen);
 	if (rc)
 		goto fail_buddy;
+	a->alloc_key = a->sl->hooks ? SLAB_KEY_NONE : a->sl->id;
+	atomic_init(&a->free_key, a->sl->hooks || a->sl->harden ? SLAB_KEY_NONE : a->sl->id);
 	*r_a = a;
 	return 0;
 fail_buddy:
@@ -3052,8 +3228,8 @@ static __attribute__((noinline)) void *slab_reg_alloc_slow(struct mmb_alloc *a, 
 		if (size & (size - 1))
 			size = 1UL << fls_u(size);
 		if (size <= MMB_KMALLOC_MAX_CACHE_SIZE && kmalloc_index(size) != kmalloc_index(req) &&
-		    !atomic_load_explicit(&a->align_moved, memory_order_relaxed))
-			atomic_store_explicit(&a->align_moved, 1, memory_order_relaxed);
+		    atomic_load_explicit(&a->free_key, memory_order_relaxed) != SLAB_KEY_NONE)
+			atomic_store_explicit(&a->free_key, SLAB_KEY_NONE, memory_order_relaxed);
 	}
 	void *p;
 
@@ -3063,8 +3239,21 @@ static __attribute__((noinline)) void *slab_reg_alloc_slow(struct mmb_alloc *a, 
 		p = slab_alloc(a->sl->kmalloc_caches[kmalloc_index(size)], (unsigned)req, addr);
 	else
 		p = kmalloc_large(a->sl, size);
-	/* Counted here, where every NULL comes from: the caches' alloc_failed
-	 * also counts failed attempts inside a sheaf refill. */
+	/* Counted here and in slab_reg_alloc_miss(), where every NULL comes
+	 * from: the caches' alloc_failed also counts failed attempts inside a
+	 * sheaf refill. */
+	if (unlikely(!p))
+		atomic_fetch_add_explicit(&a->failed_allocs, 1, memory_order_relaxed);
+	return p;
+}
+
+/* The fast path missed, on this thread's slot of kmalloc_caches[i]. */
+static __attribute__((noinline)) void *slab_reg_alloc_miss(struct mmb_alloc *a, unsigned i,
+							   size_t size, uintptr_t addr)
+{
+	void *p = slab_alloc_refill(a->sl->kmalloc_caches[i], slab_tls.kc[i], slab_tls.cpu,
+				    (unsigned)size, addr);
+
 	if (unlikely(!p))
 		atomic_fetch_add_explicit(&a->failed_allocs, 1, memory_order_relaxed);
 	return p;
@@ -3073,25 +3262,31 @@ static __attribute__((noinline)) void *slab_reg_alloc_slow(struct mmb_alloc *a, 
 /* kmalloc's fast path inline; everything else out of line. */
 static void *slab_reg_alloc(struct mmb_alloc *a, size_t size, size_t align)
 {
-	struct mmb_slab *sl = a->sl;
+	if (likely(slab_tls.id == a->alloc_key && align <= 8 &&
+		   size - 1 < MMB_KMALLOC_MAX_CACHE_SIZE)) {
+		unsigned i = kmalloc_index(size);
+		struct slab_cpu *c = slab_tls.kc[i];
+		struct slab_sheaf *sh = c->main;
+		void *object;
 
-	if (likely(!sl->hooks && align <= 8 && size - 1 < MMB_KMALLOC_MAX_CACHE_SIZE &&
-		   slab_tls.id == sl->id)) {
-		struct mmb_kmem_cache *s = sl->kmalloc_caches[kmalloc_index(size)];
-		void *object = slab_alloc_fast(s, &s->cpu[slab_tls.cpu], (unsigned)size);
-
-		if (likely(object))
+		if (likely(sh)) {
+			if (likely(sh->size))
+				return pcs_alloc_fast(c, sh, (unsigned)size);
+		} else if ((object = slab_alloc_fast(a->sl->kmalloc_caches[i], c, (unsigned)size))) {
 			return object;
+		}
+		return slab_reg_alloc_miss(a, i, size, (uintptr_t)__builtin_return_address(0));
 	}
 	return slab_reg_alloc_slow(a, size, align, (uintptr_t)__builtin_return_address(0));
 }
 
 /*
  * Sized free: the size names the kmalloc cache (as kmem_cache_free names
- * its cache), so the common case -- the object is in this thread's active
- * slab of that cache -- needs no descriptor lookup. Anything else (another
- * slab, a block that an alignment moved to a larger class, large kmalloc)
- * takes kfree's way through the page descriptor.
+ * its cache), trusted as the kernel trusts kmem_cache_free's s unless
+ * hardened (free_key), so the common case -- a sheaf with room, or the
+ * thread's active slab, whose address range proves the object is of s --
+ * needs no descriptor lookup. Anything else takes kfree's way through the
+ * page descriptor.
  */
 static __attribute__((noinline)) void slab_reg_free_slow(struct mmb_alloc *a, void *p, size_t size,
 							 uintptr_t addr)
@@ -3099,30 +3294,43 @@ static __attribute__((noinline)) void slab_reg_free_slow(struct mmb_alloc *a, vo
 	slab_kfree(a->sl, p, size, addr);
 }
 
+/* The fast path missed, on this thread's slot of kmalloc_caches[i]: a full
+ * main sheaf is exchanged here (the size is trusted as in the fast path),
+ * anything else goes kfree's way. */
+static __attribute__((noinline)) void slab_reg_free_miss(struct mmb_alloc *a, unsigned i, void *p,
+							 size_t size, uintptr_t addr)
+{
+	struct mmb_kmem_cache *s = a->sl->kmalloc_caches[i];
+	struct slab_cpu *c = slab_tls.kc[i];
+
+	if (c->main && pcs_free_slow(s, c, slab_tls.cpu, p)) {
+		c->req_bytes -= (int64_t)size;
+		return;
+	}
+	slab_kfree(a->sl, p, size, addr);
+}
+
 static void slab_reg_free(struct mmb_alloc *a, void *p, size_t size)
 {
-	struct mmb_slab *sl = a->sl;
+	if (likely(slab_tls.id == atomic_load_explicit(&a->free_key, memory_order_relaxed) &&
+		   size - 1 < MMB_KMALLOC_MAX_CACHE_SIZE)) {
+		unsigned i = kmalloc_index(size);
+		struct slab_cpu *c = slab_tls.kc[i];
+		struct slab_sheaf *sh = c->main;
 
-	if (likely(!sl->hooks && size - 1 < MMB_KMALLOC_MAX_CACHE_SIZE && slab_tls.id == sl->id)) {
-		struct mmb_kmem_cache *s = sl->kmalloc_caches[kmalloc_index(size)];
-		struct slab_cpu *c = &s->cpu[slab_tls.cpu];
-		struct mmb_page *slab;
-
-		/* The active slab's address range proves p is of s. A sheaf
-		 * takes anything: there the size names the cache as
-		 * kmem_cache_free's s does, trusted (cache_from_obj checks it
-		 * only when hardened) unless an alignment moved some block
-		 * to a larger class; else the descriptor decides (kfree). */
-		if (s->sheaf_capacity &&
-		    unlikely(s->harden || atomic_load_explicit(&a->align_moved, memory_order_relaxed)) &&
-		    (!(slab = virt_to_slab(sl, p)) || slab->owner != s))
-			goto slow;
-		if (likely(slab_free_fast(s, c, p))) {
+		if (likely(sh)) {
+			if (likely(sh->size < sh->capacity)) {
+				pcs_free_fast(c, sh, p);
+				c->req_bytes -= (int64_t)size;
+				return;
+			}
+		} else if (slab_free_fast(a->sl->kmalloc_caches[i], c, p, 0 /* not hardened */)) {
 			c->req_bytes -= (int64_t)size;
 			return;
 		}
+		slab_reg_free_miss(a, i, p, size, (uintptr_t)__builtin_return_address(0));
+		return;
 	}
-slow:
 	slab_reg_free_slow(a, p, size, (uintptr_t)__builtin_return_address(0));
 }
 

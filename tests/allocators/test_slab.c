@@ -3,8 +3,10 @@
  * classes, the slab order rule against the kernel's table, object layout
  * and debug byte patterns, every slub_debug letter catching what it should
  * with the kernel's report line, the remote-free paths under several
- * threads (fixed seeds, printed) with check() after each round, slabinfo's
- * format, destroy with objects left, and bad input.
+ * threads (fixed seeds, printed) with check() after each round, the
+ * registry's fast paths (sheaves or not, hardened or not, two instances in
+ * turns on one thread), slabinfo's format, destroy with objects left, and
+ * bad input.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -587,6 +589,88 @@ Test(slab, registry_stats)
 	cr_expect_eq(st.frees, 10);
 	cr_expect_eq(ops->check(a, err, sizeof(err)), 0, "%s", err);
 	ops->destroy(a);
+}
+
+/*
+ * The registry's fast paths per configuration (sheaves or not, hardened or
+ * not) and with two instances used in turns by one thread (its slot table
+ * must follow the instance): a batch of random sizes (fixed seed) freed in
+ * another order, repeated, with the counters and check() right after each.
+ */
+Test(slab, registry_batches_two_instances)
+{
+	static const char *const specs[][2] = {
+		{ "slab:mem=64M", "slab:mem=64M,sheaf=0" },
+		{ "slab:mem=64M,harden=on", "slab:mem=64M,sheaf=0,harden=on" },
+	};
+	enum { N = 600, ROUNDS = 4, RUN = 8 };
+	const uint64_t seed = 0x51ab0006;
+	static void *p[2][N];
+	static uint16_t size[N], order[N];
+	uint64_t rng[4];
+
+	cr_log_info("seed %#llx", (unsigned long long)seed);
+	mmb_rand_seed(rng, seed);
+	for (int k = 0; k < N; k++) {
+		size[k] = (uint16_t)(1 + mmb_rand_below(rng, 1024));
+		order[k] = (uint16_t)k;
+	}
+	for (int k = N - 1; k > 0; k--) {
+		int j = (int)mmb_rand_below(rng, (uint64_t)k + 1);
+		uint16_t t = order[k];
+
+		order[k] = order[j];
+		order[j] = t;
+	}
+	for (size_t v = 0; v < sizeof(specs) / sizeof(specs[0]); v++) {
+		const struct mmb_alloc_ops *ops[2];
+		struct mmb_alloc *a[2];
+		char err[MMB_ERR_MAX];
+
+		for (int i = 0; i < 2; i++) {
+			struct mmb_alloc_cfg cfg;
+
+			cr_assert_eq(mmb_alloc_parse_config(specs[v][i], &ops[i], &cfg, err, sizeof(err)),
+				     0, "%s", err);
+			cfg.nthreads = 1;
+			cr_assert_eq(ops[i]->create(&cfg, &a[i], err, sizeof(err)), 0, "%s", err);
+		}
+		/* runs of RUN calls to one instance, then to the other */
+		for (int r = 0; r < ROUNDS; r++) {
+			for (int k0 = 0; k0 < N; k0 += RUN)
+				for (int i = 0; i < 2; i++)
+					for (int k = k0; k < k0 + RUN; k++) {
+						p[i][k] = ops[i]->alloc(a[i], size[k], 0);
+						cr_assert_not_null(p[i][k]);
+						cr_assert_geq(ops[i]->usable_size(a[i], p[i][k]), size[k]);
+						memset(p[i][k], i + 1, size[k]);
+					}
+			for (int k0 = 0; k0 < N; k0 += RUN)
+				for (int i = 0; i < 2; i++)
+					for (int k = k0; k < k0 + RUN; k++) {
+						uint8_t *q = p[i][order[k]];
+
+						cr_assert(q[0] == i + 1 && q[size[order[k]] - 1] == i + 1,
+							  "%s: block %d overwritten", specs[v][i], order[k]);
+						ops[i]->free(a[i], q, size[order[k]]);
+					}
+			for (int i = 0; i < 2; i++) {
+				struct mmb_alloc_stats st;
+
+				mmb_alloc_stats_init(&st);
+				ops[i]->stats(a[i], &st);
+				cr_expect_eq(st.allocs, (uint64_t)N * (r + 1), "%s: allocs %llu", specs[v][i],
+					     (unsigned long long)st.allocs);
+				cr_expect_eq(st.frees, (uint64_t)N * (r + 1), "%s: frees %llu", specs[v][i],
+					     (unsigned long long)st.frees);
+				cr_expect_eq(st.usable_bytes, 0, "%s", specs[v][i]);
+				cr_expect_eq(ops[i]->check(a[i], err, sizeof(err)), 0, "%s: %s",
+					     specs[v][i], err);
+			}
+		}
+		for (int i = 0; i < 2; i++)
+			ops[i]->destroy(a[i]);
+	}
 }
 
 /* ---- several threads, remote frees ---- */

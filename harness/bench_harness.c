@@ -90,6 +90,27 @@ static double plain_rdtsc_floor_ns(void)
 	return (double)d[N / 2];
 }
 
+/*
+ * The real time of an empty timed operation: the TSC moves in steps
+ * (clock.resolution_ns), so one sample is quantized, but the mean of many
+ * (each starting at a random phase of the step) is not biased by it.
+ */
+static double empty_timed_mean_ns(void)
+{
+	enum { N = 200000 };
+	uint64_t sum = 0;
+
+	if (!mmb_clock.use_tsc)
+		return NAN;
+	for (int i = 0; i < N; i++) {
+		uint64_t t0 = mmb_clock_start();
+		int64_t d = (int64_t)(mmb_clock_end() - t0);
+
+		sum += d > 0 ? (uint64_t)d : 0;
+	}
+	return (double)sum / N * 1e9 / mmb_clock.tsc_hz;
+}
+
 static void bench_abs(const char *what, double ns, double target)
 {
 	printf("  %-56s %10.2f ns (target <= %.0f ns: %s)\n", what, ns, target,
@@ -161,6 +182,7 @@ static int bench_harness_run(const struct mmb_bench_opts *o)
 
 	mmb_bench_interleaved(fns, 5, o, ns);
 	bench_abs("empty timed operation: value it records (median)", mmb_clock.read_ns, 15);
+	mmb_bench_row("  (its real time: the mean of its quantized samples)", empty_timed_mean_ns());
 	mmb_bench_row("  (rdtsc at both ends instead of rdtsc/rdtscp)", plain_rdtsc_floor_ns());
 	mmb_bench_row("empty timed operation: cost per operation", ns[0]);
 	bench_abs("histogram record", ns[1], 3);

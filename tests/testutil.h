@@ -1,6 +1,7 @@
 /*
  * testutil.h — helpers shared by the Criterion tests: run the mmbench binary
- * and capture its exit status and output, make scratch folders.
+ * and capture its exit status and output, make scratch folders, create a
+ * registry allocator from a config spec.
  *
  * MMB_BIN (the built binary) and MMB_SRCDIR (the source tree) come from the
  * Makefile.
@@ -8,6 +9,7 @@
 #ifndef MMB_TESTUTIL_H
 #define MMB_TESTUTIL_H
 
+#include <criterion/criterion.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +17,8 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "../allocators/allocator.h"
 
 struct mmb_cmd {
 	int status;		/* exit status, or 128 + signal */
@@ -85,6 +89,22 @@ static inline void mmb_rm_rf(const char *path)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cleanup of %s failed\n", path);
+}
+
+/* The registry allocator spec names ("NAME:key=value,..."), created for
+ * nthreads workers; the test stops if the spec or create is refused. */
+static inline struct mmb_alloc *mmb_test_alloc(const char *spec, unsigned nthreads,
+					       const struct mmb_alloc_ops **r_ops)
+{
+	struct mmb_alloc_cfg cfg;
+	struct mmb_alloc *a;
+	char err[MMB_ERR_MAX] = "";
+
+	cr_assert_eq(mmb_alloc_parse_config(spec, r_ops, &cfg, err, sizeof(err)), 0, "%s: %s", spec,
+		     err);
+	cfg.nthreads = nthreads;
+	cr_assert_eq((*r_ops)->create(&cfg, &a, err, sizeof(err)), 0, "%s: %s", spec, err);
+	return a;
 }
 
 #endif /* MMB_TESTUTIL_H */

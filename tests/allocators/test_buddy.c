@@ -747,16 +747,11 @@ Test(buddy, cli_run_dump_state)
 Test(buddy, footprint_peak_is_exact)
 {
 	const struct mmb_alloc_ops *ops;
-	struct mmb_alloc_cfg cfg;
 	struct mmb_alloc *a;
 	struct mmb_alloc_stats st;
-	char err[MMB_ERR_MAX];
 	void *p[10];
 
-	cr_assert_eq(mmb_alloc_parse_config("buddy:mem=64M,pcp=off", &ops, &cfg, err, sizeof(err)), 0,
-		     "%s", err);
-	cfg.nthreads = 1;
-	cr_assert_eq(ops->create(&cfg, &a, err, sizeof(err)), 0, "%s", err);
+	a = mmb_test_alloc("buddy:mem=64M,pcp=off", 1, &ops);
 	mmb_alloc_stats_init(&st);
 	ops->stats(a, &st);
 	cr_expect_eq(st.footprint_peak_bytes, 0);

@@ -19,6 +19,7 @@
 #include "../../allocators/allocator.h"
 #include "../../allocators/slab.h"
 #include "../../workloads/workload.h"
+#include "../testutil.h"
 
 struct fixture {
 	struct mmb_buddy *b;
@@ -563,17 +564,13 @@ Test(slab, bad_input)
 Test(slab, registry_stats)
 {
 	const struct mmb_alloc_ops *ops;
-	struct mmb_alloc_cfg cfg;
 	struct mmb_alloc *a;
 	struct mmb_alloc_stats st;
 	char err[MMB_ERR_MAX];
 	void *p[10];
 
 	/* classic SLUB: with sheaves the first alloc fills a whole sheaf */
-	cr_assert_eq(mmb_alloc_parse_config("slab:mem=64M,sheaf=0", &ops, &cfg, err, sizeof(err)), 0,
-		     "%s", err);
-	cfg.nthreads = 1;
-	cr_assert_eq(ops->create(&cfg, &a, err, sizeof(err)), 0, "%s", err);
+	a = mmb_test_alloc("slab:mem=64M,sheaf=0", 1, &ops);
 	for (int i = 0; i < 10; i++)
 		p[i] = ops->alloc(a, 65, 0);
 	mmb_alloc_stats_init(&st);

@@ -798,7 +798,6 @@ Test(vmalloc, lost_area_in_vmallocinfo_and_stats)
 {
 	struct mmb_os_ops fake = mmb_os_default;
 	const struct mmb_alloc_ops *ops;
-	struct mmb_alloc_cfg cfg;
 	struct mmb_alloc *a;
 	regex_t lost;
 	char err[MMB_ERR_MAX] = "", dir[256], path[300], buf[8192];
@@ -806,10 +805,7 @@ Test(vmalloc, lost_area_in_vmallocinfo_and_stats)
 
 	cr_assert_eq(regcomp(&lost, "^0x[0-9a-f]{16}-0x[0-9a-f]{16} +16384 [^ ]+ pages=3 vmalloc lost N0=3$",
 			     REG_EXTENDED | REG_NOSUB | REG_NEWLINE), 0);
-	cr_assert_eq(mmb_alloc_parse_config("vmalloc:window=16M,mem=16M", &ops, &cfg, err,
-					    sizeof(err)), 0, "%s", err);
-	cfg.nthreads = 1;
-	cr_assert_eq(ops->create(&cfg, &a, err, sizeof(err)), 0, "%s", err);
+	a = mmb_test_alloc("vmalloc:window=16M,mem=16M", 1, &ops);
 	p = ops->alloc(a, 3 * PS, 0);
 	q = ops->alloc(a, PS, 0);
 	cr_assert(p && q);

@@ -76,7 +76,6 @@ static void wl_drive(const char *name, const char *kvs, unsigned n, uint64_t see
 {
 	const struct mmb_wl_ops *wl = mmb_wl_find(name);
 	const struct mmb_alloc_ops *aops;
-	struct mmb_alloc_cfg cfg;
 	struct mmb_alloc *a;
 	struct mmb_pvals pv;
 	struct drive_thread d[4];
@@ -86,9 +85,7 @@ static void wl_drive(const char *name, const char *kvs, unsigned n, uint64_t see
 
 	cr_assert_not_null(wl, "%s", name);
 	cr_assert_leq(n, 4);
-	cr_assert_eq(mmb_alloc_parse_config("glibc", &aops, &cfg, err, sizeof(err)), 0, "%s", err);
-	cfg.nthreads = n;
-	cr_assert_eq(aops->create(&cfg, &a, err, sizeof(err)), 0, "%s", err);
+	a = mmb_test_alloc("glibc", n, &aops);
 	cr_assert_eq(mmb_params_parse(wl->params, kvs, name, &pv, err, sizeof(err)), 0, "%s", err);
 	cr_assert(!wl->check_params || wl->check_params(&pv, err, sizeof(err)) == 0, "%s", err);
 	cr_assert_eq(wl->setup(&pv, n, seed, &state, err, sizeof(err)), 0, "%s: %s", name, err);

@@ -41,7 +41,7 @@ struct bs_arg {
 	const struct mmb_alloc_ops *ops;
 	struct mmb_alloc *a;
 	const uint16_t *size;		/* BATCH sizes */
-	const uint16_t *order;		/* BATCH indexes: the free order */
+	const uint32_t *order;		/* BATCH indexes: the free order */
 	void **blk;
 };
 
@@ -117,7 +117,8 @@ static int bench_slab_run(const struct mmb_bench_opts *o)
 	static void *blk[BS_N][BATCH];
 	struct bs_arg x[BS_N];
 	struct mmb_bench_fn fns[2 * BS_N];
-	uint16_t size[BATCH], order[BATCH];
+	uint16_t size[BATCH];
+	uint32_t order[BATCH];
 	double ns[2 * BS_N];
 	unsigned n = 0;
 	uint64_t rng[4];
@@ -126,15 +127,9 @@ static int bench_slab_run(const struct mmb_bench_opts *o)
 	mmb_rand_seed(rng, 0x51ab0bec);
 	for (int k = 0; k < BATCH; k++) {
 		size[k] = (uint16_t)(1 + mmb_rand_below(rng, 512));
-		order[k] = (uint16_t)k;
+		order[k] = (uint32_t)k;
 	}
-	for (int k = BATCH - 1; k > 0; k--) {
-		int j = (int)mmb_rand_below(rng, (uint64_t)k + 1);
-		uint16_t t = order[k];
-
-		order[k] = order[j];
-		order[j] = t;
-	}
+	mmb_rand_shuffle(rng, order, BATCH);
 	for (unsigned i = 0; i < BS_N; i++) {
 		if (bs_open(bs_configs[i], &x[n])) {
 			if (i < BS_NSLAB) {

@@ -117,13 +117,7 @@ static void ramp_down(struct ramp *r, struct ramp_thread *th, size_t n, struct m
 	for (size_t i = 0; i < n; i++)
 		th->perm[i] = (uint32_t)(r->order == ORDER_LIFO ? n - 1 - i : i);
 	if (r->order == ORDER_RANDOM)
-		for (size_t i = n; i > 1; i--) {
-			size_t j = mmb_rand_below(t->rng, i);
-			uint32_t tmp = th->perm[i - 1];
-
-			th->perm[i - 1] = th->perm[j];
-			th->perm[j] = tmp;
-		}
+		mmb_rand_shuffle(t->rng, th->perm, n);
 	for (size_t i = 0; i < n; i++) {
 		uint32_t k = th->perm[i];
 

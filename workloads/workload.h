@@ -129,6 +129,22 @@ static inline uint64_t mmb_rand_below(uint64_t s[4], uint64_t n)
 	return (uint64_t)(((unsigned __int128)mmb_rand(s) * n) >> 64);
 }
 
+/*
+ * Fisher-Yates: v[0..n) in a uniformly random order, drawing
+ * below(n), below(n - 1), ..., below(2) in that order (seeded runs
+ * depend on it).
+ */
+static inline void mmb_rand_shuffle(uint64_t s[4], uint32_t *v, size_t n)
+{
+	for (size_t i = n; i > 1; i--) {
+		size_t j = mmb_rand_below(s, i);
+		uint32_t t = v[i - 1];
+
+		v[i - 1] = v[j];
+		v[j] = t;
+	}
+}
+
 /* Uniform double in [0, 1). */
 static inline double mmb_rand_unit(uint64_t s[4])
 {

@@ -603,22 +603,17 @@ Test(slab, registry_batches_two_instances)
 	enum { N = 600, ROUNDS = 4, RUN = 8 };
 	const uint64_t seed = 0x51ab0006;
 	static void *p[2][N];
-	static uint16_t size[N], order[N];
+	static uint16_t size[N];
+	static uint32_t order[N];
 	uint64_t rng[4];
 
 	cr_log_info("seed %#llx", (unsigned long long)seed);
 	mmb_rand_seed(rng, seed);
 	for (int k = 0; k < N; k++) {
 		size[k] = (uint16_t)(1 + mmb_rand_below(rng, 1024));
-		order[k] = (uint16_t)k;
+		order[k] = (uint32_t)k;
 	}
-	for (int k = N - 1; k > 0; k--) {
-		int j = (int)mmb_rand_below(rng, (uint64_t)k + 1);
-		uint16_t t = order[k];
-
-		order[k] = order[j];
-		order[j] = t;
-	}
+	mmb_rand_shuffle(rng, order, N);
 	for (size_t v = 0; v < sizeof(specs) / sizeof(specs[0]); v++) {
 		const struct mmb_alloc_ops *ops[2];
 		struct mmb_alloc *a[2];
@@ -648,7 +643,7 @@ Test(slab, registry_batches_two_instances)
 						uint8_t *q = p[i][order[k]];
 
 						cr_assert(q[0] == i + 1 && q[size[order[k]] - 1] == i + 1,
-							  "%s: block %d overwritten", specs[v][i], order[k]);
+							  "%s: block %u overwritten", specs[v][i], order[k]);
 						ops[i]->free(a[i], q, size[order[k]]);
 					}
 			for (int i = 0; i < 2; i++) {

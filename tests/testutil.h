@@ -36,6 +36,15 @@ static inline void mmb_slurp(const char *path, char *buf, size_t len)
 		fclose(f);
 }
 
+/* mmb_slurp of the file name in folder dir (a dump_state file). */
+static inline void mmb_slurp_in(const char *dir, const char *name, char *buf, size_t len)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	mmb_slurp(path, buf, len);
+}
+
 /* Run MMB_BIN with the NULL-terminated arguments; capture output. */
 static inline void mmb_run_cmd(struct mmb_cmd *c, const char *arg, ...)
 {

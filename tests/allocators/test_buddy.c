@@ -191,14 +191,6 @@ Test(buddy, vmstat_indices_digit_for_digit)
 	cr_expect_eq(mmb_unusable_index(nf, 2), 428);	/* 3 of 7 frames, 3000/7 */
 }
 
-static void slurp_state(const char *dir, const char *name, char *buf, size_t len)
-{
-	char path[512];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	mmb_slurp(path, buf, len);
-}
-
 Test(buddy, state_files_in_kernel_format)
 {
 	struct mmb_buddy *b = mk(MEM_8M, 0, 0, 0, 1);
@@ -207,16 +199,16 @@ Test(buddy, state_files_in_kernel_format)
 	mmb_tmpname(dir, sizeof(dir), "buddystate");
 	cr_assert_eq(mkdir(dir, 0755), 0);
 	cr_assert_eq(mmb_buddy_dump_state(b, dir), 0);
-	slurp_state(dir, "buddyinfo", buf, sizeof(buf));
+	mmb_slurp_in(dir, "buddyinfo", buf, sizeof(buf));
 	cr_expect_str_eq(buf, "Node 0, zone   Normal      1      1      1      1      1      2      2"
 			      "      2      2      2      0 \n");
-	slurp_state(dir, "unusable_index", buf, sizeof(buf));
+	mmb_slurp_in(dir, "unusable_index", buf, sizeof(buf));
 	cr_expect_str_eq(buf, "Node 0, zone   Normal 0.000 0.000 0.001 0.003 0.007 0.015 0.047 0.110"
 			      " 0.237 0.491 1.000 \n");
-	slurp_state(dir, "extfrag_index", buf, sizeof(buf));
+	mmb_slurp_in(dir, "extfrag_index", buf, sizeof(buf));
 	cr_expect_str_eq(buf, "Node 0, zone   Normal -1.000 -1.000 -1.000 -1.000 -1.000 -1.000 -1.000"
 			      " -1.000 -1.000 -1.000  0.803 \n");
-	slurp_state(dir, "pagetypeinfo", buf, sizeof(buf));
+	mmb_slurp_in(dir, "pagetypeinfo", buf, sizeof(buf));
 	cr_expect_str_eq(buf,
 		"Page block order: 9\n"
 		"Pages per block:  512\n"
@@ -228,12 +220,12 @@ Test(buddy, state_files_in_kernel_format)
 		"\n"
 		"Number of blocks type     Unmovable      Movable  Reclaimable \n"
 		"Node 0, zone   Normal            0            4            0 \n");
-	slurp_state(dir, "memblock", buf, sizeof(buf));
+	mmb_slurp_in(dir, "memblock", buf, sizeof(buf));
 	cr_expect(strstr(buf, " reserved[0x1]\t[0x00000000007e0000-0x00000000007fffff], "
 			      "0x0000000000020000 bytes flags: 0x20\n"), "%s", buf);
-	slurp_state(dir, "counters", buf, sizeof(buf));
+	mmb_slurp_in(dir, "counters", buf, sizeof(buf));
 	cr_expect(strstr(buf, "nr_free_pages 2015\n") && strstr(buf, "allocs 0\n"), "%s", buf);
-	slurp_state(dir, "zoneinfo", buf, sizeof(buf));
+	mmb_slurp_in(dir, "zoneinfo", buf, sizeof(buf));
 	cr_expect(strstr(buf, "\n        managed  2015\n"), "%s", buf);
 	mmb_rm_rf(dir);
 	mmb_buddy_destroy(b);

@@ -778,12 +778,10 @@ Test(vmalloc, registry_allocator_stats_and_dump_state)
 	mmb_tmpname(dir, sizeof(dir), "vmalloc");
 	cr_assert_eq(mkdir(dir, 0755), 0);
 	cr_assert_eq(ops->dump_state(a, dir), 0);
-	snprintf(path, sizeof(path), "%s/vmallocinfo", dir);
-	mmb_slurp(path, buf, sizeof(buf));
+	mmb_slurp_in(dir, "vmallocinfo", buf, sizeof(buf));
 	cr_expect_eq(count_substr(buf, "\n"), 1, "one busy area, no lazy ones (lazy=off): %s", buf);
 	cr_expect(strstr(buf, " 16384 ") && strstr(buf, " pages=3 vmalloc"), "%s", buf);
-	snprintf(path, sizeof(path), "%s/vmalloc_stats", dir);
-	mmb_slurp(path, buf, sizeof(buf));
+	mmb_slurp_in(dir, "vmalloc_stats", buf, sizeof(buf));
 	cr_expect(strstr(buf, "areas 1\n") && strstr(buf, "mmap_calls ") && strstr(buf, "frees 1\n") &&
 		  strstr(buf, "map_count ") && strstr(buf, "purges 0\n"), "%s", buf);
 	snprintf(path, sizeof(path), "%s/buddyinfo", dir);
@@ -800,7 +798,7 @@ Test(vmalloc, lost_area_in_vmallocinfo_and_stats)
 	const struct mmb_alloc_ops *ops;
 	struct mmb_alloc *a;
 	regex_t lost;
-	char err[MMB_ERR_MAX] = "", dir[256], path[300], buf[8192];
+	char err[MMB_ERR_MAX] = "", dir[256], buf[8192];
 	void *p, *q;
 
 	cr_assert_eq(regcomp(&lost, "^0x[0-9a-f]{16}-0x[0-9a-f]{16} +16384 [^ ]+ pages=3 vmalloc lost N0=3$",
@@ -819,13 +817,11 @@ Test(vmalloc, lost_area_in_vmallocinfo_and_stats)
 	mmb_tmpname(dir, sizeof(dir), "vmalloc");
 	cr_assert_eq(mkdir(dir, 0755), 0);
 	cr_assert_eq(ops->dump_state(a, dir), 0);
-	snprintf(path, sizeof(path), "%s/vmallocinfo", dir);
-	mmb_slurp(path, buf, sizeof(buf));
+	mmb_slurp_in(dir, "vmallocinfo", buf, sizeof(buf));
 	cr_expect_eq(count_substr(buf, "\n"), 2, "q and the lost area: %s", buf);
 	cr_expect_eq(count_substr(buf, " lost"), 1, "%s", buf);
 	cr_expect(!regexec(&lost, buf, 0, NULL, 0), "no lost line for p: %s", buf);
-	snprintf(path, sizeof(path), "%s/vmalloc_stats", dir);
-	mmb_slurp(path, buf, sizeof(buf));
+	mmb_slurp_in(dir, "vmalloc_stats", buf, sizeof(buf));
 	cr_expect(strstr(buf, "\nareas 1\n") && strstr(buf, "\nlost_areas 1\nlost_pages 3\n") &&
 		  strstr(buf, "\nlazy_areas 0\n"), "%s", buf);
 	mmb_rm_rf(dir);

@@ -3259,7 +3259,13 @@ static __attribute__((noinline)) void *slab_reg_alloc_miss(struct mmb_alloc *a, 
 	return p;
 }
 
-/* kmalloc's fast path inline; everything else out of line. */
+/*
+ * kmalloc's fast path inline; everything else out of line. The sheaf pop
+ * is spelled out rather than left to slab_alloc_fast(): given the cache
+ * pointer as an argument, GCC 12 loads a->sl->kmalloc_caches[i] ahead of
+ * the sheaf test, two loads the sheaf path does not need (the same holds
+ * for the free below).
+ */
 static void *slab_reg_alloc(struct mmb_alloc *a, size_t size, size_t align)
 {
 	if (likely(slab_tls.id == a->alloc_key && align <= 8 &&

@@ -420,9 +420,15 @@ static inline struct mmb_page *slab_next(const struct mmb_page *slab)
 	return (struct mmb_page *)(uintptr_t)slab->priv[1];
 }
 
+/* fl_ptr() for a caller that has the slab's address (base) at hand. */
+static inline void *fl_ptr_at(char *base, uint64_t fl1)
+{
+	return fl1 ? base + (fl1 - 1) : NULL;
+}
+
 static inline void *fl_ptr(const struct mmb_slab *sl, struct mmb_page *slab, uint64_t fl1)
 {
-	return fl1 ? slab_address(sl, slab) + (fl1 - 1) : NULL;
+	return fl_ptr_at(slab_address(sl, slab), fl1);
 }
 
 static inline uint64_t fl_enc(const struct mmb_slab *sl, struct mmb_page *slab, const void *p)
@@ -1585,6 +1591,34 @@ static __attribute__((noinline)) void slab_free_locked(struct mmb_kmem_cache *s,
 	pthread_mutex_unlock(&s->list_lock);
 }
 
+/*
+ * __slab_free's test: a free that turns old into new, with prior the
+ * freelist it found, moves the slab between lists and needs list_lock
+ * (the slab is not frozen and becomes empty, or was full and is not
+ * taken as the thread's cpu partial slab).
+ */
+static inline int slab_free_needs_lock(const struct mmb_kmem_cache *s, const struct slab_cpu *c,
+				       uint64_t old, uint64_t new, const void *prior)
+{
+	return !st_frozen(old) && (!st_inuse(new) || !prior) && (!has_cpu_partial(s, c) || prior);
+}
+
+/* __slab_free's end when the free needed no list_lock (old, prior as above). */
+static __attribute__((always_inline)) inline void slab_free_unlocked(struct mmb_kmem_cache *s,
+								     struct slab_cpu *c, int cpu,
+								     struct mmb_page *slab,
+								     uint64_t old, const void *prior)
+{
+	if (st_frozen(old)) {
+		stat(c, free_frozen);
+		if (slab_owner(slab) != cpu)
+			stat(c, free_remote);
+	} else if (!prior) {		/* was full: the cpu partial slab now */
+		put_cpu_partial(s, c, slab, 1);
+		stat(c, cpu_partial_free);
+	}
+}
+
 /* __slab_free: the slab is not the thread's active slab. */
 static __attribute__((noinline)) void slab_free_slow(struct mmb_kmem_cache *s,
 						    struct slab_cpu *c, int cpu,
@@ -1593,7 +1627,7 @@ static __attribute__((noinline)) void slab_free_slow(struct mmb_kmem_cache *s,
 {
 	char *base = slab_address(s->sl, slab);
 	uint64_t fl1 = (uint64_t)((char *)object - base) + 1, old, new;
-	int locked = 0, was_frozen, on_node_partial = 0;
+	int locked = 0, on_node_partial = 0;
 	void *prior;
 
 	stat(c, free_slowpath);
@@ -1607,35 +1641,26 @@ static __attribute__((noinline)) void slab_free_slow(struct mmb_kmem_cache *s,
 			pthread_mutex_unlock(&s->list_lock);
 			locked = 0;
 		}
-		prior = st_fl1(old) ? base + st_fl1(old) - 1 : NULL;	/* fl_ptr() */
+		prior = fl_ptr_at(base, st_fl1(old));
 		if (unlikely(s->harden && prior == object)) {
 			slab_naive_double_free(s, c, slab, object);
 			return;
 		}
 		set_fp(s, object, prior);
-		was_frozen = st_frozen(old);
 		new = st_free_one(old, fl1);
-		if ((!st_inuse(new) || !prior) && !was_frozen) {
-			if (!has_cpu_partial(s, c) || prior) {
-				pthread_mutex_lock(&s->list_lock);
-				locked = 1;
-				on_node_partial = !!(ld64(&slab->priv[3]) & MISC_NODE_PARTIAL);
-			}
+		if (slab_free_needs_lock(s, c, old, new, prior)) {
+			pthread_mutex_lock(&s->list_lock);
+			locked = 1;
+			on_node_partial = !!(ld64(&slab->priv[3]) & MISC_NODE_PARTIAL);
 		}
 		if (likely(slab_cas(slab, &old, new)))
 			break;
 		stat(c, cmpxchg_double_fail);
 	}
-	if (unlikely(locked)) {
+	if (unlikely(locked))
 		slab_free_locked(s, c, slab, prior, new, on_node_partial);
-	} else if (was_frozen) {
-		stat(c, free_frozen);
-		if (slab_owner(slab) != cpu)
-			stat(c, free_remote);
-	} else if (has_cpu_partial(s, c) && !prior) {
-		put_cpu_partial(s, c, slab, 1);
-		stat(c, cpu_partial_free);
-	}
+	else
+		slab_free_unlocked(s, c, cpu, slab, old, prior);
 }
 
 /*
@@ -1654,9 +1679,9 @@ static __attribute__((always_inline)) inline int slab_free_nolock(struct mmb_kme
 	void *prior;
 
 	for (;;) {
-		prior = st_fl1(old) ? base + st_fl1(old) - 1 : NULL;
+		prior = fl_ptr_at(base, st_fl1(old));
 		new = st_free_one(old, fl1);
-		if (!st_frozen(old) && (!st_inuse(new) || !prior) && (!s->cpu_partial || prior))
+		if (slab_free_needs_lock(s, c, old, new, prior))
 			return 0;
 		if (unlikely(s->harden && prior == object))
 			return 0;
@@ -1666,14 +1691,7 @@ static __attribute__((always_inline)) inline int slab_free_nolock(struct mmb_kme
 		stat(c, cmpxchg_double_fail);
 	}
 	stat(c, free_slowpath);
-	if (st_frozen(old)) {
-		stat(c, free_frozen);
-		if (slab_owner(slab) != cpu)
-			stat(c, free_remote);
-	} else if (!prior) {
-		put_cpu_partial(s, c, slab, 1);
-		stat(c, cpu_partial_free);
-	}
+	slab_free_unlocked(s, c, cpu, slab, old, prior);
 	return 1;
 }
 

@@ -619,14 +619,8 @@ Test(slab, registry_batches_two_instances)
 		struct mmb_alloc *a[2];
 		char err[MMB_ERR_MAX];
 
-		for (int i = 0; i < 2; i++) {
-			struct mmb_alloc_cfg cfg;
-
-			cr_assert_eq(mmb_alloc_parse_config(specs[v][i], &ops[i], &cfg, err, sizeof(err)),
-				     0, "%s", err);
-			cfg.nthreads = 1;
-			cr_assert_eq(ops[i]->create(&cfg, &a[i], err, sizeof(err)), 0, "%s", err);
-		}
+		for (int i = 0; i < 2; i++)
+			a[i] = mmb_test_alloc(specs[v][i], 1, &ops[i]);
 		/* runs of RUN calls to one instance, then to the other */
 		for (int r = 0; r < ROUNDS; r++) {
 			for (int k0 = 0; k0 < N; k0 += RUN)
@@ -872,7 +866,6 @@ Test(slab, sheaf_capacity_rule)
 	struct fixture fx;
 	struct mmb_kmem_cache_info in;
 	const struct mmb_alloc_ops *ops;
-	struct mmb_alloc_cfg cfg;
 	struct mmb_alloc *a;
 	char err[MMB_ERR_MAX];
 	void *p;
@@ -893,10 +886,7 @@ Test(slab, sheaf_capacity_rule)
 	for (int k = 0; k < 2; k++) {
 		struct mmb_alloc_stats st;
 
-		cr_assert_eq(mmb_alloc_parse_config(k ? "slab:mem=64M,sheaf=0" : "slab:mem=64M", &ops,
-						    &cfg, err, sizeof(err)), 0);
-		cfg.nthreads = 1;
-		cr_assert_eq(ops->create(&cfg, &a, err, sizeof(err)), 0, "%s", err);
+		a = mmb_test_alloc(k ? "slab:mem=64M,sheaf=0" : "slab:mem=64M", 1, &ops);
 		p = ops->alloc(a, 65, 0);
 		mmb_alloc_stats_init(&st);
 		ops->stats(a, &st);
@@ -917,15 +907,11 @@ Test(slab, aligned_blocks_free_to_their_cache)
 
 	for (int k = 0; k < 2; k++) {
 		const struct mmb_alloc_ops *ops;
-		struct mmb_alloc_cfg cfg;
-		struct mmb_alloc *a;
+		struct mmb_alloc *a = mmb_test_alloc(configs[k], 1, &ops);
 		char err[MMB_ERR_MAX];
 		enum { N = 300 };
 		void *p[N];
 
-		cr_assert_eq(mmb_alloc_parse_config(configs[k], &ops, &cfg, err, sizeof(err)), 0);
-		cfg.nthreads = 1;
-		cr_assert_eq(ops->create(&cfg, &a, err, sizeof(err)), 0, "%s", err);
 		/* the caches the sizes name (kmalloc-16, -96) get their sheaves,
 		 * with room in them when the aligned blocks are freed */
 		for (int i = 0; i < N; i++)

@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "hist.h"
 #include "probe.h"
+#include "util.h"
 
 static volatile uint64_t bench_sink;
 
@@ -65,13 +66,6 @@ static void churn_loop(void *arg, uint64_t iters)
 	c->wl->run(c->state, &c->t);
 }
 
-static int u64_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* What the floor would be with an unordered rdtsc at the end too (the
  * choice clock.h did not make: the end read could pass the operation). */
 static double plain_rdtsc_floor_ns(void)
@@ -86,7 +80,7 @@ static double plain_rdtsc_floor_ns(void)
 
 		d[i] = mmb_clock_ns(t0, mmb_rdtsc());
 	}
-	qsort(d, N, sizeof(d[0]), u64_cmp);
+	qsort(d, N, sizeof(d[0]), mmb_cmp_u64);
 	return (double)d[N / 2];
 }
 

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "util.h"
+
 struct mmb_clock mmb_clock;
 
 int mmb_tsc_usable(char *why, size_t len)
@@ -60,13 +62,6 @@ static double clock_calibrate(void)
 	return (double)(t1 - t0) * 1e9 / (double)(n1 - n0);
 }
 
-static int clock_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* Median of 2001 empty timed operations, after 1000 unrecorded ones. */
 static double clock_read_cost(void)
 {
@@ -80,7 +75,7 @@ static double clock_read_cost(void)
 		if (i >= 0)
 			v[i] = mmb_clock_ns(s, e);
 	}
-	qsort(v, N, sizeof(v[0]), clock_cmp);
+	qsort(v, N, sizeof(v[0]), mmb_cmp_u64);
 	return (double)v[N / 2];
 }
 
@@ -99,7 +94,7 @@ static double clock_resolution(void)
 			;
 		step[i] = b - a;
 	}
-	qsort(step, N, sizeof(step[0]), clock_cmp);
+	qsort(step, N, sizeof(step[0]), mmb_cmp_u64);
 	return mmb_clock.use_tsc ? (double)step[N / 2] * 1e9 / mmb_clock.tsc_hz
 				 : (double)step[N / 2];
 }

@@ -29,6 +29,13 @@ uint64_t mmb_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+int mmb_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
 void mmb_utc_iso(time_t t, char *buf, size_t len)
 {
 	struct tm tm;

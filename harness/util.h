@@ -1,6 +1,6 @@
 /*
  * util.h — small helpers shared by the harness: messages, clocks, time
- * strings, JSON string escaping; atomic file replacement (mmb_write_atomic)
+ * strings, JSON string escaping, sorting uint64_t; atomic file replacement (mmb_write_atomic)
  * comes from allocators/statefile.h.
  *
  * Error convention: functions return 0 or -errno. The CLI turns errors into
@@ -41,5 +41,8 @@ int mmb_dir_is_empty(const char *path);
 
 /* The contents of a small text file's first line (newline stripped), or "". */
 void mmb_read_line(const char *path, char *buf, size_t len);
+
+/* qsort comparison of two uint64_t, ascending. */
+int mmb_cmp_u64(const void *a, const void *b);
 
 #endif /* MMB_UTIL_H */

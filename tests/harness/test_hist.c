@@ -8,14 +8,8 @@
 #include <stdlib.h>
 
 #include "../../harness/hist.h"
+#include "../../harness/util.h"
 #include "../../workloads/workload.h"
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
 
 /* Log-uniform from 1 ns to about 10 s, with a dense cluster near 40 ns. */
 static uint64_t draw(uint64_t rng[4])
@@ -66,7 +60,7 @@ Test(hist, percentiles_within_stated_error)
 		v[i] = draw(rng);
 		mmb_hist_record(&h, v[i]);
 	}
-	qsort(v, N, sizeof(v[0]), cmp_u64);
+	qsort(v, N, sizeof(v[0]), mmb_cmp_u64);
 	cr_expect_eq(mmb_hist_total(&h), (uint64_t)N);
 	cr_expect_eq(h.min_ns, v[0]);
 	cr_expect_eq(h.max_ns, v[N - 1]);

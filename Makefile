@@ -56,7 +56,7 @@ CRIT_LIBS   := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriteri
 
 LIB_SRC  := $(wildcard allocators/*.c)
 WL_SRC   := $(wildcard workloads/*.c)
-H_SRC    := $(wildcard harness/*.c)
+H_SRC    := $(wildcard harness/*.c harness/*/*.c)
 # tests/fuzz holds the libFuzzer targets and tests/inject the LD_PRELOAD
 # fault injector: neither belongs in the Criterion binary.
 TEST_SRC := $(filter-out tests/fuzz/% tests/inject/%,$(wildcard tests/*/*.c))

@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bench.h"
+#include "bench/bench.h"
 #include "cell.h"
 #include "compare.h"
 #include "exec.h"

@@ -22,11 +22,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../allocators/os.h"
+#include "../../allocators/os.h"
 #include "bench.h"
-#include "uffd.h"
-#include "stats.h"
-#include "util.h"
+#include "../uffd.h"
+#include "../stats.h"
+#include "../util.h"
 
 #define BU_PAGES 512
 #define BU_PG 4096UL

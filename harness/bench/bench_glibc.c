@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "../allocators/allocator.h"
+#include "../../allocators/allocator.h"
 #include "bench.h"
 
 struct pair_arg {

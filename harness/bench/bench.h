@@ -6,7 +6,7 @@
  * timed unit test: a bench case times its variants interleaved (variant A,
  * B, C, then A, B, C again, ...) and reports medians and their ratios.
  *
- * A case is one function in a harness/bench_<topic>.c file, listed once in
+ * A case is one function in a harness/bench/bench_<topic>.c file, listed once in
  * bench.c's table.
  */
 #ifndef MMB_BENCH_H

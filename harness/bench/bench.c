@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stats.h"
-#include "util.h"
+#include "../stats.h"
+#include "../util.h"
 
-/* Cases, one line each (harness/bench_<topic>.c). */
+/* Cases, one line each (harness/bench/bench_<topic>.c). */
 extern const struct mmb_bench_case mmb_bench_glibc;
 extern const struct mmb_bench_case mmb_bench_buddy;
 extern const struct mmb_bench_case mmb_bench_slab;

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <sys/mman.h>
 
-#include "../allocators/allocator.h"
+#include "../../allocators/allocator.h"
 #include "bench.h"
 
 #define BENCH_PAGE 4096

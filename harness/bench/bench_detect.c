@@ -22,10 +22,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "../allocators/allocator.h"
-#include "../allocators/buddy.h"
-#include "../allocators/kmemleak.h"
-#include "../allocators/slab.h"
+#include "../../allocators/allocator.h"
+#include "../../allocators/buddy.h"
+#include "../../allocators/kmemleak.h"
+#include "../../allocators/slab.h"
 #include "bench.h"
 
 #define SCAN_OBJECTS 10000

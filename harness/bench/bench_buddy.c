@@ -11,8 +11,8 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "../allocators/allocator.h"
-#include "../allocators/buddy.h"
+#include "../../allocators/allocator.h"
+#include "../../allocators/buddy.h"
 #include "bench.h"
 
 struct buddy_pair {

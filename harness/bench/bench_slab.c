@@ -24,8 +24,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../allocators/allocator.h"
-#include "../workloads/workload.h"
+#include "../../allocators/allocator.h"
+#include "../../workloads/workload.h"
 #include "bench.h"
 
 #define BATCH 1000

@@ -11,13 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../allocators/allocator.h"
-#include "../workloads/workload.h"
+#include "../../allocators/allocator.h"
+#include "../../workloads/workload.h"
 #include "bench.h"
-#include "clock.h"
-#include "hist.h"
-#include "probe.h"
-#include "util.h"
+#include "../clock.h"
+#include "../hist.h"
+#include "../probe.h"
+#include "../util.h"
 
 static volatile uint64_t bench_sink;
 

@@ -52,7 +52,12 @@
 	X(U64, sw_cpu_migrations, "perf cpu-migrations of the worker threads")               \
 	X(U64, fault_census, "fault monitor the cell ran: 0 none (timing), 1 uffd, 2 sigbus; 1 and 2 include fault handling in latencies") \
 	X(U64, leaks_found, "objects kmemleak reported unreferenced (kmemleak=on)")          \
-	X(U64, corruptions_caught, "KFENCE and slub_debug reports (kfence=N or debug=...)")
+	X(U64, corruptions_caught, "KFENCE and slub_debug reports (kfence=N or debug=...)")  \
+	X(U64, exit_status, "program cells: the program's exit status (empty when a signal ended it)") \
+	X(U64, rss_exit_bytes, "program cells: resident set at the last sample before exit, bytes") \
+	X(F64, rss_samples_per_s, "program cells: RSS samples taken per second of run (timeline.csv)") \
+	X(U64, output_bytes, "program cells: bytes the program wrote to stdout")             \
+	X(U64, output_checksum, "program cells: FNV-1a of stdout, 48 bits (checked against the expected output)")
 
 /* Latency percentiles of one operation kind (hist.h), in ns. */
 #define MMB_LATENCY_METRICS(X, op)                                                            \

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "programs/launch.h"
+#include "programs/program.h"
 #include "suite.h"
 #include "util.h"
 
@@ -52,6 +54,9 @@ const char mmb_run_usage[] =
 	"      --fault-log N      keep each cell's first N fault events in\n"
 	"                         DIR/state/<cell>/faults.log\n"
 	MMB_MEASURE_USAGE
+	"      --programs-from FILE  program definitions (README.md, Programs as cells);\n"
+	"                         each runs as a cell on every allocator, or those -w\n"
+	"                         prog:NAME names; -w 'prog:COMMAND ARG...' runs one inline\n"
 	"  -q, --quiet            no progress or summary, only the folder's path\n"
 	"      --suite NAME       run the named suite (`mmbench list suites`); the\n"
 	"                         options given here override the suite's, and -w\n"
@@ -102,8 +107,8 @@ static void plan_spec(char *spec, const char *name, const char *opts)
 }
 
 /* Add (or find) an allocator config; its index goes to *r_idx. */
-static int plan_add_alloc(struct mmb_plan *p, const char *spec, unsigned *r_idx, char *err,
-			  size_t errlen)
+static int plan_add_alloc(struct mmb_plan *p, const char *spec, int prog, unsigned *r_idx,
+			  char *err, size_t errlen)
 {
 	struct mmb_aconf *ac;
 
@@ -112,12 +117,23 @@ static int plan_add_alloc(struct mmb_plan *p, const char *spec, unsigned *r_idx,
 		return -EINVAL;
 	}
 	ac = &p->aconf[p->naconf];
+	if (prog) {	/* a program's allocator: launch.h parses and checks it */
+		if (mmb_launch_parse(spec, ac, err, errlen))
+			return -EINVAL;
+		for (unsigned i = 0; i < p->naconf; i++)
+			if (p->aconf[i].prog && strcmp(p->aconf[i].spec, ac->spec) == 0) {
+				*r_idx = i;
+				return 0;
+			}
+		*r_idx = p->naconf++;
+		return 0;
+	}
 	if (mmb_alloc_parse_config(spec, &ac->ops, &ac->cfg, err, errlen))
 		return -EINVAL;
 	mmb_params_format(&ac->cfg.opts, 1, ac->config, sizeof(ac->config));
 	plan_spec(ac->spec, ac->ops->name, ac->config);
 	for (unsigned i = 0; i < p->naconf; i++)
-		if (strcmp(p->aconf[i].spec, ac->spec) == 0) {
+		if (!p->aconf[i].prog && strcmp(p->aconf[i].spec, ac->spec) == 0) {
 			*r_idx = i;	/* the same config twice is one config */
 			return 0;
 		}
@@ -217,6 +233,82 @@ static int plan_add_workload(struct mmb_plan *p, const char *spec, char **pv_fir
 	return 0;
 }
 
+/* A program as the workload of a cell; its index goes to *r_idx. */
+static int plan_add_program(struct mmb_plan *p, const struct mmb_prog *prog, unsigned *r_idx,
+			    char *err, size_t errlen)
+{
+	struct mmb_wconf *wc;
+
+	for (unsigned i = 0; i < p->nwconf; i++)
+		if (p->wconf[i].prog == prog) {
+			*r_idx = i;
+			return 0;
+		}
+	if (p->nwconf == MMB_PLAN_MAX_CONFIGS) {
+		snprintf(err, errlen, "too many workload configs (at most %d)", MMB_PLAN_MAX_CONFIGS);
+		return -EINVAL;
+	}
+	wc = &p->wconf[p->nwconf];
+	memset(wc, 0, sizeof(*wc));
+	wc->ops = &prog->wl;
+	wc->prog = prog;
+	snprintf(wc->params_text, sizeof(wc->params_text), "%s", prog->text);
+	snprintf(wc->spec, sizeof(wc->spec), "prog:%s", prog->name);
+	*r_idx = p->nwconf++;
+	return 0;
+}
+
+/* The plan's program slot for one more definition (NULL: full, err set). */
+static struct mmb_prog *plan_prog_slot(struct mmb_plan *p, char *err, size_t errlen)
+{
+	if (!p->progs)
+		p->progs = calloc(MMB_PLAN_MAX_CONFIGS, sizeof(*p->progs));
+	if (!p->progs || p->nprogs == MMB_PLAN_MAX_CONFIGS) {
+		snprintf(err, errlen, p->progs ? "too many programs (at most %d)" : "out of memory",
+			 MMB_PLAN_MAX_CONFIGS);
+		return NULL;
+	}
+	return &p->progs[p->nprogs];
+}
+
+/* Take the program just parsed into the slot: a name already defined is an error. */
+static int plan_prog_commit(struct mmb_plan *p, char *err, size_t errlen)
+{
+	struct mmb_prog *np = &p->progs[p->nprogs];
+
+	for (unsigned i = 0; i < p->nprogs; i++)
+		if (!strcmp(p->progs[i].name, np->name)) {
+			snprintf(err, errlen, "program %s defined twice", np->name);
+			mmb_prog_free(np);
+			return -EINVAL;
+		}
+	p->nprogs++;
+	return 0;
+}
+
+/* -w prog:NAME (defined) or prog:COMMAND ARG... (inline) -> *r_prog. */
+static int plan_prog_ref(struct mmb_plan *p, const char *what, struct mmb_prog **r_prog,
+			 char *err, size_t errlen)
+{
+	struct mmb_prog *np;
+
+	for (unsigned i = 0; i < p->nprogs; i++)
+		if (!strcmp(p->progs[i].name, what)) {
+			*r_prog = &p->progs[i];
+			return 0;
+		}
+	np = plan_prog_slot(p, err, errlen);
+	if (!np)
+		return -EINVAL;
+	if (mmb_prog_parse_inline(np, what, err, errlen))
+		return -EINVAL;
+	/* "prog:sort -k2" after a defined "sort": the inline one is refused */
+	if (plan_prog_commit(p, err, errlen))
+		return -EINVAL;
+	*r_prog = np;
+	return 0;
+}
+
 /* Every -p key must be known to at least one workload of the plan. */
 static int plan_check_params(struct mmb_plan *p, char **pv, int npv, char *err, size_t errlen)
 {
@@ -269,7 +361,7 @@ static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *r)
 
 enum {
 	OPT_OPS = 256, OPT_DURATION, OPT_SEED, OPT_CELL_TIMEOUT, OPT_DUMP_STATE, OPT_CHECK, OPT_SUITE,
-	OPT_FAULTS, OPT_FAULT_CPU, OPT_FAULT_LOG
+	OPT_FAULTS, OPT_FAULT_CPU, OPT_FAULT_LOG, OPT_PROGRAMS_FROM
 };
 
 static const struct option run_longopts[] = {
@@ -289,6 +381,7 @@ static const struct option run_longopts[] = {
 	{ "faults", required_argument, NULL, OPT_FAULTS },
 	{ "fault-cpu", required_argument, NULL, OPT_FAULT_CPU },
 	{ "fault-log", required_argument, NULL, OPT_FAULT_LOG },
+	{ "programs-from", required_argument, NULL, OPT_PROGRAMS_FROM },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	MMB_MEASURE_LONGOPTS
@@ -307,7 +400,7 @@ struct plan_args {
 	unsigned reps;
 	int have_ops, have_duration, have_seed, have_reps, have_timeout;
 	int dump_state, check, quiet, help;
-	const char *outdir, *suite;
+	const char *outdir, *suite, *programs_from;
 	enum mmb_fault_mode faults;
 	int fault_cpu;
 	unsigned fault_log;
@@ -328,7 +421,8 @@ static int plan_getopt(int argc, char **argv, struct plan_args *a, int in_suite,
 	opterr = 0;
 	optind = 0;		/* GNU: full reinitialization, so we may be called again */
 	while ((c = getopt_long(argc, argv, "+:a:w:t:r:p:o:qh", run_longopts, NULL)) != -1) {
-		if (in_suite && (c == 'o' || c == 'q' || c == 'h' || c == OPT_SUITE)) {
+		if (in_suite && (c == 'o' || c == 'q' || c == 'h' || c == OPT_SUITE ||
+				 c == OPT_PROGRAMS_FROM)) {
 			snprintf(err, errlen, "option '%s' is for the command line, not a suite file",
 				 argv[optind - 1]);
 			return -EINVAL;
@@ -423,6 +517,9 @@ static int plan_getopt(int argc, char **argv, struct plan_args *a, int in_suite,
 			break;
 		case OPT_SUITE:
 			a->suite = optarg;
+			break;
+		case OPT_PROGRAMS_FROM:
+			a->programs_from = optarg;
 			break;
 		case OPT_FAULTS:
 			if (mmb_fault_mode_parse(optarg, &a->faults)) {
@@ -541,6 +638,7 @@ struct plan_group_src {
 	int optional_ok;		/* suite: '?NAME' allocators may be missing */
 	const char *where;		/* "FILE:LINE" of the -a, for notes */
 	char *noted;			/* " name name " already noted (4096 bytes) */
+	const struct mmb_prog *prog;	/* a program's group: this program, wlists unused */
 };
 
 /* Without -t (command line or suite): one worker per physical core, as
@@ -557,7 +655,9 @@ static int plan_skip_optional(const char *spec, const struct plan_group_src *src
 
 	snprintf(name, sizeof(name), "%.*s", (int)strcspn(spec, ":"), spec);
 	ops = mmb_alloc_find(name);
-	if (ops && !(ops->supported && ops->supported(&why)))
+	if (ops && src->prog && !mmb_launch_capable(ops))
+		why = "it cannot run a program";
+	else if (ops && !(ops->supported && ops->supported(&why)))
 		return 0;
 	snprintf(key, sizeof(key), " %s ", name);
 	if (strstr(src->noted, key))
@@ -585,7 +685,10 @@ static int plan_group_add(struct mmb_plan *p, const struct plan_group_src *src,
 
 			if (o->supported && o->supported(&why))
 				continue;	/* the default is what can run here */
-			if (!o->hidden && plan_add_alloc(p, o->name, &g->ai[g->na++], err, errlen))
+			if (src->prog && !mmb_launch_capable(o))
+				continue;
+			if (!o->hidden &&
+			    plan_add_alloc(p, o->name, !!src->prog, &g->ai[g->na++], err, errlen))
 				return -EINVAL;
 		}
 	}
@@ -617,10 +720,12 @@ static int plan_group_add(struct mmb_plan *p, const struct plan_group_src *src,
 					 MMB_PLAN_MAX_CONFIGS);
 				return -EINVAL;
 			}
-			if (plan_add_alloc(p, spec, &g->ai[g->na++], err, errlen))
+			if (plan_add_alloc(p, spec, !!src->prog, &g->ai[g->na++], err, errlen))
 				return -EINVAL;
 		}
 	}
+	if (src->prog)
+		return plan_add_program(p, src->prog, &g->wi[g->nw++], err, errlen);
 	if (!src->wlists) {
 		for (size_t i = 0; i < mmb_nworkloads; i++)
 			if (!mmb_workloads[i]->hidden &&
@@ -674,18 +779,150 @@ struct plan_parse {			/* everything mmb_plan_parse works with */
 	char noted[4096];		/* optional allocators already noted as skipped */
 };
 
+/* Split -w lists: one that starts with "prog:" is a program (the whole list,
+ * commas and spaces included), the others workloads. */
+static void plan_split_wlists(char **wl, int nwl, char **r_wl, int *r_nwl, char **r_pw, int *r_npw)
+{
+	*r_nwl = *r_npw = 0;
+	for (int i = 0; i < nwl; i++) {
+		if (!strncmp(wl[i], "prog:", 5))
+			r_pw[(*r_npw)++] = wl[i] + 5;
+		else
+			r_wl[(*r_nwl)++] = wl[i];
+	}
+}
+
+/* One group of cells: prog on ga's allocators (NULL: every one that can run
+ * a program). where_a: the -a's "FILE:LINE" for notes; where_g: the group's. */
+static int plan_prog_group(struct mmb_plan *p, struct plan_parse *pp, const struct mmb_prog *prog,
+			   const struct plan_args *ga, int optional_ok, const char *where_a,
+			   const char *where_g, char *err, size_t errlen)
+{
+	struct plan_group_src src = { 0 };
+	struct mmb_fault_group *fg;
+
+	if (pp->ngroups == PLAN_MAX_GROUPS) {
+		snprintf(err, errlen, "too many groups of cells (at most %d)", PLAN_MAX_GROUPS);
+		return -EINVAL;
+	}
+	fg = &p->fgroups[pp->ngroups];
+	fg->requested = fg->mode = MMB_FAULTS_OFF;	/* a program is measured from outside */
+	snprintf(fg->where, sizeof(fg->where), "%.250s", where_g);
+	src.alists = ga && ga->nal ? (char **)ga->alists : NULL;
+	src.nal = ga ? ga->nal : 0;
+	src.threads = &prog->threads;
+	src.nthreads = 1;
+	src.optional_ok = optional_ok;
+	src.where = where_a;
+	src.noted = pp->noted;
+	src.prog = prog;
+	p->nfgroups = pp->ngroups + 1;
+	return plan_group_add(p, &src, &pp->group[pp->ngroups++], err, errlen);
+}
+
+/* --programs-from FILE: its programs into p->progs; returns the first index
+ * or -EINVAL, and the count in *r_n. */
+static int plan_programs_from(struct mmb_plan *p, const char *file, unsigned *r_n, char *err,
+			      size_t errlen)
+{
+	int n;
+	unsigned first = p->nprogs;
+
+	if (!plan_prog_slot(p, err, errlen))
+		return -EINVAL;
+	n = mmb_prog_load_file(file, p->progs + first, MMB_PLAN_MAX_CONFIGS - first, err, errlen);
+	if (n < 0)
+		return -EINVAL;
+	for (int i = 0; i < n; i++) {
+		struct mmb_prog tmp = p->progs[first + i];
+
+		for (unsigned k = 0; k < first; k++)
+			if (!strcmp(p->progs[k].name, tmp.name)) {
+				snprintf(err, errlen, "%s: program %s defined twice", file, tmp.name);
+				for (int j = 0; j < n; j++)
+					mmb_prog_free(&p->progs[first + j]);
+				return -EINVAL;
+			}
+	}
+	p->nprogs += (unsigned)n;
+	*r_n = (unsigned)n;
+	return (int)first;
+}
+
+/* Program groups of one -w level: its prog: lists, else (from_n > 0) every
+ * program of --programs-from. */
+static int plan_prog_groups(struct mmb_plan *p, struct plan_parse *pp, char **pw, int npw,
+			    int from_first, unsigned from_n, const struct plan_args *ga,
+			    int optional_ok, const char *where_a, const char *where_g, char *err,
+			    size_t errlen)
+{
+	for (int k = 0; k < npw; k++) {
+		struct mmb_prog *prog;
+
+		if (plan_prog_ref(p, pw[k], &prog, err, errlen) ||
+		    plan_prog_group(p, pp, prog, ga, optional_ok, where_a, where_g, err, errlen))
+			return -EINVAL;
+	}
+	for (unsigned k = 0; !npw && k < from_n; k++)
+		if (plan_prog_group(p, pp, &p->progs[from_first + (int)k], ga, optional_ok, where_a,
+				    where_g, err, errlen))
+			return -EINVAL;
+	return 0;
+}
+
+/* Is suite line i a program line ("prog NAME ...")? */
+static int plan_is_prog_line(const struct mmb_suite *s, unsigned i)
+{
+	return s->lines[i].argc >= 2 && !strcmp(s->lines[i].argv[1], "prog");
+}
+
+/* A suite's program line: defined and made a group; a program that is not
+ * installed is skipped with a note. */
+static int plan_suite_prog(struct mmb_plan *p, struct plan_parse *pp, unsigned i,
+			   const struct plan_args *ga, const char *where_a, char *err, size_t errlen)
+{
+	const struct mmb_suite *s = &pp->suite;
+	char here[4096], *slash, where[4200];
+	struct mmb_prog *np = plan_prog_slot(p, err, errlen);
+	int rc;
+
+	if (!np)
+		return -EINVAL;
+	if (!realpath(s->path, here))
+		snprintf(here, sizeof(here), "%s", s->path);
+	slash = strrchr(here, '/');
+	if (slash)
+		*slash = 0;
+	snprintf(where, sizeof(where), "%.200s:%u", s->path, s->lines[i].lineno);
+	rc = mmb_prog_parse(np, s->lines[i].argc - 2, s->lines[i].argv + 2, here, err, errlen);
+	if (rc == -ENOENT) {
+		if (!p->quiet)
+			mmb_err("note: %s: skipping %s", where, err);
+		return 0;
+	}
+	if (rc || plan_prog_commit(p, err, errlen) ||
+	    plan_prog_group(p, pp, np, ga, 1, where_a, where, err, errlen))
+		return -EINVAL;
+	return 0;
+}
+
 /* Groups from the suite's lines with -w (defaults from the lines without). */
 static int plan_suite_groups(struct mmb_plan *p, struct plan_parse *pp, char *err, size_t errlen)
 {
 	struct plan_args *def_a = NULL;
 	const struct plan_args *def_t = NULL, *def_f = NULL;
 	char *pv_first[MAX_LIST_ARGS * 5];
-	int ndef_pv = 0;
+	int ndef_pv = 0, from_first = 0;
+	unsigned from_n = 0;
 	const struct mmb_suite *s = &pp->suite;
 
 	for (unsigned i = 0; i < s->nlines; i++) {
 		struct plan_args *a = &pp->line[i];
 
+		if (plan_is_prog_line(s, i)) {
+			memset(a, 0, sizeof(*a));
+			continue;
+		}
 		if (plan_getopt(s->lines[i].argc, s->lines[i].argv, a, 1, err, errlen)) {
 			plan_where(err, errlen, s->path, s->lines[i].lineno);
 			return -EINVAL;
@@ -707,33 +944,59 @@ static int plan_suite_groups(struct mmb_plan *p, struct plan_parse *pp, char *er
 			pp->def_pv[ndef_pv++] = a->pv[k];
 	}
 	plan_apply_scalars(p, &pp->cl);
+	if (pp->cl.programs_from) {
+		from_first = plan_programs_from(p, pp->cl.programs_from, &from_n, err, errlen);
+		if (from_first < 0)
+			return -EINVAL;
+	}
 	for (unsigned i = 0; i <= s->nlines; i++) {
 		struct plan_args *a = i < s->nlines ? &pp->line[i] : &pp->cl;
 		struct plan_args *ga = pp->cl.nal ? &pp->cl : a->nal ? a : def_a;
 		const struct plan_args *gt = pp->cl.nthreads ? &pp->cl : a->nthreads ? a : def_t;
 		const struct plan_args *gf = pp->cl.have_faults ? &pp->cl : a->have_faults ? a : def_f;
-		struct mmb_fault_group *fg = &p->fgroups[pp->ngroups];
+		struct mmb_fault_group *fg;
 		struct plan_group_src src = { 0 };
-		char where[4200] = "";
-		int nfirst = 0;
+		char where[4200] = "", gwhere[4200];
+		char *wl[MAX_LIST_ARGS], *pw[MAX_LIST_ARGS];
+		int nfirst = 0, nwl, npw;
 
-		if (!a->nwl)
+		if (ga && ga != &pp->cl)
+			snprintf(where, sizeof(where), "%s:%u", s->path,
+				 s->lines[ga - pp->line].lineno);
+		if (i < s->nlines && plan_is_prog_line(s, i)) {
+			if (plan_suite_prog(p, pp, i, ga, where, err, errlen)) {
+				plan_where(err, errlen, s->path, s->lines[i].lineno);
+				return -EINVAL;
+			}
 			continue;
+		}
+		plan_split_wlists(a->wlists, a->nwl, wl, &nwl, pw, &npw);
+		if (i < s->nlines)
+			snprintf(gwhere, sizeof(gwhere), "%.200s:%u", s->path, s->lines[i].lineno);
+		else
+			snprintf(gwhere, sizeof(gwhere), "command line");
+		if (plan_prog_groups(p, pp, pw, npw, from_first,
+				     i == s->nlines && !npw ? from_n : 0, ga, ga != &pp->cl, where,
+				     gwhere, err, errlen)) {
+			if (i < s->nlines)
+				plan_where(err, errlen, s->path, s->lines[i].lineno);
+			return -EINVAL;
+		}
+		if (!nwl)
+			continue;
+		fg = &p->fgroups[pp->ngroups];
 		if (pp->ngroups == PLAN_MAX_GROUPS) {
 			snprintf(err, errlen, "too many groups of cells (at most %d)", PLAN_MAX_GROUPS);
 			return -EINVAL;
 		}
-		if (ga && ga != &pp->cl)
-			snprintf(where, sizeof(where), "%s:%u", s->path,
-				 s->lines[ga - pp->line].lineno);
 		for (int k = 0; k < ndef_pv; k++)
 			pv_first[nfirst++] = pp->def_pv[k];
 		for (int k = 0; a != &pp->cl && k < a->npv; k++)
 			pv_first[nfirst++] = a->pv[k];
 		src.alists = ga ? ga->alists : NULL;
 		src.nal = ga ? ga->nal : 0;
-		src.wlists = a->wlists;
-		src.nwl = a->nwl;
+		src.wlists = wl;
+		src.nwl = nwl;
 		src.pv_first = pv_first;
 		src.nfirst = nfirst;
 		src.pv_last = pp->cl.pv;
@@ -763,7 +1026,8 @@ static int plan_suite_groups(struct mmb_plan *p, struct plan_parse *pp, char *er
 		return -EINVAL;
 	}
 	for (unsigned i = 0; i < s->nlines; i++)
-		if (!pp->line[i].nwl && plan_check_params(p, pp->line[i].pv, pp->line[i].npv, err, errlen)) {
+		if (!pp->line[i].nwl && !plan_is_prog_line(s, i) &&
+		    plan_check_params(p, pp->line[i].pv, pp->line[i].npv, err, errlen)) {
 			plan_where(err, errlen, s->path, s->lines[i].lineno);
 			return -EINVAL;
 		}
@@ -875,22 +1139,37 @@ int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t 
 		    plan_suite_groups(p, pp, err, errlen))
 			goto out;
 	} else {
+		char *wl[MAX_LIST_ARGS], *pw[MAX_LIST_ARGS];
+		int nwl, npw, from_first = 0;
+		unsigned from_n = 0;
+
+		plan_split_wlists(pp->cl.wlists, pp->cl.nwl, wl, &nwl, pw, &npw);
 		struct plan_group_src src = {
 			.alists = pp->cl.nal ? pp->cl.alists : NULL, .nal = pp->cl.nal,
-			.wlists = pp->cl.nwl ? pp->cl.wlists : NULL, .nwl = pp->cl.nwl,
+			.wlists = nwl ? wl : NULL, .nwl = nwl,
 			.pv_first = pp->cl.pv, .nfirst = pp->cl.npv,
 			.threads = pp->cl.nthreads ? pp->cl.threads : plan_default_threads,
 			.nthreads = pp->cl.nthreads ? pp->cl.nthreads : 1,
 		};
 
 		plan_apply_scalars(p, &pp->cl);
-		p->fgroups[0].requested = pp->cl.have_faults ? pp->cl.faults : MMB_FAULTS_OFF;
-		p->fgroups[0].mode = p->fgroups[0].requested;
-		snprintf(p->fgroups[0].where, sizeof(p->fgroups[0].where), "command line");
-		p->nfgroups = 1;
-		if (plan_group_add(p, &src, &pp->group[0], err, errlen))
+		if (pp->cl.programs_from) {
+			from_first = plan_programs_from(p, pp->cl.programs_from, &from_n, err, errlen);
+			if (from_first < 0)
+				goto out;
+		}
+		if (nwl || (!npw && !pp->cl.programs_from)) {
+			p->fgroups[0].requested = pp->cl.have_faults ? pp->cl.faults : MMB_FAULTS_OFF;
+			p->fgroups[0].mode = p->fgroups[0].requested;
+			snprintf(p->fgroups[0].where, sizeof(p->fgroups[0].where), "command line");
+			p->nfgroups = 1;
+			if (plan_group_add(p, &src, &pp->group[0], err, errlen))
+				goto out;
+			pp->ngroups = 1;
+		}
+		if (plan_prog_groups(p, pp, pw, npw, from_first, from_n, &pp->cl, 0, "command line",
+				     "command line", err, errlen))
 			goto out;
-		pp->ngroups = 1;
 	}
 	for (unsigned g = 0; g < p->nfgroups; g++) {
 		enum mmb_fault_mode m = p->fgroups[g].requested;
@@ -922,6 +1201,11 @@ out:
 
 void mmb_plan_free(struct mmb_plan *plan)
 {
+	for (unsigned i = 0; i < plan->nprogs; i++)
+		mmb_prog_free(&plan->progs[i]);
+	free(plan->progs);
+	plan->progs = NULL;
+	plan->nprogs = 0;
 	free(plan->cells);
 	plan->cells = NULL;
 	free(plan->fgroups);

@@ -26,6 +26,8 @@
 #include "uffd.h"
 #include "measure.h"
 
+struct mmb_prog;
+
 #define MMB_PLAN_MAX_CONFIGS 64
 #define MMB_PLAN_MAX_THREADS 16
 #define MMB_SPEC_MAX 1024
@@ -35,6 +37,8 @@ struct mmb_aconf {			/* one allocator config */
 	struct mmb_alloc_cfg cfg;
 	char spec[MMB_SPEC_MAX];	/* canonical "name[:given options]" */
 	char config[MMB_SPEC_MAX];	/* given options only, "k=v,..." */
+	int prog;			/* parsed for program cells (programs/launch.h) */
+	char shim_opts[MMB_SPEC_MAX];	/* prog and a shim allocator: MMB_MALLOC_OPTS */
 };
 
 struct mmb_wconf {			/* one workload config */
@@ -42,6 +46,7 @@ struct mmb_wconf {			/* one workload config */
 	struct mmb_pvals params;
 	char spec[MMB_SPEC_MAX];	/* "name[:every parameter]" */
 	char params_text[MMB_SPEC_MAX];	/* every parameter, "k=v,..." */
+	const struct mmb_prog *prog;	/* a program (ops = &prog->wl), else NULL */
 };
 
 struct mmb_cell {
@@ -78,6 +83,9 @@ struct mmb_plan {
 	int fault_cpu;			/* --fault-cpu, -1 = not pinned */
 	unsigned fault_log;		/* --fault-log N: raw events kept per cell */
 	struct mmb_measure measure;	/* latency, counters, topology, timeline (measure.h) */
+
+	struct mmb_prog *progs;		/* malloc'ed, MMB_PLAN_MAX_CONFIGS; wconf[].prog point here */
+	unsigned nprogs;
 
 	struct mmb_cell *cells;		/* malloc'ed */
 	unsigned ncells;

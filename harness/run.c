@@ -39,6 +39,8 @@
 
 #include "meta.h"
 #include "plan.h"
+#include "programs/runner.h"
+#include "programs/summary.h"
 #include "results.h"
 #include "resume.h"
 #include "series.h"
@@ -66,6 +68,7 @@ struct run_ctx {
 	const struct mmb_cell *current;
 	char *faults_csv;		/* DIR/faults.csv rows so far, header included */
 	size_t faults_len;
+	struct mmb_prog_ref *prog_refs;	/* program cells' reference outputs (runner.h) */
 };
 
 static int cells_emit(FILE *f, void *arg)
@@ -362,6 +365,15 @@ static void run_cell(struct run_ctx *rc, const struct mmb_cell *cell, struct mmb
 	}
 }
 
+/* The progress line while a program cell runs (runner.h's tick). */
+static void run_tick(void *arg)
+{
+	const struct run_ctx *rc = arg;
+
+	if (rc->progress)
+		run_progress(rc);
+}
+
 /* Expected seconds of one cell before any has finished: its timed region,
  * warm-up and about 0.1 s of process start and calibration. */
 static double run_cell_guess_s(const struct mmb_plan *p)
@@ -421,12 +433,17 @@ static void run_summary(const struct run_ctx *rc)
 	const struct mmb_plan *p = rc->plan;
 	double *ops = calloc(p->ncells, sizeof(double)), *fp = calloc(p->ncells, sizeof(double));
 
+	int any = 0;
+
+	for (unsigned w = 0; w < p->nwconf; w++)
+		any |= !p->wconf[w].prog;
 	if (!ops || !fp)
 		goto out;
-	printf("%-28s %-22s %7s %8s %14s %16s\n", "allocator", "workload", "threads", "ok/reps",
-	       "ops/s (median)", "footprint peak");
+	if (any)
+		printf("%-28s %-22s %7s %8s %14s %16s\n", "allocator", "workload", "threads",
+		       "ok/reps", "ops/s (median)", "footprint peak");
 	for (unsigned w = 0; w < p->nwconf; w++)
-		for (unsigned t = 0; t < p->nthreads; t++)
+		for (unsigned t = 0; t < p->nthreads && !p->wconf[w].prog; t++)
 			for (unsigned k = 0; k < 2 * p->naconf; k++) {
 				unsigned a = k / 2, census = k % 2;	/* timing, then census */
 				unsigned nok = 0, nfp = 0, nrun = 0, nplan = 0;
@@ -463,6 +480,7 @@ static void run_summary(const struct run_ctx *rc)
 				printf("%-28.28s %-22.22s %7u %8s %14s %16s\n", p->aconf[a].spec, wl,
 				       p->threads[t], ok, opss, fps);
 			}
+	mmb_prog_summary(p, rc->results);	/* program cells: a table of their own */
 out:
 	free(ops);
 	free(fp);
@@ -558,7 +576,16 @@ static int run_cells(struct run_ctx *rc, struct mmb_meta *meta)
 		}
 		mmb_result_init(r);
 		r->m[MMB_M_fault_census] = mmb_fault_census(cell->faults);	/* the cell may lower it */
-		run_cell(rc, cell, r, latf, tlf);
+		if (plan->wconf[cell->wi].prog) {
+			struct mmb_prog_run pr = {
+				.plan = plan, .dir = rc->dir, .refs = rc->prog_refs,
+				.stop = &run_interrupted, .tick = run_tick, .tick_arg = rc,
+			};
+
+			mmb_prog_run_cell(&pr, cell, r, tlf);
+		} else {
+			run_cell(rc, cell, r, latf, tlf);
+		}
 		fclose(latf);
 		fclose(tlf);
 		if (run_interrupted) {
@@ -758,6 +785,7 @@ static int run_resume(int argc, char **argv)
 	if (e)
 		goto out;
 	mmb_measure_xcols(&plan.measure, &rc.xcols);
+	mmb_prog_xcols(&plan, &rc.xcols);
 	rc.results = calloc(plan.ncells, sizeof(*rc.results));
 	keep = calloc(plan.ncells, 1);
 	if (!rc.results || !keep) {
@@ -781,6 +809,12 @@ static int run_resume(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < plan.ncells; i++)
 		keep[i] = rc.results[i].status[0] != 0;
+	rc.prog_refs = mmb_prog_refs(&plan, rc.results);
+	if (!rc.prog_refs) {
+		mmb_err("out of memory");
+		e = 1;
+		goto out;
+	}
 	meta.argc = rargc;
 	meta.argv = rargv;
 	meta.plan = &plan;
@@ -806,6 +840,7 @@ static int run_resume(int argc, char **argv)
 out:
 	free(rows);
 	free(keep);
+	free(rc.prog_refs);
 	free(rc.results);
 	free(rc.faults_csv);
 	mmb_plan_free(&plan);
@@ -841,8 +876,10 @@ int mmb_run_main(int argc, char **argv)
 	signal(SIGXFSZ, SIG_IGN);
 	rc.plan = &plan;
 	mmb_measure_xcols(&plan.measure, &rc.xcols);
+	mmb_prog_xcols(&plan, &rc.xcols);
 	rc.results = calloc(plan.ncells, sizeof(*rc.results));
-	if (!rc.results) {
+	rc.prog_refs = rc.results ? mmb_prog_refs(&plan, rc.results) : NULL;
+	if (!rc.results || !rc.prog_refs) {
 		mmb_err("out of memory for %u cells", plan.ncells);
 		mmb_plan_free(&plan);
 		return 1;
@@ -886,6 +923,7 @@ int mmb_run_main(int argc, char **argv)
 	}
 	e = run_cells(&rc, &meta);
 out:
+	free(rc.prog_refs);
 	free(rc.results);
 	free(rc.faults_csv);
 	mmb_plan_free(&plan);

@@ -1,0 +1,751 @@
+/*
+ * runner.c — one program cell (runner.h).
+ *
+ * Process model: fork; the child puts itself in its own process group,
+ * wires stdin/stdout/stderr, sets the allocator's environment and waits on
+ * a gate pipe until the parent has opened the counters on its pid, then
+ * execs. A second pipe (close-on-exec) tells the parent the exec happened
+ * (EOF) or failed (the child writes its errno). The parent then loops:
+ * drain stdout into the hash, sample RSS when due, reap with WNOHANG,
+ * tick, check the deadline and the stop flag. Time zero (t_ns 0, wall_ns)
+ * is the exec.
+ *
+ * Surprise: the RSS series is the program's own process (/proc/PID/statm),
+ * not its children's; wait4's maxrss is the largest of the process and the
+ * children it waited for (the kernel's rule).
+ */
+#include "runner.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../perf.h"
+#include "../timeline.h"
+#include "../util.h"
+#include "launch.h"
+#include "program.h"
+
+#define FNV_OFF 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
+#define CHECKSUM_MASK ((UINT64_C(1) << 48) - 1)
+
+static const char *const redis_fields[] = {
+	"mem_fragmentation_ratio", "allocator_frag_ratio", "allocator_rss_ratio", "used_memory",
+	"used_memory_rss", "used_memory_peak",
+};
+#define NREDIS (sizeof(redis_fields) / sizeof(redis_fields[0]))
+
+int mmb_prog_any(const struct mmb_plan *plan)
+{
+	for (unsigned i = 0; i < plan->nwconf; i++)
+		if (plan->wconf[i].prog)
+			return 1;
+	return 0;
+}
+
+void mmb_prog_xcols(const struct mmb_plan *plan, struct mmb_xcols *xc)
+{
+	int redis = 0;
+
+	if (!mmb_prog_any(plan))
+		return;
+	for (unsigned i = 0; i < plan->measure.hw.n && xc->n < MMB_XCOL_MAX; i++) {
+		char col[MMB_XCOL_NAME];
+		size_t k = 0;
+
+		k += (size_t)snprintf(col, sizeof(col), "hw_");
+		for (const char *c = plan->measure.hw.name[i]; *c && k + 1 < sizeof(col); c++)
+			col[k++] = (char)((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+					  (*c >= '0' && *c <= '9') ? *c : '_');
+		col[k] = 0;
+		snprintf(xc->name[xc->n++], MMB_XCOL_NAME, "%s", col);
+	}
+	for (unsigned i = 0; i < plan->nwconf; i++)
+		if (plan->wconf[i].prog && plan->wconf[i].prog->info == MMB_INFO_REDIS)
+			redis = 1;
+	for (size_t i = 0; redis && i < NREDIS && xc->n < MMB_XCOL_MAX; i++)
+		snprintf(xc->name[xc->n++], MMB_XCOL_NAME, "redis_%s", redis_fields[i]);
+}
+
+struct mmb_prog_ref *mmb_prog_refs(const struct mmb_plan *plan, const struct mmb_result *results)
+{
+	struct mmb_prog_ref *refs = calloc(plan->nwconf ? plan->nwconf : 1, sizeof(*refs));
+
+	for (unsigned i = 0; refs && i < plan->ncells; i++) {
+		const struct mmb_result *r = &results[i];
+		struct mmb_prog_ref *ref = &refs[plan->cells[i].wi];
+
+		if (!plan->wconf[plan->cells[i].wi].prog || ref->have || strcmp(r->status, MMB_ST_OK) ||
+		    isnan(r->m[MMB_M_output_checksum]))
+			continue;
+		ref->have = 1;
+		ref->checksum = (uint64_t)r->m[MMB_M_output_checksum];
+		ref->bytes = (uint64_t)r->m[MMB_M_output_bytes];
+		ref->cell = plan->cells[i].id;
+	}
+	return refs;
+}
+
+/* ---- inputs, ports, files ---- */
+
+/* stdin=gen:lines:N: N lines of 1..8 pseudo-random words, the same for every
+ * cell of the run (seeded by the plan's base seed). */
+static int runner_gen_lines(const char *path, uint64_t n, uint64_t seed)
+{
+	static const char *const words[] = { "alpha", "bravo", "charlie", "delta", "echo",
+					     "foxtrot", "golf", "hotel", "india", "juliet",
+					     "kilo", "lima", "mike", "november", "oscar", "papa" };
+	FILE *f = fopen(path, "w");
+	uint64_t x = seed ^ 0x9e3779b97f4a7c15ULL;
+
+	if (!f)
+		return -errno;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t r = mmb_splitmix64(&x);
+		unsigned nw = 1 + (unsigned)(r & 7);
+
+		fprintf(f, "%" PRIu64, (r >> 3) % UINT64_C(1000000007));
+		for (unsigned w = 0; w < nw; w++)
+			fprintf(f, " %s", words[(r >> (8 + 4 * w)) & 15]);
+		fputc('\n', f);
+	}
+	return fclose(f) ? -EIO : 0;
+}
+
+/* A loopback TCP port free now ({port}). 0 when none could be had. */
+static unsigned runner_free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	unsigned port = 0;
+
+	if (fd < 0)
+		return 0;
+	if (!bind(fd, (struct sockaddr *)&a, sizeof(a)) &&
+	    !getsockname(fd, (struct sockaddr *)&a, &len))
+		port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+static int runner_connect(unsigned port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* FNV-1a of a file and its size. 0 or -errno. */
+static int runner_hash_file(const char *path, uint64_t *r_hash, uint64_t *r_bytes)
+{
+	unsigned char buf[65536];
+	uint64_t h = FNV_OFF, n = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t got;
+
+	if (fd < 0)
+		return -errno;
+	while ((got = read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < got; i++)
+			h = (h ^ buf[i]) * FNV_PRIME;
+		n += (uint64_t)got;
+	}
+	close(fd);
+	*r_hash = h & CHECKSUM_MASK;
+	*r_bytes = n;
+	return got < 0 ? -EIO : 0;
+}
+
+/* Resident bytes of pid from its statm fd, or -1. */
+static double runner_rss(int fd)
+{
+	char buf[128];
+	unsigned long long size, res;
+	ssize_t n = fd >= 0 ? pread(fd, buf, sizeof(buf) - 1, 0) : -1;
+
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	if (sscanf(buf, "%llu %llu", &size, &res) != 2)
+		return -1;
+	return (double)res * (double)sysconf(_SC_PAGESIZE);
+}
+
+/* Substitute every word of src into dst[] (strings in store). */
+static int runner_argv(const struct mmb_prog *p, char *const *src, unsigned port,
+		       const char *stdin_path, char **dst, char *store, size_t len)
+{
+	size_t off = 0;
+	int n = 0;
+
+	for (; src[n]; n++) {
+		if (mmb_prog_subst(p, src[n], port, stdin_path, store + off, len - off))
+			return -ENAMETOOLONG;
+		dst[n] = store + off;
+		off += strlen(store + off) + 1;
+	}
+	dst[n] = NULL;
+	return 0;
+}
+
+/* ---- the child ---- */
+
+struct runner_child {
+	const char *path;
+	char **argv;
+	const char *cwd;
+	int in_fd, out_fd, err_fd;
+	const struct mmb_aconf *ac;	/* NULL: plain environment (a driver) */
+	const char *shim_lib, *shim_out;
+	int gate, report;		/* read end; write end (close-on-exec) */
+};
+
+static void runner_exec(const struct runner_child *c)
+{
+	char b;
+	int e;
+
+	setpgid(0, 0);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	if (dup2(c->in_fd, 0) < 0 || dup2(c->out_fd, 1) < 0 || dup2(c->err_fd, 2) < 0)
+		goto fail;
+	if (c->cwd[0] && chdir(c->cwd))
+		goto fail;
+	if (c->ac)
+		mmb_launch_env(c->ac, c->shim_lib, c->shim_out);
+	if (c->gate >= 0)
+		while (read(c->gate, &b, 1) < 0 && errno == EINTR)
+			;
+	execv(c->path, c->argv);
+fail:
+	e = errno;
+	if (write(c->report, &e, sizeof(e)) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+/* Fork and exec c; counters on the child before its exec when ev/fds.
+ * Returns the pid (exec done) or -errno (*r_why says what failed). */
+static pid_t runner_spawn(struct runner_child *c, const struct mmb_perf_events *const *ev,
+			  unsigned nev, int fds[][MMB_PERF_MAX_EVENTS],
+			  char why[][MMB_PERF_MAX_EVENTS][96], const char **r_why)
+{
+	int gate[2], report[2], e = 0;
+	pid_t pid;
+	ssize_t got;
+
+	if (pipe2(gate, O_CLOEXEC))
+		return -errno;
+	if (pipe2(report, O_CLOEXEC)) {
+		e = -errno;
+		close(gate[0]);
+		close(gate[1]);
+		return e;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		e = -errno;
+		goto out;
+	}
+	if (pid == 0) {
+		close(gate[1]);
+		close(report[0]);
+		c->gate = gate[0];
+		c->report = report[1];
+		runner_exec(c);
+	}
+	setpgid(pid, pid);
+	for (unsigned s = 0; s < nev; s++)
+		for (unsigned i = 0; i < ev[s]->n; i++) {
+			struct perf_event_attr attr = ev[s]->attr[i];
+			long fd;
+
+			attr.disabled = 1;
+			attr.enable_on_exec = 1;
+			attr.inherit = 1;
+			attr.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED |
+					   PERF_FORMAT_TOTAL_TIME_RUNNING;
+			fd = syscall(SYS_perf_event_open, &attr, pid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+			if (fd < 0 && errno == EACCES && !attr.exclude_kernel) {
+				attr.exclude_kernel = 1;
+				fd = syscall(SYS_perf_event_open, &attr, pid, -1, -1,
+					     PERF_FLAG_FD_CLOEXEC);
+			}
+			fds[s][i] = fd < 0 ? -1 : (int)fd;
+			if (fd < 0)
+				snprintf(why[s][i], sizeof(why[s][i]), "%s", strerror(errno));
+		}
+	close(gate[1]);
+	gate[1] = -1;
+	close(report[1]);
+	report[1] = -1;
+	while ((got = read(report[0], &e, sizeof(e))) < 0 && errno == EINTR)
+		;
+	if (got == (ssize_t)sizeof(e)) {
+		int st;
+
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		*r_why = "exec";
+		e = -e;
+		goto out;
+	}
+	e = pid;
+out:
+	close(gate[0]);
+	if (gate[1] >= 0)
+		close(gate[1]);
+	close(report[0]);
+	if (report[1] >= 0)
+		close(report[1]);
+	return e;
+}
+
+/* Scaled value of one counter, or NaN. */
+static double runner_counter(int fd)
+{
+	uint64_t v[3];
+
+	if (fd < 0 || read(fd, v, sizeof(v)) != (ssize_t)sizeof(v) || !v[2])
+		return NAN;
+	return (double)v[0] * ((double)v[1] / (double)v[2]);
+}
+
+/* ---- redis INFO ---- */
+
+static void runner_redis_info(unsigned port, const char *state, struct mmb_result *r)
+{
+	char buf[65536], path[4300];
+	size_t used = 0;
+	int fd = runner_connect(port);
+	static const char cmd[] = "INFO memory\r\n";
+	FILE *f;
+
+	if (fd < 0)
+		return;
+	if (write(fd, cmd, sizeof(cmd) - 1) == (ssize_t)(sizeof(cmd) - 1)) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		while (used < sizeof(buf) - 1 && poll(&pfd, 1, 2000) > 0) {
+			ssize_t got = read(fd, buf + used, sizeof(buf) - 1 - used);
+
+			if (got <= 0)
+				break;
+			used += (size_t)got;
+			buf[used] = 0;
+			if (strstr(buf, "mem_allocator:"))	/* the section's last field */
+				break;
+		}
+	}
+	close(fd);
+	buf[used] = 0;
+	snprintf(path, sizeof(path), "%s/redis_info.txt", state);
+	f = fopen(path, "w");
+	if (f) {
+		fputs(buf, f);
+		fclose(f);
+	}
+	for (size_t i = 0; i < NREDIS; i++) {
+		char key[80], col[MMB_XCOL_NAME];
+		const char *at;
+
+		snprintf(key, sizeof(key), "\n%s:", redis_fields[i]);
+		at = strstr(buf, key);
+		if (!at)
+			continue;
+		snprintf(col, sizeof(col), "redis_%s", redis_fields[i]);
+		mmb_result_set_x(r, col, strtod(at + strlen(key), NULL), 0);
+	}
+}
+
+/* ---- the cell ---- */
+
+static void runner_fail(struct mmb_result *r, const char *status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void runner_fail(struct mmb_result *r, const char *status, const char *fmt, ...)
+{
+	va_list ap;
+
+	snprintf(r->status, sizeof(r->status), "%s", status);
+	va_start(ap, fmt);
+	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
+	va_end(ap);
+}
+
+/* The shim's figures, where it ran (malloc.json in the state folder). */
+static void runner_shim_figures(const char *state, struct mmb_result *r)
+{
+	char path[4300], json[8192];
+	const char *at;
+
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/malloc.json", state);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	n = fread(json, 1, sizeof(json) - 1, f);
+	fclose(f);
+	json[n] = 0;
+	at = strstr(json, "\n  \"failed_allocs\": ");
+	if (at)
+		r->m[MMB_M_failed_allocs] = strtod(at + 20, NULL);
+}
+
+static void runner_tv(double *dst, const struct timeval *tv)
+{
+	*dst = (double)tv->tv_sec * 1e9 + (double)tv->tv_usec * 1e3;
+}
+
+void mmb_prog_run_cell(const struct mmb_prog_run *run, const struct mmb_cell *cell,
+		       struct mmb_result *r, FILE *tl)
+{
+	const struct mmb_plan *plan = run->plan;
+	const struct mmb_aconf *ac = &plan->aconf[cell->ai];
+	const struct mmb_prog *p = plan->wconf[cell->wi].prog;
+	struct mmb_prog_ref *ref = &run->refs[cell->wi];
+	char state[4200], stdin_path[4400], path[4400], shim_lib[4096], shim_out[4200], cwd[4096];
+	char *argv[MMB_PROG_MAX_ARGS + 1], *dargv[MMB_PROG_MAX_ARGS + 1];
+	char store[16384], dstore[16384];
+	const struct mmb_perf_events *ev[2] = { &plan->measure.hw, &plan->measure.sw };
+	int fds[2][MMB_PERF_MAX_EVENTS], dfds[1][MMB_PERF_MAX_EVENTS];
+	char why[2][MMB_PERF_MAX_EVENTS][96], dwhy[1][MMB_PERF_MAX_EVENTS][96];
+	int outp[2] = { -1, -1 }, in_fd = -1, err_fd = -1, drv_out = -1, statm = -1, wst = 0;
+	unsigned port = 0, nsamples = 0;
+	pid_t pid = -1, dpid = -1;
+	uint64_t hash = FNV_OFF, bytes = 0, t0, t_end = 0, deadline, next_sample, next_tick;
+	int exited = 0, timed_out = 0, stopped = 0, drv_done = 0, drv_status = 0, term_sent = 0;
+	int drv_ready = 0, gen = 0, out_open = 1;
+	double rss_last = NAN;
+	struct rusage ru;
+	const char *what = NULL;
+
+	for (unsigned s = 0; s < 2; s++)
+		for (unsigned i = 0; i < MMB_PERF_MAX_EVENTS; i++)
+			fds[s][i] = -1;
+	snprintf(state, sizeof(state), "%s/state/%u", run->dir, cell->id);
+	if (mmb_mkdir_p(state, 0755)) {
+		runner_fail(r, MMB_ST_FAILED, "cannot create %s: %s", state, strerror(errno));
+		return;
+	}
+	if (!realpath(state, shim_out))
+		snprintf(shim_out, sizeof(shim_out), "%s", state);
+	if (ac->shim_opts[0] && mmb_launch_shim_lib(shim_lib, sizeof(shim_lib))) {
+		runner_fail(r, MMB_ST_FAILED, "%s: not found (build it with make)", shim_lib);
+		return;
+	}
+	/* stdin */
+	if (p->gen_lines) {
+		snprintf(stdin_path, sizeof(stdin_path), "%s/stdin", shim_out);
+		if (runner_gen_lines(stdin_path, p->gen_lines, plan->seed)) {
+			runner_fail(r, MMB_ST_FAILED, "cannot write %s: %s", stdin_path, strerror(errno));
+			return;
+		}
+		gen = 1;
+	} else {
+		snprintf(stdin_path, sizeof(stdin_path), "%s", p->stdin_file[0] ? p->stdin_file :
+			 "/dev/null");
+	}
+	in_fd = open(stdin_path, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "%s/stderr", state);
+	err_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (in_fd < 0 || err_fd < 0 || pipe2(outp, O_CLOEXEC)) {
+		runner_fail(r, MMB_ST_FAILED, "cannot open the program's stdin, stderr or stdout: %s",
+			    strerror(errno));
+		goto out;
+	}
+	port = p->driver[0] || strstr(p->text, "{port}") ? runner_free_port() : 0;
+	if (mmb_prog_subst(p, p->cwd, port, stdin_path, cwd, sizeof(cwd)) ||
+	    runner_argv(p, p->argv, port, stdin_path, argv, store, sizeof(store)) ||
+	    (p->driver[0] &&
+	     runner_argv(p, p->driver, port, stdin_path, dargv, dstore, sizeof(dstore)))) {
+		runner_fail(r, MMB_ST_FAILED, "command line too long after {..} substitution");
+		goto out;
+	}
+	struct runner_child c = {
+		.path = p->path, .argv = argv, .cwd = cwd, .in_fd = in_fd, .out_fd = outp[1],
+		.err_fd = err_fd, .ac = ac, .shim_lib = shim_lib, .shim_out = shim_out,
+	};
+
+	t0 = mmb_now_ns();
+	pid = runner_spawn(&c, ev, 2, fds, why, &what);
+	close(outp[1]);
+	outp[1] = -1;
+	if (pid < 0) {
+		runner_fail(r, MMB_ST_FAILED, "%s %s: %s", what ? what : "fork", p->path,
+			    strerror((int)-pid));
+		goto out;
+	}
+	t0 = mmb_now_ns();
+	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
+	statm = open(path, O_RDONLY | O_CLOEXEC);
+	fcntl(outp[0], F_SETFL, O_NONBLOCK);
+	deadline = t0 + (uint64_t)(plan->cell_timeout_s * 1e9);
+	next_sample = t0;
+	next_tick = t0 + 500000000u;
+	for (;;) {
+		uint64_t now = mmb_now_ns();
+		struct pollfd pfd = { .fd = out_open ? outp[0] : -1, .events = POLLIN };
+		int wait_ms;
+
+		if (!exited && now >= next_sample) {
+			double rss = runner_rss(statm);
+
+			if (rss > 0) {	/* 0: the process is already gone (a zombie has no mm) */
+				char row[128];
+
+				snprintf(row, sizeof(row), "%" PRIu64 " na %.0f na%s", now - t0, rss,
+					 " na na na na na na na na na na na");
+				mmb_timeline_csv_row(row, cell->id, tl);
+				rss_last = rss;
+				nsamples++;
+			}
+			next_sample += MMB_PROG_SAMPLE_NS;
+			if (next_sample <= now)
+				next_sample = now + MMB_PROG_SAMPLE_NS;
+		}
+		if (!exited) {
+			pid_t w = wait4(pid, &wst, WNOHANG, &ru);
+
+			if (w == pid) {
+				exited = 1;
+				t_end = mmb_now_ns();
+			}
+		}
+		/* the driver: start once the server listens, reap when done */
+		if (p->driver[0] && !exited && !drv_ready && dpid < 0) {
+			int fd = runner_connect(port);
+
+			if (fd >= 0) {
+				close(fd);
+				drv_ready = 1;
+				snprintf(path, sizeof(path), "%s/driver.out", state);
+				drv_out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+				int dnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+				struct runner_child d = {
+					.path = p->driver_path, .argv = dargv, .cwd = cwd,
+					.in_fd = dnull, .out_fd = drv_out >= 0 ? drv_out : err_fd,
+					.err_fd = drv_out >= 0 ? drv_out : err_fd,
+				};
+
+				for (unsigned i = 0; i < MMB_PERF_MAX_EVENTS; i++)
+					dfds[0][i] = -1;
+				dpid = runner_spawn(&d, NULL, 0, dfds, dwhy, &what);
+				if (dnull >= 0)
+					close(dnull);
+				if (dpid < 0) {
+					drv_done = 1;
+					drv_status = -1;
+				}
+			}
+		}
+		if (dpid > 0 && !drv_done) {
+			int dst;
+
+			if (waitpid(dpid, &dst, WNOHANG) == dpid) {
+				drv_done = 1;
+				drv_status = dst;
+			}
+		}
+		if (p->driver[0] && drv_done && !term_sent && !exited) {
+			if (drv_status == 0 && p->info == MMB_INFO_REDIS)
+				runner_redis_info(port, state, r);
+			kill(pid, SIGTERM);
+			term_sent = 1;
+		}
+		if (exited) {
+			/* drain what is left of stdout (a child may hold it: no wait) */
+			ssize_t got;
+			unsigned char buf[65536];
+
+			while (out_open && (got = read(outp[0], buf, sizeof(buf))) > 0) {
+				for (ssize_t i = 0; i < got; i++)
+					hash = (hash ^ buf[i]) * FNV_PRIME;
+				bytes += (uint64_t)got;
+			}
+			break;
+		}
+		if (*run->stop) {
+			stopped = 1;
+			break;
+		}
+		if (now >= deadline) {
+			timed_out = 1;
+			break;
+		}
+		if (run->tick && now >= next_tick) {
+			run->tick(run->tick_arg);
+			next_tick = now + 500000000u;
+		}
+		now = mmb_now_ns();
+		wait_ms = next_sample > now ? (int)((next_sample - now + 999999) / 1000000) : 0;
+		if (poll(&pfd, 1, wait_ms) > 0) {
+			unsigned char buf[65536];
+			ssize_t got = read(outp[0], buf, sizeof(buf));
+
+			for (ssize_t i = 0; i < got; i++)
+				hash = (hash ^ buf[i]) * FNV_PRIME;
+			if (got > 0)
+				bytes += (uint64_t)got;
+			else if (got == 0)	/* stdout closed: keep sampling, stop polling it */
+				out_open = 0;
+		}
+	}
+	if (!exited) {
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+		while (wait4(pid, &wst, 0, &ru) < 0 && errno == EINTR)
+			;
+		t_end = mmb_now_ns();
+	}
+	if (dpid > 0 && !drv_done) {
+		kill(-dpid, SIGKILL);
+		while (waitpid(dpid, &drv_status, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (stopped) {
+		r->status[0] = 0;	/* run.c drops an interrupted cell */
+		goto out;
+	}
+	/* figures */
+	r->m[MMB_M_wall_ns] = (double)(t_end - t0);
+	runner_tv(&r->m[MMB_M_cpu_user_ns], &ru.ru_utime);
+	runner_tv(&r->m[MMB_M_cpu_sys_ns], &ru.ru_stime);
+	r->m[MMB_M_rss_peak_bytes] = (double)ru.ru_maxrss * 1024.0;
+	r->m[MMB_M_footprint_peak_bytes] = (double)ru.ru_maxrss * 1024.0;
+	r->m[MMB_M_minflt] = (double)ru.ru_minflt;
+	r->m[MMB_M_majflt] = (double)ru.ru_majflt;
+	r->m[MMB_M_rss_exit_bytes] = rss_last;
+	if (t_end > t0 && nsamples)
+		r->m[MMB_M_rss_samples_per_s] = nsamples / ((double)(t_end - t0) / 1e9);
+	r->m[MMB_M_output_bytes] = (double)bytes;
+	r->m[MMB_M_output_checksum] = (double)(hash & CHECKSUM_MASK);
+	r->m[MMB_M_fault_census] = 0;
+	if (WIFEXITED(wst))
+		r->m[MMB_M_exit_status] = WEXITSTATUS(wst);
+	for (unsigned i = 0; i < plan->measure.hw.n && i < MMB_PERF_MAX_EVENTS; i++) {
+		char col[MMB_XCOL_NAME];
+		double v = runner_counter(fds[0][i]);
+		size_t k = (size_t)snprintf(col, sizeof(col), "hw_");
+
+		for (const char *ch = plan->measure.hw.name[i]; *ch && k + 1 < sizeof(col); ch++)
+			col[k++] = (char)((*ch >= 'a' && *ch <= 'z') || (*ch >= 'A' && *ch <= 'Z') ||
+					  (*ch >= '0' && *ch <= '9') ? *ch : '_');
+		col[k] = 0;
+		mmb_result_set_x(r, col, v, fds[0][i] < 0);
+		/* the per-op columns have no meaning for a program */
+		mmb_result_set_x(r, plan->measure.hw.col[i], NAN, fds[0][i] < 0);
+	}
+	for (unsigned i = 0; i < plan->measure.sw.n && i < MMB_PERF_MAX_EVENTS; i++) {
+		static const enum mmb_metric_id sw_col[] = { MMB_M_sw_task_clock, MMB_M_sw_page_faults,
+							     MMB_M_sw_context_switches,
+							     MMB_M_sw_cpu_migrations };
+		const char *n = plan->measure.sw.name[i];
+		int k = !strcmp(n, "task-clock") ? 0 : !strcmp(n, "page-faults") ? 1 :
+			!strcmp(n, "context-switches") ? 2 : !strcmp(n, "cpu-migrations") ? 3 : -1;
+
+		if (k >= 0)
+			r->m[sw_col[k]] = runner_counter(fds[1][i]);
+	}
+	if (ac->shim_opts[0]) {
+		snprintf(r->malloc_provider, sizeof(r->malloc_provider), "%.255s", shim_lib);
+		runner_shim_figures(state, r);
+	}
+	/* status */
+	snprintf(r->status, sizeof(r->status), MMB_ST_OK);
+	if (timed_out) {
+		runner_fail(r, MMB_ST_TIMEOUT, "killed after %gs (--cell-timeout)", plan->cell_timeout_s);
+	} else if (WIFSIGNALED(wst) && !(term_sent && WTERMSIG(wst) == SIGTERM &&
+					 p->exit_status == 128 + SIGTERM)) {
+		const char *ab = sigabbrev_np(WTERMSIG(wst));
+
+		runner_fail(r, MMB_ST_CRASHED, "killed by signal %d (SIG%s)%s", WTERMSIG(wst),
+			    ab ? ab : "?", term_sent ? " after the driver ended" : "");
+	} else if (p->driver[0] && !drv_ready) {
+		runner_fail(r, MMB_ST_FAILED, "exited with status %d before accepting connections on "
+			    "127.0.0.1:%u", WEXITSTATUS(wst), port);
+	} else if (p->driver[0] && drv_status) {
+		runner_fail(r, MMB_ST_FAILED, "driver %s %s %d", p->driver[0],
+			    drv_status < 0 ? "could not start:" : WIFEXITED(drv_status) ?
+			    "exited with status" : "killed by signal",
+			    drv_status < 0 ? -1 : WIFEXITED(drv_status) ? WEXITSTATUS(drv_status) :
+			    WTERMSIG(drv_status));
+	} else if (WIFEXITED(wst) && WEXITSTATUS(wst) != p->exit_status) {
+		runner_fail(r, MMB_ST_FAILED, "exited with status %d (expected %d)", WEXITSTATUS(wst),
+			    p->exit_status);
+	} else if (p->expect == MMB_EXPECT_FILE) {
+		uint64_t eh = 0, eb = 0;
+
+		if (runner_hash_file(p->expect_file, &eh, &eb))
+			runner_fail(r, MMB_ST_FAILED, "cannot read expected output %s", p->expect_file);
+		else if (eh != (hash & CHECKSUM_MASK) || eb != bytes)
+			runner_fail(r, MMB_ST_FAILED, "wrong output: %" PRIu64 " bytes, checksum %" PRIu64
+				    "; expected %" PRIu64 " bytes, checksum %" PRIu64 " (%s)", bytes,
+				    hash & CHECKSUM_MASK, eb, eh, p->expect_file);
+	} else if (p->expect == MMB_EXPECT_FIRST && ref->have &&
+		   (ref->checksum != (hash & CHECKSUM_MASK) || ref->bytes != bytes)) {
+		runner_fail(r, MMB_ST_FAILED, "wrong output: %" PRIu64 " bytes, checksum %" PRIu64
+			    "; cell %u (the first) wrote %" PRIu64 " bytes, checksum %" PRIu64, bytes,
+			    hash & CHECKSUM_MASK, ref->cell, ref->bytes, ref->checksum);
+	}
+	if (!strcmp(r->status, MMB_ST_OK) && p->expect == MMB_EXPECT_FIRST && !ref->have) {
+		ref->have = 1;
+		ref->checksum = hash & CHECKSUM_MASK;
+		ref->bytes = bytes;
+		ref->cell = cell->id;
+	}
+out:
+	for (unsigned s = 0; s < 2; s++)
+		for (unsigned i = 0; i < MMB_PERF_MAX_EVENTS; i++)
+			if (fds[s][i] >= 0)
+				close(fds[s][i]);
+	if (statm >= 0)
+		close(statm);
+	if (outp[0] >= 0)
+		close(outp[0]);
+	if (outp[1] >= 0)
+		close(outp[1]);
+	if (in_fd >= 0)
+		close(in_fd);
+	if (drv_out >= 0)
+		close(drv_out);
+	if (err_fd >= 0) {
+		struct stat st;
+
+		close(err_fd);
+		snprintf(path, sizeof(path), "%s/stderr", state);
+		if (!stat(path, &st) && st.st_size == 0)
+			unlink(path);
+	}
+	if (gen)
+		unlink(stdin_path);
+	rmdir(state);	/* only when nothing was left in it */
+}

@@ -30,7 +30,8 @@ static const char compare_usage[] =
 	"Mann-Whitney U p-value over the repetitions; '~' = not significant at alpha 0.05.\n"
 	"\n"
 	"  -m, --metric LIST          metrics (cells.csv columns), comma-separated\n"
-	"                             (default: ops_per_sec,alloc_p99_ns,footprint_peak_bytes)\n"
+	"                             (default: ops_per_sec,alloc_p99_ns,footprint_peak_bytes,\n"
+	"                             and wall_ns where a folder has program cells)\n"
 	"  -b, --baseline ALLOC       compare every configuration of DIR against ALLOC\n"
 	"                             (an allocator label as in cells.csv: slab, slab:debug=FZ)\n"
 	"  -f, --format FMT           text (default), csv or markdown\n"
@@ -359,6 +360,16 @@ static int cmp_check(const struct cmp_opts *o, const struct mmb_resdir *a,
 	return 0;
 }
 
+/* Does rd hold a program cell (README.md, Programs as cells)? */
+static int cmp_has_programs(const struct mmb_resdir *rd)
+{
+	for (int i = 0; i < rd->ncells; i++)
+		if (!isnan(rd->cells[i].m[MMB_M_exit_status]) ||
+		    !isnan(rd->cells[i].m[MMB_M_output_checksum]))
+			return 1;
+	return 0;
+}
+
 int mmb_compare_main(int argc, char **argv)
 {
 	struct cmp_opts o = { 0 };
@@ -389,6 +400,10 @@ int mmb_compare_main(int argc, char **argv)
 		status = MMB_EXIT_USAGE;
 		goto out;
 	}
+	/* Program cells (they have an exit status) are timed by wall clock. */
+	if (!o.explicit_metrics && o.nmetrics < CMP_MAX_METRICS &&
+	    (cmp_has_programs(&a) || cmp_has_programs(bp)))
+		o.metrics[o.nmetrics++] = "wall_ns";
 	if (o.fmt == CMP_CSV)
 		puts("metric,allocator,workload,threads,baseline,n_a,n_b,median_a,median_b,"
 		     "change_pct,ci_lo_pct,ci_hi_pct,p_value,significant");

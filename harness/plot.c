@@ -919,6 +919,47 @@ static void plot_overhead(struct plot_ctx *c, const char **wls, int nwl)
 		free(al);
 }
 
+/*
+ * Program cells (those with an exit_status): one bar group per program, a
+ * bar per allocator config, of col scaled by 1/div (wall_ns -> s, bytes ->
+ * MiB). Other workloads have no exit_status and no group here.
+ */
+static void plot_programs(struct plot_ctx *c, const char **wls, int nwl, const char *col,
+			  double div, const char *script, const char *name, const char *title)
+{
+	const char **al;
+	int nal = mmb_resdir_alabels(c->rd, &al), ng = 0;
+	char (*gl)[256] = calloc((size_t)nwl + 1, sizeof(*gl));
+	struct plot_vec *vals = calloc((size_t)(nwl * (nal > 0 ? nal : 0)) + 1, sizeof(*vals));
+	double buf[4096];
+
+	for (int w = 0; nal > 0 && gl && vals && w < nwl; w++) {
+		int any = 0;
+
+		for (int t = 0; t < c->nthr; t++)
+			for (int a = 0; a < nal; a++) {
+				size_t m = mmb_resdir_samples(c->rd, al[a], wls[w], c->thr[t],
+							      "exit_status", buf, 4096);
+
+				if (!m)
+					continue;
+				m = mmb_resdir_samples(c->rd, al[a], wls[w], c->thr[t], col, buf, 4096);
+				for (size_t j = 0; j < m; j++)
+					vec_push(&vals[ng * nal + a], buf[j] / div);
+				any |= m > 0;
+			}
+		if (!any)
+			continue;
+		snprintf(gl[ng++], sizeof(gl[0]), "%s", wls[w]);
+	}
+	if (nal > 0 && gl && vals && ng)
+		plot_bars(c, script, name, title, gl, ng, al, nal, vals);
+	free(vals);
+	free(gl);
+	if (nal >= 0)
+		free(al);
+}
+
 /* Read DIR/file into sd and map its "cell" column to cells.csv rows. */
 static void plot_side(struct plot_ctx *c, struct plot_side *sd, const char *file)
 {
@@ -951,7 +992,7 @@ static void plot_side_free(struct plot_side *sd)
 /* The file-name prefixes of the figure kinds, as plot_* below name them. */
 static const char *const plot_kinds[] = {
 	"latency-", "throughput-", "memory-", "unusable-", "faults-time-", "faults-region-",
-	"hwcounters-", "overhead.",
+	"hwcounters-", "overhead.", "program-",
 };
 
 /*
@@ -1021,6 +1062,10 @@ int mmb_plot_dir(const struct mmb_resdir *rd, const char *lib, FILE *log)
 		plot_faults_region(&c, wls, nwl);
 		plot_hw(&c, wls, nwl);
 		plot_overhead(&c, wls, nwl);
+		plot_programs(&c, wls, nwl, "wall_ns", 1e9, "program_time.gp", "program-time",
+			      "programs: wall time");
+		plot_programs(&c, wls, nwl, "rss_peak_bytes", 1048576.0, "program_rss.gp",
+			      "program-rss", "programs: peak resident set");
 	} else {
 		plot_note(&c, "%s has no cells; nothing to draw", rd->dir);
 	}

@@ -559,7 +559,10 @@ void mmb_export_mimalloc_bench(const struct mmb_resdir *rd, FILE *f)
 		exp_num(maj, sizeof(maj), "%.0f", m[MMB_M_majflt]);
 		exp_num(min, sizeof(min), "%.0f", m[MMB_M_minflt]);
 		exp_word(f, rd->wlabel[i]);
-		fprintf(f, "-t%u ", rd->cells[i].threads);
+		/* a program is its own test, as in mimalloc-bench (cfrac, redis, ...) */
+		if (isnan(m[MMB_M_exit_status]) && isnan(m[MMB_M_output_checksum]))
+			fprintf(f, "-t%u", rd->cells[i].threads);
+		fputc(' ', f);
 		exp_word(f, rd->alabel[i]);
 		fprintf(f, " %s %s %s %s %s %s\n", el, rss, us, sy, maj, min);
 	}

@@ -71,14 +71,14 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 # they are built from position-independent objects of the allocator core
 # with hidden symbols and initial-exec TLS, never sanitized and never
 # linked with jemalloc or mimalloc. tests/trace_threads.c is a helper
-# program for the trace tests.
+# program for the trace tests, tests/prog_work.c for the program cells.
 PIC_CFLAGS := $(OPT) -g -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) -fno-builtin-malloc \
               -fno-builtin-free -MMD -MP -fPIC -fvisibility=hidden -ftls-model=initial-exec
 SHIM_CORE := os param pmem memblock buddy slab vmalloc kmemleak kfence stacktrace statefile
 SHIM_OBJ := $(SHIM_CORE:%=$(BUILD)/pic/allocators/%.o) $(BUILD)/pic/preload/malloc.o
 SHIM_LIB := $(BUILD)/libmmb-malloc.so
 RECORD_LIB := $(BUILD)/libmmb-record.so
-TEST_PROGS := $(BUILD)/tests/trace-threads
+TEST_PROGS := $(BUILD)/tests/trace-threads $(BUILD)/tests/prog-work
 
 MMBENCH  := $(BUILD)/mmbench
 LIBMMB   := $(BUILD)/libmmb.a
@@ -124,6 +124,11 @@ $(RECORD_LIB): $(BUILD)/pic/preload/record.o
 	$(CC) -shared -o $@ $^ -Wl,-z,defs -pthread -ldl
 
 $(BUILD)/tests/trace-threads: tests/trace_threads.c
+	@mkdir -p $(@D)
+	$(CC) $(PIC_CFLAGS) -o $@ $< -pthread
+
+# tests/prog_work.c: the program the program-cell tests run under every allocator.
+$(BUILD)/tests/prog-work: tests/prog_work.c
 	@mkdir -p $(@D)
 	$(CC) $(PIC_CFLAGS) -o $@ $< -pthread
 

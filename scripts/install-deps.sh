@@ -12,6 +12,8 @@ PKGS=(
 	gnuplot-nox libcriterion-dev libpng-dev chromium
 	libmimalloc-dev libgoogle-perftools-dev
 	clang libclang-rt-14-dev
+	# the programs suite (workloads/suites/programs.suite)
+	sqlite3 xz-utils python3 redis-server redis-tools
 )
 
 missing=()

@@ -78,7 +78,7 @@ SHIM_CORE := os param pmem memblock buddy slab vmalloc kmemleak kfence stacktrac
 SHIM_OBJ := $(SHIM_CORE:%=$(BUILD)/pic/allocators/%.o) $(BUILD)/pic/preload/malloc.o
 SHIM_LIB := $(BUILD)/libmmb-malloc.so
 RECORD_LIB := $(BUILD)/libmmb-record.so
-TEST_PROGS := $(BUILD)/tests/trace-threads $(BUILD)/tests/prog-work
+TEST_PROGS := $(BUILD)/tests/trace-threads $(BUILD)/tests/prog-work $(BUILD)/tests/prog-work-static
 
 MMBENCH  := $(BUILD)/mmbench
 LIBMMB   := $(BUILD)/libmmb.a
@@ -127,10 +127,15 @@ $(BUILD)/tests/trace-threads: tests/trace_threads.c
 	@mkdir -p $(@D)
 	$(CC) $(PIC_CFLAGS) -o $@ $< -pthread
 
-# tests/prog_work.c: the program the program-cell tests run under every allocator.
+# tests/prog_work.c: the program the program-cell tests run under every allocator
+# (and linked statically: a program LD_PRELOAD cannot reach).
 $(BUILD)/tests/prog-work: tests/prog_work.c
 	@mkdir -p $(@D)
 	$(CC) $(PIC_CFLAGS) -o $@ $< -pthread
+
+$(BUILD)/tests/prog-work-static: tests/prog_work.c
+	@mkdir -p $(@D)
+	$(CC) $(PIC_CFLAGS) -static -o $@ $< -pthread
 
 $(LIBMMB): $(LIB_OBJ)
 	@rm -f $@

@@ -194,6 +194,58 @@ static double runner_rss(int fd)
 	return (double)res * (double)sysconf(_SC_PAGESIZE);
 }
 
+/* The last library in pid's LD_PRELOAD (the allocator's: launch.h appends
+ * it), resolved, into buf; "" when it has none. */
+static void runner_preload_of(pid_t pid, char *buf, size_t len)
+{
+	char path[64], env[65536], *last;
+	ssize_t n;
+	int fd;
+
+	buf[0] = 0;
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, env, sizeof(env) - 1);
+	close(fd);
+	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(env + i) + 1) {
+		env[n] = 0;
+		if (strncmp(env + i, "LD_PRELOAD=", 11))
+			continue;
+		last = strrchr(env + i, ':');
+		last = last ? last + 1 : env + i + 11;
+		if (strrchr(last, ' '))
+			last = strrchr(last, ' ') + 1;
+		if (!*last || !realpath(last, buf))
+			buf[0] = 0;
+		(void)len;
+	}
+}
+
+/* Is file mapped in pid? */
+static int runner_mapped(pid_t pid, const char *file)
+{
+	char path[64], line[4600];
+	FILE *f;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *slash = strchr(line, '/');
+
+		if (slash) {
+			slash[strcspn(slash, "\n")] = 0;
+			found = !strcmp(slash, file);
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 /* Substitute every word of src into dst[] (strings in store). */
 static int runner_argv(const struct mmb_prog *p, char *const *src, unsigned port,
 		       const char *stdin_path, char **dst, char *store, size_t len)
@@ -443,7 +495,8 @@ void mmb_prog_run_cell(const struct mmb_prog_run *run, const struct mmb_cell *ce
 	pid_t pid = -1, dpid = -1;
 	uint64_t hash = FNV_OFF, bytes = 0, t0, t_end = 0, deadline, next_sample, next_tick;
 	int exited = 0, timed_out = 0, stopped = 0, drv_done = 0, drv_status = 0, term_sent = 0;
-	int drv_ready = 0, gen = 0, out_open = 1;
+	int drv_ready = 0, gen = 0, out_open = 1, lib_state = 0;	/* 0 unread, 1 looking, 2 seen */
+	char lib[4096] = "";
 	double rss_last = NAN;
 	struct rusage ru;
 	const char *what = NULL;
@@ -527,6 +580,15 @@ void mmb_prog_run_cell(const struct mmb_prog_run *run, const struct mmb_cell *ce
 				mmb_timeline_csv_row(row, cell->id, tl);
 				rss_last = rss;
 				nsamples++;
+				if (lib_state == 0) {
+					runner_preload_of(pid, lib, sizeof(lib));
+					lib_state = lib[0] ? 1 : 2;
+				}
+				if (lib_state == 1 && runner_mapped(pid, lib)) {
+					lib_state = 2;
+					snprintf(r->malloc_provider, sizeof(r->malloc_provider), "%.255s",
+						 lib);
+				}
 			}
 			next_sample += MMB_PROG_SAMPLE_NS;
 			if (next_sample <= now)
@@ -675,10 +737,8 @@ void mmb_prog_run_cell(const struct mmb_prog_run *run, const struct mmb_cell *ce
 		if (k >= 0)
 			r->m[sw_col[k]] = runner_counter(fds[1][i]);
 	}
-	if (ac->shim_opts[0]) {
-		snprintf(r->malloc_provider, sizeof(r->malloc_provider), "%.255s", shim_lib);
+	if (ac->shim_opts[0])
 		runner_shim_figures(state, r);
-	}
 	/* status */
 	snprintf(r->status, sizeof(r->status), MMB_ST_OK);
 	if (timed_out) {
@@ -689,6 +749,9 @@ void mmb_prog_run_cell(const struct mmb_prog_run *run, const struct mmb_cell *ce
 
 		runner_fail(r, MMB_ST_CRASHED, "killed by signal %d (SIG%s)%s", WTERMSIG(wst),
 			    ab ? ab : "?", term_sent ? " after the driver ended" : "");
+	} else if (lib_state == 1 && nsamples >= 3) {
+		runner_fail(r, MMB_ST_FAILED, "%.120s was never mapped in the program (statically "
+			    "linked, or it ignores LD_PRELOAD): its malloc was not the allocator's", lib);
 	} else if (p->driver[0] && !drv_ready) {
 		runner_fail(r, MMB_ST_FAILED, "exited with status %d before accepting connections on "
 			    "127.0.0.1:%u", WEXITSTATUS(wst), port);

@@ -3,7 +3,8 @@
  * lines parse as documented; build/tests/prog-work runs under every
  * allocator that can run a program with its output checked; a failing
  * (exit 1), a crashing and a wrong-output program are recorded as such;
- * the RSS series has >= 100 samples per second of run; a program that is
+ * the RSS series has >= 100 samples per second of run; a static binary,
+ * which LD_PRELOAD cannot reach, fails rather than measuring its own malloc; a program that is
  * not installed is skipped (suite) or refused with exit 2 (command line);
  * bad input (missing stdin or expected-output file, not executable, an
  * allocator that cannot run programs) exits 2 before any cell and writes
@@ -262,6 +263,31 @@ Test(programs, failures_recorded, .timeout = 120)
 	mmb_rm_rf(dir);
 	unlink(progs);
 	unlink(expect);
+}
+
+/* A statically linked program ignores LD_PRELOAD: its cell fails rather
+ * than passing off the program's own malloc as the allocator's. */
+Test(programs, static_binary_refused, .timeout = 60)
+{
+	char dir[256];
+	struct mmb_cmd c;
+	struct mmb_result *rows;
+	int n;
+
+	mmb_tmpname(dir, sizeof(dir), "static");
+	mmb_run_cmd(&c, "run", "-a", "glibc,jemalloc-malloc,slab", "-w",
+		    "prog:" MMB_SRCDIR "/build/tests/prog-work-static hold 300 4", "-o", dir, NULL);
+	cr_assert_eq(c.status, 0, "%s", c.err);
+	rows = pg_cells(dir, &n);
+	cr_assert_eq(n, 3);
+	cr_expect_str_eq(rows[0].status, "ok", "%s", rows[0].detail);	/* glibc: nothing preloaded */
+	for (int i = 1; i < n; i++) {
+		cr_expect_str_eq(rows[i].status, "failed", "%s", rows[i].allocator);
+		cr_expect(strstr(rows[i].detail, "was never mapped in the program"), "%s",
+			  rows[i].detail);
+	}
+	free(rows);
+	mmb_rm_rf(dir);
 }
 
 /* >= 100 RSS samples per second of run, in timeline.csv, and they see the

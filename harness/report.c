@@ -56,6 +56,8 @@ static const struct rep_metric rep_keys[] = {
 	{ "unusable_index_o9", "unusable idx o9" },
 	{ "uffd_faults", "uffd faults" },
 	{ "minflt", "minor faults" },
+	{ "wall_ns", "wall time" },	/* shown when a program cell ran (rep_key_shown) */
+	{ "rss_peak_bytes", "peak RSS" },	/* the same */
 };
 #define NKEYS (sizeof(rep_keys) / sizeof(rep_keys[0]))
 
@@ -217,10 +219,27 @@ static void rep_fmt(char *buf, size_t len, const char *metric, double v)
 	else if (n > 6 && !strcmp(metric + n - 6, "_bytes"))
 		snprintf(buf, len, v >= 1 << 30 ? "%.2f GiB" : v >= 1 << 20 ? "%.2f MiB" : "%.1f KiB",
 			 v / (v >= 1 << 30 ? 1 << 30 : v >= 1 << 20 ? 1 << 20 : 1024));
+	else if (!strcmp(metric, "wall_ns"))
+		snprintf(buf, len, "%.3f s", v / 1e9);
 	else if (fabs(v) >= 1e6)
 		snprintf(buf, len, "%.4g M", v / 1e6);
 	else
 		snprintf(buf, len, "%.4g", v);
+}
+
+/* Is key k shown: measured by any ok cell (wall_ns and rss_peak_bytes: by
+ * any ok program cell, which has an exit status; other cells have them too,
+ * but they are not those cells' key figures). */
+static int rep_key_shown(const struct mmb_resdir *rd, size_t k)
+{
+	int prog_only = !strcmp(rep_keys[k].name, "wall_ns") ||
+			!strcmp(rep_keys[k].name, "rss_peak_bytes");
+
+	for (int i = 0; i < rd->ncells; i++)
+		if (mmb_resdir_ok(rd, i) && !isnan(mmb_resdir_value(rd, i, rep_keys[k].name)) &&
+		    (!prog_only || !isnan(rd->cells[i].m[MMB_M_exit_status])))
+			return 1;
+	return 0;
 }
 
 static void rep_key_figures(const struct rep_out *o)
@@ -238,11 +257,8 @@ static void rep_key_figures(const struct rep_out *o)
 	rep_heading(o, 2, "Key figures");
 	rep_para(o, "Medians over the finished repetitions of each cell; n = finished of all. "
 		    "A column appears when any cell measured it; '-' = not measured.");
-	for (size_t k = 0; k < NKEYS; k++) {
-		shown[k] = 0;
-		for (int i = 0; i < rd->ncells && !shown[k]; i++)
-			shown[k] = mmb_resdir_ok(rd, i) && !isnan(mmb_resdir_value(rd, i, rep_keys[k].name));
-	}
+	for (size_t k = 0; k < NKEYS; k++)
+		shown[k] = rep_key_shown(rd, k);
 	for (int w = 0; w < nwl; w++) {
 		const char *cells[NKEYS + 3];
 		char vals[NKEYS + 3][64], title[700];

@@ -242,6 +242,15 @@ Test(suites, bad_lines)
 	expect_bad_suite("# x\n-w churn stray\n", 2, "unexpected argument 'stray'");
 	expect_bad_suite("# x\n-w replay:trace=/nonexistent\n", 2, "No such file");
 	expect_bad_suite("# only defaults\n-a glibc\n", 0, ": no line names a workload");
+	/* program lines (README.md, Programs as cells) */
+	expect_bad_suite("# x\n-a glibc\nprog p bogus=1 -- true\n", 3, "program p: unknown key 'bogus'");
+	expect_bad_suite("# x\nprog p stdin=/nonexistent/in -- true\n", 2,
+			 "program p: stdin file /nonexistent/in");
+	expect_bad_suite("# x\nprog p threads=2\n", 2, "program p: no command");
+	expect_bad_suite("# x\n-a jemalloc\nprog p -- true\n", 3,
+			 "allocator jemalloc cannot run a program");
+	expect_bad_suite("# x\nprog p -- true\nprog p -- false\n", 3, "program p defined twice");
+	expect_bad_suite("# x\n-w churn --programs-from x\n", 2, "is for the command line");
 }
 
 Test(suites, unknown_suite_and_listing)
@@ -250,8 +259,8 @@ Test(suites, unknown_suite_and_listing)
 
 	mmb_run_cmd(&c, "run", "--suite", "nosuch", NULL);
 	cr_expect_eq(c.status, 2);
-	cr_expect(strstr(c.err, "unknown suite 'nosuch' (valid: default fragmentation latency quick "
-			 "scaling)"), "%s", c.err);
+	cr_expect(strstr(c.err, "unknown suite 'nosuch' (valid: default fragmentation latency programs "
+			 "quick scaling)"), "%s", c.err);
 	mmb_run_cmd(&c, "list", "suites", NULL);
 	cr_expect_eq(c.status, 0);
 	cr_expect(strstr(c.out, "quick ") && strstr(c.out, "default ") && strstr(c.out, "scaling ") &&

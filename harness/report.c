@@ -57,7 +57,6 @@ static const struct rep_metric rep_keys[] = {
 	{ "uffd_faults", "uffd faults" },
 	{ "minflt", "minor faults" },
 	{ "wall_ns", "wall time" },	/* shown when a program cell ran (rep_key_shown) */
-	{ "rss_peak_bytes", "peak RSS" },	/* the same */
 };
 #define NKEYS (sizeof(rep_keys) / sizeof(rep_keys[0]))
 
@@ -227,13 +226,13 @@ static void rep_fmt(char *buf, size_t len, const char *metric, double v)
 		snprintf(buf, len, "%.4g", v);
 }
 
-/* Is key k shown: measured by any ok cell (wall_ns and rss_peak_bytes: by
- * any ok program cell, which has an exit status; other cells have them too,
- * but they are not those cells' key figures). */
+/* Is key k shown: measured by any ok cell (wall_ns: by any ok program cell,
+ * which has an exit status; other cells have a wall_ns too, the length of
+ * their timed region, which is not their key figure). A program's peak RSS
+ * is its peak footprint. */
 static int rep_key_shown(const struct mmb_resdir *rd, size_t k)
 {
-	int prog_only = !strcmp(rep_keys[k].name, "wall_ns") ||
-			!strcmp(rep_keys[k].name, "rss_peak_bytes");
+	int prog_only = !strcmp(rep_keys[k].name, "wall_ns");
 
 	for (int i = 0; i < rd->ncells; i++)
 		if (mmb_resdir_ok(rd, i) && !isnan(mmb_resdir_value(rd, i, rep_keys[k].name)) &&

@@ -9,6 +9,12 @@
  * in a repetition runs once. Every input is validated here, before any cell
  * runs or any file is written.
  *
+ * Programs (programs/program.h): a program is a group of its own, the
+ * program x its allocators (parsed for a program: aconf.prog, launch.h),
+ * at the program's own thread count; its cells are run by
+ * programs/runner.c, not `mmbench cell`. A suite line "prog ..." and each
+ * program of --programs-from (or each -w prog:...) make such a group.
+ *
  * Fault mode: each group has one (--faults of the command line, which wins
  * as -a and -t do, else of its suite line, else of the suite's defaults,
  * else off), and each cell carries its group's, so one run may hold timing

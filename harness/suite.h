@@ -23,7 +23,10 @@
  *     this build has no allocator NAME, or it cannot run here, it is
  *     skipped with a note instead of being an error. Names without '?' must
  *     exist, so a typo is still caught.
- *   - -o, -q, --suite and -h are command-line only.
+ *   - a line "prog NAME [KEY=VALUE...] -- COMMAND [ARG...]" defines a
+ *     program and makes it a group of its own on the default -a
+ *     (programs/program.h); plan.c parses it, not getopt.
+ *   - -o, -q, --suite, --programs-from and -h are command-line only.
  * Parsing the options is plan.c's; this file reads, tokenizes and numbers
  * the lines.
  */

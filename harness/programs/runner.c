@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -49,6 +50,17 @@ static const char *const redis_fields[] = {
 };
 #define NREDIS (sizeof(redis_fields) / sizeof(redis_fields[0]))
 
+/* "hw_" + event with every non-alphanumeric character as '_' (MMB_XCOL_NAME bytes). */
+static void runner_hw_col(const char *event, char *col)
+{
+	size_t k = (size_t)snprintf(col, MMB_XCOL_NAME, "hw_");
+
+	for (; *event && k + 1 < MMB_XCOL_NAME; event++)
+		col[k++] = (char)((*event >= 'a' && *event <= 'z') || (*event >= 'A' && *event <= 'Z') ||
+				  (*event >= '0' && *event <= '9') ? *event : '_');
+	col[k] = 0;
+}
+
 int mmb_prog_any(const struct mmb_plan *plan)
 {
 	for (unsigned i = 0; i < plan->nwconf; i++)
@@ -63,17 +75,8 @@ void mmb_prog_xcols(const struct mmb_plan *plan, struct mmb_xcols *xc)
 
 	if (!mmb_prog_any(plan))
 		return;
-	for (unsigned i = 0; i < plan->measure.hw.n && xc->n < MMB_XCOL_MAX; i++) {
-		char col[MMB_XCOL_NAME];
-		size_t k = 0;
-
-		k += (size_t)snprintf(col, sizeof(col), "hw_");
-		for (const char *c = plan->measure.hw.name[i]; *c && k + 1 < sizeof(col); c++)
-			col[k++] = (char)((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-					  (*c >= '0' && *c <= '9') ? *c : '_');
-		col[k] = 0;
-		snprintf(xc->name[xc->n++], MMB_XCOL_NAME, "%s", col);
-	}
+	for (unsigned i = 0; i < plan->measure.hw.n && xc->n < MMB_XCOL_MAX; i++)
+		runner_hw_col(plan->measure.hw.name[i], xc->name[xc->n++]);
 	for (unsigned i = 0; i < plan->nwconf; i++)
 		if (plan->wconf[i].prog && plan->wconf[i].prog->info == MMB_INFO_REDIS)
 			redis = 1;
@@ -198,7 +201,7 @@ static double runner_rss(int fd)
  * it), resolved, into buf; "" when it has none. */
 static void runner_preload_of(pid_t pid, char *buf, size_t len)
 {
-	char path[64], env[65536], *last;
+	char path[64], env[65536], real[PATH_MAX], *last;
 	ssize_t n;
 	int fd;
 
@@ -209,17 +212,17 @@ static void runner_preload_of(pid_t pid, char *buf, size_t len)
 		return;
 	n = read(fd, env, sizeof(env) - 1);
 	close(fd);
+	if (n <= 0)
+		return;
+	env[n] = 0;
 	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(env + i) + 1) {
-		env[n] = 0;
 		if (strncmp(env + i, "LD_PRELOAD=", 11))
 			continue;
-		last = strrchr(env + i, ':');
-		last = last ? last + 1 : env + i + 11;
-		if (strrchr(last, ' '))
-			last = strrchr(last, ' ') + 1;
-		if (!*last || !realpath(last, buf))
-			buf[0] = 0;
-		(void)len;
+		last = env + i + 11 + strlen(env + i + 11);
+		while (last > env + i + 11 && last[-1] != ':' && last[-1] != ' ')
+			last--;
+		if (*last && realpath(last, real))
+			snprintf(buf, len, "%s", real);
 	}
 }
 
@@ -477,6 +480,122 @@ static void runner_tv(double *dst, const struct timeval *tv)
 	*dst = (double)tv->tv_sec * 1e9 + (double)tv->tv_usec * 1e3;
 }
 
+/* How a program cell ended, for runner_figures and runner_verdict. */
+struct runner_end {
+	const struct mmb_plan *plan;
+	const struct mmb_aconf *ac;
+	const struct mmb_prog *p;
+	const char *state;		/* DIR/state/<cell> */
+	unsigned cell, port, nsamples;
+	int wst;			/* wait status */
+	struct rusage ru;
+	uint64_t t0, t_end, hash, bytes;
+	double rss_last;
+	int timed_out, term_sent, drv_ready, drv_status;
+	int lib_state;			/* 0 no LD_PRELOAD read, 1 never seen mapped, 2 seen */
+	const char *lib;
+	int (*fds)[MMB_PERF_MAX_EVENTS];	/* [0] hw, [1] sw counters */
+};
+
+/* The cell's columns. */
+static void runner_figures(const struct runner_end *e, struct mmb_result *r)
+{
+	r->m[MMB_M_wall_ns] = (double)(e->t_end - e->t0);
+	runner_tv(&r->m[MMB_M_cpu_user_ns], &e->ru.ru_utime);
+	runner_tv(&r->m[MMB_M_cpu_sys_ns], &e->ru.ru_stime);
+	r->m[MMB_M_rss_peak_bytes] = (double)e->ru.ru_maxrss * 1024.0;
+	r->m[MMB_M_footprint_peak_bytes] = (double)e->ru.ru_maxrss * 1024.0;
+	r->m[MMB_M_minflt] = (double)e->ru.ru_minflt;
+	r->m[MMB_M_majflt] = (double)e->ru.ru_majflt;
+	r->m[MMB_M_rss_exit_bytes] = e->rss_last;
+	if (e->t_end > e->t0 && e->nsamples)
+		r->m[MMB_M_rss_samples_per_s] = e->nsamples / ((double)(e->t_end - e->t0) / 1e9);
+	r->m[MMB_M_output_bytes] = (double)e->bytes;
+	r->m[MMB_M_output_checksum] = (double)(e->hash & CHECKSUM_MASK);
+	r->m[MMB_M_fault_census] = 0;
+	if (WIFEXITED(e->wst))
+		r->m[MMB_M_exit_status] = WEXITSTATUS(e->wst);
+	for (unsigned i = 0; i < e->plan->measure.hw.n && i < MMB_PERF_MAX_EVENTS; i++) {
+		char col[MMB_XCOL_NAME];
+
+		runner_hw_col(e->plan->measure.hw.name[i], col);
+		mmb_result_set_x(r, col, runner_counter(e->fds[0][i]), e->fds[0][i] < 0);
+		/* the per-op columns have no meaning for a program */
+		mmb_result_set_x(r, e->plan->measure.hw.col[i], NAN, e->fds[0][i] < 0);
+	}
+	for (unsigned i = 0; i < e->plan->measure.sw.n && i < MMB_PERF_MAX_EVENTS; i++) {
+		static const enum mmb_metric_id sw_col[] = { MMB_M_sw_task_clock, MMB_M_sw_page_faults,
+							     MMB_M_sw_context_switches,
+							     MMB_M_sw_cpu_migrations };
+		const char *n = e->plan->measure.sw.name[i];
+		int k = !strcmp(n, "task-clock") ? 0 : !strcmp(n, "page-faults") ? 1 :
+			!strcmp(n, "context-switches") ? 2 : !strcmp(n, "cpu-migrations") ? 3 : -1;
+
+		if (k >= 0)
+			r->m[sw_col[k]] = runner_counter(e->fds[1][i]);
+	}
+	if (e->ac->shim_opts[0])
+		runner_shim_figures(e->state, r);
+}
+
+/* The cell's status: ok unless the program did not do what it should;
+ * the first ok output of an expect=first program becomes the reference. */
+static void runner_verdict(const struct runner_end *e, struct mmb_prog_ref *ref,
+			   struct mmb_result *r)
+{
+	snprintf(r->status, sizeof(r->status), MMB_ST_OK);
+	if (e->timed_out) {
+		runner_fail(r, MMB_ST_TIMEOUT, "killed after %gs (--cell-timeout)",
+			    e->plan->cell_timeout_s);
+	} else if (WIFSIGNALED(e->wst) && !(e->term_sent && WTERMSIG(e->wst) == SIGTERM &&
+					    e->p->exit_status == 128 + SIGTERM)) {
+		const char *ab = sigabbrev_np(WTERMSIG(e->wst));
+
+		runner_fail(r, MMB_ST_CRASHED, "killed by signal %d (SIG%s)%s", WTERMSIG(e->wst),
+			    ab ? ab : "?", e->term_sent ? " after the driver ended" : "");
+	} else if (e->lib_state == 1 && e->nsamples >= 3) {
+		runner_fail(r, MMB_ST_FAILED, "%.120s was never mapped in the program (statically "
+			    "linked, or it ignores LD_PRELOAD): its malloc was not the allocator's",
+			    e->lib);
+	} else if (e->p->driver[0] && !e->drv_ready) {
+		runner_fail(r, MMB_ST_FAILED, "exited with status %d before accepting connections on "
+			    "127.0.0.1:%u", WEXITSTATUS(e->wst), e->port);
+	} else if (e->p->driver[0] && e->drv_status) {
+		runner_fail(r, MMB_ST_FAILED, "driver %s %s %d", e->p->driver[0],
+			    e->drv_status < 0 ? "could not start:" : WIFEXITED(e->drv_status) ?
+			    "exited with status" : "killed by signal",
+			    e->drv_status < 0 ? -1 :
+			    WIFEXITED(e->drv_status) ? WEXITSTATUS(e->drv_status) :
+			    WTERMSIG(e->drv_status));
+	} else if (WIFEXITED(e->wst) && WEXITSTATUS(e->wst) != e->p->exit_status) {
+		runner_fail(r, MMB_ST_FAILED, "exited with status %d (expected %d)",
+			    WEXITSTATUS(e->wst), e->p->exit_status);
+	} else if (e->p->expect == MMB_EXPECT_FILE) {
+		uint64_t eh = 0, eb = 0;
+
+		if (runner_hash_file(e->p->expect_file, &eh, &eb))
+			runner_fail(r, MMB_ST_FAILED, "cannot read expected output %s",
+				    e->p->expect_file);
+		else if (eh != (e->hash & CHECKSUM_MASK) || eb != e->bytes)
+			runner_fail(r, MMB_ST_FAILED, "wrong output: %" PRIu64 " bytes, checksum %"
+				    PRIu64 "; expected %" PRIu64 " bytes, checksum %" PRIu64 " (%s)",
+				    e->bytes,
+				    e->hash & CHECKSUM_MASK, eb, eh, e->p->expect_file);
+	} else if (e->p->expect == MMB_EXPECT_FIRST && ref->have &&
+		   (ref->checksum != (e->hash & CHECKSUM_MASK) || ref->bytes != e->bytes)) {
+		runner_fail(r, MMB_ST_FAILED, "wrong output: %" PRIu64 " bytes, checksum %" PRIu64
+			    "; cell %u (the first) wrote %" PRIu64 " bytes, checksum %" PRIu64,
+			    e->bytes,
+			    e->hash & CHECKSUM_MASK, ref->cell, ref->bytes, ref->checksum);
+	}
+	if (!strcmp(r->status, MMB_ST_OK) && e->p->expect == MMB_EXPECT_FIRST && !ref->have) {
+		ref->have = 1;
+		ref->checksum = e->hash & CHECKSUM_MASK;
+		ref->bytes = e->bytes;
+		ref->cell = e->cell;
+	}
+}
+
 void mmb_prog_run_cell(const struct mmb_prog_run *run, const struct mmb_cell *cell,
 		       struct mmb_result *r, FILE *tl)
 {
@@ -697,94 +816,16 @@ void mmb_prog_run_cell(const struct mmb_prog_run *run, const struct mmb_cell *ce
 		r->status[0] = 0;	/* run.c drops an interrupted cell */
 		goto out;
 	}
-	/* figures */
-	r->m[MMB_M_wall_ns] = (double)(t_end - t0);
-	runner_tv(&r->m[MMB_M_cpu_user_ns], &ru.ru_utime);
-	runner_tv(&r->m[MMB_M_cpu_sys_ns], &ru.ru_stime);
-	r->m[MMB_M_rss_peak_bytes] = (double)ru.ru_maxrss * 1024.0;
-	r->m[MMB_M_footprint_peak_bytes] = (double)ru.ru_maxrss * 1024.0;
-	r->m[MMB_M_minflt] = (double)ru.ru_minflt;
-	r->m[MMB_M_majflt] = (double)ru.ru_majflt;
-	r->m[MMB_M_rss_exit_bytes] = rss_last;
-	if (t_end > t0 && nsamples)
-		r->m[MMB_M_rss_samples_per_s] = nsamples / ((double)(t_end - t0) / 1e9);
-	r->m[MMB_M_output_bytes] = (double)bytes;
-	r->m[MMB_M_output_checksum] = (double)(hash & CHECKSUM_MASK);
-	r->m[MMB_M_fault_census] = 0;
-	if (WIFEXITED(wst))
-		r->m[MMB_M_exit_status] = WEXITSTATUS(wst);
-	for (unsigned i = 0; i < plan->measure.hw.n && i < MMB_PERF_MAX_EVENTS; i++) {
-		char col[MMB_XCOL_NAME];
-		double v = runner_counter(fds[0][i]);
-		size_t k = (size_t)snprintf(col, sizeof(col), "hw_");
+	struct runner_end e = {
+		.plan = plan, .ac = ac, .p = p, .state = state, .cell = cell->id, .port = port,
+		.nsamples = nsamples, .wst = wst, .ru = ru, .t0 = t0, .t_end = t_end, .hash = hash,
+		.bytes = bytes, .rss_last = rss_last, .timed_out = timed_out, .term_sent = term_sent,
+		.drv_ready = drv_ready, .drv_status = drv_status, .lib_state = lib_state, .lib = lib,
+		.fds = fds,
+	};
 
-		for (const char *ch = plan->measure.hw.name[i]; *ch && k + 1 < sizeof(col); ch++)
-			col[k++] = (char)((*ch >= 'a' && *ch <= 'z') || (*ch >= 'A' && *ch <= 'Z') ||
-					  (*ch >= '0' && *ch <= '9') ? *ch : '_');
-		col[k] = 0;
-		mmb_result_set_x(r, col, v, fds[0][i] < 0);
-		/* the per-op columns have no meaning for a program */
-		mmb_result_set_x(r, plan->measure.hw.col[i], NAN, fds[0][i] < 0);
-	}
-	for (unsigned i = 0; i < plan->measure.sw.n && i < MMB_PERF_MAX_EVENTS; i++) {
-		static const enum mmb_metric_id sw_col[] = { MMB_M_sw_task_clock, MMB_M_sw_page_faults,
-							     MMB_M_sw_context_switches,
-							     MMB_M_sw_cpu_migrations };
-		const char *n = plan->measure.sw.name[i];
-		int k = !strcmp(n, "task-clock") ? 0 : !strcmp(n, "page-faults") ? 1 :
-			!strcmp(n, "context-switches") ? 2 : !strcmp(n, "cpu-migrations") ? 3 : -1;
-
-		if (k >= 0)
-			r->m[sw_col[k]] = runner_counter(fds[1][i]);
-	}
-	if (ac->shim_opts[0])
-		runner_shim_figures(state, r);
-	/* status */
-	snprintf(r->status, sizeof(r->status), MMB_ST_OK);
-	if (timed_out) {
-		runner_fail(r, MMB_ST_TIMEOUT, "killed after %gs (--cell-timeout)", plan->cell_timeout_s);
-	} else if (WIFSIGNALED(wst) && !(term_sent && WTERMSIG(wst) == SIGTERM &&
-					 p->exit_status == 128 + SIGTERM)) {
-		const char *ab = sigabbrev_np(WTERMSIG(wst));
-
-		runner_fail(r, MMB_ST_CRASHED, "killed by signal %d (SIG%s)%s", WTERMSIG(wst),
-			    ab ? ab : "?", term_sent ? " after the driver ended" : "");
-	} else if (lib_state == 1 && nsamples >= 3) {
-		runner_fail(r, MMB_ST_FAILED, "%.120s was never mapped in the program (statically "
-			    "linked, or it ignores LD_PRELOAD): its malloc was not the allocator's", lib);
-	} else if (p->driver[0] && !drv_ready) {
-		runner_fail(r, MMB_ST_FAILED, "exited with status %d before accepting connections on "
-			    "127.0.0.1:%u", WEXITSTATUS(wst), port);
-	} else if (p->driver[0] && drv_status) {
-		runner_fail(r, MMB_ST_FAILED, "driver %s %s %d", p->driver[0],
-			    drv_status < 0 ? "could not start:" : WIFEXITED(drv_status) ?
-			    "exited with status" : "killed by signal",
-			    drv_status < 0 ? -1 : WIFEXITED(drv_status) ? WEXITSTATUS(drv_status) :
-			    WTERMSIG(drv_status));
-	} else if (WIFEXITED(wst) && WEXITSTATUS(wst) != p->exit_status) {
-		runner_fail(r, MMB_ST_FAILED, "exited with status %d (expected %d)", WEXITSTATUS(wst),
-			    p->exit_status);
-	} else if (p->expect == MMB_EXPECT_FILE) {
-		uint64_t eh = 0, eb = 0;
-
-		if (runner_hash_file(p->expect_file, &eh, &eb))
-			runner_fail(r, MMB_ST_FAILED, "cannot read expected output %s", p->expect_file);
-		else if (eh != (hash & CHECKSUM_MASK) || eb != bytes)
-			runner_fail(r, MMB_ST_FAILED, "wrong output: %" PRIu64 " bytes, checksum %" PRIu64
-				    "; expected %" PRIu64 " bytes, checksum %" PRIu64 " (%s)", bytes,
-				    hash & CHECKSUM_MASK, eb, eh, p->expect_file);
-	} else if (p->expect == MMB_EXPECT_FIRST && ref->have &&
-		   (ref->checksum != (hash & CHECKSUM_MASK) || ref->bytes != bytes)) {
-		runner_fail(r, MMB_ST_FAILED, "wrong output: %" PRIu64 " bytes, checksum %" PRIu64
-			    "; cell %u (the first) wrote %" PRIu64 " bytes, checksum %" PRIu64, bytes,
-			    hash & CHECKSUM_MASK, ref->cell, ref->bytes, ref->checksum);
-	}
-	if (!strcmp(r->status, MMB_ST_OK) && p->expect == MMB_EXPECT_FIRST && !ref->have) {
-		ref->have = 1;
-		ref->checksum = hash & CHECKSUM_MASK;
-		ref->bytes = bytes;
-		ref->cell = cell->id;
-	}
+	runner_figures(&e, r);
+	runner_verdict(&e, ref, r);
 out:
 	for (unsigned s = 0; s < 2; s++)
 		for (unsigned i = 0; i < MMB_PERF_MAX_EVENTS; i++)

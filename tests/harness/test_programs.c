@@ -13,6 +13,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <libgen.h>
 #include <math.h>
 #include <sys/stat.h>
 
@@ -21,7 +22,32 @@
 #include "../../harness/results.h"
 #include "../testutil.h"
 
-#define WORK MMB_SRCDIR "/build/tests/prog-work"
+/* printf into one of 8 rotating static buffers (test arguments). */
+static const char *pg_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static const char *pg_fmt(const char *fmt, ...)
+{
+	static char buf[8][2048];
+	static unsigned k;
+	char *b = buf[k++ & 7];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(b, sizeof(buf[0]), fmt, ap);
+	va_end(ap);
+	return b;
+}
+
+/* build/tests/NAME beside the mmbench under test (build/ or build/san-*). */
+static const char *pg_bin(const char *name)
+{
+	char bin[512];
+
+	snprintf(bin, sizeof(bin), "%s", MMB_BIN);
+	return pg_fmt("%s/tests/%s", dirname(bin), name);
+}
+
+#define WORK pg_bin("prog-work")
 
 static void pg_write(const char *path, const char *text)
 {
@@ -60,8 +86,9 @@ Test(programs, line_syntax)
 	struct mmb_prog p;
 	char err[512], out[256];
 
-	cr_assert_eq(pg_parse(&p, "srv threads=2 expect=none exit=3 info=redis -- " WORK
-			      " exit {threads} --driver " WORK " cat {port}", err, sizeof(err)), 0,
+	cr_assert_eq(pg_parse(&p, pg_fmt("srv threads=2 expect=none exit=3 info=redis -- %s exit "
+					 "{threads} --driver %s cat {port}", WORK, WORK), err,
+			      sizeof(err)), 0,
 		     "%s", err);
 	cr_expect_str_eq(p.name, "srv");
 	cr_expect_str_eq(p.wl.name, "srv");
@@ -116,12 +143,12 @@ Test(programs, suite_lines, .timeout = 120)
 	mmb_tmpname(suite, sizeof(suite), "suite");
 	strcat(suite, ".suite");
 	mmb_tmpname(dir, sizeof(dir), "suite-out");
-	pg_write(suite, "# programs test suite\n"
-			"-a glibc,?jemalloc,?slab\n"
-			"-r 2\n"
-			"prog one -- " WORK " exit 0\n"
-			"prog two threads=2 -- " WORK " alloc 2000 {threads}\n"
-			"prog gone -- mmb-no-such-command --flag\n");
+	pg_write(suite, pg_fmt("# programs test suite\n"
+			       "-a glibc,?jemalloc,?slab\n"
+			       "-r 2\n"
+			       "prog one -- %s exit 0\n"
+			       "prog two threads=2 -- %s alloc 2000 {threads}\n"
+			       "prog gone -- mmb-no-such-command --flag\n", WORK, WORK));
 	mmb_run_cmd(&c, "run", "--suite", suite, "-o", dir, NULL);
 	cr_assert_eq(c.status, 0, "%s", c.err);
 	cr_expect(strstr(c.err, "skipping program gone: mmb-no-such-command: command not found"),
@@ -135,7 +162,8 @@ Test(programs, suite_lines, .timeout = 120)
 		if (!strcmp(rows[i].workload, "two")) {
 			two++;
 			cr_expect_eq(rows[i].threads, 2);
-			cr_expect_str_eq(rows[i].params, "threads=2 -- " WORK " alloc 2000 {threads}");
+			cr_expect_str_eq(rows[i].params,
+					 pg_fmt("threads=2 -- %s alloc 2000 {threads}", WORK));
 		} else {
 			one++;
 			cr_expect_str_eq(rows[i].workload, "one");
@@ -280,7 +308,7 @@ Test(programs, static_binary_refused, .timeout = 60)
 
 	mmb_tmpname(dir, sizeof(dir), "static");
 	mmb_run_cmd(&c, "run", "-a", "glibc,mimalloc,slab", "-w",
-		    "prog:" MMB_SRCDIR "/build/tests/prog-work-static hold 300 4", "-o", dir, NULL);
+		    pg_fmt("prog:%s hold 300 4", pg_bin("prog-work-static")), "-o", dir, NULL);
 	cr_assert_eq(c.status, 0, "%s", c.err);
 	rows = pg_cells(dir, &n);
 	cr_assert_eq(n, 3);
@@ -306,7 +334,8 @@ Test(programs, rss_series_rate, .timeout = 60)
 	FILE *f;
 
 	mmb_tmpname(dir, sizeof(dir), "rss");
-	mmb_run_cmd(&c, "run", "-a", "glibc", "-w", "prog:" WORK " hold 1000 64", "-o", dir, NULL);
+	mmb_run_cmd(&c, "run", "-a", "glibc", "-w", pg_fmt("prog:%s hold 1000 64", WORK), "-o", dir,
+		    NULL);
 	cr_assert_eq(c.status, 0, "%s", c.err);
 	rows = pg_cells(dir, &n);
 	cr_assert_eq(n, 1);
@@ -359,16 +388,16 @@ Test(programs, bad_input, .timeout = 60)
 		   "prog:mmb-no-such-command x");
 	pg_refused("/etc/passwd: not executable", "-a", "glibc", "-w", "prog:/etc/passwd");
 	pg_refused("allocator jemalloc cannot run a program", "-a", "jemalloc", "-w",
-		   "prog:" WORK " exit 0");
+		   pg_fmt("prog:%s exit 0", WORK));
 	pg_refused("kmalloc_max and vmalloc_min are buddy's route", "-a", "buddy:kmalloc_max=64",
-		   "-w", "prog:" WORK " exit 0");
+		   "-w", pg_fmt("prog:%s exit 0", WORK));
 	pg_refused("--programs-from /nonexistent/progs", "-a", "glibc", "--programs-from",
 		   "/nonexistent/progs");
 	mmb_tmpname(progs, sizeof(progs), "badprogs");
-	pg_write(progs, "p stdin=/nonexistent/in -- " WORK " cat\n");
+	pg_write(progs, pg_fmt("p stdin=/nonexistent/in -- %s cat\n", WORK));
 	pg_refused(":1: program p: stdin file /nonexistent/in", "-a", "glibc", "--programs-from",
 		   progs);
-	pg_write(progs, "p expect=missing.out -- " WORK " cat\n");
+	pg_write(progs, pg_fmt("p expect=missing.out -- %s cat\n", WORK));
 	pg_refused(":1: program p: expected-output file /tmp/missing.out", "-a", "glibc",
 		   "--programs-from", progs);
 	pg_write(progs, "p -- mmb-no-such-command\n");

@@ -59,7 +59,7 @@ const char mmb_run_usage[] =
 	"      --slurm            submit the cells to Slurm instead of running them here:\n"
 	"                         a job array (each task a whole node) and a merge job\n"
 	"                         (README.md, Running on a cluster); with it:\n"
-	"      --slurm-opt \"OPTS\"  more sbatch options for both jobs (partition, time)\n"
+	"      --slurm-opt OPTS    more sbatch options for both jobs (partition, time)\n"
 	"      --slurm-pack       tasks share nodes (no --exclusive)\n"
 	"      --cells-per-task N cells per array task (default: 1)\n"
 	"      --wait             wait for the merge and print the summary\n"

@@ -38,7 +38,7 @@
 #include "../timeline.h"
 #include "../util.h"
 
-#define MERGE_MAX_TASKS 100000
+#define MERGE_MAX_TASKS (1u << 20)
 
 struct merge_src {			/* where a cell's result comes from */
 	unsigned k, t;			/* submission and task; k 0 = DIR's own row */
@@ -48,6 +48,7 @@ struct merge_task {			/* one array task */
 	unsigned k, t;
 	char state[400];		/* Slurm's "STATE (reason)", or from node-T.txt */
 	char host[256], cpu[256];
+	char topo[4096];		/* its shard's meta.json "topology", raw JSON ("": none, or too long) */
 	char job[96];			/* "ARRAY_T" */
 };
 
@@ -59,8 +60,8 @@ struct merge {
 	struct mmb_result *res;		/* per cell; status "" = none yet */
 	struct merge_src *src;
 	int *task_of;			/* per cell: index into tasks, -1 = none */
-	struct merge_task *tasks;
-	unsigned ntasks;
+	struct merge_task *tasks;	/* grown as tasks.txt files are read */
+	unsigned ntasks, cap;
 	unsigned nsubs;
 	struct mmb_xcols xcols;
 	char host[256], cpu[256];	/* DIR's own meta.json: where local rows ran */
@@ -124,9 +125,17 @@ static int merge_read_tasks(struct merge *m, unsigned k)
 
 		if (end == p)
 			continue;
-		if (m->ntasks == MERGE_MAX_TASKS) {
-			mmb_err("merge: more than %d tasks", MERGE_MAX_TASKS);
-			goto bad;
+		if (m->ntasks == m->cap) {
+			unsigned ncap = m->cap ? 2 * m->cap : 64;
+			struct merge_task *grown = ncap <= MERGE_MAX_TASKS ?
+				realloc(m->tasks, ncap * sizeof(*grown)) : NULL;
+
+			if (!grown) {
+				mmb_err("merge: more than %u tasks, or out of memory", m->cap);
+				goto bad;
+			}
+			m->tasks = grown;
+			m->cap = ncap;
 		}
 		mt = &m->tasks[m->ntasks];
 		memset(mt, 0, sizeof(*mt));
@@ -273,6 +282,9 @@ static int merge_take_shards(struct merge *m)
 					snprintf(mt->host, sizeof(mt->host), "%s", v);
 				if (mmb_resdir_meta(&rd, "cpu_model", ",", v, sizeof(v)))
 					snprintf(mt->cpu, sizeof(mt->cpu), "%s", v);
+				if (!mmb_resdir_meta(&rd, "topology", ",", mt->topo, sizeof(mt->topo)) ||
+				    mt->topo[0] != '{' || strlen(mt->topo) + 1 == sizeof(mt->topo))
+					mt->topo[0] = 0;
 				mmb_resdir_close(&rd);
 			}
 		}
@@ -535,7 +547,7 @@ static char *merge_slurm_json(const struct merge *m)
 		mmb_json_str(f, mt->host);
 		fputs(", \"cpu_model\": ", f);
 		mmb_json_str(f, mt->cpu);
-		fprintf(f, ", \"cells\": %u}", cells);
+		fprintf(f, ", \"cells\": %u, \"topology\": %s}", cells, mt->topo[0] ? mt->topo : "null");
 	}
 	fputs("\n    ]\n  }", f);
 	fclose(f);
@@ -588,8 +600,7 @@ int mmb_merge_main(int argc, char **argv)
 	m.res = calloc(m.plan.ncells, sizeof(*m.res));
 	m.src = calloc(m.plan.ncells, sizeof(*m.src));
 	m.task_of = malloc(m.plan.ncells * sizeof(*m.task_of));
-	m.tasks = calloc(MERGE_MAX_TASKS, sizeof(*m.tasks));
-	if (!m.res || !m.src || !m.task_of || !m.tasks) {
+	if (!m.res || !m.src || !m.task_of) {
 		mmb_err("merge: out of memory");
 		merge_free(&m);
 		return 1;

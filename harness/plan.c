@@ -840,17 +840,15 @@ static int plan_programs_from(struct mmb_plan *p, const char *file, unsigned *r_
 	n = mmb_prog_load_file(file, p->progs + first, MMB_PLAN_MAX_CONFIGS - first, err, errlen);
 	if (n < 0)
 		return -EINVAL;
-	for (int i = 0; i < n; i++) {
-		struct mmb_prog tmp = p->progs[first + i];
-
+	for (int i = 0; i < n; i++)
 		for (unsigned k = 0; k < first; k++)
-			if (!strcmp(p->progs[k].name, tmp.name)) {
-				snprintf(err, errlen, "%s: program %s defined twice", file, tmp.name);
+			if (!strcmp(p->progs[k].name, p->progs[first + i].name)) {
+				snprintf(err, errlen, "%s: program %s defined twice", file,
+					 p->progs[k].name);
 				for (int j = 0; j < n; j++)
 					mmb_prog_free(&p->progs[first + j]);
 				return -EINVAL;
 			}
-	}
 	p->nprogs += (unsigned)n;
 	*r_n = (unsigned)n;
 	return (int)first;

@@ -538,17 +538,27 @@ static int run_make_dir(const struct mmb_plan *p, char *dir, size_t len, int *r_
 	return 0;
 }
 
+/* SIGINT and SIGTERM set run_interrupted (no SA_RESTART: poll() returns
+ * EINTR). Caught from the start of `run`, so one that comes while the plan
+ * is made (the clock's calibration takes a while on a loaded machine) ends
+ * the run as interrupted, before its first cell, not mmbench itself. */
+static void run_catch_signals(void)
+{
+	struct sigaction sa = { 0 };
+
+	sa.sa_handler = run_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 /* Run every cell without a result, record each, write the final meta.json. */
 static int run_cells(struct run_ctx *rc, struct mmb_meta *meta)
 {
 	const struct mmb_plan *plan = rc->plan;
-	struct sigaction sa = { 0 };
 	int status = 0, e;
 
-	sa.sa_handler = run_on_signal;	/* no SA_RESTART: poll() returns EINTR */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	run_catch_signals();
 
 	rc->progress = !plan->quiet && isatty(2);
 	rc->t0_ns = mmb_now_ns();
@@ -958,6 +968,7 @@ int mmb_run_main(int argc, char **argv)
 
 	if (mmb_slurm_requested(argc, argv))
 		return mmb_submit_main(argc, argv);
+	run_catch_signals();
 	if (argc >= 2 && !strcmp(argv[1], "--resume"))
 		return run_resume(argc, argv);
 	e = mmb_plan_parse(argc, argv, &plan, err, sizeof(err));

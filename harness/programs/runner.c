@@ -12,7 +12,9 @@
  *
  * Surprise: the RSS series is the program's own process (/proc/PID/statm),
  * not its children's; wait4's maxrss is the largest of the process and the
- * children it waited for (the kernel's rule).
+ * children it waited for (the kernel's rule). When the program exits, what
+ * it left running in its process group (a daemonized child) is killed
+ * before it is reaped, so no cell leaves a process behind.
  */
 #include "runner.h"
 
@@ -714,11 +716,17 @@ void mmb_prog_run_cell(const struct mmb_prog_run *run, const struct mmb_cell *ce
 				next_sample = now + MMB_PROG_SAMPLE_NS;
 		}
 		if (!exited) {
-			pid_t w = wait4(pid, &wst, WNOHANG, &ru);
+			siginfo_t si = { 0 };
 
-			if (w == pid) {
-				exited = 1;
+			/* Not reaped yet: the zombie keeps its process group, so
+			 * what the program left running in it dies too. */
+			if (!waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) &&
+			    si.si_pid == pid) {
 				t_end = mmb_now_ns();
+				kill(-pid, SIGKILL);
+				while (wait4(pid, &wst, 0, &ru) < 0 && errno == EINTR)
+					;
+				exited = 1;
 			}
 		}
 		/* the driver: start once the server listens, reap when done */

@@ -4,7 +4,8 @@
  * allocator that can run a program with its output checked; a failing
  * (exit 1), a crashing and a wrong-output program are recorded as such;
  * the RSS series has >= 100 samples per second of run; a static binary,
- * which LD_PRELOAD cannot reach, fails rather than measuring its own malloc; a program that is
+ * which LD_PRELOAD cannot reach, fails rather than measuring its own malloc;
+ * a program's leftover children are killed with it; a program that is
  * not installed is skipped (suite) or refused with exit 2 (command line);
  * bad input (missing stdin or expected-output file, not executable, an
  * allocator that cannot run programs) exits 2 before any cell and writes
@@ -320,6 +321,35 @@ Test(programs, static_binary_refused, .timeout = 60)
 	}
 	free(rows);
 	mmb_rm_rf(dir);
+}
+
+/* A program that leaves a process running (a daemonized child) leaves
+ * nothing behind: its process group is killed when it exits. */
+Test(programs, leaves_no_process, .timeout = 60)
+{
+	char script[256], progs[256], dir[256];
+	struct mmb_cmd c;
+	struct mmb_result *rows;
+	int n;
+
+	mmb_tmpname(script, sizeof(script), "daemon");
+	mmb_tmpname(progs, sizeof(progs), "daemon-progs");
+	mmb_tmpname(dir, sizeof(dir), "daemon-out");
+	pg_write(script, "#!/bin/sh\nsleep 4321.5 &\necho started\n");
+	chmod(script, 0755);
+	pg_write(progs, pg_fmt("d -- %s\n", script));
+	mmb_run_cmd(&c, "run", "-a", "glibc", "--programs-from", progs, "-o", dir, NULL);
+	cr_assert_eq(c.status, 0, "%s", c.err);
+	rows = pg_cells(dir, &n);
+	cr_assert_eq(n, 1);
+	cr_expect_str_eq(rows[0].status, "ok", "%s", rows[0].detail);
+	cr_expect_neq(system("pgrep -f 'slee[p] 4321.5' >/dev/null"), 0, "the child is still running");
+	if (system("pkill -f 'slee[p] 4321.5'") == 0)
+		cr_log_warn("killed the stray child");
+	free(rows);
+	mmb_rm_rf(dir);
+	unlink(progs);
+	unlink(script);
 }
 
 /* >= 100 RSS samples per second of run, in timeline.csv, and they see the

@@ -122,6 +122,8 @@ struct mmb_buddy {
 	uint8_t *pb_mt;
 	uint64_t free_pages, managed_pages, reserved_pages;
 	uint64_t min_free_pages;	/* low-water mark of free_pages since boot */
+	struct mmb_buddy_snapshot at_min;	/* the zone when free_pages set min_free_pages */
+	struct mmb_buddy_snapshot first_frag;	/* the zone at its first fragmentation failure */
 	uint64_t wmark[NR_WMARK], watermark_boost;
 	int boosted;			/* ZONE_BOOSTED_WATERMARK: wake kswapd */
 	int below_high;			/* ZONE_BELOW_HIGH */
@@ -301,13 +303,27 @@ static inline int buddy_pb_mt(const struct mmb_buddy *b, uint64_t pfn)
 	return b->pb_mt[pfn >> MMB_PAGEBLOCK_ORDER];
 }
 
+/* The free area now, into r (zone lock held). */
+static void buddy_snapshot(const struct mmb_buddy *b, unsigned order, struct mmb_buddy_snapshot *r)
+{
+	r->taken = 1;
+	r->order = order;
+	r->free_pages = b->free_pages;
+	for (int o = 0; o < MMB_NR_PAGE_ORDERS; o++)
+		r->nr_free[o] = b->area[o].nr_free;
+}
+
 /* Under the zone lock. Also keeps the low-water mark of free_pages, from
- * which the footprint peak is derived (boot hand-over only adds frames). */
+ * which the footprint peak is derived (boot hand-over only adds frames),
+ * and the free area at that moment (callers account after the split, so
+ * nr_free is consistent with free_pages here). */
 static void buddy_account(struct mmb_buddy *b, int64_t nr)
 {
 	WR(b->free_pages, b->free_pages + (uint64_t)nr);
-	if (nr < 0 && b->free_pages < b->min_free_pages)
+	if (nr < 0 && b->free_pages < b->min_free_pages) {
 		WR(b->min_free_pages, b->free_pages);
+		buddy_snapshot(b, 0, &b->at_min);
+	}
 }
 
 static void buddy_add_free(struct mmb_buddy *b, uint64_t pfn, unsigned order, int mt, int tail)
@@ -884,6 +900,26 @@ BUDDY_HOT void buddy_prep_new(struct mmb_buddy *b, uint32_t pfn, unsigned order,
 	}
 }
 
+/*
+ * A failed request of order: a fragmentation failure when the zone's free
+ * frames would pass the min watermark for it (the free-frames half of
+ * zone_watermark_ok) -- what was missing is a free block of that order or
+ * larger, not memory. Counted, and the first one's free area kept.
+ */
+static void buddy_note_failure(struct mmb_buddy *b, unsigned order)
+{
+	if (order > MMB_MAX_ORDER)
+		return;		/* no block that large can exist: a bad request */
+	pthread_mutex_lock(&b->lock);
+	if ((int64_t)b->free_pages - ((1LL << order) - 1) >
+	    (int64_t)(b->wmark[WMARK_MIN] + b->watermark_boost)) {
+		ZADD(b->zst.frag_failed_allocs, 1);
+		if (!b->first_frag.taken)
+			buddy_snapshot(b, order, &b->first_frag);
+	}
+	pthread_mutex_unlock(&b->lock);
+}
+
 /* The full path: watermarks, per-thread list refill or the zone, and one
  * retry after draining the thread's own lists. */
 static __attribute__((noinline)) struct mmb_page *buddy_alloc_slow(struct mmb_buddy *b,
@@ -904,6 +940,7 @@ static __attribute__((noinline)) struct mmb_page *buddy_alloc_slow(struct mmb_bu
 			ADD(pcp->st.failed_allocs, 1);
 		else
 			ZADD(b->zst.failed_allocs, 1);
+		buddy_note_failure(b, order);
 		return NULL;
 	}
 	buddy_prep_new(b, pfn, order, mt);
@@ -1255,6 +1292,46 @@ void mmb_buddy_info(struct mmb_buddy *b, struct mmb_buddy_info *r)
 	r->zp = b->zp;
 }
 
+void mmb_buddy_snapshots(struct mmb_buddy *b, struct mmb_buddy_snapshot *r_min,
+			 struct mmb_buddy_snapshot *r_first_frag)
+{
+	pthread_mutex_lock(&b->lock);
+	*r_min = b->at_min;
+	*r_first_frag = b->first_frag;
+	pthread_mutex_unlock(&b->lock);
+}
+
+static void buddy_indices(const uint64_t nr_free[MMB_NR_PAGE_ORDERS], double r_unusable[],
+			  double r_extfrag[])
+{
+	for (unsigned o = 0; o < MMB_NR_PAGE_ORDERS; o++) {
+		r_unusable[o] = mmb_unusable_index(nr_free, o) / 1000.0;
+		r_extfrag[o] = mmb_fragmentation_index(nr_free, o) / 1000.0;
+	}
+}
+
+void mmb_buddy_zone_stats(struct mmb_buddy *b, struct mmb_alloc_stats *r_st)
+{
+	struct mmb_buddy_snapshot at_min, first_frag;
+	struct mmb_buddy_counters c;
+	struct mmb_buddy_info in;
+
+	mmb_buddy_info(b, &in);
+	mmb_buddy_counters(b, &c);
+	mmb_buddy_snapshots(b, &at_min, &first_frag);
+	buddy_indices(in.nr_free, r_st->unusable_index, r_st->extfrag_index);
+	r_st->frag_failed_allocs = c.frag_failed_allocs;
+	if (at_min.taken)
+		buddy_indices(at_min.nr_free, r_st->zone_peak_unusable_index,
+			      r_st->zone_peak_extfrag_index);
+	if (first_frag.taken) {
+		buddy_indices(first_frag.nr_free, r_st->frag_fail_unusable_index,
+			      r_st->frag_fail_extfrag_index);
+		r_st->frag_fail_order = first_frag.order;
+		r_st->frag_fail_free_pages = first_frag.free_pages;
+	}
+}
+
 int mmb_buddy_pcp_info(struct mmb_buddy *b, struct mmb_buddy_pcp_info *r)
 {
 	struct buddy_pcp *pcp = buddy_this_pcp(b);
@@ -1509,6 +1586,7 @@ static void buddy_write_counters(struct mmb_buddy *b, const struct mmb_buddy_inf
 	BUDDY_COUNTER(allocs);
 	BUDDY_COUNTER(frees);
 	BUDDY_COUNTER(failed_allocs);
+	BUDDY_COUNTER(frag_failed_allocs);
 	BUDDY_COUNTER(pgalloc);
 	BUDDY_COUNTER(pgfree);
 	BUDDY_COUNTER(splits);
@@ -1705,10 +1783,7 @@ static void buddy_a_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 	r_st->allocs = c.allocs;
 	r_st->frees = c.frees;
 	r_st->failed_allocs = c.failed_allocs;
-	for (unsigned o = 0; o < MMB_NR_PAGE_ORDERS; o++) {
-		r_st->unusable_index[o] = mmb_unusable_index(in.nr_free, o) / 1000.0;
-		r_st->extfrag_index[o] = mmb_fragmentation_index(in.nr_free, o) / 1000.0;
-	}
+	mmb_buddy_zone_stats(a->b, r_st);
 	if (a->kml)
 		r_st->leaks_found = mmb_kmemleak_leaks(a->kml);
 }

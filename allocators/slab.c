@@ -3405,6 +3405,7 @@ static void slab_reg_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 	r_st->allocs = allocs + (uint64_t)atomic_load(&sl->large_allocs);
 	r_st->frees = frees + (uint64_t)atomic_load(&sl->large_frees);
 	r_st->failed_allocs = atomic_load_explicit(&a->failed_allocs, memory_order_relaxed);
+	mmb_buddy_zone_stats(a->b, r_st);
 	slab_reg_detector_stats(a, r_st);
 }
 

@@ -1851,6 +1851,7 @@ static void vmalloc_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 	r_st->allocs = vm_read(vm, allocs);
 	r_st->frees = vm_read(vm, frees);
 	r_st->failed_allocs = vm_read(vm, failed_allocs);
+	mmb_buddy_zone_stats(a->buddy, r_st);
 	if (a->kml)
 		r_st->leaks_found = mmb_kmemleak_leaks(a->kml);
 }

@@ -52,7 +52,10 @@
 	X(U64, sw_cpu_migrations, "perf cpu-migrations of the worker threads")               \
 	X(U64, fault_census, "fault monitor the cell ran: 0 none (timing), 1 uffd, 2 sigbus; 1 and 2 include fault handling in latencies") \
 	X(U64, leaks_found, "objects kmemleak reported unreferenced (kmemleak=on)")          \
-	X(U64, corruptions_caught, "KFENCE and slub_debug reports (kfence=N or debug=...)")
+	X(U64, corruptions_caught, "KFENCE and slub_debug reports (kfence=N or debug=...)")  \
+	X(U64, frag_failed_allocs, "page allocations on the buddy zone that failed with enough free frames (fragmentation failures)") \
+	X(U64, frag_fail_order, "order of the first fragmentation failure")                  \
+	X(U64, frag_fail_free_pages, "free frames of the zone at the first fragmentation failure")
 
 /* Latency percentiles of one operation kind (hist.h), in ns. */
 #define MMB_LATENCY_METRICS(X, op)                                                            \

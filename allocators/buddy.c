@@ -249,6 +249,64 @@ int mmb_fragmentation_index(const uint64_t nr_free[MMB_NR_PAGE_ORDERS], unsigned
 	return 1000 - (int)((1000 + c.free_pages * 1000ULL / (1ULL << order)) / c.blocks_total);
 }
 
+/* Frames the zone manages after boot on pmem of nr_pfns frames: all but
+ * frame 0 and the page descriptors (reserved top-down, page-aligned start). */
+static uint64_t buddy_managed_for(uint64_t nr_pfns)
+{
+	uint64_t memmap = (nr_pfns * sizeof(struct mmb_page) + MMB_PAGE_SIZE - 1) >> MMB_PAGE_SHIFT;
+
+	return nr_pfns > 1 + memmap ? nr_pfns - 1 - memmap : 0;
+}
+
+/* Frames above the min watermark after boot on nr_pfns frames. */
+static uint64_t buddy_usable_for(uint64_t nr_pfns)
+{
+	uint64_t managed = buddy_managed_for(nr_pfns);
+	struct mmb_zone_params zp;
+
+	mmb_zone_params(managed, 1, &zp);
+	return managed > zp.wmark_min ? managed - zp.wmark_min : 0;
+}
+
+int mmb_buddy_zone_mem(const struct mmb_pvals *opts, const char *who, uint64_t *r_mem, char *err,
+		       size_t errlen)
+{
+	uint64_t want, lo, hi;
+
+	if (!mmb_pval_given(opts, "free")) {
+		*r_mem = mmb_pval_u64(opts, "mem");
+		return 0;
+	}
+	if (mmb_pval_given(opts, "mem")) {
+		snprintf(err, errlen, "%s: give mem= or free=, not both (free= sizes mem)", who);
+		return -EINVAL;
+	}
+	want = (mmb_pval_u64(opts, "free") + MMB_PAGE_SIZE - 1) >> MMB_PAGE_SHIFT;
+	/* buddy_usable_for is nondecreasing: the fewest frames that give want. */
+	lo = 1;
+	hi = want + (want >> 5) + (1ULL << 20);
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (buddy_usable_for(mid) >= want)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	if (lo < MMB_ZONE_MIN_PFNS) {
+		snprintf(err, errlen,
+			 "%s: free=%s is too small for a zone: with its page descriptors, frame 0 and "
+			 "min watermark it needs %llu frames, under the %llu-frame floor (smallest "
+			 "free= is %llu KiB)",
+			 who, mmb_pval_str(opts, "free"), (unsigned long long)lo,
+			 (unsigned long long)MMB_ZONE_MIN_PFNS,
+			 (unsigned long long)((buddy_usable_for(MMB_ZONE_MIN_PFNS) << MMB_PAGE_SHIFT) >> 10));
+		return -EINVAL;
+	}
+	*r_mem = lo << MMB_PAGE_SHIFT;
+	return 0;
+}
+
 /* ---- lists -------------------------------------------------------------- */
 
 static void blist_init(struct buddy_list *l)
@@ -1669,6 +1727,8 @@ struct mmb_alloc {
 static const struct mmb_param buddy_opts[] = {
 	{ "mem", MMB_P_SIZE, "1G", 4 << 20, 256ULL << 30, NULL,
 	  "simulated physical memory, bytes (4M..256G; only touched frames use memory)" },
+	{ "free", MMB_P_SIZE, "0", 0, 256ULL << 30, NULL,
+	  "size the zone to the work: bytes free above the min watermark after boot (sets mem)" },
 	{ "pcp", MMB_P_BOOL, "on", 0, 0, NULL, "per-thread page lists for orders 0..3" },
 	{ "batch", MMB_P_U64, "0", 0, 4096, NULL,
 	  "per-thread list batch, frames (0 = zone_batchsize: 63 for zones >= 1G)" },
@@ -1685,16 +1745,18 @@ static int buddy_a_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r_
 			  size_t errlen)
 {
 	struct mmb_buddy_cfg bc = {
-		.mem_bytes = mmb_pval_u64(&cfg->opts, "mem"),
 		.pcp = (int)mmb_pval_u64(&cfg->opts, "pcp"),
 		.batch = (unsigned)mmb_pval_u64(&cfg->opts, "batch"),
 		.high = (unsigned)mmb_pval_u64(&cfg->opts, "high"),
 		.migratetypes = (int)mmb_pval_u64(&cfg->opts, "migratetypes"),
 		.nthreads = cfg->nthreads ? cfg->nthreads : 1,
 	};
-	struct mmb_alloc *a = calloc(1, sizeof(*a));
-	int rc;
+	struct mmb_alloc *a;
+	int rc = mmb_buddy_zone_mem(&cfg->opts, "buddy", &bc.mem_bytes, err, errlen);
 
+	if (rc)
+		return rc;
+	a = calloc(1, sizeof(*a));
 	if (!a) {
 		snprintf(err, errlen, "buddy: out of memory");
 		return -ENOMEM;
@@ -1715,6 +1777,13 @@ static int buddy_a_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r_
 	}
 	*r_a = a;
 	return 0;
+}
+
+static int buddy_a_validate(const struct mmb_alloc_cfg *cfg, char *err, size_t errlen)
+{
+	uint64_t mem;
+
+	return mmb_buddy_zone_mem(&cfg->opts, "buddy", &mem, err, errlen);
 }
 
 static void buddy_a_destroy(struct mmb_alloc *a)
@@ -1804,6 +1873,7 @@ const struct mmb_alloc_ops mmb_buddy_ops = {
 	.name = "buddy",
 	.desc = "Linux buddy page allocator (mm/page_alloc.c): 2^order frames per request",
 	.opts = buddy_opts,
+	.validate = buddy_a_validate,
 	.create = buddy_a_create,
 	.destroy = buddy_a_destroy,
 	.thread_attach = buddy_a_attach,

@@ -156,6 +156,20 @@ void mmb_buddy_snapshots(struct mmb_buddy *b, struct mmb_buddy_snapshot *r_min,
 struct mmb_alloc_stats;
 void mmb_buddy_zone_stats(struct mmb_buddy *b, struct mmb_alloc_stats *r_st);
 
+/*
+ * Sizing the zone to the work (the `free` option of buddy, slab and
+ * vmalloc, beside `mem`): with free= given, the pmem bytes whose zone has
+ * exactly that many bytes (rounded up to frames) free above its min
+ * watermark after boot, i.e. what allocations can take before they fail
+ * for lack of memory; else mem=. -EINVAL with a message naming who when
+ * both are given, or when the zone free= asks for, its page descriptors
+ * and frame 0 included, is under pmem's floor of MMB_ZONE_MIN_PFNS frames.
+ */
+#define MMB_ZONE_MIN_PFNS 1024ULL	/* pmem.c's floor */
+struct mmb_pvals;
+int mmb_buddy_zone_mem(const struct mmb_pvals *opts, const char *who, uint64_t *r_mem, char *err,
+		       size_t errlen);
+
 /* The calling thread's lists: 0 and the figures, or -ENOENT if not attached. */
 struct mmb_buddy_pcp_info {
 	unsigned count, high, batch, free_count, alloc_factor;

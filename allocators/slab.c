@@ -3078,6 +3078,8 @@ struct mmb_alloc {
 
 static const struct mmb_param slab_opts[] = {
 	{ "mem", MMB_P_SIZE, "256M", 4 << 20, 64ULL << 30, NULL, "simulated physical memory, bytes" },
+	{ "free", MMB_P_SIZE, "0", 0, 64ULL << 30, NULL,
+	  "size the zone to the work: bytes free above the min watermark after boot (sets mem)" },
 	{ "cpus", MMB_P_U64, "0", 0, MMB_SLAB_MAX_CPUS, NULL,
 	  "CPUs for the slab order rule (0 = the cell's threads)" },
 	{ "debug", MMB_P_STR, "", 0, 0, NULL,
@@ -3150,7 +3152,6 @@ static int slab_reg_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r
 	const struct mmb_pvals *o = &cfg->opts;
 	unsigned threads = cfg->nthreads ? cfg->nthreads : 1;
 	struct mmb_buddy_cfg bc = {
-		.mem_bytes = mmb_pval_u64(o, "mem"),
 		.pcp = (int)mmb_pval_u64(o, "pcp"),
 		.nthreads = threads,
 	};
@@ -3168,6 +3169,8 @@ static int slab_reg_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r
 	int rc;
 
 	rc = mmb_slab_parse_debug(sc.debug, err, errlen);
+	if (!rc)
+		rc = mmb_buddy_zone_mem(o, "slab", &bc.mem_bytes, err, errlen);
 	if (rc)
 		return rc;
 	a = calloc(1, sizeof(*a));
@@ -3199,16 +3202,17 @@ fail:
 	return rc;
 }
 
-/* A bad debug string is bad usage: caught when the plan is made. */
+/* A bad debug string or zone size is bad usage: caught when the plan is made. */
 static int slab_reg_validate(const struct mmb_alloc_cfg *cfg, char *err, size_t errlen)
 {
 	char msg[MMB_ERR_MAX];
+	uint64_t mem;
 
 	if (mmb_slab_parse_debug(mmb_pval_str(&cfg->opts, "debug"), msg, sizeof(msg))) {
 		snprintf(err, errlen, "allocator slab: %s", msg);
 		return -EINVAL;
 	}
-	return 0;
+	return mmb_buddy_zone_mem(&cfg->opts, "slab", &mem, err, errlen);
 }
 
 static void slab_reg_destroy(struct mmb_alloc *a)

@@ -716,6 +716,15 @@ int mmb_cell_main(int argc, char **argv)
 	if (acc.live_peak > 0)
 		rec_metric(rec, MMB_M_overhead_ratio, acc.fp_peak / acc.live_peak);
 	rec_metric(rec, MMB_M_internal_frag, acc.frag_at_peak);
+	/* On the buddy zone, the zone's own exact record of its fullest
+	 * moment; a sample near the live peak can miss it by the frames that
+	 * decide the index (frag_orders.csv keeps both). */
+	if (!isnan(st.zone_peak_unusable_index[9])) {
+		acc.unusable_o3 = st.zone_peak_unusable_index[3];
+		acc.unusable_o9 = st.zone_peak_unusable_index[9];
+		acc.extfrag_o3 = st.zone_peak_extfrag_index[3];
+		acc.extfrag_o9 = st.zone_peak_extfrag_index[9];
+	}
 	rec_metric(rec, MMB_M_unusable_index_o3, acc.unusable_o3);
 	rec_metric(rec, MMB_M_unusable_index_o9, acc.unusable_o9);
 	rec_metric(rec, MMB_M_extfrag_index_o3, acc.extfrag_o3);

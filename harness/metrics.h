@@ -29,10 +29,10 @@
 	X(F64, overhead_ratio, "footprint_peak_bytes / live_peak_bytes")                      \
 	X(F64, internal_frag, "1 - requested / usable bytes of live blocks, at the peak")     \
 	X(U64, rss_peak_bytes, "peak resident set of the cell's process, bytes")              \
-	X(F64, unusable_index_o3, "kernel unusable free space index at order 3 (/1000)")      \
-	X(F64, unusable_index_o9, "kernel unusable free space index at order 9 (/1000)")      \
-	X(F64, extfrag_index_o3, "kernel fragmentation index at order 3 (/1000)")             \
-	X(F64, extfrag_index_o9, "kernel fragmentation index at order 9 (/1000)")             \
+	X(F64, unusable_index_o3, "kernel unusable free space index at order 3 (/1000), at the peak")      \
+	X(F64, unusable_index_o9, "kernel unusable free space index at order 9 (/1000), at the peak")      \
+	X(F64, extfrag_index_o3, "kernel fragmentation index at order 3 (/1000), at the peak")             \
+	X(F64, extfrag_index_o9, "kernel fragmentation index at order 9 (/1000), at the peak")             \
 	X(U64, minflt, "minor page faults of the cell's process (getrusage)")                 \
 	X(U64, majflt, "major page faults of the cell's process (getrusage)")                 \
 	X(U64, op_checksum, "checksum of the (operation, size) sequence, 48 bits")          \

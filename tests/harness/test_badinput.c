@@ -44,6 +44,17 @@ Test(badinput, out_of_range_values)
 	expect_bad("--cell-timeout 0: expected seconds", "--cell-timeout", "0", "-w", "churn");
 }
 
+/* The zone sized to the work (free=): too small for a zone with its own
+ * descriptors, or given with mem= as well. */
+Test(badinput, zone_pressure_sizes)
+{
+	expect_bad("buddy: free=1M is too small for a zone: with its page descriptors", "-a",
+		   "buddy:free=1M", "-w", "churn");
+	expect_bad("slab: free=64K is too small for a zone", "-a", "slab:free=64K", "-w", "churn");
+	expect_bad("vmalloc: give mem= or free=, not both", "-a", "vmalloc:mem=64M,free=32M", "-w",
+		   "churn");
+}
+
 /* Write text to a fresh suite file; path in buf. */
 static void write_suite(char *buf, size_t len, const char *text, size_t n)
 {

@@ -90,6 +90,19 @@ Test(pressure, buddy_fragments_where_vmalloc_completes, .timeout = 120)
 	cr_expect(isnan(gl->m[MMB_M_frag_failed_allocs]), "glibc has no zone: empty");
 	cr_expect(isnan(gl->m[MMB_M_unusable_index_o9]));
 	cr_expect(isnan(frag_order(dir, gl->cell, "zone_peak", 9)));
+
+	/* The report shows the same sequence side by side. */
+	{
+		static char md[1 << 16];
+
+		mmb_run_cmd(&c, "report", dir, NULL);
+		cr_assert_eq(c.status, 0, "%s", c.err);
+		mmb_slurp_in(dir, "report.md", md, sizeof(md));
+		cr_expect(strstr(md, "## Memory pressure"), "%s", md);
+		cr_expect(strstr(md, "buddy:free=61M failed for fragmentation; vmalloc:free=61M "
+				 "completed the sequence; glibc completed the sequence"), "%s", md);
+		cr_expect(strstr(md, "| vmalloc:free=61M | 1/1 | 15375 | 0 | 0 | - |"), "%s", md);
+	}
 	free(r);
 	mmb_rm_rf(dir);
 }

@@ -123,6 +123,7 @@ struct mmb_buddy {
 	uint64_t free_pages, managed_pages, reserved_pages;
 	uint64_t min_free_pages;	/* low-water mark of free_pages since boot */
 	struct mmb_buddy_snapshot at_min;	/* the zone when free_pages set min_free_pages */
+	int at_min_pending;		/* at_min is the free area now (buddy_account) */
 	struct mmb_buddy_snapshot first_frag;	/* the zone at its first fragmentation failure */
 	uint64_t wmark[NR_WMARK], watermark_boost;
 	int boosted;			/* ZONE_BOOSTED_WATERMARK: wake kswapd */
@@ -371,16 +372,26 @@ static void buddy_snapshot(const struct mmb_buddy *b, unsigned order, struct mmb
 		r->nr_free[o] = b->area[o].nr_free;
 }
 
-/* Under the zone lock. Also keeps the low-water mark of free_pages, from
+/*
+ * Under the zone lock. Also keeps the low-water mark of free_pages, from
  * which the footprint peak is derived (boot hand-over only adds frames),
- * and the free area at that moment (callers account after the split, so
- * nr_free is consistent with free_pages here). */
+ * and the free area at that moment, lazily: a new low only sets
+ * at_min_pending; the free area is copied when free_pages next rises (a
+ * free accounts before it merges), or when asked for (mmb_buddy_snapshots),
+ * since until then the free area is the one of the low. Every change of
+ * nr_free comes with an account here (a split's after the split), so no
+ * other change can slip in between.
+ */
 static void buddy_account(struct mmb_buddy *b, int64_t nr)
 {
+	if (nr > 0 && b->at_min_pending) {
+		buddy_snapshot(b, 0, &b->at_min);
+		b->at_min_pending = 0;
+	}
 	WR(b->free_pages, b->free_pages + (uint64_t)nr);
 	if (nr < 0 && b->free_pages < b->min_free_pages) {
 		WR(b->min_free_pages, b->free_pages);
-		buddy_snapshot(b, 0, &b->at_min);
+		b->at_min_pending = 1;
 	}
 }
 
@@ -1354,6 +1365,8 @@ void mmb_buddy_snapshots(struct mmb_buddy *b, struct mmb_buddy_snapshot *r_min,
 			 struct mmb_buddy_snapshot *r_first_frag)
 {
 	pthread_mutex_lock(&b->lock);
+	if (b->at_min_pending)
+		buddy_snapshot(b, 0, &b->at_min);
 	*r_min = b->at_min;
 	*r_first_frag = b->first_frag;
 	pthread_mutex_unlock(&b->lock);

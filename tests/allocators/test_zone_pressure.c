@@ -89,6 +89,8 @@ Test(zone_pressure, order9_fails_with_half_the_zone_free)
 	cr_expect_geq(st.frag_fail_free_pages, N / 2, "free: %llu",
 		      (unsigned long long)st.frag_fail_free_pages);
 	cr_expect_float_eq(st.frag_fail_unusable_index[9], 1.0, 1e-9);
+	/* The zone's fullest moment was the fill's end, whatever came after. */
+	cr_expect_float_eq(st.zone_peak_unusable_index[9], 1.0, 1e-9);
 	cr_expect_float_eq(st.frag_fail_unusable_index[0], 0.0, 1e-9);
 	cr_expect_gt(st.frag_fail_extfrag_index[9], 0.9, "%g: fragmentation, not lack of memory",
 		     st.frag_fail_extfrag_index[9]);

@@ -973,7 +973,9 @@ BUDDY_HOT void buddy_prep_new(struct mmb_buddy *b, uint32_t pfn, unsigned order,
  * A failed request of order: a fragmentation failure when the zone's free
  * frames would pass the min watermark for it (the free-frames half of
  * zone_watermark_ok) -- what was missing is a free block of that order or
- * larger, not memory. Counted, and the first one's free area kept.
+ * larger, not memory. Counted, and the first one's free area kept. Judged
+ * after the failure, under the zone lock: with several threads, a free in
+ * between can make a failure for lack of memory count as one.
  */
 static void buddy_note_failure(struct mmb_buddy *b, unsigned order)
 {

@@ -103,6 +103,18 @@ Test(pressure, buddy_fragments_where_vmalloc_completes, .timeout = 120)
 				 "completed the sequence; glibc completed the sequence"), "%s", md);
 		cr_expect(strstr(md, "| vmalloc:free=61M | 1/1 | 15375 | 0 | 0 | - |"), "%s", md);
 	}
+	/* The unusable index over time: a line per zone allocator and order,
+	 * none (and no legend entry) for glibc, which measured none. */
+	snprintf(path, sizeof(path), "%s/plots/data/unusable-fragmenter.dat", dir);
+	if (mmb_exists(path)) {
+		static char dat[1 << 20];
+
+		mmb_slurp(path, dat, sizeof(dat));
+		cr_expect(strstr(dat, "\"buddy:free=61M order 9\""), "no buddy line");
+		cr_expect(strstr(dat, "\"vmalloc:free=61M order 3\""), "no vmalloc line");
+		cr_expect(!strstr(dat, "glibc"), "glibc measured no index");
+		cr_expect(!strstr(dat, "not measured"), "a '(not measured)' legend entry");
+	}
 	free(r);
 	mmb_rm_rf(dir);
 }

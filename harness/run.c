@@ -591,7 +591,10 @@ static int run_cells(struct run_ctx *rc, struct mmb_meta *meta)
 		e = mmb_series_append(rc->dir, "latency.csv", lat, latlen);
 		if (!e)
 			e = mmb_series_append(rc->dir, "timeline.csv", tl, tllen);
-		e = e ? (mmb_memstate_close(&rc->ms, NULL, 0), e) : mmb_memstate_close(&rc->ms, rc->dir, 1);
+		if (!e)
+			e = mmb_memstate_close(&rc->ms, rc->dir, 1);
+		else
+			mmb_memstate_close(&rc->ms, NULL, 0);
 		free(lat);
 		free(tl);
 		if (!e)

@@ -1190,8 +1190,10 @@ int mmb_slabc_create(const struct mmb_slabc_cfg *cfg, struct mmb_slabc **r_sc, c
 				rc = -ENOMEM;
 				goto fail;
 			}
-			/* create_boot_cache(): powers of two aligned to their size */
-			rc = slabc_cache_init(sc, s, name, size, size & -size, NULL, 1, err, errlen);
+			/* create_boot_cache(): powers of two aligned to their
+			 * size, 96 and 192 to ARCH_KMALLOC_MINALIGN */
+			rc = slabc_cache_init(sc, s, name, size, size & (size - 1) ? 0 : size, NULL,
+					      1, err, errlen);
 			if (rc) {
 				free(s);
 				goto fail;

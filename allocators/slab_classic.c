@@ -309,7 +309,8 @@ static inline struct array_cache *cpu_cache_get(struct mmb_slabc_cache *s, int c
 	struct array_cache *ac = s->cpu[cpu];
 
 	if (unlikely(!ac))
-		ac = s->cpu[cpu] = alloc_arraycache(s->limit, s->batchcount);
+		__atomic_store_n(&s->cpu[cpu], ac = alloc_arraycache(s->limit, s->batchcount),
+				 __ATOMIC_RELEASE);
 	return ac;
 }
 

@@ -120,6 +120,7 @@ struct slabc_node {
 	/* STATS */
 	uint64_t grown, reaped, high_mark, errors, max_freeable, overflows;
 	uint64_t active;		/* objects off the slab freelists */
+	uint64_t num_allocations;	/* objects taken from slabs (listallocs) */
 };
 
 struct mmb_slabc_cache {
@@ -540,6 +541,7 @@ static __attribute__((noinline)) void *cache_alloc_refill(struct mmb_slabc_cache
 	}
 	n->free_objects -= ac->avail;
 	n->active += ac->avail;
+	n->num_allocations += ac->avail;
 	if (n->active > n->high_mark)
 		n->high_mark = n->active;
 alloc_done:
@@ -553,6 +555,7 @@ direct_grow:
 			alloc_block(s, ac, slab, batchcount);
 			pthread_mutex_lock(&n->list_lock);
 			n->active += ac->avail - before;
+			n->num_allocations += ac->avail - before;
 			if (n->active > n->high_mark)
 				n->high_mark = n->active;
 			pthread_mutex_unlock(&n->list_lock);
@@ -1314,7 +1317,7 @@ int mmb_slabc_write_slabinfo(struct mmb_slabc *sc, FILE *f)
 	for (struct mmb_slabc_cache *s = sc->caches; s; s = s->next) {
 		struct slabc_node *n = &s->node;
 		unsigned long total_slabs, free_slabs, free_objs, shared_avail, num_objs;
-		uint64_t grown, reaped, high, errors;
+		uint64_t grown, reaped, high, errors, listallocs;
 		struct slabc_cpustat c;
 
 		pthread_mutex_lock(&n->list_lock);
@@ -1326,6 +1329,7 @@ int mmb_slabc_write_slabinfo(struct mmb_slabc *sc, FILE *f)
 		reaped = n->reaped;
 		high = n->high_mark;
 		errors = n->errors;
+		listallocs = n->num_allocations;
 		pthread_mutex_unlock(&n->list_lock);
 		slabc_sum_cpus(s, &c);
 		num_objs = total_slabs * s->num;
@@ -1334,11 +1338,12 @@ int mmb_slabc_write_slabinfo(struct mmb_slabc *sc, FILE *f)
 		fprintf(f, " : tunables %4u %4u %4u", s->limit, s->batchcount, s->shared);
 		fprintf(f, " : slabdata %6lu %6lu %6lu", total_slabs - free_slabs, total_slabs,
 			shared_avail);
-		fprintf(f, " : globalstat %7llu %6llu %5llu %4llu %4llu %4lu %4llu %4u %4u",
-			(unsigned long long)(c.allocmiss - c.alloc_failed), (unsigned long long)high,
+		/* maxfreeable (not kept), nodeallocs, remotefrees, alienoverflow
+		 * (NUMA: zero on one node) are printed as 0 */
+		fprintf(f, " : globalstat %7llu %6llu %5llu %4llu %4llu %4u %4u %4u %4u",
+			(unsigned long long)listallocs, (unsigned long long)high,
 			(unsigned long long)grown, (unsigned long long)reaped,
-			(unsigned long long)errors, n->free_limit,
-			(unsigned long long)(c.allochit + c.allocmiss - c.alloc_failed), 0u, 0u);
+			(unsigned long long)errors, 0u, 0u, 0u, 0u);
 		fprintf(f, " : cpustat %6llu %6llu %6llu %6llu\n", (unsigned long long)c.allochit,
 			(unsigned long long)c.allocmiss, (unsigned long long)c.freehit,
 			(unsigned long long)c.freemiss);

@@ -4,10 +4,12 @@
  * mm/slab.c's rules, calculate_slab_order and the freelist placement on
  * chosen sizes, colour cycling, the array_cache refill and flush sizes,
  * free_limit, cache_reap's drain steps, random sequences against a model
- * with check() (fixed seeds, printed), slabinfo's format, and bad input.
+ * with check() (fixed seeds, printed), the shared array between two
+ * threads, slabinfo's format, and bad input.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,6 +247,60 @@ Test(slab_classic, refill_flush_free_limit)
 	cr_expect_eq(in.total_slabs, 2, "free_limit keeps %lu slabs", in.total_slabs);
 	cr_expect_eq(in.free_slabs, 2);
 	cr_expect_eq(in.free_objects, 128);
+	fx_fini(&fx);
+}
+
+struct sh_arg {
+	struct mmb_slabc *sc;
+	void **obj;
+	int n;
+};
+
+static void *sh_free_all(void *arg)
+{
+	struct sh_arg *x = arg;
+
+	for (int i = 0; i < x->n; i++)
+		mmb_slabc_kfree(x->sc, x->obj[i]);
+	return NULL;	/* no detach: the slot keeps its array */
+}
+
+/*
+ * The shared array between two threads (2 CPUs: kmalloc-64 has limit 120,
+ * batchcount 60, a shared array of 8 * 60). This thread allocates 200
+ * (52 stay in its array, as in refill_flush_free_limit); another frees
+ * them: its array fills to 120 and flushes 60 to the shared array (which
+ * has room) at the 121st and the 181st free: 120 in the shared array, 80
+ * left in its own. Back here, 52 allocations empty this thread's array;
+ * the 53rd refills from the shared array, batchcount (60) at a time: 60
+ * left there.
+ */
+Test(slab_classic, shared_array_between_threads)
+{
+	struct mmb_slabc_cache *s;
+	struct sh_arg x;
+	void *obj[200], *more[53];
+	pthread_t t;
+	char err[MMB_ERR_MAX] = "";
+	struct fx fx;
+
+	fx_init(&fx, 2, -1, 0);
+	s = mmb_slabc_kmalloc_cache(fx.sc, 64);
+	for (int i = 0; i < 200; i++)
+		cr_assert_not_null(obj[i] = mmb_slabc_kmalloc(fx.sc, 64));
+	x = (struct sh_arg){ fx.sc, obj, 200 };
+	pthread_create(&t, NULL, sh_free_all, &x);
+	pthread_join(t, NULL);
+	cr_expect_eq(info_of(s).shared_avail, 120, "shared %u", info_of(s).shared_avail);
+	cr_expect_eq(info_of(s).free_objects, 4, "no object went back to a slab");
+	for (int i = 0; i < 52; i++)
+		more[i] = mmb_slabc_kmalloc(fx.sc, 64);
+	cr_expect_eq(info_of(s).shared_avail, 120);
+	more[52] = mmb_slabc_kmalloc(fx.sc, 64);
+	cr_expect_eq(info_of(s).shared_avail, 60, "refill from shared: %u", info_of(s).shared_avail);
+	cr_expect_eq(mmb_slabc_check(fx.sc, err, sizeof(err)), 0, "%s", err);
+	for (int i = 0; i < 53; i++)
+		mmb_slabc_kfree(fx.sc, more[i]);
 	fx_fini(&fx);
 }
 

@@ -110,7 +110,9 @@ int mmb_launch_parse(const char *spec, struct mmb_aconf *ac, char *err, size_t e
 			snprintf(err, errlen, "allocator %s cannot run a program%s", ops->name,
 				 !strcmp(ops->name, "jemalloc") ?
 				 " (it is the instrumented arena adapter; jemalloc-malloc preloads "
-				 "the library into the program)" : " (a test allocator)");
+				 "the library into the program)" : ops->hidden ? " (a test allocator)" :
+				 " (it runs in mmbench's own cells only; the malloc shim serves "
+				 "programs with slab, buddy and vmalloc)");
 			return -EINVAL;
 		case LK_MIMALLOC: {
 			char lib[PATH_MAX];

@@ -52,7 +52,10 @@
 	X(U64, sw_cpu_migrations, "perf cpu-migrations of the worker threads")               \
 	X(U64, fault_census, "fault monitor the cell ran: 0 none (timing), 1 uffd, 2 sigbus; 1 and 2 include fault handling in latencies") \
 	X(U64, leaks_found, "objects kmemleak reported unreferenced (kmemleak=on)")          \
-	X(U64, corruptions_caught, "KFENCE and slub_debug reports (kfence=N or debug=...)")
+	X(U64, corruptions_caught, "KFENCE and slub_debug reports (kfence=N or debug=...)") \
+	X(U64, setup_ns, "workload setup before the timed region (replay: reading the trace), ns") \
+	X(U64, remote_frees, "frees of a block another worker allocated (workloads that count them: replay)") \
+	X(U64, dep_stalls, "calls that waited for another worker's call they depend on (replay threads=recorded)")
 
 /* Latency percentiles of one operation kind (hist.h), in ns. */
 #define MMB_LATENCY_METRICS(X, op)                                                            \

@@ -59,6 +59,8 @@ struct mmb_wl_thread {
 	uint64_t nallocs, nfrees, failed;
 	int64_t live_bytes;		/* can go negative under cross-thread frees */
 	uint64_t checksum;		/* of the (operation, size) sequence */
+	uint64_t remote_frees;		/* frees of blocks another worker allocated */
+	uint64_t dep_stalls;		/* waits for another worker's call (counts_remote) */
 	struct mmb_probe *probe;	/* NULL when nothing is measured */
 };
 
@@ -80,6 +82,10 @@ struct mmb_wl_ops {
 	 * MMB_WL_MAX_OP_KINDS, each a word (the op column of latency.csv).
 	 * NULL = none. */
 	const char *const *op_kinds;
+
+	/* 1: run() counts t->remote_frees and t->dep_stalls (the cell reports
+	 * them; otherwise their columns stay empty: not measured). */
+	int counts_remote;
 };
 
 #define MMB_WL_MAX_OP_KINDS 6

@@ -88,7 +88,14 @@
 #include <unistd.h>
 
 #define REPLAY_WAIT_MAX_NS (10ULL * 1000000000)	/* a dependency never met: give up */
-#define REPLAY_SPINS 64				/* busy polls before yielding */
+#define REPLAY_SPINS 4096			/* busy polls (about 10-40 us) before yielding */
+
+static inline void replay_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
 
 static const struct mmb_param replay_params[] = {
 	{ "trace", MMB_P_STR, "", 0, 0, NULL,
@@ -335,8 +342,10 @@ static int replay_wait(struct replay *r, struct mmb_wl_thread *t, struct replay_
 	     atomic_load_explicit(&s->state, memory_order_acquire) != want; spins++) {
 		if (atomic_load_explicit(&r->quit, memory_order_relaxed) || !mmb_wl_running(t))
 			return 1;
-		if (spins < REPLAY_SPINS)
+		if (spins < REPLAY_SPINS) {
+			replay_cpu_relax();
 			continue;
+		}
 		sched_yield();
 		if (!start)
 			start = replay_now_ns();

@@ -124,14 +124,22 @@ struct trace_tmap {
 	size_t n, used;
 };
 
+struct trace_live;
+
+struct trace_hent {
+	uint64_t key;			/* the stream's key when it went in */
+	uint32_t idx;			/* stream */
+};
+
 struct trace_reader {
 	const char *path;
+	const struct trace_live *live;	/* the matcher's table (for prefetching) */
 	int fd;
 	uint64_t size;
 	struct trace_stream *s;
 	size_t ns, scap;
 	struct trace_tmap tmap;
-	uint32_t *heap;
+	struct trace_hent *heap;
 	size_t nheap;
 	char *msg;
 	size_t msglen;
@@ -328,25 +336,26 @@ static int trace_index(struct trace_reader *r, struct mmb_trace *t)
 }
 
 /* Heap order: (key, stream). */
-static int trace_before(const struct trace_reader *r, uint32_t a, uint32_t b)
+static int trace_before(const struct trace_hent *a, const struct trace_hent *b)
 {
-	return r->s[a].key != r->s[b].key ? r->s[a].key < r->s[b].key : a < b;
+	return a->key != b->key ? a->key < b->key : a->idx < b->idx;
 }
 
-static void trace_heap_push(struct trace_reader *r, uint32_t v)
+static void trace_heap_push(struct trace_reader *r, struct trace_hent v)
 {
 	size_t i = r->nheap++;
 
-	while (i && trace_before(r, v, r->heap[(i - 1) / 2])) {
+	while (i && trace_before(&v, &r->heap[(i - 1) / 2])) {
 		r->heap[i] = r->heap[(i - 1) / 2];
 		i = (i - 1) / 2;
 	}
 	r->heap[i] = v;
 }
 
-static uint32_t trace_heap_pop(struct trace_reader *r)
+/* Put v at the top and sift it down: the top's place taken (a pop when v
+ * is the last entry). */
+static void trace_heap_sift(struct trace_reader *r, struct trace_hent v)
 {
-	uint32_t top = r->heap[0], v = r->heap[--r->nheap];
 	size_t i = 0, n = r->nheap;
 
 	for (;;) {
@@ -354,17 +363,18 @@ static uint32_t trace_heap_pop(struct trace_reader *r)
 
 		if (c >= n)
 			break;
-		if (c + 1 < n && trace_before(r, r->heap[c + 1], r->heap[c]))
+		if (c + 1 < n && trace_before(&r->heap[c + 1], &r->heap[c]))
 			c++;
-		if (!trace_before(r, r->heap[c], v))
+		if (!trace_before(&r->heap[c], &v))
 			break;
 		r->heap[i] = r->heap[c];
 		i = c;
 	}
 	if (n)
 		r->heap[i] = v;
-	return top;
 }
+
+static void trace_live_prefetch(const struct trace_live *l, uint64_t addr);
 
 /*
  * Decode stream si's next event into s->ev (loading chunks as needed).
@@ -446,6 +456,7 @@ static int trace_next(struct trace_reader *r, struct mmb_trace *t, uint32_t si)
 		goto bad_record;
 	s->addr += (uint64_t)mmb_trace_unzigzag(v);
 	e->addr = s->addr;
+	trace_live_prefetch(r->live, e->addr);
 	if (mmb_trace_op_allocates(e->op) && trace_varint(s->buf, s->end, &s->pos, &e->size))
 		goto bad_record;
 	if (mmb_trace_op_aligned(e->op)) {
@@ -500,6 +511,14 @@ static struct trace_slot *trace_live_find(struct trace_live *l, uint64_t addr, i
 		if (!s->addr)
 			return insert ? (tomb ? tomb : s) : NULL;
 	}
+}
+
+/* The slot a lookup of addr starts at, on its way into the cache: the
+ * event is matched later, when its stream reaches the top of the heap. */
+static void trace_live_prefetch(const struct trace_live *l, uint64_t addr)
+{
+	if (l && l->s)
+		__builtin_prefetch(&l->s[trace_hash(addr, l->n)]);
 }
 
 /* Rehash into a table sized for the live entries (tombstones dropped). */
@@ -676,20 +695,27 @@ static int trace_merge(struct trace_reader *r, struct mmb_trace *t, mmb_trace_fn
 		rc = -ENOMEM;
 		goto out;
 	}
+	r->live = &m.l;
 	for (uint32_t i = 0; i < r->ns; i++)
 		if (r->s[i].nch) {
 			r->s[i].key = r->s[i].ch[0].base_ns - t->start_ns;
-			trace_heap_push(r, i);
+			trace_heap_push(r, (struct trace_hent){ r->s[i].key, i });
 		}
 	for (;;) {
 		struct trace_stream *s;
 
-		if (cur == UINT32_MAX || (r->nheap && trace_before(r, r->heap[0], cur))) {
-			if (cur != UINT32_MAX)
-				trace_heap_push(r, cur);
+		if (cur == UINT32_MAX) {
 			if (!r->nheap)
 				break;
-			cur = trace_heap_pop(r);
+			cur = r->heap[0].idx;
+			trace_heap_sift(r, r->heap[--r->nheap]);
+		} else if (r->nheap) {
+			struct trace_hent c = { r->s[cur].key, cur };
+
+			if (trace_before(&r->heap[0], &c)) {
+				cur = r->heap[0].idx;
+				trace_heap_sift(r, c);
+			}
 		}
 		s = &r->s[cur];
 		if (!s->loaded) {
@@ -727,6 +753,7 @@ static int trace_merge(struct trace_reader *r, struct mmb_trace *t, mmb_trace_fn
 	t->live_end = m.nlive;
 	rc = trace_threads_at_once(t);
 out:
+	r->live = NULL;
 	free(m.l.s);
 	free(m.free_objs);
 	return rc;

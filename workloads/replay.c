@@ -416,7 +416,9 @@ static int replay_run_recorded(struct replay *r, struct mmb_wl_thread *t)
 		for (uint32_t i = 0; i < r->nslots; i++) {
 			struct replay_slot *s = &r->slots[i];
 
-			if (s->p && s->owner == t->tid) {
+			/* owner first: no worker writes it now, and only the owner
+			 * touches p in this phase */
+			if (s->owner == t->tid && s->p) {
 				mmb_wl_free(t, s->p, s->size);
 				s->p = NULL;
 			}

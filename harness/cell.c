@@ -107,6 +107,7 @@ static void worker_reset(struct worker *w)
 
 	t->nops = t->nallocs = t->nfrees = t->failed = 0;
 	t->checksum = 0;
+	t->remote_frees = t->dep_stalls = 0;
 	t->ops_limit = w->ca->ops;
 	mmb_rand_seed(t->rng, w->seed);
 	mmb_probe_init(&w->probe, w->ca->sample, w->extra, w->nextra);

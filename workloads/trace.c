@@ -480,10 +480,11 @@ short_chunk:
 	return -EINVAL;
 }
 
-/* Live addresses -> (obj, size, thread), open addressing with tombstones. */
+/* Live addresses -> (obj, thread), open addressing with tombstones; 16
+ * bytes a slot, so more of the table stays in the cache (sizes are kept
+ * per object). */
 struct trace_slot {
 	uint64_t addr;			/* 0 = empty, 1 = deleted */
-	uint64_t size;
 	uint32_t obj, thread;
 };
 
@@ -550,6 +551,8 @@ static unsigned trace_bucket(uint64_t size)
 
 struct trace_match {
 	struct trace_live l;
+	uint64_t *obj_size;		/* live objects' sizes, by object number */
+	size_t obj_cap;
 	uint32_t *free_objs;		/* closed object numbers, reused last-in first-out */
 	size_t nfree, free_cap;
 	uint64_t live, nlive;
@@ -605,12 +608,12 @@ static int trace_match_one(struct trace_reader *r, struct trace_match *m, struct
 			return -EINVAL;
 		}
 		e->obj = s->obj;
-		e->size = s->size;
+		e->size = m->obj_size[s->obj];
 		e->alloc_thread = s->thread;
 		e->matched = 1;
 		if (trace_free_obj(m, s->obj))
 			return -ENOMEM;
-		m->live -= s->size;
+		m->live -= e->size;
 		m->nlive--;
 		s->addr = 1;
 		t->frees++;
@@ -631,21 +634,30 @@ static int trace_match_one(struct trace_reader *r, struct trace_match *m, struct
 		 * its number is taken again right away */
 		t->lost_frees++;
 		e->replaces = 1;
-		m->live -= s->size;
+		m->live -= m->obj_size[s->obj];
 		m->nlive--;
 		e->obj = s->obj;
 	} else {
 		m->l.used += !s->addr;
 		e->obj = m->nfree ? m->free_objs[--m->nfree] : t->nobjs++;
 	}
+	if (e->obj >= m->obj_cap) {
+		size_t cap = m->obj_cap ? 2 * m->obj_cap : 1024;
+		uint64_t *os = realloc(m->obj_size, cap * sizeof(*os));
+
+		if (!os)
+			return -ENOMEM;
+		m->obj_size = os;
+		m->obj_cap = cap;
+	}
 	e->matched = 1;
 	s->addr = e->addr;
-	s->size = e->size ? e->size : 1;
 	s->obj = e->obj;
 	s->thread = e->thread;
-	m->live += s->size;
+	m->obj_size[e->obj] = e->size ? e->size : 1;
+	m->live += m->obj_size[e->obj];
 	m->nlive++;
-	t->alloc_bytes += s->size;
+	t->alloc_bytes += m->obj_size[e->obj];
 	if (m->live > t->peak_live_bytes)
 		t->peak_live_bytes = m->live;
 	t->allocs++;
@@ -756,6 +768,7 @@ out:
 	r->live = NULL;
 	free(m.l.s);
 	free(m.free_objs);
+	free(m.obj_size);
 	return rc;
 }
 

@@ -189,10 +189,11 @@ static int replay_load(const struct mmb_pvals *params, struct mmb_replay_build *
 		}
 		return rc;
 	}
-	/* The summary first when threads must be placed (replay_ops.h), or
-	 * when only checking. */
+	/* Only checking: the summary. Threads to place on fewer workers
+	 * (replay_ops.h): their lifetimes from the chunk headers first. */
 	if (!b || b->nseq > 1) {
-		rc = mmb_trace_read(path, &t, NULL, NULL, msg, sizeof(msg));
+		rc = b ? mmb_trace_threads(path, &t, msg, sizeof(msg)) :
+			 mmb_trace_read(path, &t, NULL, NULL, msg, sizeof(msg));
 		if (!rc && !t.nev)
 			rc = 1;
 		if (!rc && b)

@@ -20,7 +20,8 @@
  *
  * Thread mapping (threads=recorded): recorded thread k goes to worker k
  * when the trace has no more threads than workers; otherwise threads are
- * placed by their lifetimes (first to last call), earliest first, each on
+ * placed by their lifetimes (first to last call, as the chunk headers
+ * tell: mmb_trace_threads), earliest first, each on
  * the worker whose threads ended earliest, so threads that never ran at
  * the same time share a worker and only threads that overlapped more
  * than the workers interleave (in time order) on one.

@@ -809,6 +809,49 @@ int mmb_trace_read(const char *path, struct mmb_trace *r_t, mmb_trace_fn fn, voi
 	return rc;
 }
 
+int mmb_trace_threads(const char *path, struct mmb_trace *r_t, char *err, size_t errlen)
+{
+	char msg[200] = "";
+	struct trace_reader r = { .path = path, .msg = msg, .msglen = sizeof(msg) };
+	int rc;
+
+	memset(r_t, 0, sizeof(*r_t));
+	r.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (r.fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	rc = trace_index(&r, r_t);
+	if (!rc) {
+		r_t->threads = calloc(r_t->nthreads + 1, sizeof(*r_t->threads));
+		if (!r_t->threads)
+			rc = -ENOMEM;
+	}
+	for (size_t i = 1; !rc && i < r.ns; i++) {
+		const struct trace_stream *st = &r.s[i];
+		struct mmb_trace_thread *th = &r_t->threads[i - 1];
+
+		th->first_ns = st->ch[0].base_ns - r_t->start_ns;
+		th->last_ns = st->ch[st->nch - 1].base_ns - r_t->start_ns;
+		for (size_t c = 0; c < st->nch; c++)
+			th->calls += st->ch[c].nrec;
+	}
+	close(r.fd);
+	for (size_t i = 0; i < r.ns; i++)
+		free(r.s[i].ch);
+	free(r.s);
+	free(r.tmap.key);
+	free(r.tmap.val);
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "%s: out of memory", path);
+	else if (rc && msg[0])
+		snprintf(err, errlen, "%s: %s", path, msg);
+	else if (rc)
+		snprintf(err, errlen, "%s: read error: %s", path, strerror(-rc));
+	return rc;
+}
+
 void mmb_trace_free(struct mmb_trace *t)
 {
 	free(t->threads);

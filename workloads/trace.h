@@ -178,6 +178,16 @@ int mmb_trace_read(const char *path, struct mmb_trace *r_t, mmb_trace_fn fn, voi
 void mmb_trace_free(struct mmb_trace *t);
 
 /*
+ * The threads of a trace from its header and chunk headers alone (cheap:
+ * no record is decoded): nthreads, start_ns, nev and per thread its calls,
+ * first_ns (its first chunk's base time: its first call's, as the recorder
+ * writes it) and last_ns (its last chunk's base time: a lower bound of its
+ * last call's, within one chunk). Errors as mmb_trace_read's, for what the
+ * headers show; mmb_trace_free releases the table.
+ */
+int mmb_trace_threads(const char *path, struct mmb_trace *r_t, char *err, size_t errlen);
+
+/*
  * Walk the header and chunk headers only (cheap, for `mmbench record`'s
  * closing line): records and threads. 0, or -EINVAL / -errno with
  * "PATH: offset N: what" in err.

@@ -8,7 +8,8 @@
  * memfd named by its /proc/self/fd path. Checked:
  *   - a refusal is -EINVAL or -ENOMEM with one line naming the file, from
  *     both readers;
- *   - a trace read accepts, count accepts too and counts the same records,
+ *   - a trace read accepts, count and threads (the chunk headers alone)
+ *     accept too and count the same records, threads and calls per thread,
  *     and the reader delivered every record and image mark once;
  *   - every event's op is known, and the lifetimes are what an independent
  *     model of the matching rules (trace.h, mmb_trace_read) gives: a
@@ -173,6 +174,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			  (unsigned long long)records);
 	if (fzr_ev.n <= FZR_MODEL_MAX)
 		fzr_model(&t, &fzr_ev);
+	{
+		struct mmb_trace th;
+
+		if (mmb_trace_threads(path, &th, err2, sizeof(err2)))
+			fuzz_fail("read accepted the trace, threads refused it: %s", err2);
+		if (th.nthreads != t.nthreads || th.nev != t.nev)
+			fuzz_fail("threads: %u threads, %llu records; read: %u, %llu", th.nthreads,
+				  (unsigned long long)th.nev, t.nthreads, (unsigned long long)t.nev);
+		for (uint32_t i = 0; i < t.nthreads; i++)
+			if (th.threads[i].calls != t.threads[i].calls)
+				fuzz_fail("thread %u: %llu calls by its chunk headers, %llu read", i,
+					  (unsigned long long)th.threads[i].calls,
+					  (unsigned long long)t.threads[i].calls);
+		mmb_trace_free(&th);
+	}
 	mmb_trace_free(&t);
 	close(fd);
 	return 0;

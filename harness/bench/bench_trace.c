@@ -12,7 +12,7 @@
  * addresses reused last-in first-out as allocators do) or frees one of
  * its own live blocks, or one of another thread's 1 time in 10, with at
  * most 2000 blocks live per thread. Size: MMB_BENCH_TRACE_CALLS calls
- * (default 4M); MMB_BENCH_TRACE_KEEP=PATH keeps the file there (to time
+ * (default 1M); MMB_BENCH_TRACE_KEEP=PATH keeps the file there (to time
  * `mmbench trace-info` on it). Targets (issue 22): 3 s for a 34M-call
  * trace, i.e. 88 ns per call, and 24 bytes of memory per call.
  */
@@ -225,7 +225,7 @@ static int bench_trace_run(const struct mmb_bench_opts *o)
 {
 	const char *keep = getenv("MMB_BENCH_TRACE_KEEP"), *n = getenv("MMB_BENCH_TRACE_CALLS");
 	char path[64] = "/tmp/mmb-bench-trace-XXXXXX";
-	uint64_t calls = n ? strtoull(n, NULL, 10) : 4000000;
+	uint64_t calls = n ? strtoull(n, NULL, 10) : 1000000;
 	struct bt_arg rd = { path, 0, calls }, rp = { path, 1, calls };
 	const struct mmb_bench_fn fns[] = {
 		{ "read", bt_run, &rd },

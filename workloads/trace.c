@@ -436,6 +436,9 @@ static int trace_next(struct trace_reader *r, struct mmb_trace *t, uint32_t si)
 	at = s->pos;
 	if (s->pos >= s->end)
 		goto short_chunk;
+	/* the next records' bytes: this stream is read again only after the
+	 * other streams' turns, by which time its buffer has left the cache */
+	__builtin_prefetch(s->buf + (s->pos + 256 < s->end ? s->pos + 256 : s->pos));
 	e->op = s->buf[s->pos++];
 	e->thread = si - 1;
 	e->index = s->index++;
@@ -480,11 +483,12 @@ short_chunk:
 	return -EINVAL;
 }
 
-/* Live addresses -> (obj, thread), open addressing with tombstones; 16
- * bytes a slot, so more of the table stays in the cache (sizes are kept
- * per object). */
+/* Live addresses -> (obj, size, thread), open addressing with tombstones:
+ * all a lookup needs in one slot, one cache miss (the slot is prefetched
+ * when the event is decoded). */
 struct trace_slot {
 	uint64_t addr;			/* 0 = empty, 1 = deleted */
+	uint64_t size;
 	uint32_t obj, thread;
 };
 
@@ -551,8 +555,6 @@ static unsigned trace_bucket(uint64_t size)
 
 struct trace_match {
 	struct trace_live l;
-	uint64_t *obj_size;		/* live objects' sizes, by object number */
-	size_t obj_cap;
 	uint32_t *free_objs;		/* closed object numbers, reused last-in first-out */
 	size_t nfree, free_cap;
 	uint64_t live, nlive;
@@ -608,7 +610,7 @@ static int trace_match_one(struct trace_reader *r, struct trace_match *m, struct
 			return -EINVAL;
 		}
 		e->obj = s->obj;
-		e->size = m->obj_size[s->obj];
+		e->size = s->size;
 		e->alloc_thread = s->thread;
 		e->matched = 1;
 		if (trace_free_obj(m, s->obj))
@@ -634,30 +636,21 @@ static int trace_match_one(struct trace_reader *r, struct trace_match *m, struct
 		 * its number is taken again right away */
 		t->lost_frees++;
 		e->replaces = 1;
-		m->live -= m->obj_size[s->obj];
+		m->live -= s->size;
 		m->nlive--;
 		e->obj = s->obj;
 	} else {
 		m->l.used += !s->addr;
 		e->obj = m->nfree ? m->free_objs[--m->nfree] : t->nobjs++;
 	}
-	if (e->obj >= m->obj_cap) {
-		size_t cap = m->obj_cap ? 2 * m->obj_cap : 1024;
-		uint64_t *os = realloc(m->obj_size, cap * sizeof(*os));
-
-		if (!os)
-			return -ENOMEM;
-		m->obj_size = os;
-		m->obj_cap = cap;
-	}
 	e->matched = 1;
 	s->addr = e->addr;
+	s->size = e->size ? e->size : 1;
 	s->obj = e->obj;
 	s->thread = e->thread;
-	m->obj_size[e->obj] = e->size ? e->size : 1;
-	m->live += m->obj_size[e->obj];
+	m->live += s->size;
 	m->nlive++;
-	t->alloc_bytes += m->obj_size[e->obj];
+	t->alloc_bytes += s->size;
 	if (m->live > t->peak_live_bytes)
 		t->peak_live_bytes = m->live;
 	t->allocs++;
@@ -768,7 +761,6 @@ out:
 	r->live = NULL;
 	free(m.l.s);
 	free(m.free_objs);
-	free(m.obj_size);
 	return rc;
 }
 

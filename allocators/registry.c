@@ -57,7 +57,14 @@ void mmb_alloc_stats_init(struct mmb_alloc_stats *st)
 	for (int o = 0; o < MMB_NR_ORDERS; o++) {
 		st->unusable_index[o] = NAN;
 		st->extfrag_index[o] = NAN;
+		st->zone_peak_unusable_index[o] = NAN;
+		st->zone_peak_extfrag_index[o] = NAN;
+		st->frag_fail_unusable_index[o] = NAN;
+		st->frag_fail_extfrag_index[o] = NAN;
 	}
+	st->frag_failed_allocs = MMB_STAT_NONE;
+	st->frag_fail_order = MMB_STAT_NONE;
+	st->frag_fail_free_pages = MMB_STAT_NONE;
 	st->malloc_provider = NULL;
 	st->leaks_found = MMB_STAT_NONE;
 	st->corruptions_caught = MMB_STAT_NONE;

@@ -14,6 +14,8 @@
 extern const struct mmb_alloc_ops mmb_glibc_ops;
 extern const struct mmb_alloc_ops mmb_buddy_ops;
 extern const struct mmb_alloc_ops mmb_slab_ops;
+extern const struct mmb_alloc_ops mmb_slab_classic_ops;
+extern const struct mmb_alloc_ops mmb_slob_ops;
 extern const struct mmb_alloc_ops mmb_vmalloc_ops;
 extern const struct mmb_alloc_ops mmb_crashy_ops;
 extern const struct mmb_alloc_ops mmb_jemalloc_ops;
@@ -27,6 +29,8 @@ const struct mmb_alloc_ops *const mmb_allocators[] = {
 	&mmb_glibc_ops,
 	&mmb_buddy_ops,
 	&mmb_slab_ops,
+	&mmb_slab_classic_ops,
+	&mmb_slob_ops,
 	&mmb_vmalloc_ops,
 	&mmb_jemalloc_ops,
 	&mmb_jemalloc_malloc_ops,

@@ -38,9 +38,9 @@ static const char plot_usage[] =
 	"Draw the figures of a results folder into RESULTS_DIR/plots/ (PNG and SVG) with\n"
 	"gnuplot: latency percentiles (alloc, free), throughput against threads, footprint and\n"
 	"live bytes over time, unusable index over time, page faults over time and per region,\n"
-	"hardware counters per operation, overhead ratio, size-class utilization (with\n"
-	"--size-classes). A figure whose data was not measured\n"
-	"is skipped with a note.\n"
+	"hardware counters per operation, overhead ratio, internal fragmentation,\n"
+	"size-class utilization (with --size-classes). A figure whose data was not\n"
+	"measured is skipped with a note.\n"
 	"\n"
 	"      --scripts DIR   the gnuplot scripts (default: $MMB_PLOTS, else plots/ of the source tree)\n"
 	"  -h, --help\n";
@@ -890,7 +890,10 @@ static void plot_hw(struct plot_ctx *c, const char **wls, int nwl)
 	}
 }
 
-static void plot_overhead(struct plot_ctx *c, const char **wls, int nwl)
+/* One cells.csv column as bars: a group per workload (and thread count), a
+ * bar per allocator label. */
+static void plot_cell_bars(struct plot_ctx *c, const char **wls, int nwl, const char *col,
+			   const char *script, const char *name, const char *title)
 {
 	const char **al;
 	int nal = mmb_resdir_alabels(c->rd, &al), ng = 0;
@@ -904,7 +907,7 @@ static void plot_overhead(struct plot_ctx *c, const char **wls, int nwl)
 
 			for (int a = 0; a < nal; a++) {
 				size_t m = mmb_resdir_samples(c->rd, al[a], wls[w], c->thr[t],
-							      "overhead_ratio", buf, 4096);
+							      col, buf, 4096);
 
 				for (size_t j = 0; j < m; j++)
 					vec_push(&vals[ng * nal + a], buf[j]);
@@ -919,8 +922,7 @@ static void plot_overhead(struct plot_ctx *c, const char **wls, int nwl)
 			ng++;
 		}
 	if (nal > 0 && gl && vals)
-		plot_bars(c, "overhead.gp", "overhead",
-			  "overhead ratio: peak footprint / peak live bytes", gl, ng, al, nal, vals);
+		plot_bars(c, script, name, title, gl, ng, al, nal, vals);
 	free(vals);
 	free(gl);
 	if (nal >= 0)
@@ -1090,7 +1092,10 @@ int mmb_plot_dir(const struct mmb_resdir *rd, const char *lib, FILE *log)
 		plot_faults_time(&c, wls, nwl);
 		plot_faults_region(&c, wls, nwl);
 		plot_hw(&c, wls, nwl);
-		plot_overhead(&c, wls, nwl);
+		plot_cell_bars(&c, wls, nwl, "overhead_ratio", "overhead.gp", "overhead",
+			       "overhead ratio: peak footprint / peak live bytes");
+		plot_cell_bars(&c, wls, nwl, "internal_frag", "internal_frag.gp", "internal-frag",
+			       "internal fragmentation: 1 - requested / usable bytes at the peak");
 		plot_size_classes(&c, wls, nwl);
 	} else {
 		plot_note(&c, "%s has no cells; nothing to draw", rd->dir);

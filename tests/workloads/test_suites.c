@@ -130,6 +130,14 @@ Test(suites, shipped_suites_expand)
 	cr_expect_eq(p.ncells, 5 * 7 * na);
 	cr_expect_eq(cells_of(&p, "churn", 1), 5 * 4 * na, "latency is measured at one thread");
 	mmb_plan_free(&p);
+
+	/* the three kmalloc designs (four configurations), always built */
+	cr_assert_eq(plan(&p, err, sizeof(err), "--suite", "slab-designs", "-q", NULL, NULL, NULL), 0,
+		     "%s", err);
+	cr_expect_eq(p.ncells, 3 * 9 * 4);
+	cr_expect_eq(cells_of(&p, "larson", 2), 3 * 4, "larson at two threads");
+	cr_expect_eq(cells_of(&p, "fragmenter", 1), 3 * 3 * 4);
+	mmb_plan_free(&p);
 }
 
 /* Write a suite file; its path goes to buf. */
@@ -262,7 +270,7 @@ Test(suites, unknown_suite_and_listing)
 	mmb_run_cmd(&c, "run", "--suite", "nosuch", NULL);
 	cr_expect_eq(c.status, 2);
 	cr_expect(strstr(c.err, "unknown suite 'nosuch' (valid: default fragmentation latency pressure "
-			 "quick scaling)"), "%s", c.err);
+			 "quick scaling slab-designs)"), "%s", c.err);
 	mmb_run_cmd(&c, "list", "suites", NULL);
 	cr_expect_eq(c.status, 0);
 	cr_expect(strstr(c.out, "quick ") && strstr(c.out, "default ") && strstr(c.out, "scaling ") &&

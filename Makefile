@@ -49,7 +49,9 @@ CFLAGS  += -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) -fno-builtin-malloc -fno-bu
 LDFLAGS += $(SANFLAGS)
 # jemalloc first: it owns malloc in mmbench (allocators/jemalloc.c says why);
 # mimalloc is reached through mi_* only. tcmalloc is never linked (tcmalloc.c).
-LDLIBS  += -ljemalloc -lmimalloc -pthread -lm -ldl -lhwloc -lpfm
+# Both are needed even where every reference is weak (jemalloc.c, mimalloc.c
+# name a missing entry point instead of failing to load), hence no-as-needed.
+LDLIBS  += -Wl,--no-as-needed -ljemalloc -lmimalloc -Wl,--as-needed -pthread -lm -ldl -lhwloc -lpfm
 
 CRIT_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS   := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)

@@ -8,6 +8,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -171,13 +172,16 @@ static uint64_t state_val(const char *buf, const char *key)
 	return strtoull(s + strlen(pat), NULL, 10);
 }
 
-/* Resident pages of [addr, addr + len): count, and the highest one + 1. */
+/* Resident pages of [addr, addr + len): count, and the highest one + 1.
+ * No malloc: the calling thread may be bound to the measured arena
+ * (jemalloc.c), whose fresh pages the kernel cannot write into under a
+ * user-mode-only userfaultfd. */
 static size_t resident_pages(char *addr, size_t len, size_t *r_end_page)
 {
+	static unsigned char vec[1 << 20];	/* 4 GiB of pages */
 	size_t n = len / 4096, res = 0;
-	unsigned char *vec = malloc(n);
 
-	cr_assert_not_null(vec);
+	cr_assert_leq(n, sizeof(vec), "range of %zu pages too large", n);
 	cr_assert_eq(mincore(addr, len, vec), 0);
 	*r_end_page = 0;
 	for (size_t i = 0; i < n; i++)
@@ -185,7 +189,6 @@ static size_t resident_pages(char *addr, size_t len, size_t *r_end_page)
 			res++;
 			*r_end_page = i + 1;
 		}
-	free(vec);
 	return res;
 }
 
@@ -267,16 +270,25 @@ Test(prod, jemalloc_region_accounting)
  */
 static size_t uffd_resident_pages(void)
 {
-	FILE *f = fopen("/proc/self/smaps", "r");
-	char line[512];
+	static char buf[8 << 20];	/* no stdio: no malloc (resident_pages says why) */
+	int fd = open("/proc/self/smaps", O_RDONLY);
 	uintptr_t lo = 0, hi = 0;
-	size_t res = 0, vmas = 0;
+	size_t res = 0, vmas = 0, len = 0;
+	ssize_t n;
 
-	cr_assert_not_null(f);
-	while (fgets(line, sizeof(line), f)) {
+	cr_assert_geq(fd, 0);
+	while ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = 0;
+	for (char *line = buf, *nl; *line; line = nl + 1) {
 		unsigned long a, b;
 		size_t end_page;
 
+		nl = strchr(line, '\n');
+		if (!nl)
+			break;
+		*nl = 0;
 		if (sscanf(line, "%lx-%lx ", &a, &b) == 2) {
 			lo = a;
 			hi = b;
@@ -285,7 +297,6 @@ static size_t uffd_resident_pages(void)
 			vmas++;
 		}
 	}
-	fclose(f);
 	cr_assert_gt(vmas, 0, "no range registered with the userfaultfd");
 	return res;
 }
@@ -320,6 +331,11 @@ static void prod_faults_equal_resident(const char *spec, const char *region)
 	res = uffd_resident_pages();
 	mmb_uffd_stop(m);
 	faults = mmb_uffd_count(m, region, -1, NULL, -1);
+	/* Detached before anything that may allocate (the messages below): a
+	 * bound thread's malloc would land in the region, now unmonitored. */
+	for (int i = 0; i < N; i++)
+		ops->free(a, p[i], 0);
+	ops->thread_detach(a);
 	cr_log_info("%s: monitor counted %llu faults in %s, %zu pages resident", spec,
 		    (unsigned long long)faults, region, res);
 	cr_expect_eq(mmb_uffd_nregions(m), 1);
@@ -327,9 +343,6 @@ static void prod_faults_equal_resident(const char *spec, const char *region)
 	cr_expect_eq(faults, res, "%llu faults counted, %zu pages resident",
 		     (unsigned long long)faults, res);
 	cr_expect_eq(mmb_uffd_count(m, NULL, -1, NULL, -1), faults, "faults outside %s", region);
-	for (int i = 0; i < N; i++)
-		ops->free(a, p[i], 0);
-	ops->thread_detach(a);
 	ops->destroy(a);
 	mmb_uffd_free(m);
 }

@@ -308,29 +308,59 @@ static inline void mi_count(struct mi_thread *t, long long delta)
 			      memory_order_relaxed);
 }
 
-static void *mi_alloc(struct mmb_alloc *a, size_t size, size_t align)
+/* Not attached yet, over-aligned, or larger than the table. */
+static __attribute__((noinline)) void *mi_alloc_slow(struct mmb_alloc *a, size_t size,
+						     size_t align)
 {
 	struct mi_thread *t = mi_self(a);
 	void *p;
 
-	if (__builtin_expect(!t, 0))
+	if (!t)
 		return NULL;
-	if (__builtin_expect(align <= 8, 1))
-		p = mi_malloc(size);	/* the default heap: t->heap */
-	else
-		p = mi_malloc_aligned(size, align);
-	if (__builtin_expect(p != NULL, 1))
+	p = align <= 8 ? mi_malloc(size) : mi_malloc_aligned(size, align);
+	if (p)
 		mi_count(t, mi_good(a, size));
 	return p;
 }
 
-static void mi_free_(struct mmb_alloc *a, void *p, size_t size)
+static __attribute__((noinline)) void mi_alloc_failed(struct mmb_alloc *a, size_t size)
+{
+	mi_count(mi_tls.t, -(long long)a->good[size]);
+}
+
+/* The fast path counts first, so that only size (and a, for a failure)
+ * live across the call: this is most of the adapter's cost over a bare
+ * mi_malloc (bench production). */
+static void *mi_alloc(struct mmb_alloc *a, size_t size, size_t align)
+{
+	void *p;
+
+	if (__builtin_expect(mi_tls.a != a || align > 8 || size > MI_GOOD_MAX, 0))
+		return mi_alloc_slow(a, size, align);
+	mi_count(mi_tls.t, a->good[size]);
+	p = mi_malloc(size);		/* the default heap: this thread's arena heap */
+	if (__builtin_expect(!p, 0))
+		mi_alloc_failed(a, size);
+	return p;
+}
+
+static __attribute__((noinline)) void mi_free_slow(struct mmb_alloc *a, void *p, size_t size)
 {
 	struct mi_thread *t = mi_self(a);
 
 	mi_free(p);
-	if (__builtin_expect(t != NULL, 1))
+	if (t)
 		mi_count(t, -mi_good(a, size));
+}
+
+static void mi_free_(struct mmb_alloc *a, void *p, size_t size)
+{
+	if (__builtin_expect(mi_tls.a != a || size > MI_GOOD_MAX, 0)) {
+		mi_free_slow(a, p, size);
+		return;
+	}
+	mi_count(mi_tls.t, -(long long)a->good[size]);
+	mi_free(p);			/* a tail call */
 }
 
 static size_t mi_usable_size_(struct mmb_alloc *a, const void *p)

@@ -2,6 +2,7 @@
  * bench.c — the bench runner and its timing helpers (bench.h).
  */
 #include "bench.h"
+#include "bench_loops.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -16,6 +17,7 @@
 extern const struct mmb_bench_case mmb_bench_glibc;
 extern const struct mmb_bench_case mmb_bench_buddy;
 extern const struct mmb_bench_case mmb_bench_slab;
+extern const struct mmb_bench_case mmb_bench_production;
 extern const struct mmb_bench_case mmb_bench_uffd;
 extern const struct mmb_bench_case mmb_bench_vmalloc;
 extern const struct mmb_bench_case mmb_bench_record;
@@ -26,6 +28,7 @@ static const struct mmb_bench_case *const bench_cases[] = {
 	&mmb_bench_glibc,
 	&mmb_bench_buddy,
 	&mmb_bench_slab,
+	&mmb_bench_production,
 	&mmb_bench_uffd,
 	&mmb_bench_vmalloc,
 	&mmb_bench_record,
@@ -61,8 +64,8 @@ void mmb_bench_interleaved(const struct mmb_bench_fn *fns, unsigned n,
 			r_ns[v] = -1;
 		goto out;
 	}
-	for (unsigned v = 0; v < n; v++)
-		iters[v] = bench_calibrate(&fns[v], o->rep_time_s);	/* also warms up */
+	for (unsigned v = 0; v < n; v++)	/* calibrating also warms up */
+		iters[v] = o->iters ? o->iters : bench_calibrate(&fns[v], o->rep_time_s);
 	for (unsigned r = 0; r < o->reps; r++)
 		for (unsigned v = 0; v < n; v++) {
 			uint64_t t0 = mmb_now_ns();
@@ -91,17 +94,20 @@ void mmb_bench_ratio(const char *what, double num_ns, double den_ns, double targ
 }
 
 static const char bench_usage[] =
-	"usage: mmbench bench [--reps N] [--rep-time SECONDS] [--list] [CASE...]\n"
+	"usage: mmbench bench [--reps N] [--rep-time SECONDS] [--iters N] [--list] [CASE...]\n"
 	"\n"
 	"Micro-benchmarks measured side by side in one run (variants interleaved,\n"
 	"medians over repetitions), with ratios against their targets.\n"
-	"Without CASE, every case runs.\n";
+	"Without CASE, every case runs. --iters N runs every variant N times per\n"
+	"repetition instead of calibrating to --rep-time (for instruction counts\n"
+	"under valgrind --tool=callgrind: README, \"Adapter overhead\").\n";
 
 int mmb_bench_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "reps", required_argument, NULL, 'r' },
 		{ "rep-time", required_argument, NULL, 'T' },
+		{ "iters", required_argument, NULL, 'i' },
 		{ "list", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -109,6 +115,8 @@ int mmb_bench_main(int argc, char **argv)
 	struct mmb_bench_opts o = { .reps = 11, .rep_time_s = 0.05 };
 	int c, status = 0;
 
+	if (argc == 2 && !strcmp(argv[1], "--native-child"))
+		return mmb_native_child();	/* internal: bench_loops.h */
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":r:h", longopts, NULL)) != -1) {
@@ -124,6 +132,13 @@ int mmb_bench_main(int argc, char **argv)
 			o.rep_time_s = strtod(optarg, NULL);
 			if (!(o.rep_time_s >= 0.001 && o.rep_time_s <= 10)) {
 				mmb_err("bench: --rep-time %s: expected seconds in [0.001, 10]", optarg);
+				return MMB_EXIT_USAGE;
+			}
+			break;
+		case 'i':
+			o.iters = strtoull(optarg, NULL, 10);
+			if (o.iters < 1 || o.iters > (1ULL << 40)) {
+				mmb_err("bench: --iters %s: expected 1..2^40", optarg);
 				return MMB_EXIT_USAGE;
 			}
 			break;

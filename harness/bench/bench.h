@@ -17,6 +17,9 @@
 struct mmb_bench_opts {
 	unsigned reps;			/* timed repetitions per variant (median taken) */
 	double rep_time_s;		/* target length of one repetition */
+	uint64_t iters;			/* fixed iterations per repetition (no
+					 * calibration: for instruction counts
+					 * under cachegrind); 0 = calibrate */
 };
 
 /* One variant: fn runs the operation iters times. */

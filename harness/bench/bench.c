@@ -37,16 +37,32 @@ static const struct mmb_bench_case *const bench_cases[] = {
 };
 #define NCASES (sizeof(bench_cases) / sizeof(bench_cases[0]))
 
+static double bench_self_ns = -1;	/* mmb_bench_self_timed, < 0: not called */
+
+void mmb_bench_self_timed(double ns)
+{
+	bench_self_ns = ns;
+}
+
+/* ns that running f iters times took. */
+static double bench_time(const struct mmb_bench_fn *f, uint64_t iters)
+{
+	uint64_t t0 = mmb_now_ns(), dt;
+
+	bench_self_ns = -1;
+	f->fn(f->arg, iters);
+	dt = mmb_now_ns() - t0;
+	return bench_self_ns >= 0 ? bench_self_ns : (double)dt;
+}
+
 /* Iterations that take about rep_time_s. */
 static uint64_t bench_calibrate(const struct mmb_bench_fn *f, double rep_time_s)
 {
 	uint64_t iters = 16;
 
 	for (;;) {
-		uint64_t t0 = mmb_now_ns(), dt;
+		uint64_t dt = (uint64_t)bench_time(f, iters);
 
-		f->fn(f->arg, iters);
-		dt = mmb_now_ns() - t0;
 		if (dt >= rep_time_s * 1e9 / 4 || iters >= (1ULL << 40))
 			return (uint64_t)((double)iters * rep_time_s * 1e9 / (double)(dt ? dt : 1)) + 1;
 		iters *= 4;
@@ -67,12 +83,8 @@ void mmb_bench_interleaved(const struct mmb_bench_fn *fns, unsigned n,
 	for (unsigned v = 0; v < n; v++)	/* calibrating also warms up */
 		iters[v] = o->iters ? o->iters : bench_calibrate(&fns[v], o->rep_time_s);
 	for (unsigned r = 0; r < o->reps; r++)
-		for (unsigned v = 0; v < n; v++) {
-			uint64_t t0 = mmb_now_ns();
-
-			fns[v].fn(fns[v].arg, iters[v]);
-			samples[v * o->reps + r] = (double)(mmb_now_ns() - t0) / (double)iters[v];
-		}
+		for (unsigned v = 0; v < n; v++)
+			samples[v * o->reps + r] = bench_time(&fns[v], iters[v]) / (double)iters[v];
 	for (unsigned v = 0; v < n; v++)
 		r_ns[v] = mmb_median(&samples[v * o->reps], o->reps);
 out:

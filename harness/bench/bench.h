@@ -29,6 +29,11 @@ struct mmb_bench_fn {
 	void *arg;
 };
 
+/* Called by a variant's fn that runs its operations in another process
+ * (bench_loops.h): the ns they took there, which replace the time fn took
+ * here (the round trip to the other process is then not in the figure). */
+void mmb_bench_self_timed(double ns);
+
 struct mmb_bench_case {
 	const char *name;
 	const char *desc;

@@ -15,6 +15,7 @@
  * that died makes the request fail (n->failed), not the bench.
  */
 #include "bench_loops.h"
+#include "bench.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -27,6 +28,7 @@
 #include "../../allocators/allocator.h"
 #include "../../allocators/preload.h"
 #include "../../workloads/workload.h"
+#include "../util.h"
 
 void mmb_bench_batch_pattern(uint16_t *size, uint32_t *order)
 {
@@ -136,13 +138,15 @@ int mmb_native_child(void)
 	printf("ready %s\n", prov);
 	fflush(stdout);
 	while (fgets(line, sizeof(line), stdin)) {
+		uint64_t t0 = mmb_now_ns();
+
 		if (sscanf(line, "pair %llu", &iters) == 1)
 			native_pair_loop(iters);
 		else if (sscanf(line, "batch %llu", &iters) == 1)
 			native_batch_loop(iters, size, order, blk);
 		else
 			return 2;
-		fputs("ok\n", stdout);
+		printf("ok %llu\n", (unsigned long long)(mmb_now_ns() - t0));
 		fflush(stdout);
 	}
 	return 0;
@@ -283,16 +287,21 @@ void mmb_native_stop(struct mmb_native *n)
 	n->pid = 0;
 }
 
+/* Run the request in the child and report the ns it took there. */
 static void native_request(struct mmb_native *n, const char *what, uint64_t iters)
 {
 	char line[64];
 	int len = snprintf(line, sizeof(line), "%s %llu\n", what, (unsigned long long)iters);
+	unsigned long long ns;
 
 	if (n->failed)
 		return;
 	if (write(n->to, line, (size_t)len) != len || native_readline(n->from, line, sizeof(line)) ||
-	    strcmp(line, "ok"))
+	    sscanf(line, "ok %llu", &ns) != 1) {
 		n->failed = 1;
+		return;
+	}
+	mmb_bench_self_timed((double)ns);
 }
 
 void mmb_native_pair(void *arg, uint64_t iters)

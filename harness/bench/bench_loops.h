@@ -18,10 +18,10 @@
  * own process: allocators/tcmalloc.c). The child serves one request at a
  * time over a pipe ("pair N" / "batch N": run the loop N times, answer
  * "ok"); the parent's variant function sends a request and waits for the
- * answer, so the child's loops interleave with in-process variants in
- * mmb_bench_interleaved like any other variant. The round trip (tens of
- * microseconds) is inside the parent's timing, against repetitions of
- * --rep-time (0.05 s by default): < 0.1%. The child checks with dladdr
+ * answer with the time the loop took there, so the child's loops
+ * interleave with in-process variants in mmb_bench_interleaved like any
+ * other variant, and the pipe's round trip (which a loaded machine can
+ * stretch to milliseconds) is not in the figure. The child checks with dladdr
  * which file really serves its malloc; the parent refuses any other.
  */
 #ifndef MMB_BENCH_LOOPS_H
@@ -73,7 +73,8 @@ struct mmb_native {
 int mmb_native_start(struct mmb_native *n, const char *name, char *err, size_t errlen);
 void mmb_native_stop(struct mmb_native *n);
 
-/* Variant functions (struct mmb_bench_fn) with arg = struct mmb_native *. */
+/* Variant functions with arg = struct mmb_native *; they report the time
+ * the child took (mmb_bench_self_timed). */
 void mmb_native_pair(void *arg, uint64_t iters);
 void mmb_native_batch(void *arg, uint64_t iters);
 

@@ -80,7 +80,10 @@ SHIM_CORE := os param pmem memblock buddy slab vmalloc kmemleak kfence stacktrac
 SHIM_OBJ := $(SHIM_CORE:%=$(BUILD)/pic/allocators/%.o) $(BUILD)/pic/preload/malloc.o
 SHIM_LIB := $(BUILD)/libmmb-malloc.so
 RECORD_LIB := $(BUILD)/libmmb-record.so
-TEST_PROGS := $(BUILD)/tests/trace-threads
+# tests/old_malloclib.c stands in for a jemalloc/mimalloc without the
+# entry points the adapters need (test_prod.c's bad input).
+OLD_LIBS := $(BUILD)/tests/old-lib/libjemalloc.so.2 $(BUILD)/tests/old-lib/libmimalloc.so.2
+TEST_PROGS := $(BUILD)/tests/trace-threads $(OLD_LIBS)
 
 MMBENCH  := $(BUILD)/mmbench
 LIBMMB   := $(BUILD)/libmmb.a
@@ -128,6 +131,10 @@ $(RECORD_LIB): $(BUILD)/pic/preload/record.o
 $(BUILD)/tests/trace-threads: tests/trace_threads.c
 	@mkdir -p $(@D)
 	$(CC) $(PIC_CFLAGS) -o $@ $< -pthread
+
+$(OLD_LIBS): tests/old_malloclib.c
+	@mkdir -p $(@D)
+	gcc -O2 -std=gnu11 $(WARN) -fPIC -shared -Wl,-soname,$(@F) -o $@ $<
 
 $(LIBMMB): $(LIB_OBJ)
 	@rm -f $@

@@ -136,8 +136,16 @@ int64_t mmb_je_usable_bytes(struct mmb_je_usable *u)
 	return sum;
 }
 
+/* Weak, as in jemalloc.c: a library without it loads, and is named here. */
+#pragma weak mallctl
+
 static int jem_supported(const char **why)
 {
+	if (!mallctl) {
+		*why = "the loaded libjemalloc has no 'mallctl' (jemalloc >= 5 built without a prefix "
+		       "is needed)";
+		return -ENOTSUP;
+	}
 	if (MMB_ASAN_OWNS_MALLOC) {
 		*why = "this build uses AddressSanitizer, which owns malloc";
 		return -ENOTSUP;

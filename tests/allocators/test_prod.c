@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -477,4 +478,22 @@ Test(prod, bad_input_exits_2_before_any_cell)
 	prod_bad("jemalloc-malloc:narenas=x", "narenas");
 	prod_bad("mimalloc:region=200M", "multiple of 64M");
 	prod_bad("tcmalloc:release_rate=99", "release_rate");
+}
+
+/* A jemalloc or mimalloc library without the adapter's entry points (the
+ * stand-in tests/old_malloclib.c, found first through LD_LIBRARY_PATH):
+ * one line naming the missing symbol, exit 2, nothing written. */
+Test(prod, library_without_entry_points_exits_2)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(MMB_BIN, '/');
+
+	snprintf(dir, sizeof(dir), "%.*s/tests/old-lib", (int)(slash - MMB_BIN), MMB_BIN);
+	if (access(dir, R_OK))
+		cr_skip_test("%s not built (make check builds it)", dir);
+	setenv("LD_LIBRARY_PATH", dir, 1);
+	prod_bad("jemalloc", "has no 'mallctl'");
+	prod_bad("jemalloc-malloc", "has no 'mallctl'");
+	prod_bad("mimalloc", "has no 'mi_malloc'");
+	unsetenv("LD_LIBRARY_PATH");
 }

@@ -73,29 +73,41 @@ void mmb_bench_adapter_close(struct mmb_bench_adapter *x)
 	x->ops->destroy(x->a);
 }
 
+/* The adapter's entry points and the pattern in locals, as the native
+ * loops have theirs: the escapes' memory clobber would otherwise reload
+ * them from *x on every call. */
 void mmb_bench_adapter_pair(void *arg, uint64_t iters)
 {
-	struct mmb_bench_adapter *x = arg;
+	const struct mmb_bench_adapter *x = arg;
+	void *(*alloc)(struct mmb_alloc *, size_t, size_t) = x->ops->alloc;
+	void (*free_)(struct mmb_alloc *, void *, size_t) = x->ops->free;
+	struct mmb_alloc *a = x->a;
 
 	for (uint64_t i = 0; i < iters; i++) {
-		void *b = x->ops->alloc(x->a, 64, 0);
+		void *b = alloc(a, 64, 0);
 
 		__asm__ volatile("" : : "g"(b) : "memory");
-		x->ops->free(x->a, b, 64);
+		free_(a, b, 64);
 	}
 }
 
 void mmb_bench_adapter_batch(void *arg, uint64_t iters)
 {
-	struct mmb_bench_adapter *x = arg;
+	const struct mmb_bench_adapter *x = arg;
+	void *(*alloc)(struct mmb_alloc *, size_t, size_t) = x->ops->alloc;
+	void (*free_)(struct mmb_alloc *, void *, size_t) = x->ops->free;
+	struct mmb_alloc *a = x->a;
+	const uint16_t *size = x->size;
+	const uint32_t *order = x->order;
+	void **blk = x->blk;
 
 	for (uint64_t i = 0; i < iters; i++) {
 		for (int k = 0; k < MMB_BENCH_BATCH; k++) {
-			x->blk[k] = x->ops->alloc(x->a, x->size[k], 0);
-			__asm__ volatile("" : : "g"(x->blk[k]) : "memory");
+			blk[k] = alloc(a, size[k], 0);
+			__asm__ volatile("" : : "g"(blk[k]) : "memory");
 		}
 		for (int k = 0; k < MMB_BENCH_BATCH; k++)
-			x->ops->free(x->a, x->blk[x->order[k]], x->size[x->order[k]]);
+			free_(a, blk[order[k]], size[order[k]]);
 	}
 }
 

@@ -75,7 +75,9 @@
  *
  * Entry points are weak references: a libjemalloc.so.2 without one of them
  * (too old, or a prefixed build, je_malloc) loads, and supported() names the
- * missing symbol before any cell runs.
+ * missing symbol before any cell runs. supported() also refuses a process
+ * whose malloc is not jemalloc's (AddressSanitizer builds, a preloaded
+ * tcmalloc): the fast path is the process's malloc.
  *
  * Stats (epoch first), for this arena only: footprint = resident; usable
  * bytes = small.allocated + large.allocated - tcache_bytes (the arena
@@ -87,6 +89,7 @@
  */
 #include "allocator.h"
 #include "os.h"
+#include "preload.h"
 #include "statefile.h"
 
 #include <dlfcn.h>
@@ -150,6 +153,7 @@ static const char *je_missing(void)
 		"stats.arenas.0.tcache_bytes", "stats.arenas.0.resident",
 	};
 	static char why[160];
+	char mal[PATH_MAX], ctl[PATH_MAX];
 	size_t mib[8], miblen;
 
 	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++)
@@ -165,6 +169,14 @@ static const char *je_missing(void)
 				 "(jemalloc >= 5.3 with stats is needed)", ctls[i]);
 			return why;
 		}
+	}
+	/* The fast path is the process's malloc: it must be jemalloc's (not
+	 * AddressSanitizer's, not a preloaded tcmalloc's). */
+	if (mmb_sym_provider("malloc", mal, sizeof(mal)) ||
+	    mmb_sym_provider("mallctl", ctl, sizeof(ctl)) || !mmb_same_file(mal, ctl)) {
+		snprintf(why, sizeof(why), "malloc here is not jemalloc's (the adapter serves "
+			 "through jemalloc's malloc; AddressSanitizer or a preloaded library owns it)");
+		return why;
 	}
 	return NULL;
 }

@@ -75,9 +75,10 @@
  *
  * Entry points are weak references: a libjemalloc.so.2 without one of them
  * (too old, or a prefixed build, je_malloc) loads, and supported() names the
- * missing symbol before any cell runs. supported() also refuses a process
- * whose malloc is not jemalloc's (AddressSanitizer builds, a preloaded
- * tcmalloc): the fast path is the process's malloc.
+ * missing symbol before any cell runs. The fast path is the process's
+ * malloc, so supported() refuses AddressSanitizer builds and create() a
+ * process whose malloc comes from another library (a preloaded tcmalloc or
+ * malloc shim).
  *
  * Stats (epoch first), for this arena only: footprint = resident; usable
  * bytes = small.allocated + large.allocated - tcache_bytes (the arena
@@ -153,7 +154,6 @@ static const char *je_missing(void)
 		"stats.arenas.0.tcache_bytes", "stats.arenas.0.resident",
 	};
 	static char why[160];
-	char mal[PATH_MAX], ctl[PATH_MAX];
 	size_t mib[8], miblen;
 
 	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++)
@@ -170,14 +170,6 @@ static const char *je_missing(void)
 			return why;
 		}
 	}
-	/* The fast path is the process's malloc: it must be jemalloc's (not
-	 * AddressSanitizer's, not a preloaded tcmalloc's). */
-	if (mmb_sym_provider("malloc", mal, sizeof(mal)) ||
-	    mmb_sym_provider("mallctl", ctl, sizeof(ctl)) || !mmb_same_file(mal, ctl)) {
-		snprintf(why, sizeof(why), "malloc here is not jemalloc's (the adapter serves "
-			 "through jemalloc's malloc; AddressSanitizer or a preloaded library owns it)");
-		return why;
-	}
 	return NULL;
 }
 
@@ -185,6 +177,11 @@ static int je_supported(const char **why)
 {
 	const char *m = je_missing();
 
+	if (MMB_ASAN_OWNS_MALLOC) {
+		*why = "this build uses AddressSanitizer, which owns malloc (the adapter serves "
+		       "through jemalloc's malloc)";
+		return -ENOTSUP;
+	}
 	if (m) {
 		*why = m;
 		return -ENOTSUP;
@@ -367,12 +364,20 @@ static int je_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r_a, ch
 	extent_hooks_t *hp;
 	size_t sz;
 	Dl_info di;
-	char real[PATH_MAX];
+	char real[PATH_MAX], a_lib[PATH_MAX];
 	const char *missing;
 	int rc;
 
 	if (je_supported(&missing)) {
 		snprintf(err, errlen, "jemalloc: %s", missing);
+		return -ENOTSUP;
+	}
+	/* The fast path is the process's malloc: it must be jemalloc's (not a
+	 * preloaded library's: the malloc shim, tcmalloc). */
+	if (mmb_sym_provider("malloc", real, sizeof(real)) ||
+	    mmb_sym_provider("mallctl", a_lib, sizeof(a_lib)) || !mmb_same_file(real, a_lib)) {
+		snprintf(err, errlen, "jemalloc: malloc here is served by %s, not by jemalloc (%s), "
+			 "whose malloc the adapter calls", real, a_lib);
 		return -ENOTSUP;
 	}
 	a = calloc(1, sizeof(*a));

@@ -554,10 +554,10 @@ Test(prod, bad_input_exits_2_before_any_cell)
 	prod_bad("preload:/usr/lib/x86_64-linux-gnu/libm.so.6", "does not define malloc");
 	prod_bad("preload:libtcmalloc.so", "give the library's path");
 	prod_bad("jemalloc:bogus=1", "bogus");
-	/* Under AddressSanitizer the process's malloc is not jemalloc's, which
-	 * `jemalloc` refuses first (its fast path is that malloc). */
+	/* Under AddressSanitizer the process's malloc is not jemalloc's, so
+	 * `jemalloc` is refused first (its fast path is that malloc). */
 	prod_bad("jemalloc:dirty_decay_ms=1.5",
-		 MMB_ASAN_OWNS_MALLOC ? "malloc here is not jemalloc's" : "whole number");
+		 MMB_ASAN_OWNS_MALLOC ? "AddressSanitizer" : "whole number");
 	prod_bad("jemalloc-malloc:narenas=x", "narenas");
 	prod_bad("mimalloc:region=200M", "multiple of 64M");
 	prod_bad("tcmalloc:release_rate=99", "release_rate");

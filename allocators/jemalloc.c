@@ -177,13 +177,13 @@ static int je_supported(const char **why)
 {
 	const char *m = je_missing();
 
+	if (m) {
+		*why = m;
+		return -ENOTSUP;
+	}
 	if (MMB_ASAN_OWNS_MALLOC) {
 		*why = "this build uses AddressSanitizer, which owns malloc (the adapter serves "
 		       "through jemalloc's malloc)";
-		return -ENOTSUP;
-	}
-	if (m) {
-		*why = m;
 		return -ENOTSUP;
 	}
 	return 0;

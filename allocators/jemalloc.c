@@ -86,9 +86,11 @@
  * tcache_bytes is what those tcaches hold, summed by jemalloc at the
  * epoch), exact when no thread is mid-call, and free of per-call cost.
  * dump_state writes the arena's allocated, active, resident, mapped,
- * retained, metadata and the hook counters to jemalloc.txt.
+ * retained, metadata and the hook counters to jemalloc.txt. size_classes:
+ * the arena's bins (jemalloc_bins.h).
  */
 #include "allocator.h"
+#include "jemalloc_bins.h"
 #include "os.h"
 #include "preload.h"
 #include "statefile.h"
@@ -548,6 +550,11 @@ static void je_figures(const struct mmb_alloc *a, struct je_figures *r_f)
 	r_f->metadata = je_arena_stat(a, "base") + je_arena_stat(a, "internal");
 }
 
+static int je_size_classes(struct mmb_alloc *a, struct mmb_size_class *r, int max)
+{
+	return mmb_je_size_classes(a->arena, r, max);
+}
+
 static int je_check(struct mmb_alloc *a, char *err, size_t errlen)
 {
 	size_t bump = atomic_load(&a->bump);
@@ -618,6 +625,7 @@ const struct mmb_alloc_ops mmb_jemalloc_ops = {
 	.free = je_free,
 	.usable_size = je_usable_size,
 	.stats = je_stats,
+	.size_classes = je_size_classes,
 	.check = je_check,
 	.dump_state = je_dump_state,
 };

@@ -48,6 +48,14 @@
  * Invariants (check()): every thread counter sum >= 0; resident pages lie
  * inside the region (by construction of mincore over it).
  *
+ * Size classes: a mimalloc heap may be walked (mi_heap_visit_blocks) only
+ * by its own thread, so each thread walks its heap when it detaches, into
+ * the instance's table (live = the pages' used blocks, capacity = their
+ * committed blocks, pages = committed bytes / 4 KiB, per block size).
+ * size_classes() returns that table plus the caller's own heap, and
+ * -EBUSY while another thread still holds a heap: the table is the state
+ * each thread left at its end, never a live peak.
+ *
  * Teardown: mimalloc 2.0.9 cannot forget an arena, so destroy() deletes the
  * heaps it can (the calling thread's) and withdraws the region from
  * instrumentation, but leaves it mapped for the process's lifetime (one
@@ -69,6 +77,7 @@
 #include <unistd.h>
 
 #define MI_REGION_ALIGN (64UL << 20)
+#define MI_CLASSES_MAX 128		/* > mimalloc's MI_BIN_HUGE + 1 */
 #define MI_GOOD_MAX 1024		/* mi_good_size from a table up to here */
 
 #pragma weak mi_malloc
@@ -82,6 +91,7 @@
 #pragma weak mi_heap_destroy
 #pragma weak mi_heap_malloc
 #pragma weak mi_manage_os_memory_ex
+#pragma weak mi_heap_visit_blocks
 
 struct mi_thread {
 	mi_heap_t *heap;
@@ -98,6 +108,8 @@ struct mmb_alloc {
 	struct mi_thread *threads;
 	char provider[PATH_MAX];
 	uint32_t good[MI_GOOD_MAX + 1];	/* mi_good_size(i) */
+	struct mmb_size_class classes[MI_CLASSES_MAX];	/* heaps walked at detach, under lock */
+	int nclasses;
 };
 
 static __thread struct {
@@ -123,6 +135,7 @@ static int mi_supported(const char **why)
 		{ "mi_heap_destroy", (const void *)mi_heap_destroy },
 		{ "mi_heap_malloc", (const void *)mi_heap_malloc },
 		{ "mi_manage_os_memory_ex", (const void *)mi_manage_os_memory_ex },
+		{ "mi_heap_visit_blocks", (const void *)mi_heap_visit_blocks },
 	};
 	static char buf[160];
 
@@ -251,15 +264,44 @@ static void mi_thread_attach(struct mmb_alloc *a)
 	mi_tls.t = t;
 }
 
+/* One area (a mimalloc page) of a heap walk into the table (sorted by size). */
+static bool mi_visit_area(const mi_heap_t *heap, const mi_heap_area_t *area, void *block,
+			  size_t block_size, void *arg)
+{
+	struct mmb_alloc *a = arg;
+	struct mmb_size_class *c = a->classes;
+	int i;
+
+	(void)heap, (void)block, (void)block_size;
+	if (!area->block_size)
+		return true;
+	for (i = 0; i < a->nclasses && c[i].class_bytes < area->block_size; i++)
+		;
+	if (i == a->nclasses || c[i].class_bytes != area->block_size) {
+		if (a->nclasses == MI_CLASSES_MAX)
+			return true;
+		memmove(&c[i + 1], &c[i], (size_t)(a->nclasses - i) * sizeof(*c));
+		c[i] = (struct mmb_size_class){ .class_bytes = area->block_size };
+		a->nclasses++;
+	}
+	c[i].live_objects += area->used;
+	c[i].capacity_objects += area->committed / area->block_size;
+	c[i].pages += (area->committed + 4095) / 4096;
+	return true;
+}
+
 /* The old default heap comes back; the arena heap goes (its live blocks
  * move to the thread's backing heap and stay valid); the counter stays on
  * the list, as frees of this thread's blocks by other threads still need
- * it. */
+ * it. Its size classes go to the table first. */
 static void mi_thread_detach(struct mmb_alloc *a)
 {
 	if (mi_tls.a != a)
 		return;
 	mi_heap_set_default(mi_tls.old_default);
+	pthread_mutex_lock(&a->lock);
+	mi_heap_visit_blocks(mi_tls.t->heap, false, mi_visit_area, a);
+	pthread_mutex_unlock(&a->lock);
 	mi_heap_delete(mi_tls.t->heap);
 	mi_tls.t->heap = NULL;
 	mi_tls.a = NULL;
@@ -400,6 +442,29 @@ static void mi_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 	r_st->malloc_provider = a->provider;
 }
 
+static int mi_size_classes(struct mmb_alloc *a, struct mmb_size_class *r, int max)
+{
+	struct mmb_size_class saved[MI_CLASSES_MAX];
+	int n = 0, nsaved;
+
+	pthread_mutex_lock(&a->lock);
+	for (struct mi_thread *t = a->threads; t; t = t->next)
+		if (t->heap && t != mi_tls.t) {
+			pthread_mutex_unlock(&a->lock);
+			return -EBUSY;	/* another thread's heap cannot be walked from here */
+		}
+	nsaved = a->nclasses;
+	memcpy(saved, a->classes, sizeof(saved));
+	if (mi_tls.a == a && mi_tls.t->heap)	/* the caller's own heap, added for this answer */
+		mi_heap_visit_blocks(mi_tls.t->heap, false, mi_visit_area, a);
+	for (n = 0; n < a->nclasses && n < max; n++)
+		r[n] = a->classes[n];
+	a->nclasses = nsaved;
+	memcpy(a->classes, saved, sizeof(saved));
+	pthread_mutex_unlock(&a->lock);
+	return n;
+}
+
 static int mi_check(struct mmb_alloc *a, char *err, size_t errlen)
 {
 	long long usable = mi_usable_sum(a);
@@ -426,4 +491,5 @@ const struct mmb_alloc_ops mmb_mimalloc_ops = {
 	.usable_size = mi_usable_size_,
 	.stats = mi_stats,
 	.check = mi_check,
+	.size_classes = mi_size_classes,
 };

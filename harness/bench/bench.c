@@ -23,6 +23,7 @@ extern const struct mmb_bench_case mmb_bench_vmalloc;
 extern const struct mmb_bench_case mmb_bench_record;
 extern const struct mmb_bench_case mmb_bench_harness;
 extern const struct mmb_bench_case mmb_bench_detect;
+extern const struct mmb_bench_case mmb_bench_slabdesigns;
 
 static const struct mmb_bench_case *const bench_cases[] = {
 	&mmb_bench_glibc,
@@ -34,6 +35,7 @@ static const struct mmb_bench_case *const bench_cases[] = {
 	&mmb_bench_record,
 	&mmb_bench_harness,
 	&mmb_bench_detect,
+	&mmb_bench_slabdesigns,
 };
 #define NCASES (sizeof(bench_cases) / sizeof(bench_cases[0]))
 

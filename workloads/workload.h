@@ -20,7 +20,9 @@
  *   - Every allocator call goes through mmb_wl_alloc / mmb_wl_free (the
  *     harness counts, times and accounts live bytes there). Bookkeeping
  *     memory of the workload itself comes from the process's malloc, outside
- *     the measured allocator, and is allocated in setup where it can be.
+ *     the measured allocator, and is allocated in setup: run() calls no
+ *     malloc of its own (an adapter may bind its thread's malloc to the
+ *     measured arena while it runs, as jemalloc.c does).
  *   - run() loops while mmb_wl_running(t) and returns with every block it
  *     allocated freed, except blocks it handed to shared state (another
  *     thread's queue), which teardown frees through t0. Returns 0 or -errno.

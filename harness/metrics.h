@@ -56,6 +56,9 @@
 	X(U64, frag_failed_allocs, "page allocations on the buddy zone that failed with enough free frames (fragmentation failures)") \
 	X(U64, frag_fail_order, "order of the first fragmentation failure")                  \
 	X(U64, frag_fail_free_pages, "free frames of the zone at the first fragmentation failure") \
+	X(U64, setup_ns, "workload setup before the timed region (replay: reading the trace), ns") \
+	X(U64, remote_frees, "frees of a block another worker allocated (workloads that count them: replay)") \
+	X(U64, dep_stalls, "calls that waited for another worker's call they depend on (replay threads=recorded)") \
 	X(U64, exit_status, "program cells: the program's exit status (empty when a signal ended it)") \
 	X(U64, rss_exit_bytes, "program cells: resident set at the last sample before exit, bytes") \
 	X(F64, rss_samples_per_s, "program cells: RSS samples taken per second of run (timeline.csv)") \

@@ -173,7 +173,7 @@ run: deps
 	 [ $$st -eq 0 ] || exit $$st; $(MMBENCH) plot "$$(printf '%s\n' "$$out" | tail -n 1)"
 
 bench: deps
-	@$(MAKE) --no-print-directory $(MMBENCH)
+	@$(MAKE) --no-print-directory $(MMBENCH) $(SHIM_LIB) $(RECORD_LIB) $(TEST_PROGS)
 	$(MMBENCH) bench
 
 # Each target for FUZZ_TIME seconds, one at a time (scripts/fuzz.sh).

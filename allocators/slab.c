@@ -2668,15 +2668,19 @@ static __attribute__((noinline)) size_t slab_kfree_usable_slow(struct mmb_slab *
 
 size_t mmb_kfree_usable(struct mmb_slab *sl, void *p)
 {
-	struct mmb_page *slab;
+	struct mmb_page *page;
 
 	if (unlikely(sl->hooks))
 		return slab_kfree_usable_slow(sl, p, (uintptr_t)__builtin_return_address(0));
-	slab = virt_to_slab(sl, p);
-	if (unlikely(!slab))
+	if (unlikely((uintptr_t)p - (uintptr_t)sl->dmap >= sl->dmap_bytes))
 		return 0;
-	if (likely(slab_tls.id == sl->id)) {
-		struct mmb_kmem_cache *s = slab->owner;
+	/* virt_to_slab() without the hop from a tail frame to the head: a
+	 * tail frame names the cache too, and the sheaf needs no more */
+	page = &sl->pages[((uintptr_t)p - (uintptr_t)sl->dmap) >> MMB_PAGE_SHIFT];
+	if (unlikely(!(page->flags & MMB_PG_SLAB) && !(ld64(&page->priv[3]) & SLAB_TAIL)))
+		return 0;
+	if (likely(slab_tls.id == sl->id && page->owner)) {
+		struct mmb_kmem_cache *s = page->owner;
 		struct slab_cpu *c = &s->cpu[slab_tls.cpu];
 		struct slab_sheaf *sh = c->main;
 

@@ -380,9 +380,11 @@ static void shim_slab_create(const struct mmb_pvals *o, unsigned cpus)
 		.min_partial = -1,
 		.harden = (int)mmb_pval_u64(o, "harden"),
 		.debug = mmb_pval_str(o, "debug")[0] ? mmb_pval_str(o, "debug") : NULL,
-		.sheaf_capacity = mmb_pval_given(o, "sheaf") ? (int)mmb_pval_u64(o, "sheaf") : -1,
+		.sheaf_capacity = mmb_malloc_sheaf(mmb_pval_str(o, "sheaf")),
 	};
 
+	if (sc.sheaf_capacity < -1)
+		shim_die("MMB_MALLOC_OPTS", "sheaf: expected auto or 0..1024 objects");
 	if (sc.debug && mmb_slab_parse_debug(sc.debug, err, sizeof(err)))
 		shim_die("debug", err);
 	shim.debug = sc.debug != NULL;
@@ -675,7 +677,7 @@ static __attribute__((noinline)) void *shim_alloc_slow(enum shim_fn fn, size_t s
 }
 
 /* malloc's fast path, NULL when it is not taken (t is this thread's
- * record, not inside; size at most kmalloc_max). */
+ * record, not inside; size 1..kmalloc_max, so the allocator is slab). */
 static inline void *shim_malloc_fast(struct shim_thread *t, enum shim_fn fn, size_t size)
 {
 	size_t usable;
@@ -697,7 +699,7 @@ SHIM_EXPORT void *malloc(size_t size)
 {
 	struct shim_thread *t = shim_self;
 
-	if (likely(t && size <= shim.kmalloc_max &&
+	if (likely(t && size - 1 < shim.kmalloc_max &&	/* 0 takes the slow path */
 		   !atomic_load_explicit(&t->in_call, memory_order_relaxed))) {
 		void *p = shim_malloc_fast(t, FN_malloc, size);
 
@@ -753,7 +755,7 @@ SHIM_EXPORT void *calloc(size_t n, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (likely(t && bytes <= shim.kmalloc_max &&
+	if (likely(t && bytes - 1 < shim.kmalloc_max &&
 		   !atomic_load_explicit(&t->in_call, memory_order_relaxed)))
 		p = shim_malloc_fast(t, FN_calloc, bytes);
 	if (!p)

@@ -15,6 +15,7 @@
 #ifndef MMB_MALLOC_OPTS_H
 #define MMB_MALLOC_OPTS_H
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "../allocators/param.h"
@@ -44,9 +45,9 @@ static const struct mmb_param mmb_malloc_opts[] = {
 	  "smallest request vmalloc serves, bytes (> kmalloc_max; at most 4M, the largest buddy block)" },
 	MMB_MALLOC_OPT_WINDOW,
 	MMB_MALLOC_OPT_LAZY,
-	{ "sheaf", MMB_P_U64, "0", 0, 1024, NULL,
-	  "sheaf capacity, objects (6.18 per-thread object arrays; default: the kernel's rule "
-	  "by size, 4..60; 0 = off, classic SLUB)" },
+	{ "sheaf", MMB_P_STR, "auto", 0, 0, NULL,
+	  "sheaf capacity, objects 0..1024 (6.18 per-thread object arrays; auto = the kernel's "
+	  "rule by size, 4..60; 0 = off, classic SLUB)" },
 	{ 0 },
 };
 
@@ -78,6 +79,20 @@ static const struct {
 	  "every request a buddy block of 2^order frames (above 4M: vmalloc)" },
 	{ "vmalloc", mmb_malloc_vmalloc_opts, "every request a vmalloc area" },
 };
+
+/* slab's sheaf= value: the capacity 0..1024, -1 for auto, -2 if neither. */
+static inline int mmb_malloc_sheaf(const char *s)
+{
+	char *end;
+	unsigned long v;
+
+	if (!strcmp(s, "auto"))
+		return -1;
+	if (*s < '0' || *s > '9')
+		return -2;
+	v = strtoul(s, &end, 10);
+	return *end || v > 1024 ? -2 : (int)v;
+}
 
 /* The allocator called name (n bytes of it), or -1. */
 static inline int mmb_malloc_alloc_find(const char *name, size_t n)

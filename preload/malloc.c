@@ -232,6 +232,8 @@ static struct {
 	struct mmb_vmalloc *vm;
 	int alloc;			/* enum mmb_malloc_alloc */
 	int debug;			/* slub_debug letters on: realloc always moves */
+	int check;			/* check=on: invariant checks at exit */
+	char check_result[MMB_ERR_MAX];	/* "" not run, "ok" or the first broken one */
 	char opts[1024];
 	char out[4096];			/* results folder, "" = none */
 } shim;
@@ -352,6 +354,7 @@ static void shim_parse(struct mmb_pvals *o)
 	if (mmb_params_parse(mmb_malloc_allocs[shim.alloc].opts, shim.opts, "malloc shim", o, err,
 			     sizeof(err)))
 		shim_die("MMB_MALLOC_OPTS", err);
+	shim.check = (int)mmb_pval_u64(o, "check");
 	switch (shim.alloc) {
 	case MMB_MALLOC_SLAB:
 		shim.kmalloc_max = mmb_pval_u64(o, "kmalloc_max");
@@ -955,9 +958,14 @@ static void shim_json_counters(FILE *f)
 		(unsigned long long)vc.allocs, (unsigned long long)vc.frees,
 		(unsigned long long)vc.failed_allocs, (unsigned long long)vc.purges);
 	if (shim.sl)
-		fprintf(f, "  \"slab_reports\": %lu\n}\n", mmb_slab_nr_reports(shim.sl));
+		fprintf(f, "  \"slab_reports\": %lu,\n", mmb_slab_nr_reports(shim.sl));
 	else
-		fprintf(f, "  \"slab_reports\": null\n}\n");
+		fprintf(f, "  \"slab_reports\": null,\n");
+	if (shim.check_result[0])
+		fprintf(f, "  \"check\": \"%s\",\n  \"check_unavailable\": \"vmalloc: its check wants "
+			   "pmem mapped shared; the shim maps it private\"\n}\n", shim.check_result);
+	else
+		fprintf(f, "  \"check\": null\n}\n");
 }
 
 static int shim_write_json(FILE *f, void *ctx)
@@ -979,6 +987,38 @@ static int shim_write_vmallocinfo(FILE *f, void *ctx)
 	return mmb_vmallocinfo(shim.vm, f);
 }
 
+/*
+ * check=on: slab's and buddy's invariant checks, which want no call in
+ * flight. Other threads are held at the shim's door as at fork (they wait
+ * in shim_wait_enter) while the checks run, then let in again: a
+ * destructor or atexit handler after this one may still call malloc.
+ * vmalloc's check is not run: it verifies that each area maps pmem
+ * shared, and the shim maps it private (fork, above).
+ */
+static void shim_check(struct shim_thread *self)
+{
+	char err[MMB_ERR_MAX - 64];
+	int rc;
+
+	pthread_mutex_lock(&shim_list_lock);
+	atomic_store(&shim_fork_pending, 1);
+	if (!shim_strong)
+		syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+	for (struct shim_thread *t = shim_threads; t; t = t->next)
+		while (t != self && atomic_load_explicit(&t->in_call, memory_order_acquire))
+			sched_yield();
+	err[0] = 0;
+	rc = shim.sl ? mmb_slab_check(shim.sl, err, sizeof(err)) : 0;
+	if (!rc)
+		rc = mmb_buddy_check(shim.b, err, sizeof(err));
+	atomic_store(&shim_fork_pending, 0);
+	pthread_mutex_unlock(&shim_list_lock);
+	for (char *c = err; *c; c++)
+		if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
+			*c = '\'';	/* a JSON string as it is */
+	snprintf(shim.check_result, sizeof(shim.check_result), "%s", rc ? err : "ok");
+}
+
 /* The state files, each replaced atomically (statefile.h); a file that cannot
  * be written is missing, which `mmbench exec` reports. Written from inside
  * (stdio's buffers come from the meta arena). */
@@ -992,6 +1032,8 @@ __attribute__((destructor)) static void shim_fini(void)
 		shim_wait_enter(t);
 	else
 		shim_boot++;
+	if (shim.check)
+		shim_check(t);
 	mmb_state_write(shim.out, "malloc.json", shim_write_json, NULL);
 	if (shim.sl)
 		mmb_state_write(shim.out, "slabinfo", shim_write_slabinfo, NULL);

@@ -31,6 +31,9 @@
 	{ "window", MMB_P_SIZE, "64G", 1 << 20, 1ULL << 45, NULL, "vmalloc window, bytes of address space" }
 #define MMB_MALLOC_OPT_LAZY                                                                    \
 	{ "lazy", MMB_P_BOOL, "on", 0, 0, NULL, "vmalloc lazy free with batched purges" }
+#define MMB_MALLOC_OPT_CHECK                                                                   \
+	{ "check", MMB_P_BOOL, "off", 0, 0, NULL,                                              \
+	  "at exit, the allocators' invariant checks, other threads held out (malloc.json \"check\")" }
 
 static const struct mmb_param mmb_malloc_opts[] = {
 	MMB_MALLOC_OPT_MEM,
@@ -48,6 +51,7 @@ static const struct mmb_param mmb_malloc_opts[] = {
 	{ "sheaf", MMB_P_STR, "auto", 0, 0, NULL,
 	  "sheaf capacity, objects 0..1024 (6.18 per-thread object arrays; auto = the kernel's "
 	  "rule by size, 4..60; 0 = off, classic SLUB)" },
+	MMB_MALLOC_OPT_CHECK,
 	{ 0 },
 };
 
@@ -56,6 +60,7 @@ static const struct mmb_param mmb_malloc_buddy_opts[] = {
 	MMB_MALLOC_OPT_PCP,
 	MMB_MALLOC_OPT_WINDOW,
 	MMB_MALLOC_OPT_LAZY,
+	MMB_MALLOC_OPT_CHECK,
 	{ 0 },
 };
 
@@ -64,6 +69,7 @@ static const struct mmb_param mmb_malloc_vmalloc_opts[] = {
 	MMB_MALLOC_OPT_PCP,
 	MMB_MALLOC_OPT_WINDOW,
 	MMB_MALLOC_OPT_LAZY,
+	MMB_MALLOC_OPT_CHECK,
 	{ 0 },
 };
 

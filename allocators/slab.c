@@ -2626,21 +2626,27 @@ size_t mmb_ksize(struct mmb_slab *sl, const void *p)
  * The shim serves malloc(size <= 8K) with kmalloc and does not know a
  * free's size, so these two are kmalloc and kfree with the sheaf fast path
  * of the registry entry inline (a sheaf pop or push, no atomics), reporting
- * the usable size the shim accounts. The free reads the page descriptor,
+ * the usable size the shim accounts (returned with the pointer, in two
+ * registers, rather than through memory). The free reads the page descriptor,
  * as kfree does: the cache comes from there, so no size is trusted.
  * Everything else (no sheaf, an empty or full one, a thread without a
  * slot, the detectors' hooks, debug caches) takes kmalloc's or kfree's way.
  */
-static __attribute__((noinline)) void *slab_kmalloc_usable_slow(struct mmb_slab *sl, size_t size,
-								size_t *r_usable, uintptr_t addr)
+static __attribute__((noinline)) struct mmb_kmalloc_usable
+slab_kmalloc_usable_slow(struct mmb_slab *sl, size_t size, uintptr_t addr)
 {
-	void *p = slab_kmalloc(sl, size, addr);
+	struct mmb_kmalloc_usable r = { slab_kmalloc(sl, size, addr), 0 };
 
-	*r_usable = p ? mmb_ksize(sl, p) : 0;
-	return p;
+	r.usable = r.p ? mmb_ksize(sl, r.p) : 0;
+	return r;
 }
 
-void *mmb_kmalloc_usable(struct mmb_slab *sl, size_t size, size_t *r_usable)
+/* A non-debug kmalloc cache's object size by kmalloc_index (slab_ksize). */
+static const uint16_t kmalloc_class_size[KMALLOC_SHIFT_HIGH + 1] = {
+	0, 96, 192, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192,
+};
+
+struct mmb_kmalloc_usable mmb_kmalloc_usable(struct mmb_slab *sl, size_t size)
 {
 	if (likely(slab_tls.id == sl->id && !sl->hooks)) {
 		unsigned i = kmalloc_index(size);
@@ -2648,12 +2654,14 @@ void *mmb_kmalloc_usable(struct mmb_slab *sl, size_t size, size_t *r_usable)
 		struct slab_sheaf *sh = c->main;
 
 		if (likely(sh && sh->size)) {
-			/* only non-debug caches have sheaves: ksize is the class size */
-			*r_usable = i == 1 ? 96 : i == 2 ? 192 : (size_t)1 << i;
-			return pcs_alloc_fast(c, sh, (unsigned)size);
+			/* only non-debug caches have sheaves */
+			struct mmb_kmalloc_usable r = { pcs_alloc_fast(c, sh, (unsigned)size),
+							kmalloc_class_size[i] };
+
+			return r;
 		}
 	}
-	return slab_kmalloc_usable_slow(sl, size, r_usable, (uintptr_t)__builtin_return_address(0));
+	return slab_kmalloc_usable_slow(sl, size, (uintptr_t)__builtin_return_address(0));
 }
 
 static __attribute__((noinline)) size_t slab_kfree_usable_slow(struct mmb_slab *sl, void *p,

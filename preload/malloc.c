@@ -21,10 +21,11 @@
  * before this library, which it cannot give back).
  *
  * The fast path: malloc of at most kmalloc_max bytes and free of a slab
- * object. One TLS load finds the thread's record (shim_self); its in_call
- * is raised and shim_fork_pending checked (below); then slab's own sheaf
- * pop or push (mmb_kmalloc_usable, mmb_kfree_usable) and the thread's own
- * counters. No lock, no atomic read-modify-write. Usable bytes are summed
+ * object. One TLS load finds the thread's record (shim_self); one load of
+ * its door (in_call and gate, below) says it may enter; in_call is raised
+ * and the gate looked at again; then slab's own sheaf pop or push
+ * (mmb_kmalloc_usable, mmb_kfree_usable) and the thread's own counters.
+ * No lock, no atomic read-modify-write, no shared line written. Usable bytes are summed
  * per thread and added to the shared live total (and the peak taken) only
  * when a thread's sum passes +-SHIM_ACCOUNT_STEP: the peak may miss the
  * true one by up to that much per thread. Everything else (registration,
@@ -42,15 +43,16 @@
  * be shared with a forked child. The shim installs its own OS seam (os.h)
  * that maps memfds MAP_PRIVATE, so a child gets a copy-on-write heap as
  * with any malloc. The allocators' locks are held only inside calls: each
- * thread raises in_call around every call, and the atfork prepare handler
- * raises shim_fork_pending and waits until no thread is inside, so no lock
- * is held at fork. A thread's store to in_call and its load of
- * shim_fork_pending are ordered by a compiler barrier only; the prepare
- * handler's membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) makes that a full
- * barrier on every running thread (the asymmetric Dekker pattern of
- * userspace RCU). Where the kernel refuses membarrier, every thread fences
- * itself (shim_thread.strong). In the child, other threads' slab slots and
- * page lists stay with their (gone) threads.
+ * thread raises its in_call around every call, and the atfork prepare
+ * handler sets SHIM_GATE_HOLD in every thread's gate and waits until no
+ * thread is inside, so no lock is held at fork (check=on holds threads out
+ * the same way). On the fast path a thread's store to in_call and its load
+ * of gate are ordered by a compiler barrier only; the holder's
+ * membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) makes that a full barrier on
+ * every running thread (the asymmetric Dekker pattern of userspace RCU).
+ * The slow path fences itself. Where the kernel refuses membarrier, every
+ * gate has SHIM_GATE_STRONG: all calls take the slow path. In the child,
+ * other threads' slab slots and page lists stay with their (gone) threads.
  *
  * Threads. A thread's first call gives it a struct shim_thread (from the
  * meta arena, cache-line aligned, reused after its thread exits) and a slab
@@ -119,12 +121,28 @@ static const char *const shim_route_names[] = { "kmalloc", "buddy", "vmalloc", "
 /* A thread's sum of usable bytes goes to the shared total past this. */
 #define SHIM_ACCOUNT_STEP (8 << 10)
 
-/* One per thread, touched by its thread only (but for in_call, which the
- * fork handler reads, and the sums read at exit); the fast paths touch the
- * first cache line, the one served[] ends. */
+/* Gate bits: any one keeps a thread off the fast path. */
+#define SHIM_GATE_HOLD 1		/* a fork or check=on holds threads out */
+#define SHIM_GATE_STRONG 2		/* no membarrier: the slow path, which fences */
+#define SHIM_GATE_NOSLAB 4		/* allocator buddy or vmalloc: no fast path */
+#define SHIM_GATE_UNSTARTED 8		/* shim_unstarted: the thread has no record yet */
+
+/* The fast path reads in_call and gate as one word. Accessed with the
+ * __atomic builtins: in_call by its thread (read by a holder), gate set
+ * and cleared by a holder. */
+union shim_door {
+	uint32_t word;
+	struct {
+		uint16_t in_call;	/* depth: > 0 while the thread is inside */
+		uint16_t gate;		/* SHIM_GATE_* */
+	};
+};
+
+/* One per thread, touched by its thread only (but for the door, and the
+ * sums read at exit); the fast paths touch the first cache line, the one
+ * served[] ends. */
 struct shim_thread {
-	atomic_int in_call;		/* depth: > 0 while the thread is inside */
-	int strong;			/* no membarrier: fence after raising in_call */
+	union shim_door door;
 	int64_t pending;		/* usable bytes allocated - freed, not yet in shim_live_bytes */
 	uint64_t calls[SHIM_NR_FN];	/* malloc and free in the first line */
 	uint64_t served[R_NR];		/* allocations per route */
@@ -240,18 +258,20 @@ static struct {
 
 static int shim_pages;			/* its address marks buddy blocks of the shim */
 static atomic_int shim_state;		/* 0 none, 1 initializing, 2 ready */
-static int shim_strong;			/* membarrier refused: every thread fences */
+static int shim_strong;			/* membarrier refused: SHIM_GATE_STRONG for all */
 static pthread_mutex_t shim_init_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t shim_list_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct shim_thread *shim_threads;
 static unsigned shim_nthreads;		/* struct shim_thread records made */
 static unsigned shim_thread_starts;	/* threads that called in */
-static atomic_int shim_fork_pending;
 static pthread_key_t shim_key;
 static _Atomic int64_t shim_live_bytes;
 static _Atomic int64_t shim_peak_bytes;
 
-static SHIM_TLS struct shim_thread *shim_self;
+/* A thread without a record of its own points at shim_unstarted, whose
+ * gate keeps it off the fast path: the fast path needs no NULL test. */
+static struct shim_thread shim_unstarted = { .door.gate = SHIM_GATE_UNSTARTED };
+static SHIM_TLS struct shim_thread *shim_self = &shim_unstarted;
 static SHIM_TLS int shim_boot;		/* inside, before the thread has its record */
 
 static void shim_die(const char *what, const char *msg)
@@ -272,49 +292,80 @@ static int shim_membarrier_register(void)
 
 /* ---- entering and leaving (fork safety) ---- */
 
-/* Raise in_call (from 0) unless a fork is pending. 1: inside. */
-static inline int shim_try_enter(struct shim_thread *t)
+static inline uint16_t shim_in_call(const struct shim_thread *t)
 {
-	atomic_store_explicit(&t->in_call, 1, memory_order_relaxed);
-	if (unlikely(t->strong))
-		atomic_thread_fence(memory_order_seq_cst);
-	else
-		atomic_signal_fence(memory_order_seq_cst);	/* membarrier at fork does the rest */
-	if (likely(!atomic_load_explicit(&shim_fork_pending, memory_order_relaxed)))
+	return __atomic_load_n(&t->door.in_call, __ATOMIC_RELAXED);
+}
+
+/* The fast path's way in, for a thread whose door word read 0: raise
+ * in_call, then look at the gate again (a holder's membarrier orders the
+ * two). 1: inside. */
+static inline int shim_fast_enter(struct shim_thread *t)
+{
+	__atomic_store_n(&t->door.in_call, 1, __ATOMIC_RELAXED);
+	atomic_signal_fence(memory_order_seq_cst);
+	if (likely(!__atomic_load_n(&t->door.gate, __ATOMIC_RELAXED)))
 		return 1;
-	atomic_store_explicit(&t->in_call, 0, memory_order_release);
+	__atomic_store_n(&t->door.in_call, 0, __ATOMIC_RELEASE);
 	return 0;
 }
 
 static inline void shim_leave(struct shim_thread *t)
 {
-	atomic_store_explicit(&t->in_call, 0, memory_order_release);
+	__atomic_store_n(&t->door.in_call, 0, __ATOMIC_RELEASE);
 }
 
+/* The slow path's way in (in_call was 0): fenced, waiting out a hold. */
 static void shim_wait_enter(struct shim_thread *t)
 {
-	while (!shim_try_enter(t))
-		while (atomic_load(&shim_fork_pending))
+	for (;;) {
+		__atomic_store_n(&t->door.in_call, 1, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (!(__atomic_load_n(&t->door.gate, __ATOMIC_RELAXED) & SHIM_GATE_HOLD))
+			return;
+		__atomic_store_n(&t->door.in_call, 0, __ATOMIC_RELEASE);
+		while (__atomic_load_n(&t->door.gate, __ATOMIC_ACQUIRE) & SHIM_GATE_HOLD)
 			sched_yield();
+	}
+}
+
+/* Hold every thread but self out of the shim and wait until none is
+ * inside (shim_list_lock held: no thread registers meanwhile). */
+static void shim_hold(const struct shim_thread *self)
+{
+	for (struct shim_thread *t = shim_threads; t; t = t->next)
+		__atomic_fetch_or(&t->door.gate, SHIM_GATE_HOLD, __ATOMIC_SEQ_CST);
+	if (!shim_strong)
+		syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+	for (struct shim_thread *t = shim_threads; t; t = t->next)
+		while (t != self && __atomic_load_n(&t->door.in_call, __ATOMIC_ACQUIRE))
+			sched_yield();
+}
+
+static void shim_unhold(void)
+{
+	for (struct shim_thread *t = shim_threads; t; t = t->next)
+		__atomic_fetch_and(&t->door.gate, (uint16_t)~SHIM_GATE_HOLD, __ATOMIC_SEQ_CST);
+}
+
+/* The gate a thread starts with. */
+static uint16_t shim_base_gate(void)
+{
+	return (uint16_t)((shim_strong ? SHIM_GATE_STRONG : 0) | (shim.sl ? 0 : SHIM_GATE_NOSLAB));
 }
 
 static void shim_fork_prepare(void)
 {
 	pthread_mutex_lock(&shim_init_lock);
 	pthread_mutex_lock(&shim_list_lock);
-	atomic_store(&shim_fork_pending, 1);
-	if (!shim_strong)
-		syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
-	for (struct shim_thread *t = shim_threads; t; t = t->next)
-		while (atomic_load_explicit(&t->in_call, memory_order_acquire))
-			sched_yield();
+	shim_hold(shim_self);
 	pthread_mutex_lock(&meta_lock);
 }
 
 static void shim_fork_parent(void)
 {
 	pthread_mutex_unlock(&meta_lock);
-	atomic_store(&shim_fork_pending, 0);
+	shim_unhold();
 	pthread_mutex_unlock(&shim_list_lock);
 	pthread_mutex_unlock(&shim_init_lock);
 }
@@ -327,14 +378,13 @@ static void shim_fork_child(void)
 	if (!shim_strong && shim_membarrier_register())
 		shim_strong = 1;
 	for (struct shim_thread *t = shim_threads; t; t = t->next) {
-		t->strong = shim_strong;
+		__atomic_store_n(&t->door.gate, shim_base_gate(), __ATOMIC_RELAXED);
 		if (t == shim_self)
 			continue;
 		t->owned = 0;
 		atomic_fetch_add(&shim_live_bytes, t->pending);
 		t->pending = 0;
 	}
-	atomic_store(&shim_fork_pending, 0);
 	pthread_mutex_unlock(&shim_list_lock);
 	pthread_mutex_unlock(&shim_init_lock);
 }
@@ -470,7 +520,7 @@ static __attribute__((noinline)) struct shim_thread *shim_thread_start(void)
 		shim_nthreads++;
 	}
 	t->owned = 1;
-	t->strong = shim_strong;
+	__atomic_store_n(&t->door.gate, shim_base_gate(), __ATOMIC_RELAXED);
 	shim_thread_starts++;
 	pthread_mutex_unlock(&shim_list_lock);
 	pthread_setspecific(shim_key, t);
@@ -485,7 +535,7 @@ static struct shim_thread *shim_enter(enum shim_fn fn)
 {
 	struct shim_thread *t = shim_self;
 
-	if (unlikely(!t))
+	if (unlikely(t == &shim_unstarted))
 		t = shim_thread_start();
 	shim_wait_enter(t);
 	t->calls[fn]++;
@@ -496,7 +546,7 @@ static struct shim_thread *shim_enter(enum shim_fn fn)
  * or stdio while results are written): the meta arena serves it. */
 static inline int shim_inside(const struct shim_thread *t)
 {
-	return t ? atomic_load_explicit(&t->in_call, memory_order_relaxed) : shim_boot;
+	return t != &shim_unstarted ? shim_in_call(t) : shim_boot;
 }
 
 static __attribute__((noinline)) void shim_account_flush(int64_t bytes)
@@ -529,7 +579,7 @@ static void shim_thread_exit(void *arg)
 	shim_account_flush(t->pending);
 	t->pending = 0;
 	shim_leave(t);
-	shim_self = NULL;
+	shim_self = &shim_unstarted;
 	pthread_mutex_lock(&shim_list_lock);
 	t->owned = 0;
 	pthread_mutex_unlock(&shim_list_lock);
@@ -592,7 +642,10 @@ static void *shim_alloc(struct shim_thread *t, size_t size, size_t align)
 		if (align && (want & (want - 1)))
 			want = 1UL << (64 - __builtin_clzl(want));
 		if (want <= shim.kmalloc_max) {
-			p = mmb_kmalloc_usable(shim.sl, want, &usable);
+			struct mmb_kmalloc_usable k = mmb_kmalloc_usable(shim.sl, want);
+
+			p = k.p;
+			usable = k.usable;
 			if (p && align && ((uintptr_t)p & (align - 1))) {
 				mmb_kfree(shim.sl, p);	/* a debug layout moved it */
 				p = NULL;
@@ -683,27 +736,26 @@ static __attribute__((noinline)) void *shim_alloc_slow(enum shim_fn fn, size_t s
  * record, not inside; size 1..kmalloc_max, so the allocator is slab). */
 static inline void *shim_malloc_fast(struct shim_thread *t, enum shim_fn fn, size_t size)
 {
-	size_t usable;
-	void *p;
+	struct mmb_kmalloc_usable k;
 
-	if (unlikely(!shim_try_enter(t)))
+	if (unlikely(!shim_fast_enter(t)))
 		return NULL;
-	p = mmb_kmalloc_usable(shim.sl, size < 16 ? 16 : size, &usable);
-	if (likely(p)) {
+	k = mmb_kmalloc_usable(shim.sl, size < 16 ? 16 : size);
+	if (likely(k.p)) {
 		t->calls[fn]++;
 		t->served[R_KMALLOC]++;
-		shim_account(t, (int64_t)usable);
+		shim_account(t, (int64_t)k.usable);
 	}
 	shim_leave(t);
-	return p;
+	return k.p;
 }
 
 SHIM_EXPORT void *malloc(size_t size)
 {
 	struct shim_thread *t = shim_self;
 
-	if (likely(t && size - 1 < shim.kmalloc_max &&	/* 0 takes the slow path */
-		   !atomic_load_explicit(&t->in_call, memory_order_relaxed))) {
+	if (likely(size - 1 < shim.kmalloc_max &&	/* 0 takes the slow path */
+		   !__atomic_load_n(&t->door.word, __ATOMIC_RELAXED))) {
 		void *p = shim_malloc_fast(t, FN_malloc, size);
 
 		if (likely(p))
@@ -733,8 +785,8 @@ SHIM_EXPORT void free(void *p)
 {
 	struct shim_thread *t = shim_self;
 
-	if (likely(t && shim.sl && !atomic_load_explicit(&t->in_call, memory_order_relaxed)) &&
-	    likely(shim_try_enter(t))) {
+	if (likely(!__atomic_load_n(&t->door.word, __ATOMIC_RELAXED)) &&
+	    likely(shim_fast_enter(t))) {
 		size_t usable = mmb_kfree_usable(shim.sl, p);	/* 0: not a slab object */
 
 		if (likely(usable)) {
@@ -758,8 +810,8 @@ SHIM_EXPORT void *calloc(size_t n, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (likely(t && bytes - 1 < shim.kmalloc_max &&
-		   !atomic_load_explicit(&t->in_call, memory_order_relaxed)))
+	if (likely(bytes - 1 < shim.kmalloc_max &&
+		   !__atomic_load_n(&t->door.word, __ATOMIC_RELAXED)))
 		p = shim_malloc_fast(t, FN_calloc, bytes);
 	if (!p)
 		p = shim_alloc_slow(FN_calloc, bytes, 0);
@@ -1001,17 +1053,12 @@ static void shim_check(struct shim_thread *self)
 	int rc;
 
 	pthread_mutex_lock(&shim_list_lock);
-	atomic_store(&shim_fork_pending, 1);
-	if (!shim_strong)
-		syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
-	for (struct shim_thread *t = shim_threads; t; t = t->next)
-		while (t != self && atomic_load_explicit(&t->in_call, memory_order_acquire))
-			sched_yield();
+	shim_hold(self);
 	err[0] = 0;
 	rc = shim.sl ? mmb_slab_check(shim.sl, err, sizeof(err)) : 0;
 	if (!rc)
 		rc = mmb_buddy_check(shim.b, err, sizeof(err));
-	atomic_store(&shim_fork_pending, 0);
+	shim_unhold();
 	pthread_mutex_unlock(&shim_list_lock);
 	for (char *c = err; *c; c++)
 		if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
@@ -1028,6 +1075,8 @@ __attribute__((destructor)) static void shim_fini(void)
 
 	if (atomic_load(&shim_state) != 2 || !shim.out[0])
 		return;
+	if (t == &shim_unstarted)
+		t = NULL;
 	if (t)
 		shim_wait_enter(t);
 	else

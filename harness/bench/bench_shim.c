@@ -12,7 +12,9 @@
  * Each program runs with LD_PRELOAD = Debian's libjemalloc.so.2 (the one
  * mmbench itself is linked with, found by its path) and with the shim (its
  * environment set directly, as `mmbench exec` sets it, without a results
- * folder), interleaved, wall time, medians. Each repetition is one process,
+ * folder), interleaved, medians of wall time and of CPU time (user + system,
+ * from wait4: what the load of a shared machine moves least; the wall ratio
+ * is the target's, the CPU ratio is shown beside it). Each repetition is one process,
  * so its start-up is spread over the calibrated count: repetitions last at
  * least 0.5 s whatever --rep-time says. Before timing, both variants run
  * once and must print the same line (the programs print a checksum of
@@ -30,24 +32,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../stats.h"
 #include "bench.h"
 
 #define SHIM_MIN_REP_S 0.5
+
+#define SHIM_SAMPLES 1024		/* > the most --reps */
 
 struct shim_variant {
 	const char *prog;
 	const char *threads;		/* second argument, NULL: none */
 	const char *lib;		/* LD_PRELOAD */
 	int shim;			/* 1: the shim's environment */
+	unsigned n;			/* runs so far (calibration first) */
+	double cpu_ns[SHIM_SAMPLES];	/* CPU ns per op of run i % SHIM_SAMPLES */
 };
 
-/* Run v's program with n ops, stdout into out (a file, or /dev/null).
- * Returns its wait status, or -1. */
-static int shim_bench_exec(const struct shim_variant *v, uint64_t n, const char *out)
+/* Run v's program with n ops, stdout into out (a file, or /dev/null);
+ * its CPU time per op goes into v->cpu_ns. Returns its wait status, or -1. */
+static int shim_bench_exec(struct shim_variant *v, uint64_t n, const char *out)
 {
+	struct rusage ru;
 	char ops[32];
 	pid_t pid;
 	int st;
@@ -67,9 +76,22 @@ static int shim_bench_exec(const struct shim_variant *v, uint64_t n, const char 
 		execl(v->prog, v->prog, ops, v->threads, (char *)NULL);
 		_exit(127);
 	}
-	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+	if (pid < 0 || wait4(pid, &st, 0, &ru) != pid)
 		return -1;
+	v->cpu_ns[v->n++ % SHIM_SAMPLES] =
+		((double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e9 +
+		 (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e3) / (double)(n ? n : 1);
 	return st;
+}
+
+/* Median CPU ns per op over v's last reps runs (the timed ones). */
+static double shim_bench_cpu(const struct shim_variant *v, unsigned reps)
+{
+	double x[SHIM_SAMPLES];
+
+	for (unsigned i = 0; i < reps; i++)
+		x[i] = v->cpu_ns[(v->n - reps + i) % SHIM_SAMPLES];
+	return mmb_median(x, reps);
 }
 
 static void shim_bench_run(void *arg, uint64_t iters)
@@ -78,7 +100,7 @@ static void shim_bench_run(void *arg, uint64_t iters)
 }
 
 /* Both variants once: exit 0 and the same output. 0, or -EIO (printed). */
-static int shim_bench_same(const struct shim_variant *a, const struct shim_variant *b)
+static int shim_bench_same(struct shim_variant *a, struct shim_variant *b)
 {
 	char fa[] = "/tmp/mmb-bench-shim-XXXXXX", fb[] = "/tmp/mmb-bench-shim-XXXXXX";
 	char la[256] = "", lb[256] = "";
@@ -140,7 +162,7 @@ static int bench_shim_run(const struct mmb_bench_opts *o)
 		shim[PATH_MAX + 32], je[PATH_MAX];
 	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	struct mmb_bench_opts lo = *o;
-	double ns[2][2];
+	double ns[2][2], cpu[2][2];
 	int rc;
 
 	exe[len > 0 ? len : 0] = 0;
@@ -155,10 +177,12 @@ static int bench_shim_run(const struct mmb_bench_opts *o)
 	rc = shim_bench_jemalloc(je, sizeof(je));
 	if (rc)
 		return rc;
-	struct shim_variant v[2][2] = {
-		{ { churn, NULL, je, 0 }, { churn, NULL, shim, 1 } },
-		{ { larson, "2", je, 0 }, { larson, "2", shim, 1 } },
-	};
+	static struct shim_variant v[2][2];
+
+	v[0][0] = (struct shim_variant){ .prog = churn, .lib = je };
+	v[0][1] = (struct shim_variant){ .prog = churn, .lib = shim, .shim = 1 };
+	v[1][0] = (struct shim_variant){ .prog = larson, .threads = "2", .lib = je };
+	v[1][1] = (struct shim_variant){ .prog = larson, .threads = "2", .lib = shim, .shim = 1 };
 	for (int p = 0; p < 2; p++)
 		if (shim_bench_same(&v[p][0], &v[p][1]))
 			return -EIO;
@@ -171,14 +195,18 @@ static int bench_shim_run(const struct mmb_bench_opts *o)
 		};
 
 		mmb_bench_interleaved(fns, 2, &lo, ns[p]);
+		for (int k = 0; k < 2; k++)
+			cpu[p][k] = shim_bench_cpu(&v[p][k], lo.reps);
 	}
 	printf("  jemalloc: %s\n", je);
 	mmb_bench_row("churn (1 thread), jemalloc: per call", ns[0][0]);
 	mmb_bench_row("churn on the shim (slab): per call", ns[0][1]);
 	mmb_bench_row("larson (2 threads), jemalloc: per pair per thread", ns[1][0]);
 	mmb_bench_row("larson on the shim (slab): per pair per thread", ns[1][1]);
-	mmb_bench_ratio("churn: shim / jemalloc", ns[0][1], ns[0][0], 1.3);
-	mmb_bench_ratio("larson, 2 threads: shim / jemalloc", ns[1][1], ns[1][0], 1.5);
+	mmb_bench_ratio("churn: shim / jemalloc, wall", ns[0][1], ns[0][0], 1.3);
+	mmb_bench_ratio("churn: shim / jemalloc, CPU", cpu[0][1], cpu[0][0], 1.3);
+	mmb_bench_ratio("larson, 2 threads: shim / jemalloc, wall", ns[1][1], ns[1][0], 1.5);
+	mmb_bench_ratio("larson, 2 threads: shim / jemalloc, CPU", cpu[1][1], cpu[1][0], 1.5);
 	return 0;
 }
 

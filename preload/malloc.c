@@ -190,9 +190,15 @@ static void *meta_alloc_aligned(size_t size, size_t align)
 	if (meta_free_list[c - META_MIN_SHIFT]) {
 		p = meta_free_list[c - META_MIN_SHIFT];
 		memcpy(&meta_free_list[c - META_MIN_SHIFT], p, sizeof(void *));
-	} else if (meta_base && meta_used + (1ULL << c) <= META_RESERVE) {
-		p = meta_base + meta_used;
-		meta_used += 1ULL << c;
+	} else if (meta_base) {
+		/* a block of a cache line or more starts on one: no two
+		 * threads' sheaves or records share a line */
+		size_t at = c >= 6 ? (meta_used + 63) & ~(size_t)63 : meta_used;
+
+		if (at + (1ULL << c) <= META_RESERVE) {
+			p = meta_base + at;
+			meta_used = at + (1ULL << c);
+		}
 	}
 	pthread_mutex_unlock(&meta_lock);
 	if (!p)

@@ -139,13 +139,12 @@ union shim_door {
 };
 
 /* One per thread, touched by its thread only (but for the door, and the
- * sums read at exit); the fast paths touch the first cache line, the one
- * served[] ends. */
+ * sums read at exit); the fast paths touch its first cache line only. */
 struct shim_thread {
 	union shim_door door;
 	int64_t pending;		/* usable bytes allocated - freed, not yet in shim_live_bytes */
-	uint64_t calls[SHIM_NR_FN];	/* malloc and free in the first line */
 	uint64_t served[R_NR];		/* allocations per route */
+	uint64_t calls[SHIM_NR_FN];	/* malloc and free in the first line */
 	uint64_t failed, foreign_frees, foreign_reallocs;
 	int owned;			/* by a live thread (under shim_list_lock) */
 	struct shim_thread *next;

@@ -22,6 +22,7 @@ extern const struct mmb_bench_case mmb_bench_record;
 extern const struct mmb_bench_case mmb_bench_harness;
 extern const struct mmb_bench_case mmb_bench_detect;
 extern const struct mmb_bench_case mmb_bench_shim;
+extern const struct mmb_bench_case mmb_bench_slabdesigns;
 
 static const struct mmb_bench_case *const bench_cases[] = {
 	&mmb_bench_glibc,
@@ -33,6 +34,7 @@ static const struct mmb_bench_case *const bench_cases[] = {
 	&mmb_bench_harness,
 	&mmb_bench_detect,
 	&mmb_bench_shim,
+	&mmb_bench_slabdesigns,
 };
 #define NCASES (sizeof(bench_cases) / sizeof(bench_cases[0]))
 

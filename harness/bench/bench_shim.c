@@ -14,9 +14,12 @@
  * environment set directly, as `mmbench exec` sets it, without a results
  * folder), interleaved, medians of wall time and of CPU time (user + system,
  * from wait4: what the load of a shared machine moves least; the wall ratio
- * is the target's, the CPU ratio is shown beside it). Each repetition is one process,
- * so its start-up is spread over the calibrated count: repetitions last at
- * least 0.5 s whatever --rep-time says. Before timing, both variants run
+ * is the target's, the CPU ratio is shown beside it). Each repetition is one
+ * process running one op count for both variants: the count that takes
+ * jemalloc at least 0.5 s of CPU (whatever --rep-time says, so the shim's
+ * start-up of a few ms stays near 1%), found from one run of a fixed count
+ * by its CPU time (a loaded machine stretches wall time, not that).
+ * Before timing, both variants run
  * once and must print the same line (the programs print a checksum of
  * every block they freed), so a wrong result is an error, not a fast one.
  *
@@ -37,9 +40,11 @@
 #include <unistd.h>
 
 #include "../stats.h"
+#include "../util.h"
 #include "bench.h"
 
 #define SHIM_MIN_REP_S 0.5
+#define SHIM_CAL_OPS 2000000ULL		/* the calibration run's op count */
 
 #define SHIM_SAMPLES 1024		/* > the most --reps */
 
@@ -50,12 +55,14 @@ struct shim_variant {
 	int shim;			/* 1: the shim's environment */
 	unsigned n;			/* runs so far (calibration first) */
 	double cpu_ns[SHIM_SAMPLES];	/* CPU ns per op of run i % SHIM_SAMPLES */
+	double wall_ns[SHIM_SAMPLES];	/* wall ns per op of run i % SHIM_SAMPLES */
 };
 
 /* Run v's program with n ops, stdout into out (a file, or /dev/null);
  * its CPU time per op goes into v->cpu_ns. Returns its wait status, or -1. */
 static int shim_bench_exec(struct shim_variant *v, uint64_t n, const char *out)
 {
+	uint64_t t0 = mmb_now_ns();
 	struct rusage ru;
 	char ops[32];
 	pid_t pid;
@@ -78,25 +85,43 @@ static int shim_bench_exec(struct shim_variant *v, uint64_t n, const char *out)
 	}
 	if (pid < 0 || wait4(pid, &st, 0, &ru) != pid)
 		return -1;
+	v->wall_ns[v->n % SHIM_SAMPLES] = (double)(mmb_now_ns() - t0) / (double)(n ? n : 1);
 	v->cpu_ns[v->n++ % SHIM_SAMPLES] =
 		((double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e9 +
 		 (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e3) / (double)(n ? n : 1);
 	return st;
 }
 
-/* Median CPU ns per op over v's last reps runs (the timed ones). */
-static double shim_bench_cpu(const struct shim_variant *v, unsigned reps)
+/* Median of v's last reps runs (the timed ones) in x (cpu_ns or wall_ns). */
+static double shim_bench_median(const struct shim_variant *v, const double *x, unsigned reps)
 {
-	double x[SHIM_SAMPLES];
+	double y[SHIM_SAMPLES];
 
 	for (unsigned i = 0; i < reps; i++)
-		x[i] = v->cpu_ns[(v->n - reps + i) % SHIM_SAMPLES];
-	return mmb_median(x, reps);
+		y[i] = x[(v->n - reps + i) % SHIM_SAMPLES];
+	return mmb_median(y, reps);
 }
 
-static void shim_bench_run(void *arg, uint64_t iters)
+/* a and b interleaved, reps times, with the op count that takes a at
+ * least rep_s of CPU; medians per op into r_wall and r_cpu. */
+static void shim_bench_pair(struct shim_variant *a, struct shim_variant *b, unsigned reps,
+			    double rep_s, double r_wall[2], double r_cpu[2])
 {
-	shim_bench_exec(arg, iters, "/dev/null");
+	uint64_t n = SHIM_CAL_OPS;
+	double per;
+
+	shim_bench_exec(a, n, "/dev/null");
+	per = a->cpu_ns[(a->n - 1) % SHIM_SAMPLES];
+	if (per > 0 && rep_s * 1e9 / per > (double)n)
+		n = (uint64_t)(rep_s * 1e9 / per);
+	for (unsigned r = 0; r < reps; r++) {
+		shim_bench_exec(a, n, "/dev/null");
+		shim_bench_exec(b, n, "/dev/null");
+	}
+	r_wall[0] = shim_bench_median(a, a->wall_ns, reps);
+	r_wall[1] = shim_bench_median(b, b->wall_ns, reps);
+	r_cpu[0] = shim_bench_median(a, a->cpu_ns, reps);
+	r_cpu[1] = shim_bench_median(b, b->cpu_ns, reps);
 }
 
 /* Both variants once: exit 0 and the same output. 0, or -EIO (printed). */
@@ -188,16 +213,8 @@ static int bench_shim_run(const struct mmb_bench_opts *o)
 			return -EIO;
 	if (lo.rep_time_s < SHIM_MIN_REP_S)
 		lo.rep_time_s = SHIM_MIN_REP_S;
-	for (int p = 0; p < 2; p++) {
-		const struct mmb_bench_fn fns[] = {
-			{ "jemalloc", shim_bench_run, &v[p][0] },
-			{ "shim", shim_bench_run, &v[p][1] },
-		};
-
-		mmb_bench_interleaved(fns, 2, &lo, ns[p]);
-		for (int k = 0; k < 2; k++)
-			cpu[p][k] = shim_bench_cpu(&v[p][k], lo.reps);
-	}
+	for (int p = 0; p < 2; p++)
+		shim_bench_pair(&v[p][0], &v[p][1], lo.reps, lo.rep_time_s, ns[p], cpu[p]);
 	printf("  jemalloc: %s\n", je);
 	mmb_bench_row("churn (1 thread), jemalloc: per call", ns[0][0]);
 	mmb_bench_row("churn on the shim (slab): per call", ns[0][1]);

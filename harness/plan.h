@@ -44,7 +44,8 @@ struct mmb_aconf {			/* one allocator config */
 	char spec[MMB_SPEC_MAX];	/* canonical "name[:given options]" */
 	char config[MMB_SPEC_MAX];	/* given options only, "k=v,..." */
 	int prog;			/* parsed for program cells (programs/launch.h) */
-	char shim_opts[MMB_SPEC_MAX];	/* prog and a shim allocator: MMB_MALLOC_OPTS */
+	char shim_alloc[16];		/* prog and a shim allocator: MMB_MALLOC_ALLOC, else "" */
+	char shim_opts[MMB_SPEC_MAX];	/* and its MMB_MALLOC_OPTS */
 };
 
 struct mmb_wconf {			/* one workload config */

@@ -2,9 +2,11 @@
  * launch.c — an allocator under a program (launch.h).
  *
  * The shim allocators' configs are parsed against the shim's option table
- * (preload/malloc_opts.h), so ac->cfg.opts.tab is that table and
- * ac->config holds only the options given; the options the shim gets
- * (every value, routing forced for buddy and vmalloc) are in ac->shim_opts.
+ * of that allocator (preload/malloc_opts.h: slab, buddy, vmalloc), so
+ * ac->cfg.opts.tab is that table and ac->config holds only the options
+ * given; the shim gets the allocator in MMB_MALLOC_ALLOC (ac->shim_alloc)
+ * and the options in MMB_MALLOC_OPTS (ac->shim_opts), as `mmbench exec`
+ * hands them over (shimspec.h).
  */
 #include "launch.h"
 
@@ -17,8 +19,8 @@
 #include <unistd.h>
 
 #include "../../allocators/preload.h"
-#include "../../allocators/slab.h"
 #include "../../preload/malloc_opts.h"
+#include "../shimspec.h"
 
 enum launch_kind { LK_NONE, LK_ENV, LK_MIMALLOC, LK_SHIM };
 
@@ -41,47 +43,27 @@ int mmb_launch_capable(const struct mmb_alloc_ops *ops)
 	return launch_kind(ops) != LK_NONE;
 }
 
-/* The route a shim allocator forces: "" for slab. */
-static const char *launch_route(const char *name)
-{
-	if (!strcmp(name, "buddy"))
-		return "kmalloc_max=16";
-	if (!strcmp(name, "vmalloc"))
-		return "kmalloc_max=16,vmalloc_min=4096";
-	return "";
-}
-
+/* A shim allocator (slab, buddy, vmalloc) and its options, checked as the
+ * shim reads them (shimspec.h); ac->config keeps the options given. */
 static int launch_shim(const char *name, const char *given, struct mmb_aconf *ac, char *err,
 		       size_t errlen)
 {
-	const char *route = launch_route(name);
-	char what[192], kvs[MMB_SPEC_MAX + 64], msg[MMB_ERR_MAX];
-	struct mmb_pvals all;
+	char what[192], spec[MMB_SPEC_MAX + 64];
+	struct mmb_shim_spec ss;
+	int a = mmb_malloc_alloc_find(name, strlen(name));
 
 	snprintf(what, sizeof(what), "allocator %s (the malloc shim under a program)", name);
-	if (mmb_params_parse(mmb_malloc_opts, given, what, &ac->cfg.opts, err, errlen))
-		return -EINVAL;
-	if (route[0] && (mmb_pval_given(&ac->cfg.opts, "kmalloc_max") ||
-			 mmb_pval_given(&ac->cfg.opts, "vmalloc_min"))) {
-		snprintf(err, errlen, "allocator %s: kmalloc_max and vmalloc_min are %s's route under "
-			 "a program (%s); use slab:kmalloc_max=...,vmalloc_min=... to choose one", name,
-			 name, route);
+	if (a < 0) {
+		snprintf(err, errlen, "%s: not an allocator of the malloc shim", what);
 		return -EINVAL;
 	}
-	snprintf(kvs, sizeof(kvs), "%s%s%s", given, given[0] && route[0] ? "," : "", route);
-	if (mmb_params_parse(mmb_malloc_opts, kvs, what, &all, err, errlen))
+	if (mmb_params_parse(mmb_malloc_allocs[a].opts, given, what, &ac->cfg.opts, err, errlen))
 		return -EINVAL;
-	if (mmb_pval_u64(&all, "vmalloc_min") <= mmb_pval_u64(&all, "kmalloc_max")) {
-		snprintf(err, errlen, "allocator %s: vmalloc_min (%s) must be above kmalloc_max (%s)",
-			 name, mmb_pval_str(&all, "vmalloc_min"), mmb_pval_str(&all, "kmalloc_max"));
+	snprintf(spec, sizeof(spec), "%s%s%s", name, given[0] ? ":" : "", given);
+	if (mmb_shim_spec_parse(spec, &ss, err, errlen))
 		return -EINVAL;
-	}
-	if (mmb_pval_str(&all, "debug")[0] &&
-	    mmb_slab_parse_debug(mmb_pval_str(&all, "debug"), msg, sizeof(msg))) {
-		snprintf(err, errlen, "allocator %s: debug: %s", name, msg);
-		return -EINVAL;
-	}
-	mmb_params_format(&all, 0, ac->shim_opts, sizeof(ac->shim_opts));
+	snprintf(ac->shim_alloc, sizeof(ac->shim_alloc), "%s", ss.alloc);
+	snprintf(ac->shim_opts, sizeof(ac->shim_opts), "%s", ss.opts);
 	return 0;
 }
 
@@ -166,6 +148,7 @@ void mmb_launch_env(const struct mmb_aconf *ac, const char *shim_lib, const char
 	switch (launch_kind(ac->ops)) {
 	case LK_SHIM:
 		mmb_preload_setenv(shim_lib);
+		setenv("MMB_MALLOC_ALLOC", ac->shim_alloc, 1);
 		setenv("MMB_MALLOC_OPTS", ac->shim_opts, 1);
 		setenv("MMB_MALLOC_OUT", out_dir, 1);
 		snprintf(pid, sizeof(pid), "%d", (int)getpid());

@@ -11,13 +11,12 @@
  *			(the instrumented arena, option region, is not a
  *			program's: refused when given)
  *   slab, buddy, vmalloc	the malloc shim (build/libmmb-malloc.so) with
- *			MMB_MALLOC_OPTS: their options are the shim's (mmbench
- *			exec --help), not the in-process allocator's. slab is the
- *			shim's default routing; buddy forces kmalloc_max=16 (the
- *			shim's least: only requests of 16 bytes or less stay on
- *			kmalloc) and vmalloc kmalloc_max=16,vmalloc_min=4096
- *			(every request above a page is a vmalloc area), which the
- *			user may then not set
+ *			MMB_MALLOC_ALLOC and MMB_MALLOC_OPTS, as `mmbench exec`
+ *			(shimspec.h): their options are the shim's (mmbench exec
+ *			--help), not the in-process allocator's. slab splits by
+ *			size as the kernel does; buddy serves every request as
+ *			2^order frames (above 4 MiB a vmalloc area); vmalloc
+ *			serves every request as a vmalloc area
  *   jemalloc		refused: the instrumented arena adapter, whose
  *			extents come from mmbench's own region; a program gets
  *			jemalloc as jemalloc-malloc

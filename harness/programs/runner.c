@@ -536,7 +536,7 @@ static void runner_figures(const struct runner_end *e, struct mmb_result *r)
 		if (k >= 0)
 			r->m[sw_col[k]] = runner_counter(e->fds[1][i]);
 	}
-	if (e->ac->shim_opts[0])
+	if (e->ac->shim_alloc[0])
 		runner_shim_figures(e->state, r);
 }
 
@@ -632,7 +632,7 @@ void mmb_prog_run_cell(const struct mmb_prog_run *run, const struct mmb_cell *ce
 	}
 	if (!realpath(state, shim_out))
 		snprintf(shim_out, sizeof(shim_out), "%s", state);
-	if (ac->shim_opts[0] && mmb_launch_shim_lib(shim_lib, sizeof(shim_lib))) {
+	if (ac->shim_alloc[0] && mmb_launch_shim_lib(shim_lib, sizeof(shim_lib))) {
 		runner_fail(r, MMB_ST_FAILED, "%s: not found (build it with make)", shim_lib);
 		return;
 	}

@@ -228,7 +228,11 @@ Test(programs, every_allocator, .timeout = 240)
 			cr_expect(strstr(r->malloc_provider, "libmmb-malloc.so"), "%s", r->malloc_provider);
 			snprintf(path, sizeof(path), "%s/state/%u/malloc.json", dir, r->cell);
 			cr_expect(mmb_exists(path), "%s", path);
-			snprintf(path, sizeof(path), "%s/state/%u/slabinfo", dir, r->cell);
+			/* each allocator's own state: slab's caches, buddy's free areas,
+			 * vmalloc's areas */
+			snprintf(path, sizeof(path), "%s/state/%u/%s", dir, r->cell,
+				 !strcmp(r->allocator, "slab") ? "slabinfo" :
+				 !strcmp(r->allocator, "buddy") ? "buddyinfo" : "vmallocinfo");
 			cr_expect(mmb_exists(path), "%s", path);
 			cr_expect_eq(r->m[MMB_M_failed_allocs], 0);
 		}
@@ -419,7 +423,8 @@ Test(programs, bad_input, .timeout = 60)
 	pg_refused("/etc/passwd: not executable", "-a", "glibc", "-w", "prog:/etc/passwd");
 	pg_refused("allocator jemalloc cannot run a program", "-a", "jemalloc", "-w",
 		   pg_fmt("prog:%s exit 0", WORK));
-	pg_refused("kmalloc_max and vmalloc_min are buddy's route", "-a", "buddy:kmalloc_max=64",
+	pg_refused("allocator buddy (the malloc shim under a program): unknown option 'kmalloc_max'",
+		   "-a", "buddy:kmalloc_max=64",
 		   "-w", pg_fmt("prog:%s exit 0", WORK));
 	pg_refused("--programs-from /nonexistent/progs", "-a", "glibc", "--programs-from",
 		   "/nonexistent/progs");

@@ -2924,18 +2924,31 @@ int mmb_slab_size_classes(struct mmb_slab *sl, struct mmb_size_class *r, int max
 	for (int i = 0; i <= KMALLOC_SHIFT_HIGH; i++) {
 		struct mmb_kmem_cache *s = sl->kmalloc_caches[i];
 		struct slab_sums sum;
+		uint64_t live, cap;
 		int at;
 
 		if (!s || n == max)
 			continue;
 		slab_sum(s, &sum);
+		/*
+		 * Sampled while workers run, live (allocs read after frees) can
+		 * count allocations made after the frees were read, some served
+		 * by objects those frees returned: an over-count by the calls in
+		 * the read window. Objects in use never exceed the objects that
+		 * exist (read last, it only grows between shrinks), so the
+		 * tighter bound is min(live, capacity).
+		 */
+		live = slab_live_objects(s, &sum);
+		cap = (uint64_t)atomic_load(&s->total_objects);
+		if (live > cap)
+			live = cap;
 		/* kmalloc_caches[1] and [2] (96, 192) sort between powers of two. */
 		for (at = n; at > 0 && r[at - 1].class_bytes > s->object_size; at--)
 			r[at] = r[at - 1];
 		r[at] = (struct mmb_size_class){
 			.class_bytes = s->object_size,
-			.live_objects = slab_live_objects(s, &sum),
-			.capacity_objects = (uint64_t)atomic_load(&s->total_objects),
+			.live_objects = live,
+			.capacity_objects = cap,
 			.pages = (uint64_t)atomic_load(&s->nr_pages),
 		};
 		n++;

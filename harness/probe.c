@@ -34,6 +34,12 @@ void mmb_probe_init(struct mmb_probe *p, uint32_t sample_every, struct mmb_hist 
 	}
 }
 
+int mmb_probe_set_exact(struct mmb_probe *p, const struct mmb_alloc_ops *ops, int on)
+{
+	p->exact = on && ops->usable_size;
+	return p->exact;
+}
+
 static void probe_buckets(FILE *rec, const struct mmb_hist *h, const char *name)
 {
 	for (unsigned i = 0; i < MMB_HIST_NBUCKETS; i++) {
@@ -109,9 +115,15 @@ void *mmb_wl_alloc(struct mmb_wl_thread *t, size_t size, size_t align)
 		return NULL;
 	}
 	t->nallocs++;
+	if (t->probe && t->probe->exact)
+		__atomic_store_n(&t->waste_bytes,
+				 t->waste_bytes + (int64_t)(t->ops->usable_size(t->a, p) - size),
+				 __ATOMIC_RELAXED);
 	__atomic_store_n(&t->live_bytes, t->live_bytes + (int64_t)size, __ATOMIC_RELAXED);
-	if (t->probe && t->live_bytes > t->probe->live_peak_bytes)
+	if (t->probe && t->live_bytes > t->probe->live_peak_bytes) {
 		t->probe->live_peak_bytes = t->live_bytes;
+		t->probe->waste_at_peak = t->waste_bytes;
+	}
 	return p;
 }
 
@@ -136,6 +148,10 @@ void mmb_wl_op_end(struct mmb_wl_thread *t, unsigned k, uint64_t t0)
 void mmb_wl_free(struct mmb_wl_thread *t, void *p, size_t size)
 {
 	probe_escape(p);
+	if (t->probe && t->probe->exact)
+		__atomic_store_n(&t->waste_bytes,
+				 t->waste_bytes - (int64_t)(t->ops->usable_size(t->a, p) - size),
+				 __ATOMIC_RELAXED);
 	if (__builtin_expect(probe_timed(t->probe, MMB_OPK_FREE), 0)) {
 		uint64_t t0 = mmb_clock_start();
 

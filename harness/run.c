@@ -201,7 +201,7 @@ static void run_cell(struct run_ctx *rc, const struct mmb_cell *cell, struct mmb
 	const char *dir = rc->dir;
 	const struct mmb_aconf *ac = &p->aconf[cell->ai];
 	const struct mmb_wconf *wc = &p->wconf[cell->wi];
-	char threads[16], seed[32], limit[64], state_dir[4200], fcpu[16], flog[16], margs[16384];
+	char threads[16], seed[32], limit[64], timeout[64], state_dir[4200], fcpu[16], flog[16], margs[16384];
 	char *argv[32 + MMB_MEASURE_CELL_ARGS];
 	int argc = 0, fds[2], wstatus = 0;
 	struct rusage ru;
@@ -229,6 +229,13 @@ static void run_cell(struct run_ctx *rc, const struct mmb_cell *cell, struct mmb
 	argv[argc++] = seed;
 	argv[argc++] = p->ops ? "--ops" : "--duration";
 	argv[argc++] = limit;
+	if (p->ops && p->duration_s > 0) {	/* --op-equivalent's time-out */
+		snprintf(timeout, sizeof(timeout), "%.9g", p->duration_s);
+		argv[argc++] = "--duration";
+		argv[argc++] = timeout;
+	}
+	if (p->accounting > 0)
+		argv[argc++] = "--exact-accounting";
 	argv[argc++] = "--result-fd";
 	argv[argc++] = "3";
 	if (p->dump_state) {

@@ -58,6 +58,8 @@ struct mmb_wl_thread {
 	uint64_t nops;			/* alloc + free calls made */
 	uint64_t nallocs, nfrees, failed;
 	int64_t live_bytes;		/* can go negative under cross-thread frees */
+	int64_t waste_bytes;		/* usable - requested bytes of live blocks, with
+					 * exact accounting (probe.h); else 0 */
 	uint64_t checksum;		/* of the (operation, size) sequence */
 	struct mmb_probe *probe;	/* NULL when nothing is measured */
 };
@@ -80,6 +82,11 @@ struct mmb_wl_ops {
 	 * MMB_WL_MAX_OP_KINDS, each a word (the op column of latency.csv).
 	 * NULL = none. */
 	const char *const *op_kinds;
+
+	/* Why this workload cannot run an op-equivalent sequence (its memory
+	 * state depends on how threads interleave, or a thread may stop before
+	 * its --ops), refused under --op-equivalent; NULL = it can. */
+	const char *not_op_equivalent;
 };
 
 #define MMB_WL_MAX_OP_KINDS 6

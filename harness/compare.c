@@ -30,7 +30,8 @@ static const char compare_usage[] =
 	"Mann-Whitney U p-value over the repetitions; '~' = not significant at alpha 0.05.\n"
 	"\n"
 	"  -m, --metric LIST          metrics (cells.csv columns), comma-separated\n"
-	"                             (default: ops_per_sec,alloc_p99_ns,footprint_peak_bytes)\n"
+	"                             (default: ops_per_sec,alloc_p99_ns,footprint_peak_bytes;\n"
+	"                             failed_allocs follows any *_per_sec metric)\n"
 	"  -b, --baseline ALLOC       compare every configuration of DIR against ALLOC\n"
 	"                             (an allocator label as in cells.csv: slab, slab:debug=FZ)\n"
 	"  -f, --format FMT           text (default), csv or markdown\n"
@@ -359,6 +360,22 @@ static int cmp_check(const struct cmp_opts *o, const struct mmb_resdir *a,
 	return 0;
 }
 
+/* Throughput is never shown without failed_allocs (a failed call is cheap, so
+ * an undersized configuration looks fast): a list with a *_per_sec metric
+ * gets failed_allocs after it when it lacks it. */
+static void cmp_add_failed_allocs(struct cmp_opts *o)
+{
+	int rate = 0;
+
+	for (int m = 0; m < o->nmetrics; m++) {
+		if (!strcmp(o->metrics[m], "failed_allocs"))
+			return;
+		rate |= mmb_metric_higher_better(o->metrics[m]);
+	}
+	if (rate && o->nmetrics < CMP_MAX_METRICS)
+		o->metrics[o->nmetrics++] = "failed_allocs";
+}
+
 int mmb_compare_main(int argc, char **argv)
 {
 	struct cmp_opts o = { 0 };
@@ -389,6 +406,7 @@ int mmb_compare_main(int argc, char **argv)
 		status = MMB_EXIT_USAGE;
 		goto out;
 	}
+	cmp_add_failed_allocs(&o);
 	if (o.fmt == CMP_CSV)
 		puts("metric,allocator,workload,threads,baseline,n_a,n_b,median_a,median_b,"
 		     "change_pct,ci_lo_pct,ci_hi_pct,p_value,significant");

@@ -5,8 +5,8 @@
  * program's allocation pattern (sizes, lifetimes, order of frees) is run
  * against every allocator under identical conditions. Each thread replays
  * the whole trace, with its own blocks, from the start again each time it
- * reaches the end, until the cell stops. Every allocated block's first byte
- * is written. At the end of each pass (and when the cell stops mid-pass)
+ * reaches the end, until the cell stops. Every page of every allocated block
+ * is written (mmb_wl_write). At the end of each pass (and when the cell stops mid-pass)
  * the blocks the trace left live are freed, in slot order.
  *
  * Two trace formats, told apart by the first bytes: the binary format that
@@ -459,6 +459,7 @@ static int replay_setup(const struct mmb_pvals *params, unsigned nthreads, uint6
 		free(r);
 		return -ENOMEM;
 	}
+	mmb_wl_touch(r->blocks, (size_t)nthreads * r->nslots * sizeof(*r->blocks));
 	*r_state = r;
 	return 0;
 }
@@ -495,7 +496,7 @@ static int replay_run(void *state, struct mmb_wl_thread *t)
 			v->size = op->size;
 			v->p = mmb_wl_alloc(t, op->size, op->align);
 			if (v->p)
-				v->p[0] = 1;
+				mmb_wl_write(v->p, op->size);
 		}
 		for (uint32_t s = 0; s < r->nslots; s++) {
 			if (b[s].p)

@@ -20,7 +20,10 @@
  *   - Every allocator call goes through mmb_wl_alloc / mmb_wl_free (the
  *     harness counts, times and accounts live bytes there). Bookkeeping
  *     memory of the workload itself comes from the process's malloc, outside
- *     the measured allocator, and is allocated in setup where it can be.
+ *     the measured allocator, and is allocated in setup where it can be,
+ *     and touched there (mmb_wl_touch): the harness reads the footprint
+ *     baseline after setup, so pages first written later would count as
+ *     the allocator's.
  *   - run() loops while mmb_wl_running(t) and returns with every block it
  *     allocated freed, except blocks it handed to shared state (another
  *     thread's queue), which teardown frees through t0. Returns 0 or -errno.
@@ -108,6 +111,34 @@ static inline int mmb_wl_running(const struct mmb_wl_thread *t)
 	if (t->ops_limit && t->nops >= t->ops_limit)
 		return 0;
 	return !atomic_load_explicit(t->stop, memory_order_relaxed);
+}
+
+/* Write every page of bookkeeping memory now (calloc leaves large tables
+ * unmapped until first written). */
+static inline void mmb_wl_touch(void *p, size_t len)
+{
+	volatile char *c = p;
+
+	for (size_t i = 0; i < len; i += 4096)
+		c[i] = 0;
+	if (len)
+		c[len - 1] = 0;
+}
+
+/*
+ * Write one byte in every page a block spans and its last byte: a block
+ * whose pages are never written is address space, not memory, and the
+ * footprint (resident memory) would not hold it (footprint.h). For a block
+ * within one page that is its first and last byte.
+ */
+static inline void mmb_wl_write(char *p, size_t size)
+{
+	size_t first = 4096 - ((uintptr_t)p & 4095);
+
+	p[0] = 1;
+	for (size_t i = first; i < size; i += 4096)
+		p[i] = 1;
+	p[size - 1] = 1;
 }
 
 /* xoshiro256**: fast, good enough for workload decisions. */

@@ -14,7 +14,9 @@
  * and joins. Workers publish live bytes with relaxed atomics (probe.c);
  * stats() is allowed to run concurrently with alloc/free (allocator.h).
  * With --ops and --duration both, --duration is a time-out: a cell it stops
- * before every worker has done its --ops is recorded with incomplete = 1.
+ * before every worker has done its --ops is recorded with incomplete = 1, as
+ * is one where a worker returned before its --ops (larson's wait for a
+ * stopped neighbour).
  *
  * Memory (footprint.h): the workload's setup, the worker table, histograms
  * and timeline storage come first; then the resident-memory baseline is
@@ -675,6 +677,7 @@ int mmb_cell_main(int argc, char **argv)
 		mmb_uffd_set_phase(mon, MMB_PHASE_TEARDOWN);
 
 	double ops_total = 0, allocs = 0, frees = 0, failed = 0;
+	int stopped_short = 0;
 	uint64_t start = UINT64_MAX, end = 0, sum = 0;
 
 	for (unsigned i = 0; i < ca.threads; i++) {
@@ -686,6 +689,7 @@ int mmb_cell_main(int argc, char **argv)
 		allocs += (double)w[i].t.nallocs;
 		frees += (double)w[i].t.nfrees;
 		failed += (double)w[i].t.failed;
+		stopped_short |= !w[i].rc && w[i].t.nops < ca.ops;
 		if (w[i].start_ns < start)
 			start = w[i].start_ns;
 		if (w[i].end_ns > end)
@@ -760,7 +764,7 @@ int mmb_cell_main(int argc, char **argv)
 	rec_metric(rec, MMB_M_realized_frag, mmb_fp_realized(&acc.fp));
 	rec_metric(rec, MMB_M_overhead_mean, mmb_fp_mean_ratio(&acc.fp));
 	if (ca.ops)
-		rec_metric(rec, MMB_M_incomplete, timed_out);
+		rec_metric(rec, MMB_M_incomplete, timed_out || stopped_short);
 	rec_metric(rec, MMB_M_unusable_index_o3, acc.unusable_o3);
 	rec_metric(rec, MMB_M_unusable_index_o9, acc.unusable_o9);
 	rec_metric(rec, MMB_M_extfrag_index_o3, acc.extfrag_o3);

@@ -63,7 +63,7 @@
 	X(F64, overhead_at_fp_peak, "footprint_peak_bytes / live bytes at that sample (Johnstone & Wilson: max / live then)") \
 	X(F64, realized_frag, "footprint at the live peak / live_peak_bytes - 1 (tcmalloc's realized fragmentation)") \
 	X(F64, overhead_mean, "mean of footprint / live bytes over the samples with live bytes > 0") \
-	X(U64, incomplete, "1: stopped by its --duration time-out before its --ops sequence ended; 0: ran it to the end")
+	X(U64, incomplete, "1: the --ops sequence did not run to its end (--duration time-out, or a thread stopped short); 0: it did")
 
 /* Latency percentiles of one operation kind (hist.h), in ns. */
 #define MMB_LATENCY_METRICS(X, op)                                                            \

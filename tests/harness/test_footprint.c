@@ -65,14 +65,15 @@ Test(footprint, resident_bytes_grow_with_touched_memory)
 /* Run mmbench with the arguments into a fresh folder; the cells, or the test stops. */
 static int fp_run(const char *tag, struct mmb_result **r, char *dir, size_t dirlen,
 		  const char *a1, const char *a2, const char *a3, const char *a4, const char *a5,
-		  const char *a6, const char *a7, const char *a8)
+		  const char *a6, const char *a7, const char *a8, const char *a9, const char *a10)
 {
 	struct mmb_cmd c;
 	char path[300], err[256];
 	int n;
 
 	mmb_tmpname(dir, dirlen, tag);
-	mmb_run_cmd(&c, "run", "-q", "-o", dir, "-t", "1", a1, a2, a3, a4, a5, a6, a7, a8, NULL);
+	mmb_run_cmd(&c, "run", "-q", "-o", dir, "-t", "1", a1, a2, a3, a4, a5, a6, a7, a8, a9,
+		    a10, NULL);
 	cr_assert_eq(c.status, 0, "%s", c.err);
 	snprintf(path, sizeof(path), "%s/cells.csv", dir);
 	n = mmb_csv_read(path, r, err, sizeof(err));
@@ -109,12 +110,12 @@ Test(footprint, churn64_internal_frag_is_exact, .timeout = 120)
 	if (mmb_alloc_find("jemalloc"))
 		strcat(list, ",jemalloc");
 	n = fp_run("frag64", &r, dir, sizeof(dir), "-a", list, "-w", "churn:size=64", "--ops",
-		   "2000", "--accounting", "exact");
+		   "2000", "--accounting", "exact", NULL, NULL);
 	for (int i = 0; i < n; i++) {
 		double want = strcmp(r[i].allocator, "glibc") ? 0 : 1 - 64 / glibc_usable_64();
 
 		cr_expect_str_eq(r[i].status, "ok", "%s: %s", r[i].allocator, r[i].detail);
-		cr_expect_float_eq(r[i].m[MMB_M_internal_frag], want, 1e-9, "%s: internal_frag %g",
+		cr_expect_float_eq(r[i].m[MMB_M_internal_frag], want, 1e-6, "%s: internal_frag %g",
 				   r[i].allocator, r[i].m[MMB_M_internal_frag]);
 		cr_log_info("%s: internal_frag %g", r[i].allocator, r[i].m[MMB_M_internal_frag]);
 	}
@@ -163,7 +164,7 @@ Test(footprint, op_equivalent_groups_and_footprint_invariant, .timeout = 600)
 	fp_allocators(list, sizeof(list));
 	n = fp_run("opeq", &r, dir, sizeof(dir), "-a", list, "-w",
 		   "fragmenter:fill=256K,sizes:live=500,ramp:peak=256K,pages:live=32", "--ops",
-		   "20000", "--op-equivalent", "--sample-interval", "2000ops");
+		   "20000", "--op-equivalent", "--sample-interval", "2000ops", NULL);
 	for (int i = 0; i < n; i++) {
 		const struct mmb_result *first = NULL;
 
@@ -217,7 +218,7 @@ Test(footprint, flags_mark_incomplete_and_failed_allocs, .timeout = 120)
 	char dir[256], csv[8192];
 
 	fp_run("incomplete", &r, dir, sizeof(dir), "-a", "glibc", "-w", "churn", "--ops",
-	       "1000000000000", "--duration", "0.05", "--op-equivalent");
+	       "1000000000000", "--duration", "0.05", "--op-equivalent", NULL);
 	cr_expect_str_eq(r[0].status, "ok");
 	cr_expect_eq(r[0].m[MMB_M_incomplete], 1);
 	mmb_slurp_in(dir, "cells.csv", csv, sizeof(csv));
@@ -228,10 +229,10 @@ Test(footprint, flags_mark_incomplete_and_failed_allocs, .timeout = 120)
 	if (!mmb_alloc_find("slab"))
 		return;
 	fp_run("failed", &r, dir, sizeof(dir), "-a", "slab:mem=4M", "-w", "ramp", "--ops", "50000",
-	       NULL, NULL, NULL);
+	       NULL, NULL, NULL, NULL);
 	cr_expect_str_eq(r[0].status, "ok");
 	cr_expect_gt(r[0].m[MMB_M_failed_allocs], 0);
-	cr_expect(isnan(r[0].m[MMB_M_incomplete]), "no --op-equivalent time-out: not measured");
+	cr_expect_eq(r[0].m[MMB_M_incomplete], 0, "failed calls count: the sequence ran to its end");
 	mmb_slurp_in(dir, "cells.csv", csv, sizeof(csv));
 	cr_expect(strstr(csv, ",failed_allocs,"), "%s", csv);
 	free(r);

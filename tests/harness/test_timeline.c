@@ -110,7 +110,7 @@ Test(timeline, record_lines_to_rows)
 	buf[strlen(buf) - 1] = 0;
 	cr_assert_eq(mmb_timeline_csv_row(buf + 2, 7, out), 0);
 	fclose(out);
-	cr_expect_str_eq(row, "7,5,-64,,3,,,,0.25,,,,,,,,0.125\n");
+	cr_expect_str_eq(row, "7,5,-64,,3,,,,0.25,,,,,,,,,0.125\n");
 	out = fmemopen(row, sizeof(row), "w");
 	cr_expect_eq(mmb_timeline_csv_row("5 1 2", 7, out), -EINVAL);
 	cr_expect_eq(mmb_timeline_csv_row("5 1 2 3 na na na x na na na na na na na", 7, out), -EINVAL);

@@ -5,8 +5,10 @@
  * Per call: the operation count, live bytes (published with relaxed atomic
  * stores so the sampler thread may read them while the worker runs: a plain
  * mov on x86-64), the per-thread live peak, a checksum of the (operation,
- * size) sequence that lets tests prove a workload deterministic, and, for
- * one call in sample_every, its latency (probe.h). The pointer is passed
+ * size) sequence that lets tests prove a workload deterministic, with exact
+ * accounting the waste of the live blocks (usable_size - size, published
+ * before live bytes), and, for one call in sample_every, its latency
+ * (probe.h); usable_size is called outside the timed interval. The pointer is passed
  * through an empty asm so the compiler cannot delete a malloc/free pair.
  */
 #include "../workloads/workload.h"

@@ -122,10 +122,18 @@ Test(footprint, churn64_internal_frag_is_exact, .timeout = 120)
 	free(r);
 	mmb_rm_rf(dir);
 
-	/* Without exact accounting it is not measured: empty, never a guess. */
+	/* Without exact accounting, or without usable_size (bump), it is not
+	 * measured: empty, never a guess. */
 	n = fp_run("frag64off", &r, dir, sizeof(dir), "-a", "glibc", "-w", "churn:size=64", "--ops",
 		   "2000", NULL, NULL, NULL, NULL);
 	cr_expect(isnan(r[0].m[MMB_M_internal_frag]));
+	free(r);
+	mmb_rm_rf(dir);
+	n = fp_run("frag64bump", &r, dir, sizeof(dir), "-a", "bump", "-w", "churn:size=64", "--ops",
+		   "2000", "--accounting", "exact", NULL, NULL);
+	cr_expect_str_eq(r[0].status, "ok", "%s", r[0].detail);
+	cr_expect(isnan(r[0].m[MMB_M_internal_frag]), "bump: %g", r[0].m[MMB_M_internal_frag]);
+	cr_expect(!isnan(r[0].m[MMB_M_footprint_peak_bytes]), "footprint is measured for all");
 	free(r);
 	mmb_rm_rf(dir);
 }

@@ -408,7 +408,8 @@ static int cell_wait(const struct cell_args *ca, const struct mmb_alloc_ops *ops
 		      struct mmb_alloc *a, struct worker *w, atomic_int *ndone, atomic_int *stop,
 		      struct sample_acc *acc, struct mmb_timeline *tl, uint64_t start)
 {
-	uint64_t deadline = ca->duration_s > 0 ? start + (uint64_t)(ca->duration_s * 1e9) : UINT64_MAX;
+	uint64_t deadline = ca->duration_s > 0 ? start + (uint64_t)(ca->duration_s * 1e9)
+					       : UINT64_MAX;
 	uint64_t interval = (uint64_t)(ca->interval_ms * 1e6);
 	uint64_t next_ops = ca->interval_ops;
 

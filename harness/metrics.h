@@ -29,10 +29,10 @@
 	X(U64, frees, "free calls in the timed region")                                       \
 	X(U64, failed_allocs, "alloc calls that returned NULL")                               \
 	X(U64, live_peak_bytes, "peak of bytes requested and not yet freed (sampled)")        \
-	X(U64, footprint_peak_bytes, "peak resident bytes of the cell above its baseline before create() (sampled)") \
-	X(U64, footprint_end_bytes, "resident bytes above the baseline at the end, blocks all freed") \
-	X(F64, overhead_ratio, "footprint_peak_bytes / live_peak_bytes (Johnstone & Wilson: max / max)") \
-	X(F64, internal_frag, "1 - requested / usable bytes of live blocks at the live peak (exact accounting)") \
+	X(U64, footprint_peak_bytes, "peak memory of the cell above its baseline (footprint.h)") \
+	X(U64, footprint_end_bytes, "memory above the baseline, blocks all freed") \
+	X(F64, overhead_ratio, "footprint_peak_bytes / live_peak_bytes") \
+	X(F64, internal_frag, "1 - requested / usable bytes of live blocks, at the live peak") \
 	X(U64, rss_peak_bytes, "peak resident set of the cell's process, bytes")              \
 	X(F64, unusable_index_o3, "kernel unusable free space index at order 3 (/1000)")      \
 	X(F64, unusable_index_o9, "kernel unusable free space index at order 9 (/1000)")      \
@@ -58,12 +58,12 @@
 	X(U64, fault_census, "fault monitor the cell ran: 0 none (timing), 1 uffd, 2 sigbus; 1 and 2 include fault handling in latencies") \
 	X(U64, leaks_found, "objects kmemleak reported unreferenced (kmemleak=on)")          \
 	X(U64, corruptions_caught, "KFENCE and slub_debug reports (kfence=N or debug=...)")  \
-	X(U64, footprint_own_peak_bytes, "the allocator's own footprint figure, peak (its high-water mark or sampled)") \
-	X(U64, footprint_own_end_bytes, "the allocator's own footprint figure at the end, blocks all freed") \
-	X(F64, overhead_at_fp_peak, "footprint_peak_bytes / live bytes at that sample (Johnstone & Wilson: max / live then)") \
-	X(F64, realized_frag, "footprint at the live peak / live_peak_bytes - 1 (tcmalloc's realized fragmentation)") \
-	X(F64, overhead_mean, "mean of footprint / live bytes over the samples with live bytes > 0") \
-	X(U64, incomplete, "1: the --ops sequence did not run to its end (--duration time-out, or a thread stopped short); 0: it did")
+	X(U64, footprint_own_peak_bytes, "the allocator's own footprint figure, peak") \
+	X(U64, footprint_own_end_bytes, "the allocator's own figure, blocks all freed") \
+	X(F64, overhead_at_fp_peak, "peak footprint / live bytes then (samples with live > 0)") \
+	X(F64, realized_frag, "footprint at the live peak / live peak - 1 (tcmalloc)") \
+	X(F64, overhead_mean, "mean footprint / live over samples with live > 0") \
+	X(U64, incomplete, "1: the --ops sequence did not run to its end; 0: it did")
 
 /* Latency percentiles of one operation kind (hist.h), in ns. */
 #define MMB_LATENCY_METRICS(X, op)                                                            \

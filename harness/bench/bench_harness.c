@@ -257,8 +257,8 @@ static int bench_harness_run(const struct mmb_bench_opts *o)
 		ops->thread_detach(a);
 	ops->destroy(a);
 	free(v);
-	printf("  exact accounting is a mode (--accounting exact, the default of --op-equivalent);\n"
-	       "  timing cells (--duration) do not pay for it:\n");
+	printf("  exact accounting is a mode (--accounting exact, the default of\n"
+	       "  --op-equivalent); timing cells (--duration) do not pay for it:\n");
 	bench_exact("slab", o);
 	bench_exact("jemalloc", o);
 	bench_exact("glibc", o);

@@ -142,7 +142,7 @@ Test(footprint, churn64_internal_frag_is_exact, .timeout = 120)
 static void fp_allocators(char *list, size_t len)
 {
 	static const char *const names[] = { "glibc", "buddy", "slab", "vmalloc", "jemalloc",
-					     "mimalloc", "tcmalloc" };
+					     "jemalloc-malloc", "mimalloc", "tcmalloc" };
 
 	snprintf(list, len, "glibc");
 	for (size_t i = 1; i < sizeof(names) / sizeof(names[0]); i++) {

@@ -360,6 +360,30 @@ static int cmp_check(const struct cmp_opts *o, const struct mmb_resdir *a,
 	return 0;
 }
 
+/* Compared cells whose figures need care (cells.csv flags): say how many. */
+static void cmp_note_flags(const struct mmb_resdir *a, const struct mmb_resdir *b)
+{
+	const struct mmb_resdir *side[2] = { a, b };
+	unsigned failed = 0, incomplete = 0;
+
+	for (int k = 0; k < 2 && side[k]; k++)
+		for (int i = 0; i < side[k]->ncells; i++) {
+			const struct mmb_result *r = &side[k]->cells[i];
+
+			if (!mmb_resdir_ok(side[k], i))
+				continue;
+			failed += r->m[MMB_M_failed_allocs] > 0;
+			incomplete += r->m[MMB_M_incomplete] > 0;
+		}
+	if (failed)
+		printf("\nnote: %u compared cells had failed allocations (cells.csv flags "
+		       "failed_allocs): they did less work, so their throughput is not comparable\n",
+		       failed);
+	if (incomplete)
+		printf("\nnote: %u compared cells did not finish their --ops sequence (cells.csv "
+		       "flags incomplete): their memory figures are not op-equivalent\n", incomplete);
+}
+
 /* Throughput is never shown without failed_allocs (a failed call is cheap, so
  * an undersized configuration looks fast): a list with a *_per_sec metric
  * gets failed_allocs after it when it lacks it. */
@@ -445,6 +469,8 @@ int mmb_compare_main(int argc, char **argv)
 	if (few && o.fmt != CMP_CSV)
 		puts("\nnote: fewer than 4 repetitions on a side: no change can be significant at "
 		     "alpha 0.05 (run with -r 5 or more)");
+	if (o.fmt != CMP_CSV)
+		cmp_note_flags(&a, o.base ? NULL : &b);
 out:
 	mmb_resdir_close(&a);
 	if (!o.base)

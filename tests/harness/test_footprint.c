@@ -243,6 +243,15 @@ Test(footprint, flags_mark_incomplete_and_failed_allocs, .timeout = 120)
 	cr_expect_eq(r[0].m[MMB_M_incomplete], 0, "failed calls count: the sequence ran to its end");
 	mmb_slurp_in(dir, "cells.csv", csv, sizeof(csv));
 	cr_expect(strstr(csv, ",failed_allocs,"), "%s", csv);
+	{
+		struct mmb_cmd c;
+
+		/* compare shows failed_allocs after throughput, and says why it matters */
+		mmb_run_cmd(&c, "compare", dir, dir, NULL);
+		cr_expect_eq(c.status, 0, "%s", c.err);
+		cr_expect(strstr(c.out, "failed_allocs (lower is better)") &&
+			  strstr(c.out, "had failed allocations"), "%s", c.out);
+	}
 	free(r);
 	mmb_rm_rf(dir);
 }

@@ -761,7 +761,7 @@ int mmb_cell_main(int argc, char **argv)
 	rec_metric(rec, MMB_M_footprint_own_peak_bytes, acc.fp.own_peak);
 	if (st.footprint_bytes != MMB_STAT_NONE)
 		rec_metric(rec, MMB_M_footprint_own_end_bytes, (double)st.footprint_bytes);
-	rec_metric(rec, MMB_M_overhead_at_fp_peak, mmb_fp_jw_at_peak(&acc.fp));
+	rec_metric(rec, MMB_M_overhead_at_fp_peak, mmb_fp_jw_at_peak(tl.s, tl.n));
 	rec_metric(rec, MMB_M_realized_frag, mmb_fp_realized(&acc.fp));
 	rec_metric(rec, MMB_M_overhead_mean, mmb_fp_mean_ratio(&acc.fp));
 	if (ca.ops)

@@ -81,7 +81,7 @@ int mmb_resident_bytes(uint64_t *r_bytes)
 void mmb_fp_init(struct mmb_fp_acc *acc)
 {
 	acc->live_peak = acc->fp_at_live_peak = acc->waste_at_live_peak = NAN;
-	acc->fp_peak = acc->fp_peak_live = acc->live_at_fp_peak = acc->own_peak = NAN;
+	acc->fp_peak = acc->own_peak = NAN;
 	acc->ratio_sum = 0;
 	acc->ratio_n = 0;
 }
@@ -95,15 +95,6 @@ void mmb_fp_add(struct mmb_fp_acc *acc, double live, double waste, double fp, do
 	}
 	if (!isnan(fp) && (isnan(acc->fp_peak) || fp > acc->fp_peak))
 		acc->fp_peak = fp;
-	/* Johnstone & Wilson's "live at the point of maximal footprint": over
-	 * the samples with live > 0 (footprint rarely falls, so its maximum
-	 * often lasts until everything is freed), ties to the larger live. */
-	if (!isnan(fp) && live > 0 &&
-	    (isnan(acc->fp_peak_live) || fp > acc->fp_peak_live ||
-	     (fp == acc->fp_peak_live && live > acc->live_at_fp_peak))) {
-		acc->fp_peak_live = fp;
-		acc->live_at_fp_peak = live;
-	}
 	if (!isnan(own) && (isnan(acc->own_peak) || own > acc->own_peak))
 		acc->own_peak = own;
 	if (!isnan(fp) && live > 0) {
@@ -121,9 +112,20 @@ double mmb_internal_frag(double live, double waste)
 	return waste / (live + waste);
 }
 
-double mmb_fp_jw_at_peak(const struct mmb_fp_acc *acc)
+double mmb_fp_jw_at_peak(const struct mmb_tl_sample *s, size_t n)
 {
-	return acc->live_at_fp_peak > 0 ? acc->fp_peak_live / acc->live_at_fp_peak : NAN;
+	double max = NAN, best_live = 0, best_fp = NAN;
+
+	for (size_t i = 0; i < n; i++)
+		if (s[i].live_bytes > 0 && !isnan(s[i].footprint_bytes) &&
+		    (isnan(max) || s[i].footprint_bytes > max))
+			max = s[i].footprint_bytes;
+	for (size_t i = 0; i < n && !isnan(max); i++)
+		if (s[i].live_bytes > best_live && s[i].footprint_bytes >= max * (1 - MMB_FP_JW_BAND)) {
+			best_live = s[i].live_bytes;
+			best_fp = s[i].footprint_bytes;
+		}
+	return best_live > 0 ? best_fp / best_live : NAN;
 }
 
 double mmb_fp_realized(const struct mmb_fp_acc *acc)

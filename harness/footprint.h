@@ -37,7 +37,10 @@
 #ifndef MMB_FOOTPRINT_H
 #define MMB_FOOTPRINT_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "timeline.h"
 
 /* The process's resident bytes now, or -errno; no malloc (it runs in cells
  * whose allocator is the process's malloc). */
@@ -47,7 +50,6 @@ int mmb_resident_bytes(uint64_t *r_bytes);
 struct mmb_fp_acc {
 	double live_peak, fp_at_live_peak, waste_at_live_peak;
 	double fp_peak;
-	double fp_peak_live, live_at_fp_peak;	/* the same over samples with live > 0 */
 	double own_peak;
 	double ratio_sum;		/* sum of footprint / live over samples with live > 0 */
 	uint64_t ratio_n;
@@ -59,15 +61,23 @@ void mmb_fp_init(struct mmb_fp_acc *acc);
  * footprint (NaN: not read), the allocator's own figure (NaN: none). */
 void mmb_fp_add(struct mmb_fp_acc *acc, double live, double waste, double fp, double own);
 
+/*
+ * Johnstone & Wilson's "footprint / live at the point of maximal footprint",
+ * over timeline samples with live > 0: footprint seldom falls, so its
+ * maximum lasts (and creeps up by a page or two) long after the live set
+ * has shrunk; the point is the sample with the most live bytes among those
+ * whose footprint is within MMB_FP_JW_BAND of the maximum. NaN when no
+ * sample had live > 0 and a footprint.
+ */
+#define MMB_FP_JW_BAND 0.01
+double mmb_fp_jw_at_peak(const struct mmb_tl_sample *s, size_t n);
+
 /* 1 - live / (live + waste), NaN when live <= 0 or waste is NaN. */
 double mmb_internal_frag(double live, double waste);
 
 /* The measures (NaN where a sample with live > 0 is missing):
- *	jw_at_peak	footprint peak / live bytes at that sample, over the
- *			samples with live > 0 (Johnstone & Wilson, measure 3)
  *	realized	footprint at the live peak / live peak - 1 (tcmalloc)
  *	mean_ratio	mean of footprint / live over the samples with live > 0 */
-double mmb_fp_jw_at_peak(const struct mmb_fp_acc *acc);
 double mmb_fp_realized(const struct mmb_fp_acc *acc);
 double mmb_fp_mean_ratio(const struct mmb_fp_acc *acc);
 

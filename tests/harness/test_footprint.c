@@ -21,7 +21,7 @@ Test(footprint, classic_measures_from_samples)
 	struct mmb_fp_acc acc;
 
 	mmb_fp_init(&acc);
-	cr_expect(isnan(mmb_fp_jw_at_peak(&acc)) && isnan(mmb_fp_realized(&acc)) &&
+	cr_expect(isnan(mmb_fp_jw_at_peak(NULL, 0)) && isnan(mmb_fp_realized(&acc)) &&
 		  isnan(mmb_fp_mean_ratio(&acc)), "no sample: not measured");
 	/* (live, footprint): the live peak 1000 at footprint 1500; the footprint
 	 * peak 3000 with 600 live; then everything freed, footprint kept. */
@@ -32,7 +32,20 @@ Test(footprint, classic_measures_from_samples)
 	cr_expect_eq(acc.live_peak, 1000);
 	cr_expect_eq(acc.fp_peak, 3000);
 	cr_expect_eq(acc.own_peak, 2000);
-	cr_expect_float_eq(mmb_fp_jw_at_peak(&acc), 3000.0 / 600, 1e-12);
+	{
+		/* the footprint peak 3000 with 600 live, then 3010 (within 1%) with
+		 * 10 live: the point of maximal footprint is the one with 600 */
+		struct mmb_tl_sample s[] = {
+			{ .live_bytes = 1000, .footprint_bytes = 1500 },
+			{ .live_bytes = 600, .footprint_bytes = 3000 },
+			{ .live_bytes = 10, .footprint_bytes = 3010 },
+			{ .live_bytes = 0, .footprint_bytes = 5000 },
+		};
+
+		cr_expect_float_eq(mmb_fp_jw_at_peak(s, 4), 3000.0 / 600, 1e-12);
+		s[2].footprint_bytes = 4000;	/* a real new peak: it counts */
+		cr_expect_float_eq(mmb_fp_jw_at_peak(s, 4), 4000.0 / 10, 1e-12);
+	}
 	cr_expect_float_eq(mmb_fp_realized(&acc), 1500.0 / 1000 - 1, 1e-12);
 	cr_expect_float_eq(mmb_fp_mean_ratio(&acc), (2.0 + 1.5 + 5.0) / 3, 1e-12,
 			   "the sample with nothing live is left out");

@@ -49,6 +49,7 @@
 #include "../workloads/workload.h"
 #include "clock.h"
 #include "footprint.h"
+#include "memstate.h"
 #include "metrics.h"
 #include "perf.h"
 #include "probe.h"
@@ -100,6 +101,7 @@ struct cell_args {
 	double interval_ms, warmup_s;
 	uint64_t interval_ops, warmup_ops;
 	int interval_given;		/* else 10 ms, shorter for short durations */
+	int size_classes;		/* --size-classes: size_classes.csv rows */
 	struct mmb_perf_events hw, sw;
 	int have_hw, have_sw;
 };
@@ -109,6 +111,10 @@ struct sample_acc {			/* what the sampler keeps */
 	uint64_t rss_base;		/* resident bytes before create() */
 	int have_rss;
 	double unusable_o3, unusable_o9, extfrag_o3, extfrag_o9;	/* at the live peak */
+	/* at the live peak: the indices at every order, the size classes */
+	double unusable[MMB_NR_ORDERS], extfrag[MMB_NR_ORDERS];
+	int want_classes, nclasses;	/* nclasses < 0: not measured */
+	struct mmb_size_class classes[MMB_SIZE_CLASSES_MAX];
 };
 
 static int cell_warmup(const struct cell_args *ca)
@@ -217,6 +223,10 @@ static void cell_sample(const struct mmb_alloc_ops *ops, struct mmb_alloc *a, st
 		acc->unusable_o9 = st.unusable_index[9];
 		acc->extfrag_o3 = st.extfrag_index[3];
 		acc->extfrag_o9 = st.extfrag_index[9];
+		memcpy(acc->unusable, st.unusable_index, sizeof(acc->unusable));
+		memcpy(acc->extfrag, st.extfrag_index, sizeof(acc->extfrag));
+		if (acc->want_classes)
+			acc->nclasses = ops->size_classes(a, acc->classes, MMB_SIZE_CLASSES_MAX);
 	}
 	ts.t_ns = mmb_now_ns() - t0_ns;
 	ts.live_bytes = (double)live;
@@ -305,6 +315,7 @@ enum {
 	CELL_OPT_SAMPLE = 256, CELL_OPT_CLOCK_HZ, CELL_OPT_EVENTS, CELL_OPT_CPUS,
 	CELL_OPT_INTERVAL_MS, CELL_OPT_INTERVAL_OPS, CELL_OPT_WARMUP_S, CELL_OPT_WARMUP_OPS,
 	CELL_OPT_EXACT,
+	CELL_OPT_SIZE_CLASSES,
 };
 
 static const struct option cell_longopts[] = {
@@ -330,6 +341,7 @@ static const struct option cell_longopts[] = {
 	{ "warmup-s", required_argument, NULL, CELL_OPT_WARMUP_S },
 	{ "warmup-ops", required_argument, NULL, CELL_OPT_WARMUP_OPS },
 	{ "exact-accounting", no_argument, NULL, CELL_OPT_EXACT },
+	{ "size-classes", no_argument, NULL, CELL_OPT_SIZE_CLASSES },
 	{ 0 },
 };
 
@@ -375,6 +387,7 @@ static int cell_parse(int argc, char **argv, struct cell_args *ca)
 		case CELL_OPT_WARMUP_S: ca->warmup_s = strtod(optarg, NULL); break;
 		case CELL_OPT_WARMUP_OPS: ca->warmup_ops = strtoull(optarg, NULL, 10); break;
 		case CELL_OPT_EXACT: ca->exact = 1; break;
+		case CELL_OPT_SIZE_CLASSES: ca->size_classes = 1; break;
 		default: return -EINVAL;
 		}
 	}
@@ -525,8 +538,7 @@ int mmb_cell_main(int argc, char **argv)
 	struct mmb_uffd *mon = NULL;
 	int perf_fd = -1;
 	char fault_note[512] = "";
-	struct sample_acc acc = { .unusable_o3 = NAN, .unusable_o9 = NAN, .extfrag_o3 = NAN,
-				  .extfrag_o9 = NAN };
+	static struct sample_acc acc;	/* static: the size classes are large */
 	struct mmb_timeline tl = { 0 };
 	uint64_t t0;
 	int timed_out;
@@ -536,6 +548,12 @@ int mmb_cell_main(int argc, char **argv)
 	FILE *rec;
 	int rc;
 
+	mmb_fp_init(&acc.fp);
+	acc.unusable_o3 = acc.unusable_o9 = acc.extfrag_o3 = acc.extfrag_o9 = NAN;
+	for (int o = 0; o < MMB_NR_ORDERS; o++)
+		acc.unusable[o] = acc.extfrag[o] = NAN;
+	acc.nclasses = -1;
+	memset(acc.classes, 0, sizeof(acc.classes));	/* written before the footprint baseline */
 	if (cell_parse(argc, argv, &ca)) {
 		mmb_err("cell: bad arguments (internal command, run by `mmbench run`)");
 		return MMB_EXIT_USAGE;
@@ -586,6 +604,11 @@ int mmb_cell_main(int argc, char **argv)
 				     sizeof(err)))
 			goto out;
 	}
+	if (ca.size_classes && !ops->size_classes) {
+		snprintf(err, sizeof(err), "--size-classes: %s has no size classes", ops->name);
+		goto out;
+	}
+	acc.want_classes = ca.size_classes;
 	/* The harness's own memory first (setup's bookkeeping, workers,
 	 * histograms, timeline), then the baseline, then the allocator. */
 	rc = wl->setup(&wparams, ca.threads, ca.seed, &state, err, sizeof(err));
@@ -621,7 +644,6 @@ int mmb_cell_main(int argc, char **argv)
 		mmb_probe_set_exact(&wk->probe, ops, ca.exact);
 	}
 	mmb_timeline_reserve(&tl, 4096);
-	mmb_fp_init(&acc.fp);
 	acc.have_rss = !mmb_resident_bytes(&acc.rss_base);
 	rc = ops->create(&cfg, &a, err, sizeof(err));
 	if (rc) {
@@ -724,6 +746,8 @@ int mmb_cell_main(int argc, char **argv)
 	fp_end = cell_footprint(&acc);
 
 	struct mmb_alloc_stats st;
+	static struct mmb_size_class end_classes[MMB_SIZE_CLASSES_MAX];
+	int nend = ca.size_classes ? ops->size_classes(a, end_classes, MMB_SIZE_CLASSES_MAX) : -1;
 
 	mmb_alloc_stats_init(&st);
 	if (ops->stats)
@@ -766,6 +790,15 @@ int mmb_cell_main(int argc, char **argv)
 	rec_metric(rec, MMB_M_overhead_mean, mmb_fp_mean_ratio(&acc.fp));
 	if (ca.ops)
 		rec_metric(rec, MMB_M_incomplete, timed_out || stopped_short);
+	/* On the buddy zone, the zone's own exact record of its fullest
+	 * moment; a sample near the live peak can miss it by the frames that
+	 * decide the index (frag_orders.csv keeps both). */
+	if (!isnan(st.zone_peak_unusable_index[9])) {
+		acc.unusable_o3 = st.zone_peak_unusable_index[3];
+		acc.unusable_o9 = st.zone_peak_unusable_index[9];
+		acc.extfrag_o3 = st.zone_peak_extfrag_index[3];
+		acc.extfrag_o9 = st.zone_peak_extfrag_index[9];
+	}
 	rec_metric(rec, MMB_M_unusable_index_o3, acc.unusable_o3);
 	rec_metric(rec, MMB_M_unusable_index_o9, acc.unusable_o9);
 	rec_metric(rec, MMB_M_extfrag_index_o3, acc.extfrag_o3);
@@ -775,6 +808,21 @@ int mmb_cell_main(int argc, char **argv)
 		rec_metric(rec, MMB_M_leaks_found, (double)st.leaks_found);
 	if (st.corruptions_caught != MMB_STAT_NONE)
 		rec_metric(rec, MMB_M_corruptions_caught, (double)st.corruptions_caught);
+	if (st.frag_failed_allocs != MMB_STAT_NONE)
+		rec_metric(rec, MMB_M_frag_failed_allocs, (double)st.frag_failed_allocs);
+	if (st.frag_fail_order != MMB_STAT_NONE)
+		rec_metric(rec, MMB_M_frag_fail_order, (double)st.frag_fail_order);
+	if (st.frag_fail_free_pages != MMB_STAT_NONE)
+		rec_metric(rec, MMB_M_frag_fail_free_pages, (double)st.frag_fail_free_pages);
+	mmb_memstate_emit_orders(rec, "live_peak", acc.unusable, acc.extfrag);
+	mmb_memstate_emit_orders(rec, "zone_peak", st.zone_peak_unusable_index,
+				 st.zone_peak_extfrag_index);
+	mmb_memstate_emit_orders(rec, "first_frag_failure", st.frag_fail_unusable_index,
+				 st.frag_fail_extfrag_index);
+	if (acc.nclasses > 0)
+		mmb_memstate_emit_classes(rec, "live_peak", ops->name, acc.classes, acc.nclasses);
+	if (nend > 0)
+		mmb_memstate_emit_classes(rec, "end", ops->name, end_classes, nend);
 	if (st.malloc_provider)
 		fprintf(rec, "provider %s\n", st.malloc_provider);
 	if (perf_fd >= 0) {

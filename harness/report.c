@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "plot.h"
+#include "pressure.h"
 #include "stats.h"
 #include "util.h"
 
@@ -299,6 +300,45 @@ out:
 	free(nthr >= 0 ? thr : NULL);
 }
 
+/* Memory pressure (pressure.h): per workload with a fragmentation failure,
+ * the same sequence on every configuration, side by side. */
+static void rep_pressure(const struct rep_out *o)
+{
+	const char **wls;
+	int nwl = mmb_resdir_wlabels(o->c->rd, &wls), header = 0;
+
+	for (int w = 0; w < nwl; w++) {
+		struct mmb_pressure_row *rows;
+		char summary[2048], title[700];
+		int n = mmb_pressure_rows(o->c->rd, wls[w], &rows, summary, sizeof(summary));
+
+		if (n <= 0)
+			continue;
+		if (!header++) {
+			rep_heading(o, 2, "Memory pressure");
+			rep_para(o, "Workloads in which an allocator on the buddy zone failed a request "
+				    "while the zone had the free frames for it (fragmentation failure), "
+				    "with every configuration that ran the same sequence. Medians over "
+				    "the finished repetitions.");
+		}
+		snprintf(title, sizeof(title), "Workload %s", wls[w]);
+		rep_heading(o, 3, title);
+		rep_para(o, summary);
+		rep_table(o, 1, "num");
+		rep_row(o, mmb_pressure_head, MMB_PRESSURE_COLS, REP_HEAD_NUM);
+		for (int i = 0; i < n; i++) {
+			const char *cells[MMB_PRESSURE_COLS];
+
+			for (int k = 0; k < MMB_PRESSURE_COLS; k++)
+				cells[k] = rows[i].cell[k];
+			rep_row(o, cells, MMB_PRESSURE_COLS, REP_DATA);
+		}
+		rep_table(o, 0, "");
+		free(rows);
+	}
+	free(nwl >= 0 ? wls : NULL);
+}
+
 static void rep_failed(const struct rep_out *o)
 {
 	const struct mmb_resdir *rd = o->c->rd;
@@ -395,6 +435,7 @@ static int rep_emit(FILE *f, void *arg)
 	}
 	rep_meta(o);
 	rep_key_figures(o);
+	rep_pressure(o);
 	rep_failed(o);
 	rep_figures(o);
 	if (o->html)
@@ -407,7 +448,7 @@ static int rep_kind(const char *name)
 {
 	static const char *const kinds[] = { "latency-", "throughput-", "memory-", "unusable-",
 					     "faults-time-", "faults-region-", "hwcounters-",
-					     "overhead" };
+					     "overhead", "sizeclasses-" };
 	int k = 0;
 
 	while (k < (int)(sizeof(kinds) / sizeof(kinds[0])) &&

@@ -20,10 +20,12 @@
  *   - Every allocator call goes through mmb_wl_alloc / mmb_wl_free (the
  *     harness counts, times and accounts live bytes there). Bookkeeping
  *     memory of the workload itself comes from the process's malloc, outside
- *     the measured allocator, and is allocated in setup where it can be,
- *     and touched there (mmb_wl_touch): the harness reads the footprint
- *     baseline after setup, so pages first written later would count as
- *     the allocator's.
+ *     the measured allocator, and is allocated in setup: run() calls no
+ *     malloc of its own (an adapter may bind its thread's malloc to the
+ *     measured arena while it runs, as jemalloc.c does). Setup also
+ *     touches it (mmb_wl_touch): the harness reads the footprint baseline
+ *     after setup, so pages first written later would count as the
+ *     allocator's.
  *   - run() loops while mmb_wl_running(t) and returns with every block it
  *     allocated freed, except blocks it handed to shared state (another
  *     thread's queue), which teardown frees through t0. Returns 0 or -errno.
@@ -64,6 +66,8 @@ struct mmb_wl_thread {
 	int64_t waste_bytes;		/* usable - requested bytes of live blocks, with
 					 * exact accounting (probe.h); else 0 */
 	uint64_t checksum;		/* of the (operation, size) sequence */
+	uint64_t remote_frees;		/* frees of blocks another worker allocated */
+	uint64_t dep_stalls;		/* waits for another worker's call (counts_remote) */
 	struct mmb_probe *probe;	/* NULL when nothing is measured */
 };
 
@@ -85,6 +89,10 @@ struct mmb_wl_ops {
 	 * MMB_WL_MAX_OP_KINDS, each a word (the op column of latency.csv).
 	 * NULL = none. */
 	const char *const *op_kinds;
+
+	/* 1: run() counts t->remote_frees and t->dep_stalls (the cell reports
+	 * them; otherwise their columns stay empty: not measured). */
+	int counts_remote;
 
 	/* Why this workload cannot run an op-equivalent sequence (its memory
 	 * state depends on how threads interleave, or a thread may stop before

@@ -15,8 +15,10 @@
  *   config	an allocator with its options, "NAME:key=value,key=value"; each
  *		distinct config is its own row in the results.
  *   live bytes	bytes requested and not yet freed (tracked by the harness).
- *   footprint	bytes of memory the allocator holds from the system (frames
- *		touched, bytes mapped from the OS, or its own resident figure).
+ *   footprint	bytes of memory the allocator holds from the system; the
+ *		harness measures it one way for all (harness/footprint.h);
+ *		stats() reports the allocator's own figure (frames out of the
+ *		zone, bytes mapped from the OS, its resident count).
  *
  * Contract (checked by the contract test):
  *   - create(cfg, r_a, err): 0, or -errno with a one-line message in err
@@ -32,7 +34,9 @@
  *     thread calls thread_attach once before its first call and
  *     thread_detach after its last (both optional: per-thread caches live
  *     there). A block may be freed by a thread other than its allocator.
- *   - usable_size(a, p) >= the size asked for.
+ *   - usable_size(a, p) >= the size asked for, the same from the alloc to
+ *     the free of the block (the harness's exact accounting calls it at
+ *     both and sums usable - size over live blocks for internal_frag).
  *   - stats() may run concurrently with alloc/free (from the sampler); its
  *     figures are then approximate. Fields it cannot fill stay at their
  *     MMB_STAT_NONE / NaN initial values, which the results show as empty.
@@ -79,7 +83,9 @@ struct mmb_alloc_stats {
 	uint64_t footprint_bytes;	/* held from the system now */
 	uint64_t footprint_peak_bytes;	/* the allocator's own high-water mark, if it
 					 * keeps one (exact where sampling may miss) */
-	uint64_t usable_bytes;		/* usable bytes of live blocks (internal frag) */
+	uint64_t usable_bytes;		/* the allocator's own count of usable bytes of
+					 * live blocks (tests; internal_frag comes from
+					 * usable_size, probe.h) */
 	uint64_t allocs, frees;		/* calls served */
 	uint64_t failed_allocs;		/* alloc() calls that returned NULL */
 	/* Allocators with free lists by order (buddy): the kernel's indices

@@ -3518,6 +3518,7 @@ static void slab_reg_detector_stats(struct mmb_alloc *a, struct mmb_alloc_stats 
 static void slab_reg_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 {
 	struct mmb_slab *sl = a->sl;
+	struct mmb_buddy_info in;
 	uint64_t usable = 0, allocs = 0, frees = 0;
 
 	pthread_mutex_lock(&sl->slab_mutex);
@@ -3532,6 +3533,11 @@ static void slab_reg_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 	pthread_mutex_unlock(&sl->slab_mutex);
 	r_st->footprint_bytes = (uint64_t)(atomic_load(&sl->slab_pages) + atomic_load(&sl->large_pages)) *
 				MMB_PAGE_SIZE;
+	/* The peak the sampler may miss (slabs and kmalloc_large pages come and
+	 * go between samples): the zone's low-water mark of free frames, as
+	 * buddy and vmalloc report it (frames on per-thread lists included). */
+	mmb_buddy_info(sl->b, &in);
+	r_st->footprint_peak_bytes = (in.managed_pages - in.min_free_pages) << MMB_PAGE_SHIFT;
 	r_st->usable_bytes = usable + (uint64_t)atomic_load(&sl->large_pages) * MMB_PAGE_SIZE;
 	r_st->allocs = allocs + (uint64_t)atomic_load(&sl->large_allocs);
 	r_st->frees = frees + (uint64_t)atomic_load(&sl->large_frees);

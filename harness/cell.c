@@ -13,6 +13,18 @@
  * (--duration) or until every worker has done its --ops, sets the stop flag
  * and joins. Workers publish live bytes with relaxed atomics (probe.c);
  * stats() is allowed to run concurrently with alloc/free (allocator.h).
+ * With --ops and --duration both, --duration is a time-out: a cell it stops
+ * before every worker has done its --ops is recorded with incomplete = 1, as
+ * is one where a worker returned before its --ops (larson's wait for a
+ * stopped neighbour).
+ *
+ * Memory (footprint.h): the workload's setup, the worker table, histograms
+ * and timeline storage come first; then the resident-memory baseline is
+ * read, then the allocator is created. Each sample reads the resident
+ * memory above the baseline (footprint), the allocator's own figure, live
+ * bytes and, with --exact-accounting, the waste of the live blocks
+ * (internal_frag); the last sample is taken after the workers are joined,
+ * and footprint_end after the workload's teardown has freed everything.
  *
  * Faults (--faults uffd|sigbus): the monitor (uffd.h) starts before the
  * allocator is created and stops after it is destroyed; its phase is warmup
@@ -36,6 +48,7 @@
 #include "../allocators/allocator.h"
 #include "../workloads/workload.h"
 #include "clock.h"
+#include "footprint.h"
 #include "memstate.h"
 #include "metrics.h"
 #include "perf.h"
@@ -73,8 +86,9 @@ struct cell_args {
 	const char *alloc_spec, *wl_spec, *state_dir;
 	unsigned threads;
 	uint64_t seed, ops;
-	double duration_s;
+	double duration_s;		/* with ops: a time-out; 0 = none */
 	int check;
+	int exact;			/* --exact-accounting: usable_size per call */
 	int result_fd;
 	enum mmb_fault_mode faults;	/* off, uffd or sigbus */
 	int fault_cpu;
@@ -93,8 +107,10 @@ struct cell_args {
 };
 
 struct sample_acc {			/* what the sampler keeps */
-	double live_peak, fp_peak, frag_at_peak;
-	double unusable_o3, unusable_o9, extfrag_o3, extfrag_o9;
+	struct mmb_fp_acc fp;		/* footprint and the classic measures */
+	uint64_t rss_base;		/* resident bytes before create() */
+	int have_rss;
+	double unusable_o3, unusable_o9, extfrag_o3, extfrag_o9;	/* at the live peak */
 	/* at the live peak: the indices at every order, the size classes */
 	double unusable[MMB_NR_ORDERS], extfrag[MMB_NR_ORDERS];
 	int want_classes, nclasses;	/* nclasses < 0: not measured */
@@ -117,6 +133,7 @@ static void worker_reset(struct worker *w)
 	t->ops_limit = w->ca->ops;
 	mmb_rand_seed(t->rng, w->seed);
 	mmb_probe_init(&w->probe, w->ca->sample, w->extra, w->nextra);
+	mmb_probe_set_exact(&w->probe, t->ops, w->ca->exact);
 }
 
 static void *worker_main(void *arg)
@@ -171,24 +188,38 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* Resident bytes above the baseline now, NaN when they cannot be read. */
+static double cell_footprint(const struct sample_acc *acc)
+{
+	uint64_t rss;
+
+	if (!acc->have_rss || mmb_resident_bytes(&rss))
+		return NAN;
+	return rss > acc->rss_base ? (double)(rss - acc->rss_base) : 0;
+}
+
 static void cell_sample(const struct mmb_alloc_ops *ops, struct mmb_alloc *a, struct worker *w,
 			unsigned n, struct sample_acc *acc, struct mmb_timeline *tl, uint64_t t0_ns)
 {
 	struct mmb_alloc_stats st;
 	struct mmb_tl_sample ts;
-	int64_t live = 0;
+	int64_t live = 0, waste = 0;
+	double fp, own, live_peak0 = acc->fp.live_peak;
 
+	/* Read racily while workers run: live and waste may disagree by the
+	 * blocks allocated or freed between the two loops (at most one block
+	 * per thread each); the sample after the join is exact. */
+	for (unsigned i = 0; i < n; i++)
+		waste += __atomic_load_n(&w[i].t.waste_bytes, __ATOMIC_RELAXED);
 	for (unsigned i = 0; i < n; i++)
 		live += __atomic_load_n(&w[i].t.live_bytes, __ATOMIC_RELAXED);
+	fp = cell_footprint(acc);
 	mmb_alloc_stats_init(&st);
 	if (ops->stats)
 		ops->stats(a, &st);
-	if (st.footprint_bytes != MMB_STAT_NONE &&
-	    (isnan(acc->fp_peak) || (double)st.footprint_bytes > acc->fp_peak))
-		acc->fp_peak = (double)st.footprint_bytes;
-	if ((double)live > acc->live_peak || isnan(acc->live_peak)) {
-		acc->live_peak = (double)live;
-		acc->frag_at_peak = NAN;
+	own = st.footprint_bytes == MMB_STAT_NONE ? NAN : (double)st.footprint_bytes;
+	mmb_fp_add(&acc->fp, (double)live, w[0].probe.exact ? (double)waste : NAN, fp, own);
+	if (acc->fp.live_peak != live_peak0) {
 		acc->unusable_o3 = st.unusable_index[3];
 		acc->unusable_o9 = st.unusable_index[9];
 		acc->extfrag_o3 = st.extfrag_index[3];
@@ -198,17 +229,14 @@ static void cell_sample(const struct mmb_alloc_ops *ops, struct mmb_alloc *a, st
 		if (acc->want_classes)
 			acc->nclasses = ops->size_classes(a, acc->classes, MMB_SIZE_CLASSES_MAX);
 	}
-	/* live and usable are read at different instants: a sample with
-	 * usable < live saw a block freed in between (torn) and is skipped. */
-	if ((double)live == acc->live_peak && live > 0 && st.usable_bytes != MMB_STAT_NONE &&
-	    st.usable_bytes >= (uint64_t)live)
-		acc->frag_at_peak = 1.0 - (double)live / (double)st.usable_bytes;
 	ts.t_ns = mmb_now_ns() - t0_ns;
 	ts.live_bytes = (double)live;
-	ts.footprint_bytes = st.footprint_bytes == MMB_STAT_NONE ? NAN : (double)st.footprint_bytes;
+	ts.footprint_bytes = fp;
 	ts.faults = mmb_timeline_faults();
 	for (int o = 0; o < MMB_NR_ORDERS; o++)
 		ts.unusable[o] = st.unusable_index[o];
+	ts.footprint_own_bytes = own;
+	ts.internal_frag = w[0].probe.exact ? mmb_internal_frag((double)live, (double)waste) : NAN;
 	mmb_timeline_add(tl, &ts);
 }
 
@@ -287,6 +315,7 @@ static void cell_faults_finish(struct mmb_uffd *m, const struct cell_args *ca, F
 enum {
 	CELL_OPT_SAMPLE = 256, CELL_OPT_CLOCK_HZ, CELL_OPT_EVENTS, CELL_OPT_CPUS,
 	CELL_OPT_INTERVAL_MS, CELL_OPT_INTERVAL_OPS, CELL_OPT_WARMUP_S, CELL_OPT_WARMUP_OPS,
+	CELL_OPT_EXACT,
 	CELL_OPT_SIZE_CLASSES,
 };
 
@@ -312,6 +341,7 @@ static const struct option cell_longopts[] = {
 	{ "sample-every-ops", required_argument, NULL, CELL_OPT_INTERVAL_OPS },
 	{ "warmup-s", required_argument, NULL, CELL_OPT_WARMUP_S },
 	{ "warmup-ops", required_argument, NULL, CELL_OPT_WARMUP_OPS },
+	{ "exact-accounting", no_argument, NULL, CELL_OPT_EXACT },
 	{ "size-classes", no_argument, NULL, CELL_OPT_SIZE_CLASSES },
 	{ 0 },
 };
@@ -357,6 +387,7 @@ static int cell_parse(int argc, char **argv, struct cell_args *ca)
 		case CELL_OPT_INTERVAL_OPS: ca->interval_ops = strtoull(optarg, NULL, 10); break;
 		case CELL_OPT_WARMUP_S: ca->warmup_s = strtod(optarg, NULL); break;
 		case CELL_OPT_WARMUP_OPS: ca->warmup_ops = strtoull(optarg, NULL, 10); break;
+		case CELL_OPT_EXACT: ca->exact = 1; break;
 		case CELL_OPT_SIZE_CLASSES: ca->size_classes = 1; break;
 		default: return -EINVAL;
 		}
@@ -385,12 +416,14 @@ static void cell_sleep_ns(uint64_t ns)
 	nanosleep(&ts, NULL);
 }
 
-/* Sleep until the deadline or until every worker is done, sampling. */
-static void cell_wait(const struct cell_args *ca, const struct mmb_alloc_ops *ops,
+/* Sleep until the deadline or until every worker is done, sampling.
+ * Returns 1 when the deadline stopped workers that were not done. */
+static int cell_wait(const struct cell_args *ca, const struct mmb_alloc_ops *ops,
 		      struct mmb_alloc *a, struct worker *w, atomic_int *ndone, atomic_int *stop,
 		      struct sample_acc *acc, struct mmb_timeline *tl, uint64_t start)
 {
-	uint64_t deadline = ca->ops ? UINT64_MAX : start + (uint64_t)(ca->duration_s * 1e9);
+	uint64_t deadline = ca->duration_s > 0 ? start + (uint64_t)(ca->duration_s * 1e9)
+					       : UINT64_MAX;
 	uint64_t interval = (uint64_t)(ca->interval_ms * 1e6);
 	uint64_t next_ops = ca->interval_ops;
 
@@ -402,8 +435,12 @@ static void cell_wait(const struct cell_args *ca, const struct mmb_alloc_ops *op
 		uint64_t now = mmb_now_ns();
 		uint64_t next = now + interval;
 
-		if (now >= deadline || atomic_load(ndone) == (int)ca->threads)
+		if (atomic_load(ndone) == (int)ca->threads)
 			break;
+		if (now >= deadline) {
+			atomic_store(stop, 1);
+			return 1;
+		}
 		if (next > deadline)
 			next = deadline;
 		cell_sleep_ns(next - now);
@@ -417,6 +454,7 @@ static void cell_wait(const struct cell_args *ca, const struct mmb_alloc_ops *op
 		cell_sample(ops, a, w, ca->threads, acc, tl, start);
 	}
 	atomic_store(stop, 1);
+	return 0;
 }
 
 /* Parse "3,0,1" into cpu[0..n) ; -EINVAL unless exactly n entries. */
@@ -504,16 +542,19 @@ int mmb_cell_main(int argc, char **argv)
 	static struct sample_acc acc;	/* static: the size classes are large */
 	struct mmb_timeline tl = { 0 };
 	uint64_t t0, setup_ns;
+	int timed_out;
+	double fp_end;
 	char err[MMB_ERR_MAX] = "", wname[64];
 	const char *status = "failed";
 	FILE *rec;
 	int rc;
 
-	acc.live_peak = acc.fp_peak = acc.frag_at_peak = NAN;
+	mmb_fp_init(&acc.fp);
 	acc.unusable_o3 = acc.unusable_o9 = acc.extfrag_o3 = acc.extfrag_o9 = NAN;
 	for (int o = 0; o < MMB_NR_ORDERS; o++)
 		acc.unusable[o] = acc.extfrag[o] = NAN;
 	acc.nclasses = -1;
+	memset(acc.classes, 0, sizeof(acc.classes));	/* written before the footprint baseline */
 	if (cell_parse(argc, argv, &ca)) {
 		mmb_err("cell: bad arguments (internal command, run by `mmbench run`)");
 		return MMB_EXIT_USAGE;
@@ -569,20 +610,16 @@ int mmb_cell_main(int argc, char **argv)
 		goto out;
 	}
 	acc.want_classes = ca.size_classes;
-	rc = ops->create(&cfg, &a, err, sizeof(err));
-	if (rc) {
-		if (!err[0])
-			snprintf(err, sizeof(err), "%s: create failed: %s", ops->name, strerror(-rc));
-		a = NULL;
-		goto out;
-	}
+	/* The harness's own memory first (setup's bookkeeping, workers,
+	 * histograms, timeline), then the baseline, then the allocator. */
 	setup_ns = mmb_now_ns();
 	rc = wl->setup(&wparams, ca.threads, ca.seed, &state, err, sizeof(err));
 	setup_ns = mmb_now_ns() - setup_ns;
 	if (rc) {
 		if (!err[0])
 			snprintf(err, sizeof(err), "%s: setup failed: %s", wl->name, strerror(-rc));
-		goto out_destroy;
+		state = NULL;
+		goto out;
 	}
 	w = calloc(ca.threads, sizeof(*w));
 	if (!w || pthread_barrier_init(&barrier, NULL, ca.threads + 1)) {
@@ -599,7 +636,6 @@ int mmb_cell_main(int argc, char **argv)
 		struct worker *wk = &w[i];
 
 		wk->t.ops = ops;
-		wk->t.a = a;
 		wk->t.tid = i;
 		wk->t.nthreads = ca.threads;
 		wk->t.stop = &stop;
@@ -608,6 +644,21 @@ int mmb_cell_main(int argc, char **argv)
 		while (wl->op_kinds && wl->op_kinds[wk->nextra] && wk->nextra < MMB_WL_MAX_OP_KINDS)
 			wk->nextra++;
 		mmb_probe_init(&wk->probe, ca.sample, wk->extra, wk->nextra);
+		mmb_probe_set_exact(&wk->probe, ops, ca.exact);
+	}
+	mmb_timeline_reserve(&tl, 4096);
+	acc.have_rss = !mmb_resident_bytes(&acc.rss_base);
+	rc = ops->create(&cfg, &a, err, sizeof(err));
+	if (rc) {
+		if (!err[0])
+			snprintf(err, sizeof(err), "%s: create failed: %s", ops->name, strerror(-rc));
+		a = NULL;
+		goto out_teardown;
+	}
+	for (unsigned i = 0; i < ca.threads; i++) {
+		struct worker *wk = &w[i];
+
+		wk->t.a = a;
 		wk->seed = ca.seed + 0x632be59bd9b4e019ULL * (i + 1);
 		mmb_rand_seed(wk->t.rng, wk->seed);
 		wk->ca = &ca;
@@ -645,13 +696,14 @@ int mmb_cell_main(int argc, char **argv)
 		pthread_barrier_wait(&barrier);
 	}
 	t0 = mmb_now_ns();
-	cell_wait(&ca, ops, a, w, &ndone, &stop, &acc, &tl, t0);
+	timed_out = cell_wait(&ca, ops, a, w, &ndone, &stop, &acc, &tl, t0);
 	if (perf_fd >= 0)
 		mmb_perf_faults_enable(perf_fd, 0);
 	if (mon)
 		mmb_uffd_set_phase(mon, MMB_PHASE_TEARDOWN);
 
 	double ops_total = 0, allocs = 0, frees = 0, failed = 0, remote = 0, stalls = 0;
+	int stopped_short = 0;
 	uint64_t start = UINT64_MAX, end = 0, sum = 0;
 
 	for (unsigned i = 0; i < ca.threads; i++) {
@@ -663,25 +715,40 @@ int mmb_cell_main(int argc, char **argv)
 		allocs += (double)w[i].t.nallocs;
 		frees += (double)w[i].t.nfrees;
 		failed += (double)w[i].t.failed;
+		stopped_short |= !w[i].rc && w[i].t.nops < ca.ops;
 		remote += (double)w[i].t.remote_frees;
 		stalls += (double)w[i].t.dep_stalls;
 		if (w[i].start_ns < start)
 			start = w[i].start_ns;
 		if (w[i].end_ns > end)
 			end = w[i].end_ns;
-		if ((double)w[i].probe.live_peak_bytes > acc.live_peak || isnan(acc.live_peak))
-			acc.live_peak = (double)w[i].probe.live_peak_bytes;
 		uint64_t tmix = w[i].t.checksum + i;
 
 		sum += mmb_splitmix64(&tmix);
 	}
 	cell_sample(ops, a, w, ca.threads, &acc, &tl, t0);
+
+	/* One worker: its own live peak and the waste at that moment are
+	 * exact (probe.c), where a sample may have missed the peak. */
+	double live_peak = acc.fp.live_peak, frag = NAN;
+
+	if (w[0].probe.exact)
+		frag = mmb_internal_frag(acc.fp.live_peak, acc.fp.waste_at_live_peak);
+	if (ca.threads == 1 && (double)w[0].probe.live_peak_bytes >= live_peak) {
+		live_peak = (double)w[0].probe.live_peak_bytes;
+		if (w[0].probe.exact)
+			frag = mmb_internal_frag(live_peak, (double)w[0].probe.waste_at_peak);
+	}
+	for (unsigned i = 0; ca.threads > 1 && i < ca.threads; i++)
+		if ((double)w[i].probe.live_peak_bytes > live_peak)
+			live_peak = (double)w[i].probe.live_peak_bytes;
 	if (ops->thread_attach)
 		ops->thread_attach(a);
 	wl->teardown(state, &w[0].t);
 	state = NULL;
 	if (ops->thread_detach)
 		ops->thread_detach(a);
+	fp_end = cell_footprint(&acc);
 
 	struct mmb_alloc_stats st;
 	static struct mmb_size_class end_classes[MMB_SIZE_CLASSES_MAX];
@@ -692,8 +759,8 @@ int mmb_cell_main(int argc, char **argv)
 		ops->stats(a, &st);
 	/* The allocator's own high-water mark catches peaks between samples. */
 	if (st.footprint_peak_bytes != MMB_STAT_NONE &&
-	    (isnan(acc.fp_peak) || (double)st.footprint_peak_bytes > acc.fp_peak))
-		acc.fp_peak = (double)st.footprint_peak_bytes;
+	    (isnan(acc.fp.own_peak) || (double)st.footprint_peak_bytes > acc.fp.own_peak))
+		acc.fp.own_peak = (double)st.footprint_peak_bytes;
 	if (!err[0] && ca.check && ops->check && ops->check(a, err, sizeof(err)) && !err[0])
 		snprintf(err, sizeof(err), "%s: check failed", ops->name);
 	if (!err[0] && ca.state_dir && ops->dump_state) {
@@ -714,13 +781,20 @@ int mmb_cell_main(int argc, char **argv)
 	rec_metric(rec, MMB_M_allocs, allocs);
 	rec_metric(rec, MMB_M_frees, frees);
 	rec_metric(rec, MMB_M_failed_allocs, failed);
-	rec_metric(rec, MMB_M_live_peak_bytes, acc.live_peak);
-	rec_metric(rec, MMB_M_footprint_peak_bytes, acc.fp_peak);
+	rec_metric(rec, MMB_M_live_peak_bytes, live_peak);
+	rec_metric(rec, MMB_M_footprint_peak_bytes, acc.fp.fp_peak);
+	rec_metric(rec, MMB_M_footprint_end_bytes, fp_end);
+	if (live_peak > 0)
+		rec_metric(rec, MMB_M_overhead_ratio, acc.fp.fp_peak / live_peak);
+	rec_metric(rec, MMB_M_internal_frag, frag);
+	rec_metric(rec, MMB_M_footprint_own_peak_bytes, acc.fp.own_peak);
 	if (st.footprint_bytes != MMB_STAT_NONE)
-		rec_metric(rec, MMB_M_footprint_end_bytes, (double)st.footprint_bytes);
-	if (acc.live_peak > 0)
-		rec_metric(rec, MMB_M_overhead_ratio, acc.fp_peak / acc.live_peak);
-	rec_metric(rec, MMB_M_internal_frag, acc.frag_at_peak);
+		rec_metric(rec, MMB_M_footprint_own_end_bytes, (double)st.footprint_bytes);
+	rec_metric(rec, MMB_M_overhead_at_fp_peak, mmb_fp_jw_at_peak(tl.s, tl.n));
+	rec_metric(rec, MMB_M_realized_frag, mmb_fp_realized(&acc.fp));
+	rec_metric(rec, MMB_M_overhead_mean, mmb_fp_mean_ratio(&acc.fp));
+	if (ca.ops)
+		rec_metric(rec, MMB_M_incomplete, timed_out || stopped_short);
 	/* On the buddy zone, the zone's own exact record of its fullest
 	 * moment; a sample near the live peak can miss it by the frames that
 	 * decide the index (frag_orders.csv keeps both). */

@@ -31,7 +31,8 @@ static const char compare_usage[] =
 	"\n"
 	"  -m, --metric LIST          metrics (cells.csv columns), comma-separated\n"
 	"                             (default: ops_per_sec,alloc_p99_ns,footprint_peak_bytes,\n"
-	"                             and wall_ns where a folder has program cells)\n"
+	"                             and wall_ns where a folder has program cells;\n"
+	"                             failed_allocs follows any *_per_sec metric)\n"
 	"  -b, --baseline ALLOC       compare every configuration of DIR against ALLOC\n"
 	"                             (an allocator label as in cells.csv: slab, slab:debug=FZ)\n"
 	"  -f, --format FMT           text (default), csv or markdown\n"
@@ -370,6 +371,46 @@ static int cmp_has_programs(const struct mmb_resdir *rd)
 	return 0;
 }
 
+/* Compared cells whose figures need care (cells.csv flags): say how many. */
+static void cmp_note_flags(const struct mmb_resdir *a, const struct mmb_resdir *b)
+{
+	const struct mmb_resdir *side[2] = { a, b };
+	unsigned failed = 0, incomplete = 0;
+
+	for (int k = 0; k < 2 && side[k]; k++)
+		for (int i = 0; i < side[k]->ncells; i++) {
+			const struct mmb_result *r = &side[k]->cells[i];
+
+			if (!mmb_resdir_ok(side[k], i))
+				continue;
+			failed += r->m[MMB_M_failed_allocs] > 0;
+			incomplete += r->m[MMB_M_incomplete] > 0;
+		}
+	if (failed)
+		printf("\nnote: %u compared cells had failed allocations (cells.csv flags "
+		       "failed_allocs): they did less work, so their throughput is not comparable\n",
+		       failed);
+	if (incomplete)
+		printf("\nnote: %u compared cells did not finish their --ops sequence (cells.csv "
+		       "flags incomplete): their memory figures are not op-equivalent\n", incomplete);
+}
+
+/* Throughput is never shown without failed_allocs (a failed call is cheap, so
+ * an undersized configuration looks fast): a list with a *_per_sec metric
+ * gets failed_allocs after it when it lacks it. */
+static void cmp_add_failed_allocs(struct cmp_opts *o)
+{
+	int rate = 0;
+
+	for (int m = 0; m < o->nmetrics; m++) {
+		if (!strcmp(o->metrics[m], "failed_allocs"))
+			return;
+		rate |= mmb_metric_higher_better(o->metrics[m]);
+	}
+	if (rate && o->nmetrics < CMP_MAX_METRICS)
+		o->metrics[o->nmetrics++] = "failed_allocs";
+}
+
 int mmb_compare_main(int argc, char **argv)
 {
 	struct cmp_opts o = { 0 };
@@ -404,6 +445,7 @@ int mmb_compare_main(int argc, char **argv)
 	if (!o.explicit_metrics && o.nmetrics < CMP_MAX_METRICS &&
 	    (cmp_has_programs(&a) || cmp_has_programs(bp)))
 		o.metrics[o.nmetrics++] = "wall_ns";
+	cmp_add_failed_allocs(&o);
 	if (o.fmt == CMP_CSV)
 		puts("metric,allocator,workload,threads,baseline,n_a,n_b,median_a,median_b,"
 		     "change_pct,ci_lo_pct,ci_hi_pct,p_value,significant");
@@ -442,6 +484,8 @@ int mmb_compare_main(int argc, char **argv)
 	if (few && o.fmt != CMP_CSV)
 		puts("\nnote: fewer than 4 repetitions on a side: no change can be significant at "
 		     "alpha 0.05 (run with -r 5 or more)");
+	if (o.fmt != CMP_CSV)
+		cmp_note_flags(&a, o.base ? NULL : &b);
 out:
 	mmb_resdir_close(&a);
 	if (!o.base)

@@ -168,9 +168,11 @@ static int meta_emit(FILE *f, void *ctx)
 	fputs(",\n  \"state\": ", f);
 	mmb_json_str(f, m->state);
 	fprintf(f, ",\n  \"seed\": %llu,\n  \"ops_per_thread\": %llu,\n  \"duration_s\": %g,\n"
-		   "  \"cell_timeout_s\": %g,\n  \"reps\": %u,\n  \"threads\": [",
+		   "  \"cell_timeout_s\": %g,\n  \"op_equivalent\": %s,\n"
+		   "  \"accounting\": \"%s\",\n  \"reps\": %u,\n  \"threads\": [",
 		(unsigned long long)p->seed, (unsigned long long)p->ops, p->duration_s,
-		p->cell_timeout_s, p->reps);
+		p->cell_timeout_s, p->op_equivalent ? "true" : "false",
+		p->accounting > 0 ? "exact" : "off", p->reps);
 	for (unsigned i = 0; i < p->nthreads; i++)
 		fprintf(f, "%s%u", i ? ", " : "", p->threads[i]);
 	fputs("],\n  \"allocators\": [", f);

@@ -14,7 +14,12 @@
 #ifndef MMB_METRICS_H
 #define MMB_METRICS_H
 
-#define MMB_SCHEMA_VERSION 2	/* 2: malloc_provider after detail */
+/* 2: malloc_provider after detail. 3: footprint_* and overhead_ratio from the
+ * cell's resident memory above a baseline (was: each allocator's own figure,
+ * now in footprint_own_*); internal_frag exact from usable_size (was: from the
+ * allocator's usable figure, cached free objects included); flags column after
+ * malloc_provider. */
+#define MMB_SCHEMA_VERSION 3
 
 #define MMB_METRICS(X)                                                                        \
 	X(U64, ops, "allocator calls (alloc + free) in the timed region, all threads")       \
@@ -24,10 +29,10 @@
 	X(U64, frees, "free calls in the timed region")                                       \
 	X(U64, failed_allocs, "alloc calls that returned NULL")                               \
 	X(U64, live_peak_bytes, "peak of bytes requested and not yet freed (sampled)")        \
-	X(U64, footprint_peak_bytes, "peak bytes the allocator held from the system (sampled)") \
-	X(U64, footprint_end_bytes, "bytes the allocator held at the end, blocks all freed")  \
-	X(F64, overhead_ratio, "footprint_peak_bytes / live_peak_bytes")                      \
-	X(F64, internal_frag, "1 - requested / usable bytes of live blocks, at the peak")     \
+	X(U64, footprint_peak_bytes, "peak memory of the cell above its baseline (footprint.h)") \
+	X(U64, footprint_end_bytes, "memory above the baseline, blocks all freed") \
+	X(F64, overhead_ratio, "footprint_peak_bytes / live_peak_bytes") \
+	X(F64, internal_frag, "1 - requested / usable bytes of live blocks, at the live peak") \
 	X(U64, rss_peak_bytes, "peak resident set of the cell's process, bytes")              \
 	X(F64, unusable_index_o3, "kernel unusable free space index at order 3 (/1000), at the peak")      \
 	X(F64, unusable_index_o9, "kernel unusable free space index at order 9 (/1000), at the peak")      \
@@ -63,7 +68,13 @@
 	X(U64, rss_exit_bytes, "program cells: resident set at the last sample before exit, bytes") \
 	X(F64, rss_samples_per_s, "program cells: RSS samples taken per second of run (timeline.csv)") \
 	X(U64, output_bytes, "program cells: bytes the program wrote to stdout")             \
-	X(U64, output_checksum, "program cells: FNV-1a of stdout, 48 bits (checked against the expected output)")
+	X(U64, output_checksum, "program cells: FNV-1a of stdout, 48 bits (checked against the expected output)") \
+	X(U64, footprint_own_peak_bytes, "the allocator's own footprint figure, peak") \
+	X(U64, footprint_own_end_bytes, "the allocator's own figure, blocks all freed") \
+	X(F64, overhead_at_fp_peak, "peak footprint / live bytes then (samples with live > 0)") \
+	X(F64, realized_frag, "footprint at the live peak / live peak - 1 (tcmalloc)") \
+	X(F64, overhead_mean, "mean footprint / live over samples with live > 0") \
+	X(U64, incomplete, "1: the --ops sequence did not run to its end; 0: it did")
 
 /* Latency percentiles of one operation kind (hist.h), in ns. */
 #define MMB_LATENCY_METRICS(X, op)                                                            \

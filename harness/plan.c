@@ -37,7 +37,14 @@ const char mmb_run_usage[] =
 	"  -r, --reps N           repetitions of every cell (default: 1)\n"
 	"  -p, --param KEY=VALUE  workload parameter, for every chosen workload that has it\n"
 	"      --ops N            allocator calls per thread in the timed region\n"
-	"      --duration SECONDS length of the timed region (default: 0.5)\n"
+	"      --duration SECONDS length of the timed region (default: 0.5); with\n"
+	"                         --op-equivalent, a time-out (cells.csv incomplete)\n"
+	"      --op-equivalent    every allocator runs the same seeded --ops sequence\n"
+	"                         to its end, with exact memory accounting; refused\n"
+	"                         for workloads whose state depends on timing\n"
+	"      --accounting MODE  exact: usable_size() per call, exact internal_frag\n"
+	"                         (costs throughput; `mmbench bench harness`); off\n"
+	"                         (default, unless --op-equivalent)\n"
 	"      --seed N           base seed (default: 42); recorded in meta.json\n"
 	"  -o, --output DIR       results folder; must not exist or be empty\n"
 	"                         (default: results/<UTC time>-<id>)\n"
@@ -368,7 +375,8 @@ static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *r)
 
 enum {
 	OPT_OPS = 256, OPT_DURATION, OPT_SEED, OPT_CELL_TIMEOUT, OPT_DUMP_STATE, OPT_CHECK, OPT_SUITE,
-	OPT_FAULTS, OPT_FAULT_CPU, OPT_FAULT_LOG, OPT_PROGRAMS_FROM
+	OPT_FAULTS, OPT_FAULT_CPU, OPT_FAULT_LOG, OPT_PROGRAMS_FROM, OPT_OP_EQUIVALENT,
+	OPT_ACCOUNTING
 };
 
 static const struct option run_longopts[] = {
@@ -380,6 +388,8 @@ static const struct option run_longopts[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "ops", required_argument, NULL, OPT_OPS },
 	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "op-equivalent", no_argument, NULL, OPT_OP_EQUIVALENT },
+	{ "accounting", required_argument, NULL, OPT_ACCOUNTING },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "cell-timeout", required_argument, NULL, OPT_CELL_TIMEOUT },
 	{ "dump-state", no_argument, NULL, OPT_DUMP_STATE },
@@ -406,6 +416,7 @@ struct plan_args {
 	double duration_s, cell_timeout_s;
 	unsigned reps;
 	int have_ops, have_duration, have_seed, have_reps, have_timeout;
+	int op_equivalent, accounting;	/* accounting: -1 not given, 0 off, 1 exact */
 	int dump_state, check, quiet, help;
 	const char *outdir, *suite, *programs_from;
 	enum mmb_fault_mode faults;
@@ -425,6 +436,7 @@ static int plan_getopt(int argc, char **argv, struct plan_args *a, int in_suite,
 	int c;
 
 	memset(a, 0, sizeof(*a));
+	a->accounting = -1;
 	opterr = 0;
 	optind = 0;		/* GNU: full reinitialization, so we may be called again */
 	while ((c = getopt_long(argc, argv, "+:a:w:t:r:p:o:qh", run_longopts, NULL)) != -1) {
@@ -509,6 +521,16 @@ static int plan_getopt(int argc, char **argv, struct plan_args *a, int in_suite,
 			}
 			a->have_seed = 1;
 			break;
+		case OPT_OP_EQUIVALENT:
+			a->op_equivalent = 1;
+			break;
+		case OPT_ACCOUNTING:
+			if (strcmp(optarg, "exact") && strcmp(optarg, "off")) {
+				snprintf(err, errlen, "--accounting %s: expected exact or off", optarg);
+				return -EINVAL;
+			}
+			a->accounting = !strcmp(optarg, "exact");
+			break;
 		case OPT_CELL_TIMEOUT:
 			if (parse_double(optarg, 0.1, 86400 * 7, &a->cell_timeout_s)) {
 				snprintf(err, errlen, "--cell-timeout %s: expected seconds in [0.1, 604800]", optarg);
@@ -589,8 +611,9 @@ static int plan_getopt(int argc, char **argv, struct plan_args *a, int in_suite,
 		snprintf(err, errlen, "run: unexpected argument '%s' (see mmbench run --help)", argv[optind]);
 		return -EINVAL;
 	}
-	if (a->have_ops && a->have_duration) {
-		snprintf(err, errlen, "run: give --ops or --duration, not both");
+	if (a->have_ops && a->have_duration && !a->op_equivalent) {
+		snprintf(err, errlen, "run: give --ops or --duration, not both (with --op-equivalent, "
+			 "--duration is the time-out of the --ops sequence)");
 		return -EINVAL;
 	}
 	return 0;
@@ -605,8 +628,12 @@ static void plan_apply_scalars(struct mmb_plan *p, const struct plan_args *a)
 	}
 	if (a->have_duration) {
 		p->duration_s = a->duration_s;
-		p->ops = 0;
+		if (!a->have_ops)
+			p->ops = 0;
 	}
+	p->op_equivalent |= a->op_equivalent;
+	if (a->accounting >= 0)
+		p->accounting = a->accounting;
 	if (a->have_reps)
 		p->reps = a->reps;
 	if (a->have_seed)
@@ -1110,6 +1137,30 @@ static int plan_expand(struct mmb_plan *p, const struct plan_group *groups, unsi
 	return 0;
 }
 
+/*
+ * --op-equivalent: a sequence of --ops calls per thread, and workloads that
+ * can run one (mmb_wl_ops.not_op_equivalent). Resolves the accounting mode.
+ */
+static int plan_check_op_equivalent(struct mmb_plan *p, char *err, size_t errlen)
+{
+	if (p->accounting < 0)
+		p->accounting = p->op_equivalent;
+	if (!p->op_equivalent)
+		return 0;
+	if (!p->ops) {
+		snprintf(err, errlen, "--op-equivalent needs --ops N (the sequence: allocator calls "
+			 "per thread); --duration is then its time-out");
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < p->nwconf; i++)
+		if (p->wconf[i].ops->not_op_equivalent) {
+			snprintf(err, errlen, "workload %s cannot run an op-equivalent sequence: %s",
+				 p->wconf[i].ops->name, p->wconf[i].ops->not_op_equivalent);
+			return -EINVAL;
+		}
+	return 0;
+}
+
 int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t errlen)
 {
 	struct plan_parse *pp = calloc(1, sizeof(*pp));
@@ -1121,6 +1172,7 @@ int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t 
 	p->seed = 42;
 	p->cell_timeout_s = 60;
 	p->fault_cpu = -1;
+	p->accounting = -1;
 	mmb_measure_defaults(&p->measure);
 	p->fgroups = calloc(PLAN_MAX_GROUPS, sizeof(*p->fgroups));
 	if (!pp || !p->fgroups) {
@@ -1190,7 +1242,8 @@ int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t 
 		snprintf(err, errlen, "--fault-log needs --faults uffd, sigbus or auto");
 		goto out;
 	}
-	if (plan_check_params(p, pp->cl.pv, pp->cl.npv, err, errlen) ||
+	if (plan_check_op_equivalent(p, err, errlen) ||
+	    plan_check_params(p, pp->cl.pv, pp->cl.npv, err, errlen) ||
 	    mmb_measure_load_topo(&p->measure, err, errlen) ||
 	    plan_expand(p, pp->group, pp->ngroups, err, errlen) ||
 	    mmb_measure_finish(&p->measure, p->threads, p->nthreads, err, errlen))

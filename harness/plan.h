@@ -80,7 +80,10 @@ struct mmb_plan {
 	unsigned nthreads;
 	unsigned reps;
 	uint64_t ops;			/* allocator calls per thread, 0 = by duration */
-	double duration_s;		/* timed region length when ops == 0 */
+	double duration_s;		/* timed region length when ops == 0; with
+					 * op_equivalent, the time-out (0 = none) */
+	int op_equivalent;		/* --op-equivalent: every cell runs its --ops */
+	int accounting;			/* 1: exact (usable_size per call), 0: off */
 	uint64_t seed;			/* base seed */
 	double cell_timeout_s;
 	const char *outdir;		/* NULL = results/<time>-<id> */

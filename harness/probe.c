@@ -5,8 +5,10 @@
  * Per call: the operation count, live bytes (published with relaxed atomic
  * stores so the sampler thread may read them while the worker runs: a plain
  * mov on x86-64), the per-thread live peak, a checksum of the (operation,
- * size) sequence that lets tests prove a workload deterministic, and, for
- * one call in sample_every, its latency (probe.h). The pointer is passed
+ * size) sequence that lets tests prove a workload deterministic, with exact
+ * accounting the waste of the live blocks (usable_size - size, published
+ * before live bytes), and, for one call in sample_every, its latency
+ * (probe.h); usable_size is called outside the timed interval. The pointer is passed
  * through an empty asm so the compiler cannot delete a malloc/free pair.
  */
 #include "../workloads/workload.h"
@@ -32,6 +34,12 @@ void mmb_probe_init(struct mmb_probe *p, uint32_t sample_every, struct mmb_hist 
 		p->extra_left[k] = sample_every;
 		mmb_hist_init(&extra[k]);
 	}
+}
+
+int mmb_probe_set_exact(struct mmb_probe *p, const struct mmb_alloc_ops *ops, int on)
+{
+	p->exact = on && ops->usable_size;
+	return p->exact;
 }
 
 static void probe_buckets(FILE *rec, const struct mmb_hist *h, const char *name)
@@ -109,9 +117,15 @@ void *mmb_wl_alloc(struct mmb_wl_thread *t, size_t size, size_t align)
 		return NULL;
 	}
 	t->nallocs++;
+	if (t->probe && t->probe->exact)
+		__atomic_store_n(&t->waste_bytes,
+				 t->waste_bytes + (int64_t)(t->ops->usable_size(t->a, p) - size),
+				 __ATOMIC_RELAXED);
 	__atomic_store_n(&t->live_bytes, t->live_bytes + (int64_t)size, __ATOMIC_RELAXED);
-	if (t->probe && t->live_bytes > t->probe->live_peak_bytes)
+	if (t->probe && t->live_bytes > t->probe->live_peak_bytes) {
 		t->probe->live_peak_bytes = t->live_bytes;
+		t->probe->waste_at_peak = t->waste_bytes;
+	}
 	return p;
 }
 
@@ -136,6 +150,10 @@ void mmb_wl_op_end(struct mmb_wl_thread *t, unsigned k, uint64_t t0)
 void mmb_wl_free(struct mmb_wl_thread *t, void *p, size_t size)
 {
 	probe_escape(p);
+	if (t->probe && t->probe->exact)
+		__atomic_store_n(&t->waste_bytes,
+				 t->waste_bytes - (int64_t)(t->ops->usable_size(t->a, p) - size),
+				 __ATOMIC_RELAXED);
 	if (__builtin_expect(probe_timed(t->probe, MMB_OPK_FREE), 0)) {
 		uint64_t t0 = mmb_clock_start();
 

@@ -27,6 +27,8 @@ extern const char *const mmb_op_kind_name[MMB_OPK_COUNT];
 
 struct mmb_probe {
 	int64_t live_peak_bytes;	/* this thread's own peak of live bytes */
+	int64_t waste_at_peak;		/* t->waste_bytes when live_peak_bytes was reached */
+	int exact;			/* exact accounting: usable_size per call */
 	uint32_t sample_every;		/* time one call in this many; 0 = none */
 	uint32_t sample_left[MMB_OPK_COUNT];
 	struct mmb_hist hist[MMB_OPK_COUNT];
@@ -39,6 +41,10 @@ struct mmb_probe {
  * extra: nextra histograms for the workload's own kinds (NULL, 0 = none). */
 void mmb_probe_init(struct mmb_probe *p, uint32_t sample_every, struct mmb_hist *extra,
 		    unsigned nextra);
+
+/* Turn exact accounting on (after mmb_probe_init) when ops has usable_size;
+ * returns whether it is on. */
+int mmb_probe_set_exact(struct mmb_probe *p, const struct mmb_alloc_ops *ops, int on);
 
 /*
  * Write the merged histograms (one per kind) as cell record lines: the

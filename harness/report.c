@@ -46,6 +46,7 @@ struct rep_metric {
 /* The key figures, in table order; a column shows when any cell measured it. */
 static const struct rep_metric rep_keys[] = {
 	{ "ops_per_sec", "throughput [ops/s]" },
+	{ "failed_allocs", "failed allocs" },	/* never throughput without it */
 	{ "alloc_p50_ns", "alloc p50 [ns]" },
 	{ "alloc_p99_ns", "alloc p99 [ns]" },
 	{ "alloc_p9999_ns", "alloc p99.99 [ns]" },

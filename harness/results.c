@@ -25,7 +25,7 @@ int mmb_metric_find(const char *name)
 /* The identity columns, in order. */
 static const char *const identity_cols[] = {
 	"cell", "allocator", "config", "workload", "params", "threads", "rep", "seed", "status",
-	"detail", "malloc_provider",
+	"detail", "malloc_provider", "flags",
 };
 #define NIDENTITY (sizeof(identity_cols) / sizeof(identity_cols[0]))
 
@@ -93,8 +93,17 @@ int mmb_csv_write_header(FILE *f, const struct mmb_xcols *xc)
 	return ferror(f) ? -EIO : 0;
 }
 
+void mmb_result_flags(const struct mmb_result *r, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s", r->m[MMB_M_failed_allocs] > 0 ? "failed_allocs" : "",
+		 r->m[MMB_M_failed_allocs] > 0 && r->m[MMB_M_incomplete] > 0 ? "+" : "",
+		 r->m[MMB_M_incomplete] > 0 ? "incomplete" : "");
+}
+
 int mmb_csv_write_row(FILE *f, const struct mmb_result *r, const struct mmb_xcols *xc)
 {
+	char flags[64];
+
 	fprintf(f, "%u,", r->cell);
 	mmb_csv_field(f, r->allocator);
 	fputc(',', f);
@@ -109,6 +118,9 @@ int mmb_csv_write_row(FILE *f, const struct mmb_result *r, const struct mmb_xcol
 	mmb_csv_field(f, r->detail);
 	fputc(',', f);
 	mmb_csv_field(f, r->malloc_provider);
+	fputc(',', f);
+	mmb_result_flags(r, flags, sizeof(flags));
+	fputs(flags, f);
 	for (int i = 0; i < MMB_M_COUNT; i++) {
 		double v = r->m[i];
 
@@ -254,7 +266,7 @@ int mmb_csv_read(const char *path, struct mmb_result **r_rows, char *err, size_t
 				for (size_t k = 0; k < NIDENTITY; k++)
 					if (strcmp(fields[c], identity_cols[k]) == 0) {
 						colmap[c] = (int)k;
-						seen++;
+						seen += k != NIDENTITY - 1;	/* flags is optional */
 					}
 				if (colmap[c] < 0 && mmb_metric_find(fields[c]) >= 0)
 					colmap[c] = 100 + mmb_metric_find(fields[c]);
@@ -267,7 +279,7 @@ int mmb_csv_read(const char *path, struct mmb_result **r_rows, char *err, size_t
 			}
 			if (rc)
 				break;
-			if (seen != (int)NIDENTITY) {
+			if (seen != (int)NIDENTITY - 1) {
 				snprintf(err, errlen, "%s:1: not a cells.csv header (identity columns missing)", path);
 				rc = -EPROTO;
 				break;
@@ -320,6 +332,7 @@ int mmb_csv_read(const char *path, struct mmb_result **r_rows, char *err, size_t
 			case 8: copy_field(r->status, sizeof(r->status), v); break;
 			case 9: copy_field(r->detail, sizeof(r->detail), v); break;
 			case 10: copy_field(r->malloc_provider, sizeof(r->malloc_provider), v); break;
+			case 11: break;	/* flags: derived from the metrics (mmb_result_flags) */
 			default:
 				if (*v) {
 					char *end;

@@ -2,7 +2,10 @@
  * results.h — one cell's result, and the cells.csv format.
  *
  * cells.csv: a header row, then one row per finished cell in cell order.
- * The identity columns come first (MMB_RESULT_IDENTITY below), then one
+ * The identity columns come first (identity_cols in results.c; the last,
+ * flags, marks a cell whose figures need care: "failed_allocs" when any
+ * allocation failed, "incomplete" when a time-out cut its --ops sequence,
+ * both joined by '+', empty otherwise; derived from those metrics), then one
  * column per metric of MMB_METRICS (metrics.h), then the run's dynamic
  * columns (struct mmb_xcols: hardware counters, hw_<event>_per_op, whose set
  * depends on --events). Fields holding commas, quotes or line breaks are
@@ -62,6 +65,10 @@ struct mmb_result {
 
 /* Clear r and set every metric to NaN. */
 void mmb_result_init(struct mmb_result *r);
+
+/* The flags column of r: "failed_allocs", "incomplete", both joined by '+',
+ * or "" (derived from the metrics of the same names). */
+void mmb_result_flags(const struct mmb_result *r, char *buf, size_t len);
 
 /* Write the header row / one row; xc = the run's dynamic columns (NULL =
  * none). Return 0 or -EIO. */

@@ -212,7 +212,7 @@ static void run_cell(struct run_ctx *rc, const struct mmb_cell *cell, struct mmb
 	const char *dir = rc->dir;
 	const struct mmb_aconf *ac = &p->aconf[cell->ai];
 	const struct mmb_wconf *wc = &p->wconf[cell->wi];
-	char threads[16], seed[32], limit[64], state_dir[4200], fcpu[16], flog[16], margs[16384];
+	char threads[16], seed[32], limit[64], timeout[64], state_dir[4200], fcpu[16], flog[16], margs[16384];
 	char *argv[32 + MMB_MEASURE_CELL_ARGS];
 	int argc = 0, fds[2], wstatus = 0;
 	struct rusage ru;
@@ -240,6 +240,13 @@ static void run_cell(struct run_ctx *rc, const struct mmb_cell *cell, struct mmb
 	argv[argc++] = seed;
 	argv[argc++] = p->ops ? "--ops" : "--duration";
 	argv[argc++] = limit;
+	if (p->ops && p->duration_s > 0) {	/* --op-equivalent's time-out */
+		snprintf(timeout, sizeof(timeout), "%.9g", p->duration_s);
+		argv[argc++] = "--duration";
+		argv[argc++] = timeout;
+	}
+	if (p->accounting > 0)
+		argv[argc++] = "--exact-accounting";
 	argv[argc++] = "--result-fd";
 	argv[argc++] = "3";
 	if (p->dump_state) {
@@ -434,7 +441,9 @@ static void run_progress(const struct run_ctx *rc)
 /*
  * One line per (allocator config, workload config, threads) the plan has:
  * medians over reps. Fault-census cells (their figures include fault
- * handling) get their own line, after the timing line.
+ * handling) get their own line, after the timing line. Throughput is never
+ * shown without the failed allocations beside it (the most of any rep):
+ * a failed call is cheap, so an undersized configuration looks fast.
  */
 static void run_summary(const struct run_ctx *rc)
 {
@@ -448,14 +457,15 @@ static void run_summary(const struct run_ctx *rc)
 	if (!ops || !fp)
 		goto out;
 	if (any)
-		printf("%-28s %-22s %7s %8s %14s %16s\n", "allocator", "workload", "threads",
-		       "ok/reps", "ops/s (median)", "footprint peak");
+		printf("%-28s %-22s %7s %8s %14s %13s %16s\n", "allocator", "workload", "threads",
+		       "ok/reps", "ops/s (median)", "failed allocs", "footprint peak");
 	for (unsigned w = 0; w < p->nwconf; w++)
 		for (unsigned t = 0; t < p->nthreads && !p->wconf[w].prog; t++)
 			for (unsigned k = 0; k < 2 * p->naconf; k++) {
 				unsigned a = k / 2, census = k % 2;	/* timing, then census */
 				unsigned nok = 0, nfp = 0, nrun = 0, nplan = 0;
-				char fps[32] = "-", opss[32] = "-", wl[64];
+				double failed = NAN;
+				char fps[32] = "-", opss[32] = "-", fails[32] = "-", wl[64];
 
 				for (unsigned i = 0; i < p->ncells; i++) {
 					const struct mmb_cell *c = &p->cells[i];
@@ -471,6 +481,8 @@ static void run_summary(const struct run_ctx *rc)
 					if (strcmp(r->status, MMB_ST_OK))
 						continue;
 					ops[nok++] = r->m[MMB_M_ops_per_sec];
+					if (isnan(failed) || r->m[MMB_M_failed_allocs] > failed)
+						failed = r->m[MMB_M_failed_allocs];
 					if (!isnan(r->m[MMB_M_footprint_peak_bytes]))
 						fp[nfp++] = r->m[MMB_M_footprint_peak_bytes];
 				}
@@ -480,13 +492,15 @@ static void run_summary(const struct run_ctx *rc)
 					snprintf(opss, sizeof(opss), "%.4g", mmb_median(ops, nok));
 				if (nfp)
 					snprintf(fps, sizeof(fps), "%.0f KiB", mmb_median(fp, nfp) / 1024);
+				if (!isnan(failed))
+					snprintf(fails, sizeof(fails), "%.0f", failed);
 				char ok[32];
 
 				snprintf(ok, sizeof(ok), "%u/%u", nok, nrun);
 				snprintf(wl, sizeof(wl), "%s%s", p->wconf[w].ops->name,
 					 census ? " (fault census)" : "");
-				printf("%-28.28s %-22.22s %7u %8s %14s %16s\n", p->aconf[a].spec, wl,
-				       p->threads[t], ok, opss, fps);
+				printf("%-28.28s %-22.22s %7u %8s %14s %13s %16s\n", p->aconf[a].spec, wl,
+				       p->threads[t], ok, opss, fails, fps);
 			}
 	mmb_prog_summary(p, rc->results);	/* program cells: a table of their own */
 out:

@@ -27,6 +27,23 @@ double mmb_timeline_faults(void)
 	return n < 0 ? NAN : (double)n;
 }
 
+int mmb_timeline_reserve(struct mmb_timeline *tl, size_t n)
+{
+	struct mmb_tl_sample *grown;
+
+	if (n > MMB_TL_MAX_SAMPLES)
+		n = MMB_TL_MAX_SAMPLES;
+	if (n <= tl->cap)
+		return 0;
+	grown = realloc(tl->s, n * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	memset(grown + tl->n, 0, (n - tl->n) * sizeof(*grown));
+	tl->s = grown;
+	tl->cap = n;
+	return 0;
+}
+
 int mmb_timeline_add(struct mmb_timeline *tl, const struct mmb_tl_sample *s)
 {
 	if (tl->n == tl->cap) {
@@ -72,13 +89,15 @@ void mmb_timeline_emit(FILE *rec, const struct mmb_timeline *tl)
 		tl_val(rec, s->faults);
 		for (int o = 0; o < MMB_NR_ORDERS; o++)
 			tl_val(rec, s->unusable[o]);
+		tl_val(rec, s->footprint_own_bytes);
+		tl_val(rec, s->internal_frag);
 		fputc('\n', rec);
 	}
 }
 
 int mmb_timeline_csv_row(const char *payload, unsigned cell, FILE *out)
 {
-	char buf[1024], *save = NULL, *tok[4 + MMB_NR_ORDERS];
+	char buf[1024], *save = NULL, *tok[MMB_TL_FIELDS];
 	int n = 0;
 
 	if (strlen(payload) >= sizeof(buf))
@@ -87,7 +106,7 @@ int mmb_timeline_csv_row(const char *payload, unsigned cell, FILE *out)
 	for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
 		char *end;
 
-		if (n == 4 + MMB_NR_ORDERS)
+		if (n == MMB_TL_FIELDS)
 			return -EINVAL;
 		if (strcmp(t, "na")) {
 			strtod(t, &end);
@@ -96,7 +115,7 @@ int mmb_timeline_csv_row(const char *payload, unsigned cell, FILE *out)
 		}
 		tok[n++] = t;
 	}
-	if (n != 4 + MMB_NR_ORDERS)
+	if (n != MMB_TL_FIELDS)
 		return -EINVAL;
 	fprintf(out, "%u", cell);
 	for (int i = 0; i < n; i++)

@@ -19,8 +19,8 @@
  *
  * An allocator that cannot reuse the holes for the large blocks shows it as a
  * footprint peak well above the live peak (overhead_ratio), and buddy-style
- * allocators in their unusable-free-space index. Every block's first byte is
- * written.
+ * allocators in their unusable-free-space index. Every page of every block
+ * is written (mmb_wl_write).
  *
  * Must not be used for: throughput or latency comparisons (the cost is
  * dominated by the fill), cross-thread behaviour (all frees are local), or
@@ -105,6 +105,8 @@ static int frag_setup(const struct mmb_pvals *params, unsigned nthreads, uint64_
 		f->th[i].large = calloc(f->nlarge, sizeof(char *));
 		if (!f->th[i].small || !f->th[i].large)
 			goto nomem;
+		mmb_wl_touch(f->th[i].small, f->nsmall * sizeof(char *));
+		mmb_wl_touch(f->th[i].large, f->nlarge * sizeof(char *));
 	}
 	*r_state = f;
 	return 0;
@@ -148,7 +150,7 @@ static int frag_run(void *state, struct mmb_wl_thread *t)
 		for (ns = 0; ns < f->nsmall && mmb_wl_running(t); ns++) {
 			th->small[ns] = mmb_wl_alloc(t, f->small, 0);
 			if (th->small[ns])
-				th->small[ns][0] = 1;
+				mmb_wl_write(th->small[ns], f->small);
 		}
 		for (size_t i = 0; i < ns && mmb_wl_running(t); i++) {
 			if (!th->small[i] || !frag_punch(f, i, t->rng))
@@ -160,7 +162,7 @@ static int frag_run(void *state, struct mmb_wl_thread *t)
 		for (nl = 0; nl * f->large < freed_bytes && mmb_wl_running(t); nl++) {
 			th->large[nl] = mmb_wl_alloc(t, f->large, 0);
 			if (th->large[nl])
-				th->large[nl][0] = 1;
+				mmb_wl_write(th->large[nl], f->large);
 		}
 		for (size_t i = 0; i < ns; i++)
 			if (th->small[i])

@@ -193,4 +193,7 @@ const struct mmb_wl_ops mmb_wl_larson = {
 	.setup = larson_setup,
 	.run = larson_run,
 	.teardown = larson_teardown,
+	.not_op_equivalent = "a thread waits for the table its neighbour hands over "
+			     "and stops when that neighbour has stopped, so how far "
+			     "each thread gets depends on timing",
 };

@@ -63,6 +63,7 @@ static int pages_setup(const struct mmb_pvals *params, unsigned nthreads, uint64
 	pg->slots = calloc((size_t)nthreads * pg->live, sizeof(*pg->slots));
 	if (!pg->slots)
 		goto nomem;
+	mmb_wl_touch(pg->slots, (size_t)nthreads * pg->live * sizeof(*pg->slots));
 	*r_state = pg;
 	return 0;
 nomem:

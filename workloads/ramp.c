@@ -5,7 +5,7 @@
  * Models: a batch job or a request burst: memory grows to a peak, then is
  * all released, again and again (a compiler pass, a cache flush, a load
  * spike). Each thread allocates blocks of sizes uniform in [min, max] until
- * it holds `peak` bytes, writing each block's first byte, then frees them
+ * it holds `peak` bytes, writing every page of each block, then frees them
  * all in `order`, and starts over:
  *
  *   order=random	a random permutation (the worst case for coalescing)
@@ -101,6 +101,9 @@ static int ramp_setup(const struct mmb_pvals *params, unsigned nthreads, uint64_
 		r->th[i].perm = calloc(r->nmax, sizeof(uint32_t));
 		if (!r->th[i].p || !r->th[i].size || !r->th[i].perm)
 			goto nomem;
+		mmb_wl_touch(r->th[i].p, r->nmax * sizeof(char *));
+		mmb_wl_touch(r->th[i].size, r->nmax * sizeof(size_t));
+		mmb_wl_touch(r->th[i].perm, r->nmax * sizeof(uint32_t));
 	}
 	*r_state = r;
 	return 0;
@@ -138,7 +141,7 @@ static int ramp_run(void *state, struct mmb_wl_thread *t)
 			th->size[n] = r->min + mmb_rand_below(t->rng, r->max - r->min + 1);
 			th->p[n] = mmb_wl_alloc(t, th->size[n], 0);
 			if (th->p[n])
-				th->p[n][0] = 1;
+				mmb_wl_write(th->p[n], th->size[n]);
 			held += th->size[n++];
 		}
 		ramp_down(r, th, n, t);

@@ -4,8 +4,8 @@
  * Models: whatever program the trace was recorded from. This is how a real
  * program's allocation pattern (sizes, lifetimes, order of frees, and with
  * threads=recorded which thread frees what) is run against every allocator
- * under identical conditions. Every allocated block's first byte is
- * written. The trace is replayed from the start again each time it reaches
+ * under identical conditions. Every page of every allocated block is
+ * written (mmb_wl_write). The trace is replayed from the start again each time it reaches
  * the end (a pass), until the cell stops (or passes=N passes are done); at
  * the end of each pass (and when the cell stops mid-pass) the blocks the
  * trace left live are freed.
@@ -275,6 +275,10 @@ static int replay_setup(const struct mmb_pvals *params, unsigned nthreads, uint6
 		replay_free_state(r);
 		return -ENOMEM;
 	}
+	if (r->merged)
+		mmb_wl_touch(r->blocks, (size_t)r->nthreads * r->nslots * sizeof(*r->blocks));
+	else
+		mmb_wl_touch(r->slots, r->nslots * sizeof(*r->slots));
 	*r_state = r;
 	return 0;
 }
@@ -316,7 +320,7 @@ static int replay_run_merged(struct replay *r, struct mmb_wl_thread *t)
 			v->size = mmb_replay_size(q, i, &big);
 			v->p = mmb_wl_alloc(t, v->size, replay_align(op));
 			if (v->p)
-				v->p[0] = 1;
+				mmb_wl_write(v->p, v->size);
 		}
 		for (uint32_t s = 0; s < r->nslots; s++) {
 			if (b[s].p)
@@ -395,7 +399,7 @@ static int replay_pass(struct replay *r, struct mmb_wl_thread *t)
 		s->owner = t->tid;
 		s->p = mmb_wl_alloc(t, s->size, replay_align(op));
 		if (s->p)
-			s->p[0] = 1;
+			mmb_wl_write(s->p, s->size);
 		atomic_store_explicit(&s->state, g2 + 1, memory_order_release);
 	}
 	return 0;

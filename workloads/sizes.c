@@ -6,7 +6,7 @@
  * kmalloc traffic). Each thread keeps `live` slots; every step picks a slot
  * at random, frees the block in it (if any) and allocates a new one whose
  * size comes from `dist`. A block's lifetime is therefore geometric with mean
- * `live` steps. The first and last byte of every block are written.
+ * `live` steps. Every page of every block is written (mmb_wl_write).
  *
  *   dist=uniform	size uniform in [min, max]
  *   dist=pow2		2^k with k uniform over the powers of two in [min, max]
@@ -116,6 +116,7 @@ static int sizes_setup(const struct mmb_pvals *params, unsigned nthreads, uint64
 	s->slots = calloc((size_t)nthreads * s->live, sizeof(*s->slots));
 	if (!s->slots)
 		goto nomem;
+	mmb_wl_touch(s->slots, (size_t)nthreads * s->live * sizeof(*s->slots));
 	*r_state = s;
 	return 0;
 nomem:
@@ -178,8 +179,7 @@ static int sizes_run(void *state, struct mmb_wl_thread *t)
 		v->size = sizes_next(s, t->rng);
 		v->p = mmb_wl_alloc(t, v->size, 0);
 		if (v->p) {
-			v->p[0] = 1;
-			v->p[v->size - 1] = 1;
+			mmb_wl_write(v->p, v->size);
 		}
 	}
 	for (size_t i = 0; i < s->live; i++) {

@@ -22,7 +22,10 @@
  *     memory of the workload itself comes from the process's malloc, outside
  *     the measured allocator, and is allocated in setup: run() calls no
  *     malloc of its own (an adapter may bind its thread's malloc to the
- *     measured arena while it runs, as jemalloc.c does).
+ *     measured arena while it runs, as jemalloc.c does). Setup also
+ *     touches it (mmb_wl_touch): the harness reads the footprint baseline
+ *     after setup, so pages first written later would count as the
+ *     allocator's.
  *   - run() loops while mmb_wl_running(t) and returns with every block it
  *     allocated freed, except blocks it handed to shared state (another
  *     thread's queue), which teardown frees through t0. Returns 0 or -errno.
@@ -60,6 +63,8 @@ struct mmb_wl_thread {
 	uint64_t nops;			/* alloc + free calls made */
 	uint64_t nallocs, nfrees, failed;
 	int64_t live_bytes;		/* can go negative under cross-thread frees */
+	int64_t waste_bytes;		/* usable - requested bytes of live blocks, with
+					 * exact accounting (probe.h); else 0 */
 	uint64_t checksum;		/* of the (operation, size) sequence */
 	uint64_t remote_frees;		/* frees of blocks another worker allocated */
 	uint64_t dep_stalls;		/* waits for another worker's call (counts_remote) */
@@ -88,6 +93,11 @@ struct mmb_wl_ops {
 	/* 1: run() counts t->remote_frees and t->dep_stalls (the cell reports
 	 * them; otherwise their columns stay empty: not measured). */
 	int counts_remote;
+
+	/* Why this workload cannot run an op-equivalent sequence (its memory
+	 * state depends on how threads interleave, or a thread may stop before
+	 * its --ops), refused under --op-equivalent; NULL = it can. */
+	const char *not_op_equivalent;
 };
 
 #define MMB_WL_MAX_OP_KINDS 6
@@ -109,6 +119,34 @@ static inline int mmb_wl_running(const struct mmb_wl_thread *t)
 	if (t->ops_limit && t->nops >= t->ops_limit)
 		return 0;
 	return !atomic_load_explicit(t->stop, memory_order_relaxed);
+}
+
+/* Write every page of bookkeeping memory now (calloc leaves large tables
+ * unmapped until first written). */
+static inline void mmb_wl_touch(void *p, size_t len)
+{
+	volatile char *c = p;
+
+	for (size_t i = 0; i < len; i += 4096)
+		c[i] = 0;
+	if (len)
+		c[len - 1] = 0;
+}
+
+/*
+ * Write one byte in every page a block spans and its last byte: a block
+ * whose pages are never written is address space, not memory, and the
+ * footprint (resident memory) would not hold it (footprint.h). For a block
+ * within one page that is its first and last byte.
+ */
+static inline void mmb_wl_write(char *p, size_t size)
+{
+	size_t first = 4096 - ((uintptr_t)p & 4095);
+
+	p[0] = 1;
+	for (size_t i = first; i < size; i += 4096)
+		p[i] = 1;
+	p[size - 1] = 1;
 }
 
 /* xoshiro256**: fast, good enough for workload decisions. */

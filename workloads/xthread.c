@@ -240,4 +240,6 @@ const struct mmb_wl_ops mmb_wl_xthread = {
 	.setup = xthread_setup,
 	.run = xthread_run,
 	.teardown = xthread_teardown,
+	.not_op_equivalent = "the live set is what producers have made and consumers "
+			     "not yet freed, which depends on how the threads interleave",
 };

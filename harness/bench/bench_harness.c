@@ -4,7 +4,9 @@
  * histogram record, and churn through mmb_wl_alloc/mmb_wl_free in latency
  * mode (every call timed), sampled mode (--sample 10) and throughput mode
  * (--no-latency), on slab where it is registered, else on glibc (said in
- * the output).
+ * the output); and the cost of exact memory accounting (a usable_size() per
+ * call, probe.h) in throughput mode, on that allocator and on jemalloc and
+ * glibc, each against its own throughput mode.
  */
 #include <errno.h>
 #include <math.h>
@@ -53,6 +55,7 @@ struct churn_arg {
 	struct mmb_wl_thread t;
 	struct mmb_probe *probe;
 	uint32_t sample;
+	int exact;
 };
 
 /* iters allocator calls of churn (size 64, batch 1). */
@@ -61,6 +64,7 @@ static void churn_loop(void *arg, uint64_t iters)
 	struct churn_arg *c = arg;
 
 	mmb_probe_init(c->probe, c->sample, NULL, 0);
+	mmb_probe_set_exact(c->probe, c->t.ops, c->exact);
 	c->t.nops = 0;
 	c->t.ops_limit = iters;
 	c->wl->run(c->state, &c->t);
@@ -109,6 +113,67 @@ static void bench_abs(const char *what, double ns, double target)
 {
 	printf("  %-56s %10.2f ns (target <= %.0f ns: %s)\n", what, ns, target,
 	       ns <= target ? "met" : "NOT met");
+}
+
+/*
+ * Exact accounting's cost on one allocator: churn size=64 in throughput mode
+ * (--no-latency) with and without a usable_size() per call, interleaved.
+ * Prints the ratio against the 10% target; nothing when aname is not in
+ * this build or cannot be created here (said).
+ */
+static void bench_exact(const char *aname, const struct mmb_bench_opts *o)
+{
+	static struct mmb_probe probes[2];
+	static const atomic_int stop;
+	const struct mmb_wl_ops *wl = mmb_wl_find("churn");
+	const struct mmb_alloc_ops *ops;
+	struct mmb_alloc_cfg cfg;
+	struct mmb_pvals params;
+	struct mmb_alloc *a;
+	struct churn_arg ca[2];
+	char err[256], what[96];
+	void *state;
+	double ns[2];
+
+	if (!mmb_alloc_find(aname))
+		return;
+	if (mmb_alloc_parse_config(aname, &ops, &cfg, err, sizeof(err)) ||
+	    (cfg.nthreads = 1, ops->create(&cfg, &a, err, sizeof(err)))) {
+		printf("  %s: %s\n", aname, err);
+		return;
+	}
+	if (mmb_params_parse(wl->params, "size=64,batch=1", "churn", &params, err, sizeof(err)) ||
+	    wl->setup(&params, 1, 1, &state, err, sizeof(err))) {
+		printf("  churn: %s\n", err);
+		ops->destroy(a);
+		return;
+	}
+	if (ops->thread_attach)
+		ops->thread_attach(a);
+	for (int i = 0; i < 2; i++) {
+		ca[i] = (struct churn_arg){ .wl = wl, .state = state, .probe = &probes[i],
+					    .sample = 0, .exact = i };
+		ca[i].t.ops = ops;
+		ca[i].t.a = a;
+		ca[i].t.nthreads = 1;
+		ca[i].t.stop = &stop;
+		ca[i].t.probe = &probes[i];
+	}
+	const struct mmb_bench_fn fns[] = {
+		{ "churn throughput", churn_loop, &ca[0] },
+		{ "churn throughput + exact", churn_loop, &ca[1] },
+	};
+
+	mmb_bench_interleaved(fns, 2, o, ns);
+	printf("  churn size=64 on %s, throughput mode, per allocator call:\n", aname);
+	mmb_bench_row("  without exact accounting", ns[0]);
+	mmb_bench_row("  with exact accounting (usable_size per call)", ns[1]);
+	snprintf(what, sizeof(what), "%s: exact accounting / throughput mode", aname);
+	mmb_bench_ratio(what, ns[1], ns[0], 1.10);
+	wl->teardown(state, &ca[0].t);
+	if (ops->thread_detach)
+		ops->thread_detach(a);
+	ops->destroy(a);
 }
 
 static int bench_harness_run(const struct mmb_bench_opts *o)
@@ -192,6 +257,12 @@ static int bench_harness_run(const struct mmb_bench_opts *o)
 		ops->thread_detach(a);
 	ops->destroy(a);
 	free(v);
+	printf("  exact accounting is a mode (--accounting exact, the default of\n"
+	       "  --op-equivalent); timing cells (--duration) do not pay for it:\n");
+	bench_exact("slab", o);
+	bench_exact("jemalloc", o);
+	bench_exact("glibc", o);
+	bench_exact("mimalloc", o);
 	return rc;
 }
 

@@ -210,7 +210,7 @@ Test(faultgroup, mixed_run, .timeout = 60)
 		cr_expect_eq(r->m[MMB_M_fault_census], census ? 1 : 0, "cell %u", r->cell);
 		cr_expect_str_eq(rd.wlabel[i], census ? "churn (fault census)" : "churn");
 		if (!strcmp(r->allocator, "bump") && census)
-			cr_expect_eq(r->m[MMB_M_uffd_faults], r->m[MMB_M_footprint_end_bytes] / 4096,
+			cr_expect_eq(r->m[MMB_M_uffd_faults], r->m[MMB_M_footprint_own_end_bytes] / 4096,
 				     "cell %u", r->cell);
 		else if (!census)
 			cr_expect(isnan(r->m[MMB_M_uffd_faults]), "timing cell %u", r->cell);

@@ -163,7 +163,8 @@ Test(plot, internal_frag_figure)
 
 	mmb_tmpname(dir, sizeof(dir), "plotfrag");
 	mmb_run_cmd(&cmd, "run", "-q", "-o", dir, "-a", "kmalloc-slab,kmalloc-slob", "-w",
-		    "sizes:min=40,max=40,live=2000", "-t", "1", "-r", "1", "--duration", "0.2", NULL);
+		    "sizes:min=40,max=40,live=2000", "-t", "1", "-r", "1", "--duration", "0.2",
+		    "--accounting", "exact", NULL);	/* internal_frag needs exact accounting */
 	cr_assert_eq(cmd.status, 0, "%s", cmd.err);
 	mmb_run_cmd(&cmd, "plot", dir, NULL);
 	cr_assert_eq(cmd.status, 0, "%s%s", cmd.out, cmd.err);

@@ -58,7 +58,7 @@ Test(results, folder_layout)
 
 	snprintf(path, sizeof(path), "%s/meta.json", dir);
 	mmb_slurp(path, buf, sizeof(buf));
-	cr_expect(strstr(buf, "\"schema_version\": 2"), "%s", buf);
+	cr_expect(strstr(buf, "\"schema_version\": 3"), "%s", buf);
 	cr_expect(strstr(buf, "\"command_line\": [\"mmbench\", \"run\""), "%s", buf);
 	cr_expect(strstr(buf, "\"git_revision\""));
 	cr_expect(strstr(buf, "\"compiler\": \"gcc"));

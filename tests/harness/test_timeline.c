@@ -25,7 +25,8 @@ static void check_timeline(const char *dir, unsigned ncells, unsigned *n)
 	cr_expect_str_eq(line, MMB_TL_HEADER "\n");
 	cr_expect_str_eq(line, "cell,t_ns,live_bytes,footprint_bytes,faults,unusable_o0,unusable_o1,"
 			       "unusable_o2,unusable_o3,unusable_o4,unusable_o5,unusable_o6,"
-			       "unusable_o7,unusable_o8,unusable_o9,unusable_o10\n");
+			       "unusable_o7,unusable_o8,unusable_o9,unusable_o10,footprint_own_bytes,"
+			       "internal_frag\n");
 	memset(n, 0, ncells * sizeof(*n));
 	while (getline(&line, &cap, f) > 0) {
 		unsigned cell;
@@ -36,7 +37,7 @@ static void check_timeline(const char *dir, unsigned ncells, unsigned *n)
 		cr_assert(cell >= 1 && cell <= ncells, "%s", line);
 		for (char *p = line; *p; p++)
 			commas += *p == ',';
-		cr_expect_eq(commas, 15, "%s", line);
+		cr_expect_eq(commas, 17, "%s", line);
 		cr_expect_gt(t, last[cell - 1], "cell %u: t_ns %llu after %llu", cell, t,
 			     (unsigned long long)last[cell - 1]);
 		last[cell - 1] = t;
@@ -94,7 +95,7 @@ Test(timeline, record_lines_to_rows)
 {
 	struct mmb_timeline tl = { 0 };
 	struct mmb_tl_sample s = { .t_ns = 5, .live_bytes = -64, .footprint_bytes = NAN,
-				   .faults = 3 };
+				   .faults = 3, .footprint_own_bytes = NAN, .internal_frag = 0.125 };
 	char *buf = NULL, row[512];
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -105,11 +106,11 @@ Test(timeline, record_lines_to_rows)
 	cr_assert_eq(mmb_timeline_add(&tl, &s), 0);
 	mmb_timeline_emit(f, &tl);
 	fclose(f);
-	cr_expect_str_eq(buf, "t 5 -64 na 3 na na na 0.25 na na na na na na na\n");
+	cr_expect_str_eq(buf, "t 5 -64 na 3 na na na 0.25 na na na na na na na na 0.125\n");
 	buf[strlen(buf) - 1] = 0;
 	cr_assert_eq(mmb_timeline_csv_row(buf + 2, 7, out), 0);
 	fclose(out);
-	cr_expect_str_eq(row, "7,5,-64,,3,,,,0.25,,,,,,,\n");
+	cr_expect_str_eq(row, "7,5,-64,,3,,,,0.25,,,,,,,,,0.125\n");
 	out = fmemopen(row, sizeof(row), "w");
 	cr_expect_eq(mmb_timeline_csv_row("5 1 2", 7, out), -EINVAL);
 	cr_expect_eq(mmb_timeline_csv_row("5 1 2 3 na na na x na na na na na na na", 7, out), -EINVAL);

@@ -577,7 +577,7 @@ ParameterizedTest(int *modei, uffd_cli, census_run)
 	n = mmb_csv_read(path, &r, buf, sizeof(buf));
 	cr_assert_eq(n, 1, "%s", buf);
 	cr_assert_str_eq(r[0].status, "ok", "%s", r[0].detail);
-	frames = r[0].m[MMB_M_footprint_end_bytes] / 4096;
+	frames = r[0].m[MMB_M_footprint_own_end_bytes] / 4096;
 	cr_log_info("%s: frames %g uffd %g timed %g perf %g minflt %g p50 %g p99 %g", *mode, frames,
 		    r[0].m[MMB_M_uffd_faults], r[0].m[MMB_M_uffd_faults_timed],
 		    r[0].m[MMB_M_perf_page_faults], r[0].m[MMB_M_minflt],
@@ -642,7 +642,7 @@ Test(uffd_cli, timing_run_has_kernel_counts_only)
 	cr_assert_eq(mmb_csv_read(path, &r, buf, sizeof(buf)), 1, "%s", buf);
 	cr_expect(isnan(r[0].m[MMB_M_uffd_faults]));
 	cr_expect(isnan(r[0].m[MMB_M_uffd_fault_p50_ns]));
-	cr_expect_geq(r[0].m[MMB_M_perf_page_faults], r[0].m[MMB_M_footprint_end_bytes] / 4096);
+	cr_expect_geq(r[0].m[MMB_M_perf_page_faults], r[0].m[MMB_M_footprint_own_end_bytes] / 4096);
 	cr_expect_gt(r[0].m[MMB_M_minflt], 0);
 	snprintf(path, sizeof(path), "%s/faults.csv", dir);
 	cr_expect(!mmb_exists(path));

@@ -696,8 +696,10 @@ void mmb_prog_run_cell(const struct mmb_prog_run *run, const struct mmb_cell *ce
 			if (rss > 0) {	/* 0: the process is already gone (a zombie has no mm) */
 				char row[128];
 
+				/* t, live, footprint (the RSS), faults, unusable
+				 * o0..o10, own footprint, internal_frag (timeline.h) */
 				snprintf(row, sizeof(row), "%" PRIu64 " na %.0f na%s", now - t0, rss,
-					 " na na na na na na na na na na na");
+					 " na na na na na na na na na na na na na");
 				mmb_timeline_csv_row(row, cell->id, tl);
 				rss_last = rss;
 				nsamples++;

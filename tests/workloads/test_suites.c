@@ -252,6 +252,13 @@ Test(suites, unknown_suite_and_listing)
 	cr_expect_eq(c.status, 2);
 	cr_expect(strstr(c.err, "unknown suite 'nosuch' (valid: default fragmentation latency quick "
 			 "scaling)"), "%s", c.err);
+	/* a second --suite is refused, not silently run instead of the first */
+	mmb_run_cmd(&c, "run", "--suite", "quick", "--suite", "latency", "-o",
+		    "/tmp/mmbtest-twosuites-never-made", NULL);
+	cr_expect_eq(c.status, 2);
+	cr_expect(strstr(c.err, "--suite latency: only one --suite per run (already --suite quick"),
+		  "%s", c.err);
+	cr_expect(!mmb_exists("/tmp/mmbtest-twosuites-never-made"));
 	mmb_run_cmd(&c, "list", "suites", NULL);
 	cr_expect_eq(c.status, 0);
 	cr_expect(strstr(c.out, "quick ") && strstr(c.out, "default ") && strstr(c.out, "scaling ") &&

@@ -14,6 +14,7 @@
 
 #define MMB_HL_SUMMARY 1	/* a column of `mmbench run`'s closing summary */
 #define MMB_HL_FINDING 2	/* ranked against the baseline in report.html's findings */
+#define MMB_HL_NONZERO 4	/* shown only where some cell counted one (failed_allocs) */
 
 struct mmb_headline {
 	const char *metric;	/* cells.csv column */

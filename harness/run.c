@@ -43,6 +43,7 @@
 #include "resume.h"
 #include "series.h"
 #include "stats.h"
+#include "summary.h"
 #include "timeline.h"
 #include "uffd.h"
 #include "util.h"
@@ -411,61 +412,41 @@ static void run_progress(const struct run_ctx *rc)
 	fflush(stderr);
 }
 
-/*
- * One line per (allocator config, workload config, threads) the plan has:
- * medians over reps. Fault-census cells (their figures include fault
- * handling) get their own line, after the timing line.
- */
+/* The closing summary (summary.h), read back from the folder just written. */
 static void run_summary(const struct run_ctx *rc)
 {
-	const struct mmb_plan *p = rc->plan;
-	double *ops = calloc(p->ncells, sizeof(double)), *fp = calloc(p->ncells, sizeof(double));
+	struct mmb_resdir rd;
+	char err[4400];
 
-	if (!ops || !fp)
-		goto out;
-	printf("%-28s %-22s %7s %8s %14s %16s\n", "allocator", "workload", "threads", "ok/reps",
-	       "ops/s (median)", "footprint peak");
-	for (unsigned w = 0; w < p->nwconf; w++)
-		for (unsigned t = 0; t < p->nthreads; t++)
-			for (unsigned k = 0; k < 2 * p->naconf; k++) {
-				unsigned a = k / 2, census = k % 2;	/* timing, then census */
-				unsigned nok = 0, nfp = 0, nrun = 0, nplan = 0;
-				char fps[32] = "-", opss[32] = "-", wl[64];
+	if (mmb_resdir_open(rc->dir, &rd, err, sizeof(err))) {
+		mmb_err("summary: %s", err);
+		return;
+	}
+	mmb_summary_print(&rd, stdout);
+	mmb_resdir_close(&rd);
+}
 
-				for (unsigned i = 0; i < p->ncells; i++) {
-					const struct mmb_cell *c = &p->cells[i];
-					const struct mmb_result *r = &rc->results[i];
+/*
+ * A run in which no cell finished measured nothing: say so in one line and
+ * fail (exit 1), so that neither a person nor a CI takes it for a result.
+ * Returns 0 when some cell is ok.
+ */
+static int run_none_ok(const struct run_ctx *rc)
+{
+	unsigned n[3] = { 0, 0, 0 };	/* timeout, crashed, failed */
 
-					if (c->ai != a || c->wi != w || c->threads != p->threads[t] ||
-					    (c->faults != MMB_FAULTS_OFF) != census)
-						continue;
-					nplan++;
-					if (!r->status[0])
-						continue;
-					nrun++;
-					if (strcmp(r->status, MMB_ST_OK))
-						continue;
-					ops[nok++] = r->m[MMB_M_ops_per_sec];
-					if (!isnan(r->m[MMB_M_footprint_peak_bytes]))
-						fp[nfp++] = r->m[MMB_M_footprint_peak_bytes];
-				}
-				if (!nplan)
-					continue;	/* no such cell (larson at 1 thread, ...) */
-				if (nok)
-					snprintf(opss, sizeof(opss), "%.4g", mmb_median(ops, nok));
-				if (nfp)
-					snprintf(fps, sizeof(fps), "%.0f KiB", mmb_median(fp, nfp) / 1024);
-				char ok[32];
+	for (unsigned i = 0; i < rc->plan->ncells; i++) {
+		const char *st = rc->results[i].status;
 
-				snprintf(ok, sizeof(ok), "%u/%u", nok, nrun);
-				snprintf(wl, sizeof(wl), "%s%s", p->wconf[w].ops->name,
-					 census ? " (fault census)" : "");
-				printf("%-28.28s %-22.22s %7u %8s %14s %16s\n", p->aconf[a].spec, wl,
-				       p->threads[t], ok, opss, fps);
-			}
-out:
-	free(ops);
-	free(fp);
+		if (!strcmp(st, MMB_ST_OK))
+			return 0;
+		n[0] += !strcmp(st, MMB_ST_TIMEOUT);
+		n[1] += !strcmp(st, MMB_ST_CRASHED);
+		n[2] += st[0] && strcmp(st, MMB_ST_TIMEOUT) && strcmp(st, MMB_ST_CRASHED);
+	}
+	mmb_err("no cell finished: %u timed out, %u crashed, %u failed (why: the detail column of "
+		"%s/cells.csv)", n[0], n[1], n[2], rc->dir);
+	return 1;
 }
 
 /* Choose and create the results folder. Returns 0 or exit status 2 with a message. */
@@ -610,8 +591,11 @@ static int run_cells(struct run_ctx *rc, struct mmb_meta *meta)
 		mmb_err("interrupted: %u of %u cells finished and kept in %s (mmbench run --resume %s "
 			"finishes it)", rc->ndone, plan->ncells, rc->dir, rc->dir);
 		status = 130;
-	} else if (!plan->quiet) {
-		run_summary(rc);
+	} else {
+		if (!plan->quiet)
+			run_summary(rc);
+		if (!status && rc->ndone && run_none_ok(rc))
+			status = 1;
 	}
 	printf("%s\n", rc->dir);
 	return status;

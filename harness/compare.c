@@ -49,8 +49,7 @@ static const char *const cmp_default_metrics[] = {
 
 enum cmp_format { CMP_TEXT, CMP_CSV, CMP_MD, CMP_JSON };
 
-/* Change in percent and its interval from the two samples. */
-static int cmp_fill(struct mmb_cmp_row *r, const double *a, const double *b, const char *metric)
+int mmb_compare_fill(struct mmb_cmp_row *r, const double *a, const double *b, const char *metric)
 {
 	struct mmb_mwu u;
 	struct mmb_shift s;
@@ -125,7 +124,7 @@ int mmb_compare_rows(const struct mmb_resdir *a, const struct mmb_resdir *b, con
 		r->nb = mmb_resdir_samples(b, al, wl, t, metric, sb, CMP_MAX_SAMPLES);
 		if (!r->na || !r->nb)
 			continue;
-		e = cmp_fill(r, sa, sb, metric);
+		e = mmb_compare_fill(r, sa, sb, metric);
 		n++;
 	}
 	if (e) {

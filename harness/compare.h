@@ -50,6 +50,12 @@ struct mmb_cmp_row {
 int mmb_compare_rows(const struct mmb_resdir *a, const struct mmb_resdir *b, const char *base,
 		     const char *metric, struct mmb_cmp_row **r_rows);
 
+/*
+ * Fill r's statistics from the samples a[0..r->na) and b[0..r->nb) (both
+ * non-empty, at most 4096 each) of metric. Returns 0, -EINVAL or -ENOMEM.
+ */
+int mmb_compare_fill(struct mmb_cmp_row *r, const double *a, const double *b, const char *metric);
+
 int mmb_compare_main(int argc, char **argv);
 
 #endif /* MMB_COMPARE_H */

@@ -70,6 +70,32 @@ Test(plot, every_figure_kind_from_fixture)
 	mmb_slurp(path, buf, sizeof(buf));
 	cr_expect(strstr(buf, "\"glibc\" \"ops_per_sec\"\n1 10200000 10000000 10400000\n"), "%s", buf);
 
+	/* one colour per configuration in every figure: glibc #1f77b4, tcache_count=0 #d62728
+	 * (common.gp's palette in the order of the run's configurations) */
+	for (size_t i = 0; i < sizeof(figs) / sizeof(figs[0]); i++) {
+		if (!strncmp(figs[i], "faults-region", 13) || !strncmp(figs[i], "hwcounters", 10))
+			continue;	/* the fixture's bars there are of one size; checked below */
+		snprintf(path, sizeof(path), "%s/plots/%s.svg", dir, figs[i]);
+		mmb_slurp(path, buf, sizeof(buf));
+		cr_expect(strstr(buf, "rgb( 31, 119, 180)") && strstr(buf, "rgb(214,  39,  40)"),
+			  "%s: not the configurations' colours", figs[i]);
+	}
+	/* a column not measured by any cell gets no legend entry */
+	{
+		char cmdline[1200];
+
+		snprintf(cmdline, sizeof(cmdline), "awk -F, -v OFS=, 'NR > 1 { $15 = \"\" } 1' "
+			 "'%s/timeline.csv' > '%s/tl' && mv '%s/tl' '%s/timeline.csv'", dir, dir, dir, dir);
+		cr_assert_eq(system(cmdline), 0);
+		mmb_run_cmd(&cmd, "plot", dir, NULL);
+		cr_assert_eq(cmd.status, 0, "%s%s", cmd.out, cmd.err);
+		snprintf(path, sizeof(path), "%s/plots/unusable-churn.svg", dir);
+		mmb_slurp(path, buf, sizeof(buf));
+		cr_expect(strstr(buf, "glibc (1 thr) order 3"), "%s", path);
+		cr_expect(!strstr(buf, "order 9") && !strstr(buf, "not measured"),
+			  "a legend entry for what was not measured: %s", path);
+	}
+
 	/* replotted without timeline.csv: no memory figure survives from before */
 	snprintf(path, sizeof(path), "%s/timeline.csv", dir);
 	unlink(path);

@@ -42,6 +42,7 @@
 #include "results.h"
 #include "resume.h"
 #include "series.h"
+#include "clock.h"
 #include "stats.h"
 #include "summary.h"
 #include "timeline.h"
@@ -708,36 +709,54 @@ mismatch:
 	return 0;
 }
 
+/* The kept cells' clock calibration, so that new cells are timed alike (resume.h). */
+static void run_resume_clock(const struct mmb_plan *plan, const struct mmb_resume_meta *rm)
+{
+	if (rm->tsc_hz > 0)
+		mmb_clock_init(rm->tsc_hz, plan->measure.force_monotonic);
+	if (!isnan(rm->read_ns))
+		mmb_clock.read_ns = rm->read_ns;
+	if (!isnan(rm->resolution_ns))
+		mmb_clock.resolution_ns = rm->resolution_ns;
+}
+
 static int run_resume(int argc, char **argv)
 {
 	struct mmb_plan plan;
 	struct run_ctx rc = { 0 };
 	struct mmb_meta meta = { 0 };
+	struct mmb_resume_meta rm = { 0 };
 	struct mmb_result *rows = NULL;
 	unsigned char *keep = NULL;
-	char err[1024], path[4200], fault_why[512];
+	char err[4400], path[4200], fault_why[512];
 	struct mmb_uffd_info fault_info;
-	char **rargv = NULL;
-	int rargc = 0, n, e;
+	int n, e, lock = -1;
 
 	if (argc != 3) {
 		mmb_err("--resume DIR takes no other option (the plan comes from DIR/meta.json)");
 		return MMB_EXIT_USAGE;
 	}
 	snprintf(rc.dir, sizeof(rc.dir), "%s", argv[2]);
-	if (mmb_resume_argv(rc.dir, &rargc, &rargv, err, sizeof(err))) {
+	if (mmb_resume_read(rc.dir, &rm, err, sizeof(err))) {
 		mmb_err("%s", err);
 		return MMB_EXIT_USAGE;
 	}
-	e = mmb_plan_parse(rargc, rargv, &plan, err, sizeof(err));
+	e = mmb_plan_parse(rm.argc, rm.argv, &plan, err, sizeof(err));
 	if (e) {
 		mmb_err("--resume %s: the command line in meta.json does not run here: %s", rc.dir,
 			e == 1 ? "--help" : err);
-		mmb_resume_free(rargc, rargv);
+		mmb_resume_free(&rm);
 		return MMB_EXIT_USAGE;
 	}
 	plan.outdir = rc.dir;
 	rc.plan = &plan;
+	lock = mmb_lock_take(rc.dir, err, sizeof(err));
+	if (lock < 0) {
+		mmb_err("--resume %s", err);
+		e = MMB_EXIT_USAGE;
+		goto out;
+	}
+	run_resume_clock(&plan, &rm);
 	e = run_probe_faults(&plan, &meta, &fault_info, fault_why, sizeof(fault_why));
 	if (e)
 		goto out;
@@ -763,12 +782,20 @@ static int run_resume(int argc, char **argv)
 		e = MMB_EXIT_USAGE;
 		goto out;
 	}
+	if (rc.ndone == plan.ncells) {	/* nothing to run: the folder stays as it is */
+		if (!plan.quiet)
+			run_summary(&rc);
+		printf("nothing to resume: all %u cells of %s have a result\n%s\n", plan.ncells,
+		       rc.dir, rc.dir);
+		e = run_none_ok(&rc);
+		goto out;
+	}
 	for (unsigned i = 0; i < plan.ncells; i++)
 		keep[i] = rc.results[i].status[0] != 0;
-	meta.argc = rargc;
-	meta.argv = rargv;
+	meta.argc = rm.argc;
+	meta.argv = rm.argv;
 	meta.plan = &plan;
-	meta.start = time(NULL);
+	meta.start = rm.start ? rm.start : time(NULL);	/* the run's, not this resumption's */
 	meta.state = "running";
 	meta.cells_done = rc.ndone;
 	meta.resumed = 1;
@@ -788,12 +815,13 @@ static int run_resume(int argc, char **argv)
 	}
 	e = run_cells(&rc, &meta);
 out:
+	mmb_lock_release(rc.dir, lock);
 	free(rows);
 	free(keep);
 	free(rc.results);
 	free(rc.faults_csv);
 	mmb_plan_free(&plan);
-	mmb_resume_free(rargc, rargv);
+	mmb_resume_free(&rm);
 	return e;
 }
 
@@ -802,9 +830,9 @@ int mmb_run_main(int argc, char **argv)
 	struct mmb_plan plan;
 	struct run_ctx rc = { 0 };
 	struct mmb_meta meta = { 0 };
-	char err[1024], fault_why[512];
+	char err[4400], fault_why[512];
 	struct mmb_uffd_info fault_info;
-	int created, e;
+	int created, e, lock = -1;
 
 	if (argc >= 2 && !strcmp(argv[1], "--resume"))
 		return run_resume(argc, argv);
@@ -834,6 +862,14 @@ int mmb_run_main(int argc, char **argv)
 	e = run_make_dir(&plan, rc.dir, sizeof(rc.dir), &created);
 	if (e)
 		goto out;
+	lock = mmb_lock_take(rc.dir, err, sizeof(err));
+	if (lock < 0) {
+		mmb_err("%s", err);
+		if (created)
+			rmdir(rc.dir);
+		e = MMB_EXIT_USAGE;
+		goto out;
+	}
 	meta.argc = argc;
 	meta.argv = argv;
 	meta.plan = &plan;
@@ -863,6 +899,8 @@ int mmb_run_main(int argc, char **argv)
 			snprintf(path, sizeof(path), "%s/%s", rc.dir, files[i]);
 			unlink(path);
 		}
+		mmb_lock_release(rc.dir, lock);
+		lock = -1;
 		if (created)
 			rmdir(rc.dir);
 		e = MMB_EXIT_USAGE;
@@ -870,6 +908,7 @@ int mmb_run_main(int argc, char **argv)
 	}
 	e = run_cells(&rc, &meta);
 out:
+	mmb_lock_release(rc.dir, lock);
 	free(rc.results);
 	free(rc.faults_csv);
 	mmb_plan_free(&plan);

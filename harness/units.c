@@ -92,11 +92,19 @@ char *mmb_fmt_pct(char *buf, size_t len, double pct)
 {
 	double a = fabs(pct);
 
-	if (isnan(pct))
+	if (isnan(pct)) {
 		snprintf(buf, len, "n/a");
-	else if (isinf(pct))
+	} else if (isinf(pct)) {
 		snprintf(buf, len, "%sinf%%", pct < 0 ? "-" : "+");
-	else
+	} else if (pct >= 999.5) {	/* a factor reads better: "x12.3", "x328k" */
+		char f[32];
+
+		units_si(f, sizeof(f), 1 + pct / 100, "");
+		snprintf(buf, len, "x%s", f);
+		for (char *p = buf; *p; p++)	/* "x328 k" -> "x328k" */
+			if (*p == ' ')
+				memmove(p, p + 1, strlen(p));
+	} else
 		snprintf(buf, len, "%+.*f%%", a >= 99.95 ? 0 : a >= 9.995 ? 1 : 2, pct);
 	return buf;
 }

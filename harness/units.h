@@ -20,7 +20,11 @@
 /* v of column metric in human units, into buf. Returns buf. */
 char *mmb_fmt_metric(char *buf, size_t len, const char *metric, double v);
 
-/* A change in percent with its sign ("+3.1%", "-20%"); "n/a" for NaN, "+inf%". */
+/*
+ * A change in percent with its sign and 3 significant digits ("+3.10%",
+ * "-20.0%", "+212%"); from +1000% on, the factor ("x12.3", "x328k");
+ * "n/a" for NaN, "+inf%".
+ */
 char *mmb_fmt_pct(char *buf, size_t len, double pct);
 
 #endif /* MMB_UNITS_H */

@@ -132,6 +132,44 @@ Test(plot, absent_side_files_are_skipped_with_notes)
 	mmb_rm_rf(dir);
 }
 
+/*
+ * A latency histogram of thousands of buckets (an HDR histogram over a long
+ * tail) draws as a thinned curve: a few hundred points per series, its last
+ * (the maximum) kept, so figures and report.html stay small.
+ */
+Test(plot, latency_curve_is_thinned)
+{
+	struct fx_cell c[32];
+	char dir[256], path[512], line[256];
+	struct mmb_cmd cmd;
+	FILE *f;
+	int rows = 0, last_seen = 0;
+
+	mmb_tmpname(dir, sizeof(dir), "plotthin");
+	fx_meta(dir, MMB_SCHEMA_VERSION);
+	fx_cells(dir, c, fx_default(c), 1);
+	snprintf(path, sizeof(path), "%s/latency.csv", dir);
+	f = fopen(path, "a");
+	cr_assert(f);
+	for (int b = 0; b < 6000; b++)	/* cell 1: buckets 1000..7000 ns, 1 ns wide */
+		fprintf(f, "1,alloc,%d,%d,%d\n", 1000 + b, 1001 + b, 1 + b % 7);
+	fclose(f);
+	mmb_run_cmd(&cmd, "plot", dir, NULL);
+	cr_assert_eq(cmd.status, 0, "%s%s", cmd.out, cmd.err);
+	snprintf(path, sizeof(path), "%s/plots/data/latency-alloc-churn.dat", dir);
+	f = fopen(path, "r");
+	cr_assert(f);
+	while (fgets(line, sizeof(line), f))
+		if (line[0] != '"' && line[0] != '\n') {
+			rows++;
+			last_seen |= strstr(line, " 7000\n") != NULL;
+		}
+	fclose(f);
+	cr_expect_lt(rows, 600, "%d points for 6000 buckets", rows);
+	cr_expect(last_seen, "the maximum bucket was dropped");
+	mmb_rm_rf(dir);
+}
+
 /* Only glibc's first cell has fault bins: the other series has no bars, not an error. */
 Test(plot, bar_series_without_data_is_left_out)
 {

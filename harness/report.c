@@ -49,22 +49,23 @@ static const char export_usage[] =
 
 struct rep_metric {
 	const char *name, *title;
+	int part;		/* 0: speed and latency; 1: memory and faults (a table each) */
 };
 
 /* The key figures, in table order; a column shows when any cell measured it. */
 static const struct rep_metric rep_keys[] = {
-	{ "ops_per_sec", "throughput [ops/s]" },
-	{ "alloc_p50_ns", "alloc p50 [ns]" },
-	{ "alloc_p99_ns", "alloc p99 [ns]" },
-	{ "alloc_p9999_ns", "alloc p99.99 [ns]" },
-	{ "free_p99_ns", "free p99 [ns]" },
-	{ "live_peak_bytes", "peak live" },
-	{ "footprint_peak_bytes", "peak footprint" },
-	{ "overhead_ratio", "overhead ratio" },
-	{ "internal_frag", "internal frag." },
-	{ "unusable_index_o9", "unusable idx o9" },
-	{ "uffd_faults", "uffd faults" },
-	{ "minflt", "minor faults" },
+	{ "ops_per_sec", "throughput", 0 },
+	{ "alloc_p50_ns", "alloc p50", 0 },
+	{ "alloc_p99_ns", "alloc p99", 0 },
+	{ "alloc_p9999_ns", "alloc p99.99", 0 },
+	{ "free_p99_ns", "free p99", 0 },
+	{ "live_peak_bytes", "peak live", 1 },
+	{ "footprint_peak_bytes", "peak footprint", 1 },
+	{ "overhead_ratio", "overhead ratio", 1 },
+	{ "internal_frag", "internal frag.", 1 },
+	{ "unusable_index_o9", "unusable idx o9", 1 },
+	{ "uffd_faults", "uffd faults", 1 },
+	{ "minflt", "minor faults", 1 },
 };
 #define NKEYS (sizeof(rep_keys) / sizeof(rep_keys[0]))
 
@@ -475,55 +476,62 @@ static void rep_key_figures(const struct rep_out *o)
 		for (int i = 0; i < rd->ncells && !shown[k]; i++)
 			shown[k] = mmb_resdir_ok(rd, i) && !isnan(mmb_resdir_value(rd, i, rep_keys[k].name));
 	}
-	for (int w = 0; w < nwl; w++) {
-		const char *cells[NKEYS + 3];
-		char vals[NKEYS + 3][64], title[700];
-		int n = 0;
+	for (int w = 0; w < nwl; w++)
+		for (int part = 0; part < 2; part++) {
+			const char *cells[NKEYS + 3];
+			char vals[NKEYS + 3][64], title[700];
+			int n = 0, any = 0;
 
-		snprintf(title, sizeof(title), "Workload %s", wls[w]);
-		rep_heading(o, 3, title);
-		rep_table(o, 1, "num");
-		cells[n++] = "allocator";
-		cells[n++] = "threads";
-		cells[n++] = "n";
-		for (size_t k = 0; k < NKEYS; k++)
-			if (shown[k])
-				cells[n++] = rep_keys[k].title;
-		rep_row(o, cells, n, REP_HEAD_NUM);
-		for (int a = 0; a < nal; a++)
-			for (int t = 0; t < nthr; t++) {
-				int total = 0, ok = 0;
+			for (size_t k = 0; k < NKEYS; k++)
+				any |= shown[k] && rep_keys[k].part == part;
+			if (!any)
+				continue;
+			snprintf(title, sizeof(title), "Workload %s: %s", wls[w],
+				 part ? "memory and faults" : "speed and latency");
+			rep_heading(o, 3, title);
+			rep_table(o, 1, "num keys");
+			cells[n++] = "allocator";
+			cells[n++] = "threads";
+			cells[n++] = "n";
+			for (size_t k = 0; k < NKEYS; k++)
+				if (shown[k] && rep_keys[k].part == part)
+					cells[n++] = rep_keys[k].title;
+			rep_row(o, cells, n, REP_HEAD_NUM);
+			for (int a = 0; a < nal; a++)
+				for (int t = 0; t < nthr; t++) {
+					int total = 0, ok = 0;
 
-				for (int i = 0; i < rd->ncells; i++)
-					if (!strcmp(rd->alabel[i], al[a]) && !strcmp(rd->wlabel[i], wls[w]) &&
-					    rd->cells[i].threads == thr[t]) {
-						total++;
-						ok += mmb_resdir_ok(rd, i);
-					}
-				if (!total)
-					continue;
-				n = 0;
-				cells[n++] = al[a];
-				snprintf(vals[1], sizeof(vals[1]), "%u", thr[t]);
-				cells[n++] = vals[1];
-				snprintf(vals[2], sizeof(vals[2]), "%d/%d", ok, total);
-				cells[n++] = vals[2];
-				for (size_t k = 0; k < NKEYS; k++) {
-					size_t m;
-
-					if (!shown[k])
+					for (int i = 0; i < rd->ncells; i++)
+						if (!strcmp(rd->alabel[i], al[a]) &&
+						    !strcmp(rd->wlabel[i], wls[w]) &&
+						    rd->cells[i].threads == thr[t]) {
+							total++;
+							ok += mmb_resdir_ok(rd, i);
+						}
+					if (!total)
 						continue;
-					m = mmb_resdir_samples(rd, al[a], wls[w], thr[t], rep_keys[k].name,
-							       buf, 4096);
-					rep_fmt(vals[n], sizeof(vals[n]), rep_keys[k].name,
-						m ? mmb_median(buf, m) : NAN);
-					cells[n] = vals[n];
-					n++;
+					n = 0;
+					cells[n++] = al[a];
+					snprintf(vals[1], sizeof(vals[1]), "%u", thr[t]);
+					cells[n++] = vals[1];
+					snprintf(vals[2], sizeof(vals[2]), "%d/%d", ok, total);
+					cells[n++] = vals[2];
+					for (size_t k = 0; k < NKEYS; k++) {
+						size_t m;
+
+						if (!shown[k] || rep_keys[k].part != part)
+							continue;
+						m = mmb_resdir_samples(rd, al[a], wls[w], thr[t],
+								       rep_keys[k].name, buf, 4096);
+						rep_fmt(vals[n], sizeof(vals[n]), rep_keys[k].name,
+							m ? mmb_median(buf, m) : NAN);
+						cells[n] = vals[n];
+						n++;
+					}
+					rep_row(o, cells, n, REP_DATA);
 				}
-				rep_row(o, cells, n, REP_DATA);
-			}
-		rep_table(o, 0, "");
-	}
+			rep_table(o, 0, "");
+		}
 out:
 	free(nwl >= 0 ? wls : NULL);
 	free(nal >= 0 ? al : NULL);
@@ -687,7 +695,8 @@ static int rep_emit(FILE *f, void *arg)
 		      "table{border-collapse:collapse;margin:.6em 0}"
 		      "td,th{border:1px solid #bbb;padding:.25em .6em;text-align:left}"
 		      "th{background:#eef2f7;vertical-align:bottom}table{font-size:.9em}"
-		      "td{overflow-wrap:anywhere}th{overflow-wrap:break-word}\n"
+		      "td{overflow-wrap:anywhere}th{overflow-wrap:break-word}td:first-child{white-space:nowrap}"
+		      ".keys td{white-space:nowrap}\n"
 		      ".findings{font-size:.85em}.findings td:nth-child(2){white-space:nowrap}"
 		      ".findings th{background:#d8e6f8}"
 		      ".findings th span{display:block;font-weight:normal;font-size:.85em;color:#555}"

@@ -3,6 +3,6 @@
 load lib.'/common.gp'
 set xlabel ''
 set ylabel 'throughput [ops/s] (median, bars: min..max)'
-set format y '%.3s %c'
+set format y '%.1s %c'
 set yrange [0:*]
 load lib.'/bars.gp'

@@ -17,11 +17,16 @@
 
 #define RESUME_MAX_ARGS 256
 
-void mmb_resume_free(struct mmb_resume_meta *m)
+void mmb_resume_free(int argc, char **argv)
 {
-	for (int i = 0; i < m->argc; i++)
-		free(m->argv[i]);
-	free(m->argv);
+	for (int i = 0; i < argc; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+void mmb_resume_meta_free(struct mmb_resume_meta *m)
+{
+	mmb_resume_free(m->argc, m->argv);
 	m->argv = NULL;
 	m->argc = 0;
 }
@@ -101,9 +106,21 @@ int mmb_resume_read(const char *dir, struct mmb_resume_meta *m, char *err, size_
 bad:
 	snprintf(err, errlen, "--resume %s: meta.json has no readable \"command_line\" of a run", dir);
 	mmb_resdir_close(&rd);
-	mmb_resume_free(m);
+	mmb_resume_meta_free(m);
 	free(cl);
 	return e;
+}
+
+int mmb_resume_argv(const char *dir, int *r_argc, char ***r_argv, char *err, size_t errlen)
+{
+	struct mmb_resume_meta m;
+	int e = mmb_resume_read(dir, &m, err, errlen);
+
+	if (e)
+		return e;
+	*r_argc = m.argc;
+	*r_argv = m.argv;
+	return 0;
 }
 
 int mmb_lock_take(const char *dir, char *err, size_t errlen)

@@ -38,10 +38,18 @@ struct mmb_resume_meta {
 
 /*
  * Read DIR/meta.json (resdir.h's reader and schema check) into m. Returns 0,
- * or -errno with err saying what is wrong with DIR. Free with mmb_resume_free.
+ * or -errno with err saying what is wrong with DIR. Free with
+ * mmb_resume_meta_free.
  */
 int mmb_resume_read(const char *dir, struct mmb_resume_meta *m, char *err, size_t errlen);
-void mmb_resume_free(struct mmb_resume_meta *m);
+void mmb_resume_meta_free(struct mmb_resume_meta *m);
+
+/*
+ * Just the command line (mmb_resume_read's argv): a malloc'ed argv,
+ * argv[0] = "run", NULL-terminated; free with mmb_resume_free.
+ */
+int mmb_resume_argv(const char *dir, int *r_argc, char ***r_argv, char *err, size_t errlen);
+void mmb_resume_free(int argc, char **argv);
 
 /*
  * Take DIR's lock. Returns the lock's descriptor (kept open while the run

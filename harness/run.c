@@ -745,7 +745,7 @@ static int run_resume(int argc, char **argv)
 	if (e) {
 		mmb_err("--resume %s: the command line in meta.json does not run here: %s", rc.dir,
 			e == 1 ? "--help" : err);
-		mmb_resume_free(&rm);
+		mmb_resume_meta_free(&rm);
 		return MMB_EXIT_USAGE;
 	}
 	plan.outdir = rc.dir;
@@ -821,7 +821,7 @@ out:
 	free(rc.results);
 	free(rc.faults_csv);
 	mmb_plan_free(&plan);
-	mmb_resume_free(&rm);
+	mmb_resume_meta_free(&rm);
 	return e;
 }
 

@@ -9,6 +9,7 @@
 #   make fuzz       build the libFuzzer targets (tests/fuzz/, clang) and run
 #                   each for FUZZ_TIME seconds (default 60); fails on a crash
 #   make tsan-check the multi-threaded workloads under ThreadSanitizer
+#   make slurm-check  a small plan through a private single-node Slurm
 #
 # Sources are found by wildcard: adding allocators/x.c or workloads/y.c needs
 # no change here, only a registry line. Objects and dependency files (-MMD
@@ -87,7 +88,7 @@ INJECT   := $(BUILD)/libmmb-inject.so
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/%)
 FUZZ_TIME ?= 60
 
-.PHONY: all check run bench deps clean fuzz fuzz-build tsan-check FORCE
+.PHONY: all check run bench deps clean fuzz fuzz-build tsan-check slurm-check FORCE
 .DELETE_ON_ERROR:
 
 all: $(MMBENCH) $(LIBMMB) $(SHIM_LIB) $(RECORD_LIB)
@@ -184,6 +185,13 @@ fuzz-build: $(FUZZ_BIN)
 tsan-check: deps
 	@$(MAKE) --no-print-directory SANITIZE=thread build/san-thread/mmbench
 	bash scripts/tsan-check.sh
+
+# A real single-node Slurm on 127.0.0.1 (scripts/slurm-check.sh): a plan
+# through `run --slurm` equals a local run; a cancelled task, then resumed.
+# "skipped" with the reason where Slurm cannot start (not root, no packages).
+slurm-check: deps
+	@$(MAKE) --no-print-directory $(MMBENCH)
+	MMBENCH=$(MMBENCH) bash scripts/slurm-check.sh
 
 clean:
 	rm -rf build

@@ -9,7 +9,9 @@
  *   mmbench trace-info ...	a binary trace's summary (exec.c)
  *   mmbench plot|report|export DIR	figures, report, mimalloc-bench lines (plot.c, report.c)
  *   mmbench compare A B		is B better than A, and is it real (compare.c)
+ *   mmbench merge DIR		a Slurm run's shards into one folder (slurm/merge.c)
  *   mmbench cell ...		internal: one cell in its own process (cell.c)
+ *   mmbench slurm-task DIR K	internal: one Slurm array task (slurm/task.c)
  */
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 #include "plot.h"
 #include "report.h"
 #include "run.h"
+#include "slurm/slurm.h"
 #include "util.h"
 
 static const char main_usage[] =
@@ -40,6 +43,7 @@ static const char main_usage[] =
 	"  report   write report.md and a self-contained report.html for a results folder\n"
 	"  compare  compare two runs (or configurations within one) with significance\n"
 	"  export   write a results folder's cells in another tool's format\n"
+	"  merge    merge the shards of a Slurm run (`run --slurm`) into its results folder\n"
 	"\n"
 	"`mmbench COMMAND --help` describes each command.\n";
 
@@ -77,8 +81,12 @@ int main(int argc, char **argv)
 		return mmb_compare_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "export"))
 		return mmb_export_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "merge"))
+		return mmb_merge_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "slurm-task"))
+		return mmb_slurm_task_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "cell"))
 		return mmb_cell_main(argc - 1, argv + 1);
-	mmb_err("unknown command '%s' (valid: run list bench plot report compare export exec record trace-info; see mmbench --help)", argv[1]);
+	mmb_err("unknown command '%s' (valid: run list bench plot report compare export merge exec record trace-info; see mmbench --help)", argv[1]);
 	return MMB_EXIT_USAGE;
 }

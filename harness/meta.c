@@ -190,6 +190,8 @@ static int meta_emit(FILE *f, void *ctx)
 	fprintf(f, ",\n  \"cells_planned\": %u,\n  \"cells_done\": %u,\n  \"resumed\": %s",
 		p->ncells, m->cells_done, m->resumed ? "true" : "false");
 	meta_faults(f, m);
+	if (m->extra_json)
+		fprintf(f, ",\n%s", m->extra_json);
 	fputs("\n}\n", f);
 	return ferror(f) ? -EIO : 0;
 }

@@ -13,7 +13,7 @@
  *   uffd_open, kernel_faults_trapped, features, unavailable} (mode and
  *   requested: one mode, or "mixed" when the groups differ; run_kind:
  *   "timing: ...", "fault census: ..." or "mixed: ..."),
- *   resumed; and the measurement fields of measure.h (clock, latency,
+ *   resumed; slurm{...} after a Slurm merge (slurm/merge.c); and the measurement fields of measure.h (clock, latency,
  *   hw_counters, sw_counters, topology, pin, oversubscribe, timeline,
  *   warmup).
  */
@@ -35,6 +35,8 @@ struct mmb_meta {
 	const struct mmb_uffd_info *fault_info;	/* how uffd was opened; NULL when off */
 	const char *fault_why;			/* why auto fell back to off, or NULL */
 	int resumed;			/* 1 after `mmbench run --resume` */
+	const char *extra_json;		/* more top-level members, `"key": value` lines joined
+					 * by ",\n" (a Slurm merge's "slurm"), or NULL */
 };
 
 /* Write dir/meta.json atomically. Returns 0 or -errno. */

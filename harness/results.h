@@ -25,6 +25,8 @@
 #define MMB_ST_CRASHED "crashed"	/* killed by a signal; detail names it */
 #define MMB_ST_TIMEOUT "timeout"	/* passed --cell-timeout and was killed */
 #define MMB_ST_FAILED "failed"		/* reported an error; detail says which */
+#define MMB_ST_LOST "lost"		/* never ran: its Slurm task died (detail: the task's state);
+					 * --resume runs it again (slurm/merge.c) */
 
 #define MMB_XCOL_MAX 32			/* dynamic columns per run */
 #define MMB_XCOL_NAME 64

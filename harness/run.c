@@ -43,6 +43,7 @@
 #include "resume.h"
 #include "series.h"
 #include "clock.h"
+#include "slurm/slurm.h"
 #include "stats.h"
 #include "summary.h"
 #include "timeline.h"
@@ -68,6 +69,7 @@ struct run_ctx {
 	const struct mmb_cell *current;
 	char *faults_csv;		/* DIR/faults.csv rows so far, header included */
 	size_t faults_len;
+	const unsigned char *only;	/* cells this process runs (a Slurm shard); NULL = all */
 };
 
 static int cells_emit(FILE *f, void *arg)
@@ -414,17 +416,22 @@ static void run_progress(const struct run_ctx *rc)
 }
 
 /* The closing summary (summary.h), read back from the folder just written. */
-static void run_summary(const struct run_ctx *rc)
+static void run_summary_dir(const char *dir)
 {
 	struct mmb_resdir rd;
 	char err[4400];
 
-	if (mmb_resdir_open(rc->dir, &rd, err, sizeof(err))) {
+	if (mmb_resdir_open(dir, &rd, err, sizeof(err))) {
 		mmb_err("summary: %s", err);
 		return;
 	}
 	mmb_summary_print(&rd, stdout);
 	mmb_resdir_close(&rd);
+}
+
+static void run_summary(const struct run_ctx *rc)
+{
+	run_summary_dir(rc->dir);
 }
 
 /*
@@ -523,6 +530,8 @@ static int run_cells(struct run_ctx *rc, struct mmb_meta *meta)
 
 		if (r->status[0])
 			continue;	/* finished before --resume */
+		if (rc->only && !rc->only[i])
+			continue;	/* another shard's cell (slurm/task.c) */
 		rc->current = cell;
 		rc->cell_t0_ns = mmb_now_ns();
 		if (rc->progress)
@@ -595,7 +604,8 @@ static int run_cells(struct run_ctx *rc, struct mmb_meta *meta)
 	} else {
 		if (!plan->quiet)
 			run_summary(rc);
-		if (!status && rc->ndone && run_none_ok(rc))
+		/* a Slurm shard's cells are judged at the merge, all together */
+		if (!status && rc->ndone && !rc->only && run_none_ok(rc))
 			status = 1;
 	}
 	printf("%s\n", rc->dir);
@@ -691,6 +701,8 @@ static int run_adopt(struct run_ctx *rc, const struct mmb_result *rows, int n, c
 		if (r->cell < 1 || r->cell > p->ncells)
 			goto mismatch;
 		c = &p->cells[r->cell - 1];
+		if (!strcmp(r->status, MMB_ST_LOST))
+			continue;	/* never ran (slurm/merge.c): run it now */
 		if (strcmp(r->allocator, p->aconf[c->ai].ops->name) ||
 		    strcmp(r->config, p->aconf[c->ai].config) ||
 		    strcmp(r->workload, p->wconf[c->wi].ops->name) ||
@@ -825,41 +837,36 @@ out:
 	return e;
 }
 
-int mmb_run_main(int argc, char **argv)
+/* A new results folder for plan (argv: its command line, for meta.json);
+ * only the cells `only` marks run when it is not NULL (none: the folder is
+ * made and no cell runs). The plan's fault modes are resolved in place; the
+ * caller frees it. r_dir (may be NULL) gets the folder's path. */
+static int run_fresh(struct mmb_plan *plan, int argc, char **argv, const unsigned char *only,
+		     char *r_dir, size_t dirlen)
 {
-	struct mmb_plan plan;
+	unsigned nonly = 0;
+
 	struct run_ctx rc = { 0 };
 	struct mmb_meta meta = { 0 };
 	char err[4400], fault_why[512];
 	struct mmb_uffd_info fault_info;
 	int created, e, lock = -1;
 
-	if (argc >= 2 && !strcmp(argv[1], "--resume"))
-		return run_resume(argc, argv);
-	e = mmb_plan_parse(argc, argv, &plan, err, sizeof(err));
-	if (e == 1)
-		return 0;
-	if (e) {
-		mmb_err("%s", err);
-		return MMB_EXIT_USAGE;
-	}
-	e = run_probe_faults(&plan, &meta, &fault_info, fault_why, sizeof(fault_why));
-	if (e) {
-		mmb_plan_free(&plan);
+	e = run_probe_faults(plan, &meta, &fault_info, fault_why, sizeof(fault_why));
+	if (e)
 		return e;
-	}
 	/* Past a file size limit (RLIMIT_FSIZE) a write must fail with EFBIG
 	 * like any full disk, not kill the run in the middle of a file. */
 	signal(SIGXFSZ, SIG_IGN);
-	rc.plan = &plan;
-	mmb_measure_xcols(&plan.measure, &rc.xcols);
-	rc.results = calloc(plan.ncells, sizeof(*rc.results));
+	rc.plan = plan;
+	rc.only = only;
+	mmb_measure_xcols(&plan->measure, &rc.xcols);
+	rc.results = calloc(plan->ncells, sizeof(*rc.results));
 	if (!rc.results) {
-		mmb_err("out of memory for %u cells", plan.ncells);
-		mmb_plan_free(&plan);
+		mmb_err("out of memory for %u cells", plan->ncells);
 		return 1;
 	}
-	e = run_make_dir(&plan, rc.dir, sizeof(rc.dir), &created);
+	e = run_make_dir(plan, rc.dir, sizeof(rc.dir), &created);
 	if (e)
 		goto out;
 	lock = mmb_lock_take(rc.dir, err, sizeof(err));
@@ -872,7 +879,7 @@ int mmb_run_main(int argc, char **argv)
 	}
 	meta.argc = argc;
 	meta.argv = argv;
-	meta.plan = &plan;
+	meta.plan = plan;
 	meta.start = time(NULL);
 	meta.state = "running";
 	e = mmb_meta_write(rc.dir, &meta);
@@ -882,7 +889,7 @@ int mmb_run_main(int argc, char **argv)
 		e = mmb_series_create(rc.dir, "timeline.csv", MMB_TL_HEADER);
 	if (!e)
 		e = run_write_cells(&rc);
-	if (!e && run_any_census(&plan)) {
+	if (!e && run_any_census(plan)) {
 		static const char header[] = "cell,region,phase,t_ns,faults\n";
 
 		rc.faults_csv = strdup(header);
@@ -906,11 +913,48 @@ int mmb_run_main(int argc, char **argv)
 		e = MMB_EXIT_USAGE;
 		goto out;
 	}
-	e = run_cells(&rc, &meta);
+	if (r_dir)
+		snprintf(r_dir, dirlen, "%s", rc.dir);
+	for (unsigned i = 0; only && i < plan->ncells; i++)
+		nonly += only[i];
+	if (!only || nonly)
+		e = run_cells(&rc, &meta);
 out:
 	mmb_lock_release(rc.dir, lock);
 	free(rc.results);
 	free(rc.faults_csv);
+	return e;
+}
+
+int mmb_run_subset(struct mmb_plan *plan, int argc, char **argv, const unsigned char *only,
+		   char *r_dir, size_t dirlen)
+{
+	return run_fresh(plan, argc, argv, only, r_dir, dirlen);
+}
+
+void mmb_run_summary(const char *dir)
+{
+	run_summary_dir(dir);
+}
+
+int mmb_run_main(int argc, char **argv)
+{
+	struct mmb_plan plan;
+	char err[1024];
+	int e;
+
+	if (mmb_slurm_requested(argc, argv))
+		return mmb_submit_main(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "--resume"))
+		return run_resume(argc, argv);
+	e = mmb_plan_parse(argc, argv, &plan, err, sizeof(err));
+	if (e == 1)
+		return 0;
+	if (e) {
+		mmb_err("%s", err);
+		return MMB_EXIT_USAGE;
+	}
+	e = run_fresh(&plan, argc, argv, NULL, NULL, 0);
 	mmb_plan_free(&plan);
 	return e;
 }

@@ -12,6 +12,7 @@ PKGS=(
 	gnuplot-nox libcriterion-dev libpng-dev chromium
 	libmimalloc-dev libgoogle-perftools-dev
 	clang libclang-rt-14-dev
+	slurmctld slurmd slurm-client munge
 )
 
 missing=()

@@ -380,7 +380,7 @@ static void rep_findings(const struct rep_out *o)
 		char heads[MMB_FINDINGS_MAXCOLS][96];
 		int n = 0;
 
-		snprintf(title, sizeof(title), "%s%s", g->wlabel, "");
+		snprintf(title, sizeof(title), "%s", g->wlabel);
 		if (nthr > 1)
 			snprintf(title + strlen(title), sizeof(title) - strlen(title), ", %u thread%s",
 				 g->threads, g->threads == 1 ? "" : "s");

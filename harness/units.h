@@ -7,8 +7,10 @@
  *   ops_per_sec  SI:            "19.9 M ops/s";  other *_per_sec "1.2 k/s"
  *   *_ns         time:          "812 ns", "1.25 us", "3.10 ms", "2.00 s"
  *   anything else               SI prefixes past 10^4 ("13.5 k", "1.35 M"),
- *                               3 significant digits below ("0.123", "1.5")
- * Three significant digits throughout: enough to rank, few enough to read.
+ *                               whole numbers as they are ("6816")
+ * Decimals: two below 10 ("2.15", "0.12"), one below 100 ("19.9"), none
+ * above ("217"): three significant digits from 1 on, enough to rank and
+ * few enough to read.
  * NaN (not measured) prints as "-". ASCII only ("us", not the micro sign),
  * so printf field widths line columns up.
  */

@@ -42,18 +42,18 @@ static int fnd_shown(const struct mmb_resdir *rd, const struct mmb_headline *h, 
 	return 0;
 }
 
-static int fnd_sort_col, fnd_sort_higher;
-
-static int fnd_row_cmp(const void *pa, const void *pb)
+/* Rows by their first column, best first, unmeasured last (qsort_r; arg: higher is better). */
+static int fnd_row_cmp(const void *pa, const void *pb, void *arg)
 {
 	const struct mmb_finding_row *a = pa, *b = pb;
-	double x = a->cell[fnd_sort_col].median, y = b->cell[fnd_sort_col].median;
+	double x = a->cell[0].median, y = b->cell[0].median;
+	int higher = *(const int *)arg;
 
 	if (isnan(x) || isnan(y))
 		return isnan(x) - isnan(y);
 	if (x == y)
 		return 0;
-	return (fnd_sort_higher ? x < y : x > y) ? 1 : -1;
+	return (higher ? x < y : x > y) ? 1 : -1;
 }
 
 static int fnd_group(const struct mmb_resdir *rd, const char *want, const char *wl, unsigned t,
@@ -122,9 +122,9 @@ static int fnd_group(const struct mmb_resdir *rd, const char *want, const char *
 		}
 	}
 	if (g->ncols) {
-		fnd_sort_col = 0;
-		fnd_sort_higher = mmb_headlines[g->col[0]].higher_better;
-		qsort(g->rows, (size_t)g->nrows, sizeof(*g->rows), fnd_row_cmp);
+		int higher = mmb_headlines[g->col[0]].higher_better;
+
+		qsort_r(g->rows, (size_t)g->nrows, sizeof(*g->rows), fnd_row_cmp, &higher);
 	}
 	return e;
 }

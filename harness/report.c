@@ -311,7 +311,7 @@ static void rep_verdicts(const struct rep_out *o, const struct mmb_finding_group
 	for (int c = 0; c < g->ncols; c++) {
 		const struct mmb_headline *h = &mmb_headlines[g->col[c]];
 		char line[1400], val[64], ch[128], who[700] = "";
-		int nbest = 0;
+		int nbest = 0, change = 0;	/* change: ch is a change against the baseline */
 
 		for (int i = 0; i < g->nrows; i++)
 			if (g->rows[i].cell[c].rank == 1) {
@@ -319,9 +319,10 @@ static void rep_verdicts(const struct rep_out *o, const struct mmb_finding_group
 
 				if (!nbest++) {
 					rep_fmt(val, sizeof(val), h->metric, r->cell[c].median);
+					change = !r->is_base && r->cell[c].compared && g->base;
 					if (r->is_base)
 						snprintf(ch, sizeof(ch), "the baseline");
-					else if (r->cell[c].compared && g->base)
+					else if (change)
 						rep_change(ch, sizeof(ch), &r->cell[c].cmp);
 					else
 						snprintf(ch, sizeof(ch), "the baseline did not measure it");
@@ -331,7 +332,7 @@ static void rep_verdicts(const struct rep_out *o, const struct mmb_finding_group
 			}
 		if (!nbest)
 			continue;
-		if (!strcmp(ch, "the baseline") || ch[0] == 't')
+		if (!change)
 			snprintf(line, sizeof(line), "%s %s: %s, %s (%s)",
 				 h->higher_better ? "highest" : "lowest", h->title, who, val, ch);
 		else

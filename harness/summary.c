@@ -31,8 +31,8 @@ static void sum_cell(char *buf, size_t len, const char *metric, double *x, size_
 		snprintf(buf, len, "%s", med);
 		return;
 	}
-	snprintf(lo, sizeof(lo), "%+.1f%%", 100 * (x[0] / m - 1));
-	snprintf(hi, sizeof(hi), "%+.1f%%", 100 * (x[n - 1] / m - 1));
+	mmb_fmt_pct(lo, sizeof(lo), 100 * (x[0] / m - 1));
+	mmb_fmt_pct(hi, sizeof(hi), 100 * (x[n - 1] / m - 1));
 	snprintf(buf, len, "%s (%s..%s)", med, lo, hi);
 }
 

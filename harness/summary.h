@@ -8,8 +8,8 @@
  * Each line: the finished repetitions of all run ("3/3"), then for each
  * summary headline metric (headline.h) that some cell measured, the median
  * in human units (units.h) and its spread, the lowest and highest
- * repetition relative to the median ("-2.1%..+3.4%"; none with one
- * repetition). A NONZERO column (failed allocs) shows only when a cell
+ * repetition relative to the median ("-2.10%..+3.40%", a factor past
+ * +1000%: "x37.3"; none with one repetition or when all are equal). A NONZERO column (failed allocs) shows only when a cell
  * counted one. Threads show when the run has several thread counts.
  */
 #ifndef MMB_SUMMARY_H

@@ -300,7 +300,7 @@ static void resdir_differing(const char *params, char *const *sets, int nsets, c
  */
 static void resdir_labels(struct mmb_resdir *rd)
 {
-	char **sets = calloc((size_t)rd->ncells + 1, sizeof(*sets)), part[600];
+	char **sets = calloc((size_t)rd->ncells + 1, sizeof(*sets)), part[512];	/* at most params (511) */
 	int nsets;
 
 	for (int i = 0; i < rd->ncells; i++) {
@@ -322,7 +322,7 @@ static void resdir_labels(struct mmb_resdir *rd)
 		if (nsets > 1) {
 			resdir_differing(r->params, sets, nsets, part, sizeof(part));
 			for (int k = 0; k < nsets && part[0]; k++) {
-				char other[600];
+				char other[512];
 
 				if (!strcmp(sets[k], r->params))
 					continue;

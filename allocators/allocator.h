@@ -46,6 +46,10 @@
  *     (LD_PRELOAD, MALLOC_CONF, ...) the cell's process must start with.
  *   - dump_state(a, dir) writes the allocator's state files (buddyinfo, ...)
  *     into dir; returns 0 or -errno.
+ *   - size_classes(a, r, max) (optional; NULL = the allocator has no size
+ *     classes, or cannot report them) fills up to max classes in ascending
+ *     class_bytes and returns how many, or -errno. Like stats(), it may run
+ *     concurrently with alloc/free; its figures are then approximate.
  */
 #ifndef MMB_ALLOCATOR_H
 #define MMB_ALLOCATOR_H
@@ -82,6 +86,17 @@ struct mmb_alloc_stats {
 	 * (mm/vmstat.c) divided by 1000, at orders 0..10. */
 	double unusable_index[MMB_NR_ORDERS];
 	double extfrag_index[MMB_NR_ORDERS];
+	/* Allocators on the buddy zone (buddy, slab, vmalloc): page
+	 * allocations that failed although the zone had the free frames for
+	 * them (fragmentation failures, a subset of the zone's failures), and
+	 * the indices at the zone's peak use (its fewest free frames) and at
+	 * the first fragmentation failure (its order and free frames). */
+	uint64_t frag_failed_allocs;
+	double zone_peak_unusable_index[MMB_NR_ORDERS];
+	double zone_peak_extfrag_index[MMB_NR_ORDERS];
+	double frag_fail_unusable_index[MMB_NR_ORDERS];
+	double frag_fail_extfrag_index[MMB_NR_ORDERS];
+	uint64_t frag_fail_order, frag_fail_free_pages;
 	/* Production allocators: realpath of the library whose code served
 	 * the blocks, found with dladdr on the entry point the adapter calls. */
 	const char *malloc_provider;
@@ -90,6 +105,12 @@ struct mmb_alloc_stats {
 	 * slub_debug BUG reports). */
 	uint64_t leaks_found;
 	uint64_t corruptions_caught;
+};
+
+/* One size class (size_classes()): capacity_objects slots of class_bytes
+ * in pages frames, live_objects of them handed out. */
+struct mmb_size_class {
+	uint64_t class_bytes, live_objects, capacity_objects, pages;
 };
 
 struct mmb_alloc_ops {
@@ -116,6 +137,7 @@ struct mmb_alloc_ops {
 	void (*stats)(struct mmb_alloc *a, struct mmb_alloc_stats *r_st);
 	int (*check)(struct mmb_alloc *a, char *err, size_t errlen);
 	int (*dump_state)(struct mmb_alloc *a, const char *dir);
+	int (*size_classes)(struct mmb_alloc *a, struct mmb_size_class *r, int max);
 };
 
 /* Reset every field of st to "not measured". */

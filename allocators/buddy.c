@@ -122,6 +122,9 @@ struct mmb_buddy {
 	uint8_t *pb_mt;
 	uint64_t free_pages, managed_pages, reserved_pages;
 	uint64_t min_free_pages;	/* low-water mark of free_pages since boot */
+	struct mmb_buddy_snapshot at_min;	/* the zone when free_pages set min_free_pages */
+	int at_min_pending;		/* at_min is the free area now (buddy_account) */
+	struct mmb_buddy_snapshot first_frag;	/* the zone at its first fragmentation failure */
 	uint64_t wmark[NR_WMARK], watermark_boost;
 	int boosted;			/* ZONE_BOOSTED_WATERMARK: wake kswapd */
 	int below_high;			/* ZONE_BELOW_HIGH */
@@ -247,6 +250,64 @@ int mmb_fragmentation_index(const uint64_t nr_free[MMB_NR_PAGE_ORDERS], unsigned
 	return 1000 - (int)((1000 + c.free_pages * 1000ULL / (1ULL << order)) / c.blocks_total);
 }
 
+/* Frames the zone manages after boot on pmem of nr_pfns frames: all but
+ * frame 0 and the page descriptors (reserved top-down, page-aligned start). */
+static uint64_t buddy_managed_for(uint64_t nr_pfns)
+{
+	uint64_t memmap = (nr_pfns * sizeof(struct mmb_page) + MMB_PAGE_SIZE - 1) >> MMB_PAGE_SHIFT;
+
+	return nr_pfns > 1 + memmap ? nr_pfns - 1 - memmap : 0;
+}
+
+/* Frames above the min watermark after boot on nr_pfns frames. */
+static uint64_t buddy_usable_for(uint64_t nr_pfns)
+{
+	uint64_t managed = buddy_managed_for(nr_pfns);
+	struct mmb_zone_params zp;
+
+	mmb_zone_params(managed, 1, &zp);
+	return managed > zp.wmark_min ? managed - zp.wmark_min : 0;
+}
+
+int mmb_buddy_zone_mem(const struct mmb_pvals *opts, const char *who, uint64_t *r_mem, char *err,
+		       size_t errlen)
+{
+	uint64_t want, lo, hi;
+
+	if (!mmb_pval_given(opts, "free")) {
+		*r_mem = mmb_pval_u64(opts, "mem");
+		return 0;
+	}
+	if (mmb_pval_given(opts, "mem")) {
+		snprintf(err, errlen, "%s: give mem= or free=, not both (free= sizes mem)", who);
+		return -EINVAL;
+	}
+	want = (mmb_pval_u64(opts, "free") + MMB_PAGE_SIZE - 1) >> MMB_PAGE_SHIFT;
+	/* buddy_usable_for is nondecreasing: the fewest frames that give want. */
+	lo = 1;
+	hi = want + (want >> 5) + (1ULL << 20);
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (buddy_usable_for(mid) >= want)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	if (lo < MMB_ZONE_MIN_PFNS) {
+		snprintf(err, errlen,
+			 "%s: free=%s is too small for a zone: with its page descriptors, frame 0 and "
+			 "min watermark it needs %llu frames, under the %llu-frame floor (smallest "
+			 "free= is %llu KiB)",
+			 who, mmb_pval_str(opts, "free"), (unsigned long long)lo,
+			 (unsigned long long)MMB_ZONE_MIN_PFNS,
+			 (unsigned long long)((buddy_usable_for(MMB_ZONE_MIN_PFNS) << MMB_PAGE_SHIFT) >> 10));
+		return -EINVAL;
+	}
+	*r_mem = lo << MMB_PAGE_SHIFT;
+	return 0;
+}
+
 /* ---- lists -------------------------------------------------------------- */
 
 static void blist_init(struct buddy_list *l)
@@ -301,13 +362,37 @@ static inline int buddy_pb_mt(const struct mmb_buddy *b, uint64_t pfn)
 	return b->pb_mt[pfn >> MMB_PAGEBLOCK_ORDER];
 }
 
-/* Under the zone lock. Also keeps the low-water mark of free_pages, from
- * which the footprint peak is derived (boot hand-over only adds frames). */
+/* The free area now, into r (zone lock held). */
+static void buddy_snapshot(const struct mmb_buddy *b, unsigned order, struct mmb_buddy_snapshot *r)
+{
+	r->taken = 1;
+	r->order = order;
+	r->free_pages = b->free_pages;
+	for (int o = 0; o < MMB_NR_PAGE_ORDERS; o++)
+		r->nr_free[o] = b->area[o].nr_free;
+}
+
+/*
+ * Under the zone lock. Also keeps the low-water mark of free_pages, from
+ * which the footprint peak is derived (boot hand-over only adds frames),
+ * and the free area at that moment, lazily: a new low only sets
+ * at_min_pending; the free area is copied when free_pages next rises (a
+ * free accounts before it merges), or when asked for (mmb_buddy_snapshots),
+ * since until then the free area is the one of the low. Every change of
+ * nr_free comes with an account here (a split's after the split), so no
+ * other change can slip in between.
+ */
 static void buddy_account(struct mmb_buddy *b, int64_t nr)
 {
+	if (nr > 0 && b->at_min_pending) {
+		buddy_snapshot(b, 0, &b->at_min);
+		b->at_min_pending = 0;
+	}
 	WR(b->free_pages, b->free_pages + (uint64_t)nr);
-	if (nr < 0 && b->free_pages < b->min_free_pages)
+	if (nr < 0 && b->free_pages < b->min_free_pages) {
 		WR(b->min_free_pages, b->free_pages);
+		b->at_min_pending = 1;
+	}
 }
 
 static void buddy_add_free(struct mmb_buddy *b, uint64_t pfn, unsigned order, int mt, int tail)
@@ -884,6 +969,28 @@ BUDDY_HOT void buddy_prep_new(struct mmb_buddy *b, uint32_t pfn, unsigned order,
 	}
 }
 
+/*
+ * A failed request of order: a fragmentation failure when the zone's free
+ * frames would pass the min watermark for it (the free-frames half of
+ * zone_watermark_ok) -- what was missing is a free block of that order or
+ * larger, not memory. Counted, and the first one's free area kept. Judged
+ * after the failure, under the zone lock: with several threads, a free in
+ * between can make a failure for lack of memory count as one.
+ */
+static void buddy_note_failure(struct mmb_buddy *b, unsigned order)
+{
+	if (order > MMB_MAX_ORDER)
+		return;		/* no block that large can exist: a bad request */
+	pthread_mutex_lock(&b->lock);
+	if ((int64_t)b->free_pages - ((1LL << order) - 1) >
+	    (int64_t)(b->wmark[WMARK_MIN] + b->watermark_boost)) {
+		ZADD(b->zst.frag_failed_allocs, 1);
+		if (!b->first_frag.taken)
+			buddy_snapshot(b, order, &b->first_frag);
+	}
+	pthread_mutex_unlock(&b->lock);
+}
+
 /* The full path: watermarks, per-thread list refill or the zone, and one
  * retry after draining the thread's own lists. */
 static __attribute__((noinline)) struct mmb_page *buddy_alloc_slow(struct mmb_buddy *b,
@@ -904,6 +1011,7 @@ static __attribute__((noinline)) struct mmb_page *buddy_alloc_slow(struct mmb_bu
 			ADD(pcp->st.failed_allocs, 1);
 		else
 			ZADD(b->zst.failed_allocs, 1);
+		buddy_note_failure(b, order);
 		return NULL;
 	}
 	buddy_prep_new(b, pfn, order, mt);
@@ -1255,6 +1363,48 @@ void mmb_buddy_info(struct mmb_buddy *b, struct mmb_buddy_info *r)
 	r->zp = b->zp;
 }
 
+void mmb_buddy_snapshots(struct mmb_buddy *b, struct mmb_buddy_snapshot *r_min,
+			 struct mmb_buddy_snapshot *r_first_frag)
+{
+	pthread_mutex_lock(&b->lock);
+	if (b->at_min_pending)
+		buddy_snapshot(b, 0, &b->at_min);
+	*r_min = b->at_min;
+	*r_first_frag = b->first_frag;
+	pthread_mutex_unlock(&b->lock);
+}
+
+static void buddy_indices(const uint64_t nr_free[MMB_NR_PAGE_ORDERS], double r_unusable[],
+			  double r_extfrag[])
+{
+	for (unsigned o = 0; o < MMB_NR_PAGE_ORDERS; o++) {
+		r_unusable[o] = mmb_unusable_index(nr_free, o) / 1000.0;
+		r_extfrag[o] = mmb_fragmentation_index(nr_free, o) / 1000.0;
+	}
+}
+
+void mmb_buddy_zone_stats(struct mmb_buddy *b, struct mmb_alloc_stats *r_st)
+{
+	struct mmb_buddy_snapshot at_min, first_frag;
+	struct mmb_buddy_counters c;
+	struct mmb_buddy_info in;
+
+	mmb_buddy_info(b, &in);
+	mmb_buddy_counters(b, &c);
+	mmb_buddy_snapshots(b, &at_min, &first_frag);
+	buddy_indices(in.nr_free, r_st->unusable_index, r_st->extfrag_index);
+	r_st->frag_failed_allocs = c.frag_failed_allocs;
+	if (at_min.taken)
+		buddy_indices(at_min.nr_free, r_st->zone_peak_unusable_index,
+			      r_st->zone_peak_extfrag_index);
+	if (first_frag.taken) {
+		buddy_indices(first_frag.nr_free, r_st->frag_fail_unusable_index,
+			      r_st->frag_fail_extfrag_index);
+		r_st->frag_fail_order = first_frag.order;
+		r_st->frag_fail_free_pages = first_frag.free_pages;
+	}
+}
+
 int mmb_buddy_pcp_info(struct mmb_buddy *b, struct mmb_buddy_pcp_info *r)
 {
 	struct buddy_pcp *pcp = buddy_this_pcp(b);
@@ -1509,6 +1659,7 @@ static void buddy_write_counters(struct mmb_buddy *b, const struct mmb_buddy_inf
 	BUDDY_COUNTER(allocs);
 	BUDDY_COUNTER(frees);
 	BUDDY_COUNTER(failed_allocs);
+	BUDDY_COUNTER(frag_failed_allocs);
 	BUDDY_COUNTER(pgalloc);
 	BUDDY_COUNTER(pgfree);
 	BUDDY_COUNTER(splits);
@@ -1591,6 +1742,8 @@ struct mmb_alloc {
 static const struct mmb_param buddy_opts[] = {
 	{ "mem", MMB_P_SIZE, "1G", 4 << 20, 256ULL << 30, NULL,
 	  "simulated physical memory, bytes (4M..256G; only touched frames use memory)" },
+	{ "free", MMB_P_SIZE, "0", 0, 256ULL << 30, NULL,
+	  "size the zone to the work: bytes free above the min watermark after boot (sets mem)" },
 	{ "pcp", MMB_P_BOOL, "on", 0, 0, NULL, "per-thread page lists for orders 0..3" },
 	{ "batch", MMB_P_U64, "0", 0, 4096, NULL,
 	  "per-thread list batch, frames (0 = zone_batchsize: 63 for zones >= 1G)" },
@@ -1607,16 +1760,18 @@ static int buddy_a_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r_
 			  size_t errlen)
 {
 	struct mmb_buddy_cfg bc = {
-		.mem_bytes = mmb_pval_u64(&cfg->opts, "mem"),
 		.pcp = (int)mmb_pval_u64(&cfg->opts, "pcp"),
 		.batch = (unsigned)mmb_pval_u64(&cfg->opts, "batch"),
 		.high = (unsigned)mmb_pval_u64(&cfg->opts, "high"),
 		.migratetypes = (int)mmb_pval_u64(&cfg->opts, "migratetypes"),
 		.nthreads = cfg->nthreads ? cfg->nthreads : 1,
 	};
-	struct mmb_alloc *a = calloc(1, sizeof(*a));
-	int rc;
+	struct mmb_alloc *a;
+	int rc = mmb_buddy_zone_mem(&cfg->opts, "buddy", &bc.mem_bytes, err, errlen);
 
+	if (rc)
+		return rc;
+	a = calloc(1, sizeof(*a));
 	if (!a) {
 		snprintf(err, errlen, "buddy: out of memory");
 		return -ENOMEM;
@@ -1637,6 +1792,13 @@ static int buddy_a_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r_
 	}
 	*r_a = a;
 	return 0;
+}
+
+static int buddy_a_validate(const struct mmb_alloc_cfg *cfg, char *err, size_t errlen)
+{
+	uint64_t mem;
+
+	return mmb_buddy_zone_mem(&cfg->opts, "buddy", &mem, err, errlen);
 }
 
 static void buddy_a_destroy(struct mmb_alloc *a)
@@ -1705,10 +1867,7 @@ static void buddy_a_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 	r_st->allocs = c.allocs;
 	r_st->frees = c.frees;
 	r_st->failed_allocs = c.failed_allocs;
-	for (unsigned o = 0; o < MMB_NR_PAGE_ORDERS; o++) {
-		r_st->unusable_index[o] = mmb_unusable_index(in.nr_free, o) / 1000.0;
-		r_st->extfrag_index[o] = mmb_fragmentation_index(in.nr_free, o) / 1000.0;
-	}
+	mmb_buddy_zone_stats(a->b, r_st);
 	if (a->kml)
 		r_st->leaks_found = mmb_kmemleak_leaks(a->kml);
 }
@@ -1729,6 +1888,7 @@ const struct mmb_alloc_ops mmb_buddy_ops = {
 	.name = "buddy",
 	.desc = "Linux buddy page allocator (mm/page_alloc.c): 2^order frames per request",
 	.opts = buddy_opts,
+	.validate = buddy_a_validate,
 	.create = buddy_a_create,
 	.destroy = buddy_a_destroy,
 	.thread_attach = buddy_a_attach,

@@ -106,6 +106,9 @@ int mmb_fragmentation_index(const uint64_t nr_free[MMB_NR_PAGE_ORDERS], unsigned
 struct mmb_buddy_counters {
 	uint64_t allocs, frees;			/* successful alloc_pages / free_pages calls */
 	uint64_t failed_allocs;			/* alloc_pages returning NULL */
+	uint64_t frag_failed_allocs;		/* ... of them, fragmentation failures:
+						 * free frames enough (min watermark
+						 * passed), no block of the order */
 	uint64_t pgalloc, pgfree;		/* frames handed out / given back */
 	uint64_t splits, merges;		/* expand() halves, buddy merges */
 	uint64_t pcp_hits;			/* allocs served by a thread's list without refill */
@@ -131,6 +134,41 @@ struct mmb_buddy_info {
 	struct mmb_zone_params zp;		/* batch/high as configured */
 };
 void mmb_buddy_info(struct mmb_buddy *b, struct mmb_buddy_info *r);
+
+/*
+ * The zone's free area kept at two moments, exactly (under the zone lock):
+ * when free frames reached their low-water mark since boot (the zone's peak
+ * use; order is 0), and at the first fragmentation failure (order is the
+ * request's). taken = 0: that moment has not come.
+ */
+struct mmb_buddy_snapshot {
+	int taken;
+	unsigned order;
+	uint64_t free_pages;
+	uint64_t nr_free[MMB_NR_PAGE_ORDERS];
+};
+void mmb_buddy_snapshots(struct mmb_buddy *b, struct mmb_buddy_snapshot *r_min,
+			 struct mmb_buddy_snapshot *r_first_frag);
+
+/* For every allocator standing on zone b (buddy, slab, vmalloc): the
+ * kernel's indices now, at the zone's peak use and at its first
+ * fragmentation failure, and the fragmentation failures, into r_st. */
+struct mmb_alloc_stats;
+void mmb_buddy_zone_stats(struct mmb_buddy *b, struct mmb_alloc_stats *r_st);
+
+/*
+ * Sizing the zone to the work (the `free` option of buddy, slab and
+ * vmalloc, beside `mem`): with free= given, the pmem bytes whose zone has
+ * exactly that many bytes (rounded up to frames) free above its min
+ * watermark after boot, i.e. what allocations can take before they fail
+ * for lack of memory; else mem=. -EINVAL with a message naming who when
+ * both are given, or when the zone free= asks for, its page descriptors
+ * and frame 0 included, is under pmem's floor of MMB_ZONE_MIN_PFNS frames.
+ */
+#define MMB_ZONE_MIN_PFNS 1024ULL	/* pmem.c's floor */
+struct mmb_pvals;
+int mmb_buddy_zone_mem(const struct mmb_pvals *opts, const char *who, uint64_t *r_mem, char *err,
+		       size_t errlen);
 
 /* The calling thread's lists: 0 and the figures, or -ENOENT if not attached. */
 struct mmb_buddy_pcp_info {

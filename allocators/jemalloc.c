@@ -53,10 +53,12 @@
  * small.allocated + large.allocated would count blocks parked in thread
  * caches as live. Threads that did not attach are not counted. dump_state writes the
  * arena's allocated, active, resident, mapped, retained, metadata and the
- * hook counters to jemalloc.txt.
+ * hook counters to jemalloc.txt. size_classes: the arena's bins
+ * (jemalloc_bins.h).
  */
 #include "allocator.h"
 #include "jemalloc.h"
+#include "jemalloc_bins.h"
 #include "os.h"
 #include "statefile.h"
 
@@ -547,6 +549,11 @@ static void je_figures(const struct mmb_alloc *a, struct je_figures *r_f)
 	r_f->metadata = je_arena_stat(a, "base") + je_arena_stat(a, "internal");
 }
 
+static int je_size_classes(struct mmb_alloc *a, struct mmb_size_class *r, int max)
+{
+	return mmb_je_size_classes(a->arena, r, max);
+}
+
 static int je_check(struct mmb_alloc *a, char *err, size_t errlen)
 {
 	size_t bump = atomic_load(&a->bump);
@@ -616,6 +623,7 @@ const struct mmb_alloc_ops mmb_jemalloc_ops = {
 	.free = je_free,
 	.usable_size = je_usable_size,
 	.stats = je_stats,
+	.size_classes = je_size_classes,
 	.check = je_check,
 	.dump_state = je_dump_state,
 };

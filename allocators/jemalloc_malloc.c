@@ -23,6 +23,7 @@
  */
 #include "allocator.h"
 #include "jemalloc.h"
+#include "jemalloc_bins.h"
 #include "preload.h"
 
 #include <errno.h>
@@ -254,6 +255,13 @@ static size_t jem_usable_size(struct mmb_alloc *a, const void *p)
 	return a->pm.usable_size((void *)p);
 }
 
+/* Every arena's bins: the harness's own few allocations are in them too. */
+static int jem_size_classes(struct mmb_alloc *a, struct mmb_size_class *r, int max)
+{
+	(void)a;
+	return mmb_je_size_classes(MALLCTL_ARENAS_ALL, r, max);
+}
+
 static void jem_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 {
 	int64_t usable = mmb_je_usable_bytes(&a->usable);
@@ -281,4 +289,5 @@ const struct mmb_alloc_ops mmb_jemalloc_malloc_ops = {
 	.free = jem_free,
 	.usable_size = jem_usable_size,
 	.stats = jem_stats,
+	.size_classes = jem_size_classes,
 };

@@ -30,6 +30,14 @@
  * Invariants (check()): every thread counter sum >= 0; resident pages lie
  * inside the region (by construction of mincore over it).
  *
+ * Size classes: a mimalloc heap may be walked (mi_heap_visit_blocks) only
+ * by its own thread, so each thread walks its heap when it detaches, into
+ * the instance's table (live = the pages' used blocks, capacity = their
+ * committed blocks, pages = committed bytes / 4 KiB, per block size).
+ * size_classes() returns that table plus the caller's own heap, and
+ * -EBUSY while another thread still holds a heap: the table is the state
+ * each thread left at its end, never a live peak.
+ *
  * Teardown: mimalloc 2.0.9 cannot forget an arena, so destroy() deletes the
  * heaps it can (the calling thread's) and withdraws the region from
  * instrumentation, but leaves it mapped for the process's lifetime (one
@@ -51,6 +59,7 @@
 #include <unistd.h>
 
 #define MI_REGION_ALIGN (64UL << 20)
+#define MI_CLASSES_MAX 128		/* > mimalloc's MI_BIN_HUGE + 1 */
 
 struct mi_thread {
 	mi_heap_t *heap;
@@ -66,6 +75,8 @@ struct mmb_alloc {
 	pthread_mutex_t lock;		/* guards threads */
 	struct mi_thread *threads;
 	char provider[PATH_MAX];
+	struct mmb_size_class classes[MI_CLASSES_MAX];	/* heaps walked at detach, under lock */
+	int nclasses;
 };
 
 static __thread struct {
@@ -175,13 +186,43 @@ static void mi_thread_attach(struct mmb_alloc *a)
 	mi_tls.t = t;
 }
 
+/* One area (a mimalloc page) of a heap walk into the table (sorted by size). */
+static bool mi_visit_area(const mi_heap_t *heap, const mi_heap_area_t *area, void *block,
+			  size_t block_size, void *arg)
+{
+	struct mmb_alloc *a = arg;
+	struct mmb_size_class *c = a->classes;
+	int i;
+
+	(void)heap, (void)block, (void)block_size;
+	if (!area->block_size)
+		return true;
+	for (i = 0; i < a->nclasses && c[i].class_bytes < area->block_size; i++)
+		;
+	if (i == a->nclasses || c[i].class_bytes != area->block_size) {
+		if (a->nclasses == MI_CLASSES_MAX)
+			return true;
+		memmove(&c[i + 1], &c[i], (size_t)(a->nclasses - i) * sizeof(*c));
+		c[i] = (struct mmb_size_class){ .class_bytes = area->block_size };
+		a->nclasses++;
+	}
+	c[i].live_objects += area->used;
+	c[i].capacity_objects += area->committed / area->block_size;
+	c[i].pages += (area->committed + 4095) / 4096;
+	return true;
+}
+
 /* The heap goes (its live blocks move to the thread's default heap and
  * stay valid); the counter stays on the list, as frees of this thread's
- * blocks by other threads still need it. */
+ * blocks by other threads still need it. Its size classes go to the table
+ * first. */
 static void mi_thread_detach(struct mmb_alloc *a)
 {
 	if (mi_tls.a != a)
 		return;
+	pthread_mutex_lock(&a->lock);
+	mi_heap_visit_blocks(mi_tls.t->heap, false, mi_visit_area, a);
+	pthread_mutex_unlock(&a->lock);
 	mi_heap_delete(mi_tls.t->heap);
 	mi_tls.t->heap = NULL;
 	mi_tls.a = NULL;
@@ -279,6 +320,29 @@ static void mi_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 	r_st->malloc_provider = a->provider;
 }
 
+static int mi_size_classes(struct mmb_alloc *a, struct mmb_size_class *r, int max)
+{
+	struct mmb_size_class saved[MI_CLASSES_MAX];
+	int n = 0, nsaved;
+
+	pthread_mutex_lock(&a->lock);
+	for (struct mi_thread *t = a->threads; t; t = t->next)
+		if (t->heap && t != mi_tls.t) {
+			pthread_mutex_unlock(&a->lock);
+			return -EBUSY;	/* another thread's heap cannot be walked from here */
+		}
+	nsaved = a->nclasses;
+	memcpy(saved, a->classes, sizeof(saved));
+	if (mi_tls.a == a && mi_tls.t->heap)	/* the caller's own heap, added for this answer */
+		mi_heap_visit_blocks(mi_tls.t->heap, false, mi_visit_area, a);
+	for (n = 0; n < a->nclasses && n < max; n++)
+		r[n] = a->classes[n];
+	a->nclasses = nsaved;
+	memcpy(a->classes, saved, sizeof(saved));
+	pthread_mutex_unlock(&a->lock);
+	return n;
+}
+
 static int mi_check(struct mmb_alloc *a, char *err, size_t errlen)
 {
 	long long usable = mi_usable_sum(a);
@@ -304,4 +368,5 @@ const struct mmb_alloc_ops mmb_mimalloc_ops = {
 	.usable_size = mi_usable_size_,
 	.stats = mi_stats,
 	.check = mi_check,
+	.size_classes = mi_size_classes,
 };

@@ -14,6 +14,8 @@
 extern const struct mmb_alloc_ops mmb_glibc_ops;
 extern const struct mmb_alloc_ops mmb_buddy_ops;
 extern const struct mmb_alloc_ops mmb_slab_ops;
+extern const struct mmb_alloc_ops mmb_slab_classic_ops;
+extern const struct mmb_alloc_ops mmb_slob_ops;
 extern const struct mmb_alloc_ops mmb_vmalloc_ops;
 extern const struct mmb_alloc_ops mmb_crashy_ops;
 extern const struct mmb_alloc_ops mmb_jemalloc_ops;
@@ -27,6 +29,8 @@ const struct mmb_alloc_ops *const mmb_allocators[] = {
 	&mmb_glibc_ops,
 	&mmb_buddy_ops,
 	&mmb_slab_ops,
+	&mmb_slab_classic_ops,
+	&mmb_slob_ops,
 	&mmb_vmalloc_ops,
 	&mmb_jemalloc_ops,
 	&mmb_jemalloc_malloc_ops,
@@ -57,7 +61,14 @@ void mmb_alloc_stats_init(struct mmb_alloc_stats *st)
 	for (int o = 0; o < MMB_NR_ORDERS; o++) {
 		st->unusable_index[o] = NAN;
 		st->extfrag_index[o] = NAN;
+		st->zone_peak_unusable_index[o] = NAN;
+		st->zone_peak_extfrag_index[o] = NAN;
+		st->frag_fail_unusable_index[o] = NAN;
+		st->frag_fail_extfrag_index[o] = NAN;
 	}
+	st->frag_failed_allocs = MMB_STAT_NONE;
+	st->frag_fail_order = MMB_STAT_NONE;
+	st->frag_fail_free_pages = MMB_STAT_NONE;
 	st->malloc_provider = NULL;
 	st->leaks_found = MMB_STAT_NONE;
 	st->corruptions_caught = MMB_STAT_NONE;

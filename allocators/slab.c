@@ -227,7 +227,7 @@ struct mmb_kmem_cache {
 	pthread_mutex_t list_lock;
 	unsigned long nr_partial;
 	struct mmb_page *partial_head, *partial_tail;
-	atomic_long nr_slabs, total_objects;
+	atomic_long nr_slabs, total_objects, nr_pages;
 	atomic_long unslotted_frees;	/* frees by threads without a slot */
 
 	/* the kernel's node_barn: spare full and empty sheaves */
@@ -1061,6 +1061,7 @@ static struct mmb_page *allocate_slab(struct mmb_kmem_cache *s, struct slab_cpu 
 	__atomic_or_fetch(&page->flags, MMB_PG_SLAB, __ATOMIC_RELEASE);
 	atomic_fetch_add(&s->nr_slabs, 1);
 	atomic_fetch_add(&s->total_objects, objects);
+	atomic_fetch_add(&s->nr_pages, 1L << order);
 	atomic_fetch_add(&sl->slab_pages, 1L << order);
 	stat(c, alloc_slab);
 	return page;
@@ -1073,6 +1074,7 @@ static void discard_slab(struct mmb_kmem_cache *s, struct mmb_page *slab)
 
 	atomic_fetch_sub(&s->nr_slabs, 1);
 	atomic_fetch_sub(&s->total_objects, st_objects(slab_state(slab)));
+	atomic_fetch_sub(&s->nr_pages, 1L << order);
 	atomic_fetch_sub(&sl->slab_pages, 1L << order);
 	for (unsigned i = 1; i < 1u << order; i++) {
 		slab[i].owner = NULL;
@@ -2830,6 +2832,34 @@ int mmb_slab_write_slabinfo(struct mmb_slab *sl, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
+int mmb_slab_size_classes(struct mmb_slab *sl, struct mmb_size_class *r, int max)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&sl->slab_mutex);
+	for (int i = 0; i <= KMALLOC_SHIFT_HIGH; i++) {
+		struct mmb_kmem_cache *s = sl->kmalloc_caches[i];
+		struct slab_sums sum;
+		int at;
+
+		if (!s || n == max)
+			continue;
+		slab_sum(s, &sum);
+		/* kmalloc_caches[1] and [2] (96, 192) sort between powers of two. */
+		for (at = n; at > 0 && r[at - 1].class_bytes > s->object_size; at--)
+			r[at] = r[at - 1];
+		r[at] = (struct mmb_size_class){
+			.class_bytes = s->object_size,
+			.live_objects = slab_live_objects(s, &sum),
+			.capacity_objects = (uint64_t)atomic_load(&s->total_objects),
+			.pages = (uint64_t)atomic_load(&s->nr_pages),
+		};
+		n++;
+	}
+	pthread_mutex_unlock(&sl->slab_mutex);
+	return n;
+}
+
 /* slabstats: per cache, layout, live and requested bytes, and counters. */
 static int slab_write_stats(struct mmb_slab *sl, FILE *f)
 {
@@ -3078,6 +3108,8 @@ struct mmb_alloc {
 
 static const struct mmb_param slab_opts[] = {
 	{ "mem", MMB_P_SIZE, "256M", 4 << 20, 64ULL << 30, NULL, "simulated physical memory, bytes" },
+	{ "free", MMB_P_SIZE, "0", 0, 64ULL << 30, NULL,
+	  "size the zone to the work: bytes free above the min watermark after boot (sets mem)" },
 	{ "cpus", MMB_P_U64, "0", 0, MMB_SLAB_MAX_CPUS, NULL,
 	  "CPUs for the slab order rule (0 = the cell's threads)" },
 	{ "debug", MMB_P_STR, "", 0, 0, NULL,
@@ -3150,7 +3182,6 @@ static int slab_reg_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r
 	const struct mmb_pvals *o = &cfg->opts;
 	unsigned threads = cfg->nthreads ? cfg->nthreads : 1;
 	struct mmb_buddy_cfg bc = {
-		.mem_bytes = mmb_pval_u64(o, "mem"),
 		.pcp = (int)mmb_pval_u64(o, "pcp"),
 		.nthreads = threads,
 	};
@@ -3168,6 +3199,8 @@ static int slab_reg_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r
 	int rc;
 
 	rc = mmb_slab_parse_debug(sc.debug, err, errlen);
+	if (!rc)
+		rc = mmb_buddy_zone_mem(o, "slab", &bc.mem_bytes, err, errlen);
 	if (rc)
 		return rc;
 	a = calloc(1, sizeof(*a));
@@ -3199,16 +3232,17 @@ fail:
 	return rc;
 }
 
-/* A bad debug string is bad usage: caught when the plan is made. */
+/* A bad debug string or zone size is bad usage: caught when the plan is made. */
 static int slab_reg_validate(const struct mmb_alloc_cfg *cfg, char *err, size_t errlen)
 {
 	char msg[MMB_ERR_MAX];
+	uint64_t mem;
 
 	if (mmb_slab_parse_debug(mmb_pval_str(&cfg->opts, "debug"), msg, sizeof(msg))) {
 		snprintf(err, errlen, "allocator slab: %s", msg);
 		return -EINVAL;
 	}
-	return 0;
+	return mmb_buddy_zone_mem(&cfg->opts, "slab", &mem, err, errlen);
 }
 
 static void slab_reg_destroy(struct mmb_alloc *a)
@@ -3405,7 +3439,13 @@ static void slab_reg_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 	r_st->allocs = allocs + (uint64_t)atomic_load(&sl->large_allocs);
 	r_st->frees = frees + (uint64_t)atomic_load(&sl->large_frees);
 	r_st->failed_allocs = atomic_load_explicit(&a->failed_allocs, memory_order_relaxed);
+	mmb_buddy_zone_stats(a->b, r_st);
 	slab_reg_detector_stats(a, r_st);
+}
+
+static int slab_reg_size_classes(struct mmb_alloc *a, struct mmb_size_class *r, int max)
+{
+	return mmb_slab_size_classes(a->sl, r, max);
 }
 
 static int slab_reg_check(struct mmb_alloc *a, char *err, size_t errlen)
@@ -3467,6 +3507,7 @@ const struct mmb_alloc_ops mmb_slab_ops = {
 	.free = slab_reg_free,
 	.usable_size = slab_reg_usable_size,
 	.stats = slab_reg_stats,
+	.size_classes = slab_reg_size_classes,
 	.check = slab_reg_check,
 	.dump_state = slab_reg_dump_state,
 };

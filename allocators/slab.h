@@ -135,6 +135,13 @@ unsigned long mmb_slab_nr_reports(const struct mmb_slab *sl);
 /* The kernel's /proc/slabinfo for every cache, newest cache first. */
 int mmb_slab_write_slabinfo(struct mmb_slab *sl, FILE *f);
 
+/* The kmalloc caches as size classes (allocator.h), by object size: live
+ * objects are the callers' (allocated, not freed; objects parked on
+ * per-thread slabs and sheaves count as free), capacity the objects of all
+ * the cache's slabs, pages their frames. Returns how many (<= max). */
+struct mmb_size_class;
+int mmb_slab_size_classes(struct mmb_slab *sl, struct mmb_size_class *r, int max);
+
 /*
  * Walks every slab of every cache (quiescent callers only): per slab,
  * inuse + free objects == objects, every free pointer inside the slab and

@@ -1742,16 +1742,24 @@ static const struct mmb_param vmalloc_opts[] = {
 	  "purge past this many lazily freed pages (0 = the kernel's fls(cpus) * 8192)" },
 	{ "mem", MMB_P_SIZE, "512M", 4 << 20, 1ULL << 40, NULL,
 	  "simulated physical memory behind the buddy allocator, bytes" },
+	{ "free", MMB_P_SIZE, "0", 0, 1ULL << 40, NULL,
+	  "size the zone to the work: bytes free above the min watermark after boot (sets mem)" },
 	{ "kmemleak", MMB_P_BOOL, "off", 0, 0, NULL,
 	  "leak detector: track every area, scan at the end (kmemleak.txt, leaks_found)" },
 	{ 0 },
 };
 
+static int vmalloc_validate(const struct mmb_alloc_cfg *cfg, char *err, size_t errlen)
+{
+	uint64_t mem;
+
+	return mmb_buddy_zone_mem(&cfg->opts, "vmalloc", &mem, err, errlen);
+}
+
 static int vmalloc_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r_a, char *err,
 			  size_t errlen)
 {
 	struct mmb_buddy_cfg bcfg = {
-		.mem_bytes = mmb_pval_u64(&cfg->opts, "mem"),
 		.pcp = 1,
 		.nthreads = cfg->nthreads ? cfg->nthreads : 1,
 	};
@@ -1760,9 +1768,12 @@ static int vmalloc_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r_
 		.lazy = (int)mmb_pval_u64(&cfg->opts, "lazy"),
 		.lazy_max_pages = mmb_pval_u64(&cfg->opts, "lazy_max_pages"),
 	};
-	struct mmb_alloc *a = calloc(1, sizeof(*a));
-	int rc;
+	struct mmb_alloc *a;
+	int rc = mmb_buddy_zone_mem(&cfg->opts, "vmalloc", &bcfg.mem_bytes, err, errlen);
 
+	if (rc)
+		return rc;
+	a = calloc(1, sizeof(*a));
 	if (!a) {
 		snprintf(err, errlen, "vmalloc: out of memory");
 		return -ENOMEM;
@@ -1851,6 +1862,7 @@ static void vmalloc_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 	r_st->allocs = vm_read(vm, allocs);
 	r_st->frees = vm_read(vm, frees);
 	r_st->failed_allocs = vm_read(vm, failed_allocs);
+	mmb_buddy_zone_stats(a->buddy, r_st);
 	if (a->kml)
 		r_st->leaks_found = mmb_kmemleak_leaks(a->kml);
 }
@@ -1926,6 +1938,7 @@ const struct mmb_alloc_ops mmb_vmalloc_ops = {
 	.name = "vmalloc",
 	.desc = "kernel-style vmalloc: areas with a guard page in a PROT_NONE window, order-0 buddy frames mapped from the pmem memfd, lazy purge",
 	.opts = vmalloc_opts,
+	.validate = vmalloc_validate,
 	.create = vmalloc_create,
 	.destroy = vmalloc_destroy,
 	.thread_attach = vmalloc_thread_attach,

@@ -36,6 +36,7 @@
 #include "../allocators/allocator.h"
 #include "../workloads/workload.h"
 #include "clock.h"
+#include "memstate.h"
 #include "metrics.h"
 #include "perf.h"
 #include "probe.h"
@@ -86,6 +87,7 @@ struct cell_args {
 	double interval_ms, warmup_s;
 	uint64_t interval_ops, warmup_ops;
 	int interval_given;		/* else 10 ms, shorter for short durations */
+	int size_classes;		/* --size-classes: size_classes.csv rows */
 	struct mmb_perf_events hw, sw;
 	int have_hw, have_sw;
 };
@@ -93,6 +95,10 @@ struct cell_args {
 struct sample_acc {			/* what the sampler keeps */
 	double live_peak, fp_peak, frag_at_peak;
 	double unusable_o3, unusable_o9, extfrag_o3, extfrag_o9;
+	/* at the live peak: the indices at every order, the size classes */
+	double unusable[MMB_NR_ORDERS], extfrag[MMB_NR_ORDERS];
+	int want_classes, nclasses;	/* nclasses < 0: not measured */
+	struct mmb_size_class classes[MMB_SIZE_CLASSES_MAX];
 };
 
 static int cell_warmup(const struct cell_args *ca)
@@ -186,6 +192,10 @@ static void cell_sample(const struct mmb_alloc_ops *ops, struct mmb_alloc *a, st
 		acc->unusable_o9 = st.unusable_index[9];
 		acc->extfrag_o3 = st.extfrag_index[3];
 		acc->extfrag_o9 = st.extfrag_index[9];
+		memcpy(acc->unusable, st.unusable_index, sizeof(acc->unusable));
+		memcpy(acc->extfrag, st.extfrag_index, sizeof(acc->extfrag));
+		if (acc->want_classes)
+			acc->nclasses = ops->size_classes(a, acc->classes, MMB_SIZE_CLASSES_MAX);
 	}
 	/* live and usable are read at different instants: a sample with
 	 * usable < live saw a block freed in between (torn) and is skipped. */
@@ -276,6 +286,7 @@ static void cell_faults_finish(struct mmb_uffd *m, const struct cell_args *ca, F
 enum {
 	CELL_OPT_SAMPLE = 256, CELL_OPT_CLOCK_HZ, CELL_OPT_EVENTS, CELL_OPT_CPUS,
 	CELL_OPT_INTERVAL_MS, CELL_OPT_INTERVAL_OPS, CELL_OPT_WARMUP_S, CELL_OPT_WARMUP_OPS,
+	CELL_OPT_SIZE_CLASSES,
 };
 
 static const struct option cell_longopts[] = {
@@ -300,6 +311,7 @@ static const struct option cell_longopts[] = {
 	{ "sample-every-ops", required_argument, NULL, CELL_OPT_INTERVAL_OPS },
 	{ "warmup-s", required_argument, NULL, CELL_OPT_WARMUP_S },
 	{ "warmup-ops", required_argument, NULL, CELL_OPT_WARMUP_OPS },
+	{ "size-classes", no_argument, NULL, CELL_OPT_SIZE_CLASSES },
 	{ 0 },
 };
 
@@ -344,6 +356,7 @@ static int cell_parse(int argc, char **argv, struct cell_args *ca)
 		case CELL_OPT_INTERVAL_OPS: ca->interval_ops = strtoull(optarg, NULL, 10); break;
 		case CELL_OPT_WARMUP_S: ca->warmup_s = strtod(optarg, NULL); break;
 		case CELL_OPT_WARMUP_OPS: ca->warmup_ops = strtoull(optarg, NULL, 10); break;
+		case CELL_OPT_SIZE_CLASSES: ca->size_classes = 1; break;
 		default: return -EINVAL;
 		}
 	}
@@ -487,7 +500,7 @@ int mmb_cell_main(int argc, char **argv)
 	struct mmb_uffd *mon = NULL;
 	int perf_fd = -1;
 	char fault_note[512] = "";
-	struct sample_acc acc = { NAN, NAN, NAN, NAN, NAN, NAN, NAN };
+	static struct sample_acc acc;	/* static: the size classes are large */
 	struct mmb_timeline tl = { 0 };
 	uint64_t t0;
 	char err[MMB_ERR_MAX] = "", wname[64];
@@ -495,6 +508,11 @@ int mmb_cell_main(int argc, char **argv)
 	FILE *rec;
 	int rc;
 
+	acc.live_peak = acc.fp_peak = acc.frag_at_peak = NAN;
+	acc.unusable_o3 = acc.unusable_o9 = acc.extfrag_o3 = acc.extfrag_o9 = NAN;
+	for (int o = 0; o < MMB_NR_ORDERS; o++)
+		acc.unusable[o] = acc.extfrag[o] = NAN;
+	acc.nclasses = -1;
 	if (cell_parse(argc, argv, &ca)) {
 		mmb_err("cell: bad arguments (internal command, run by `mmbench run`)");
 		return MMB_EXIT_USAGE;
@@ -545,6 +563,11 @@ int mmb_cell_main(int argc, char **argv)
 				     sizeof(err)))
 			goto out;
 	}
+	if (ca.size_classes && !ops->size_classes) {
+		snprintf(err, sizeof(err), "--size-classes: %s has no size classes", ops->name);
+		goto out;
+	}
+	acc.want_classes = ca.size_classes;
 	rc = ops->create(&cfg, &a, err, sizeof(err));
 	if (rc) {
 		if (!err[0])
@@ -656,6 +679,8 @@ int mmb_cell_main(int argc, char **argv)
 		ops->thread_detach(a);
 
 	struct mmb_alloc_stats st;
+	static struct mmb_size_class end_classes[MMB_SIZE_CLASSES_MAX];
+	int nend = ca.size_classes ? ops->size_classes(a, end_classes, MMB_SIZE_CLASSES_MAX) : -1;
 
 	mmb_alloc_stats_init(&st);
 	if (ops->stats)
@@ -691,6 +716,15 @@ int mmb_cell_main(int argc, char **argv)
 	if (acc.live_peak > 0)
 		rec_metric(rec, MMB_M_overhead_ratio, acc.fp_peak / acc.live_peak);
 	rec_metric(rec, MMB_M_internal_frag, acc.frag_at_peak);
+	/* On the buddy zone, the zone's own exact record of its fullest
+	 * moment; a sample near the live peak can miss it by the frames that
+	 * decide the index (frag_orders.csv keeps both). */
+	if (!isnan(st.zone_peak_unusable_index[9])) {
+		acc.unusable_o3 = st.zone_peak_unusable_index[3];
+		acc.unusable_o9 = st.zone_peak_unusable_index[9];
+		acc.extfrag_o3 = st.zone_peak_extfrag_index[3];
+		acc.extfrag_o9 = st.zone_peak_extfrag_index[9];
+	}
 	rec_metric(rec, MMB_M_unusable_index_o3, acc.unusable_o3);
 	rec_metric(rec, MMB_M_unusable_index_o9, acc.unusable_o9);
 	rec_metric(rec, MMB_M_extfrag_index_o3, acc.extfrag_o3);
@@ -700,6 +734,21 @@ int mmb_cell_main(int argc, char **argv)
 		rec_metric(rec, MMB_M_leaks_found, (double)st.leaks_found);
 	if (st.corruptions_caught != MMB_STAT_NONE)
 		rec_metric(rec, MMB_M_corruptions_caught, (double)st.corruptions_caught);
+	if (st.frag_failed_allocs != MMB_STAT_NONE)
+		rec_metric(rec, MMB_M_frag_failed_allocs, (double)st.frag_failed_allocs);
+	if (st.frag_fail_order != MMB_STAT_NONE)
+		rec_metric(rec, MMB_M_frag_fail_order, (double)st.frag_fail_order);
+	if (st.frag_fail_free_pages != MMB_STAT_NONE)
+		rec_metric(rec, MMB_M_frag_fail_free_pages, (double)st.frag_fail_free_pages);
+	mmb_memstate_emit_orders(rec, "live_peak", acc.unusable, acc.extfrag);
+	mmb_memstate_emit_orders(rec, "zone_peak", st.zone_peak_unusable_index,
+				 st.zone_peak_extfrag_index);
+	mmb_memstate_emit_orders(rec, "first_frag_failure", st.frag_fail_unusable_index,
+				 st.frag_fail_extfrag_index);
+	if (acc.nclasses > 0)
+		mmb_memstate_emit_classes(rec, "live_peak", ops->name, acc.classes, acc.nclasses);
+	if (nend > 0)
+		mmb_memstate_emit_classes(rec, "end", ops->name, end_classes, nend);
 	if (st.malloc_provider)
 		fprintf(rec, "provider %s\n", st.malloc_provider);
 	if (perf_fd >= 0) {

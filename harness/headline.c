@@ -18,6 +18,8 @@ const struct mmb_headline mmb_headlines[] = {
 	{ "internal_frag", "internal frag.", 0, MMB_HL_FINDING },
 	{ "unusable_index_o9", "unusable idx o9", 0, MMB_HL_FINDING },
 	{ "failed_allocs", "failed allocs", 0, MMB_HL_SUMMARY | MMB_HL_FINDING | MMB_HL_NONZERO },
+	{ "frag_failed_allocs", "fragmentation failures", 0,
+	  MMB_HL_SUMMARY | MMB_HL_FINDING | MMB_HL_NONZERO },
 };
 const int mmb_nheadlines = (int)(sizeof(mmb_headlines) / sizeof(mmb_headlines[0]));
 

@@ -99,6 +99,9 @@ int mmb_measure_option(struct mmb_measure *m, int c, const char *arg, char *err,
 		}
 		m->force_monotonic = !strcmp(arg, "monotonic");
 		return 0;
+	case MMB_OPT_SIZE_CLASSES:
+		m->size_classes = 1;
+		return 0;
 	}
 	snprintf(err, errlen, "internal: measurement option %d", c);
 	return -EINVAL;
@@ -188,6 +191,8 @@ int mmb_measure_cell_args(const struct mmb_measure *m, unsigned nthreads, char *
 		CELL_ARG("--sample-interval-ms");
 		CELL_ARG("%.9g", m->interval_ms);
 	}
+	if (m->size_classes)
+		CELL_ARG("--size-classes");
 	if (m->warmup_ops) {
 		CELL_ARG("--warmup-ops");
 		CELL_ARG("%llu", (unsigned long long)m->warmup_ops);
@@ -278,4 +283,6 @@ void mmb_measure_json(FILE *f, const struct mmb_measure *m)
 			(unsigned long long)m->warmup_ops);
 	else
 		fprintf(f, ",\n  \"warmup\": {\"seconds\": %g}", m->warmup_s);
+	if (m->size_classes)
+		fputs(",\n  \"size_classes\": true", f);
 }

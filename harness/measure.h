@@ -36,6 +36,7 @@ enum {
 	MMB_OPT_SAMPLE_INTERVAL,
 	MMB_OPT_WARMUP,
 	MMB_OPT_TIMER,
+	MMB_OPT_SIZE_CLASSES,
 	MMB_MEASURE_OPT_END,
 };
 
@@ -47,7 +48,8 @@ enum {
 	{ "oversubscribe", no_argument, NULL, MMB_OPT_OVERSUBSCRIBE },         \
 	{ "sample-interval", required_argument, NULL, MMB_OPT_SAMPLE_INTERVAL }, \
 	{ "warmup", required_argument, NULL, MMB_OPT_WARMUP },                 \
-	{ "timer", required_argument, NULL, MMB_OPT_TIMER },
+	{ "timer", required_argument, NULL, MMB_OPT_TIMER },                   \
+	{ "size-classes", no_argument, NULL, MMB_OPT_SIZE_CLASSES },
 
 #define MMB_MEASURE_USAGE                                                                  \
 	"      --sample N         time one allocator call in N (default: 1, every call)\n"     \
@@ -63,6 +65,8 @@ enum {
 	"      --warmup SECONDS|Nops  run the workload this long first, untimed\n"          \
 	"                         (default: 0, no warm-up)\n"                                \
 	"      --timer tsc|monotonic  latency clock (default: tsc where invariant)\n"       \
+	"      --size-classes     per size class live/capacity at the live peak and the\n" \
+	"                         end, in size_classes.csv (allocators with classes only)\n" \
 	"      --resume DIR       finish the interrupted run in DIR (no other option)\n"
 
 struct mmb_measure {
@@ -82,6 +86,7 @@ struct mmb_measure {
 	int interval_given;		/* --sample-interval given (else the cell's default) */
 	double warmup_s;
 	uint64_t warmup_ops;
+	int size_classes;		/* --size-classes */
 	struct mmb_topo topo;
 	int topo_loaded;
 };

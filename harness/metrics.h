@@ -29,10 +29,10 @@
 	X(F64, overhead_ratio, "footprint_peak_bytes / live_peak_bytes")                      \
 	X(F64, internal_frag, "1 - requested / usable bytes of live blocks, at the peak")     \
 	X(U64, rss_peak_bytes, "peak resident set of the cell's process, bytes")              \
-	X(F64, unusable_index_o3, "kernel unusable free space index at order 3 (/1000)")      \
-	X(F64, unusable_index_o9, "kernel unusable free space index at order 9 (/1000)")      \
-	X(F64, extfrag_index_o3, "kernel fragmentation index at order 3 (/1000)")             \
-	X(F64, extfrag_index_o9, "kernel fragmentation index at order 9 (/1000)")             \
+	X(F64, unusable_index_o3, "kernel unusable free space index at order 3 (/1000), at the peak")      \
+	X(F64, unusable_index_o9, "kernel unusable free space index at order 9 (/1000), at the peak")      \
+	X(F64, extfrag_index_o3, "kernel fragmentation index at order 3 (/1000), at the peak")             \
+	X(F64, extfrag_index_o9, "kernel fragmentation index at order 9 (/1000), at the peak")             \
 	X(U64, minflt, "minor page faults of the cell's process (getrusage)")                 \
 	X(U64, majflt, "major page faults of the cell's process (getrusage)")                 \
 	X(U64, op_checksum, "checksum of the (operation, size) sequence, 48 bits")          \
@@ -52,7 +52,10 @@
 	X(U64, sw_cpu_migrations, "perf cpu-migrations of the worker threads")               \
 	X(U64, fault_census, "fault monitor the cell ran: 0 none (timing), 1 uffd, 2 sigbus; 1 and 2 include fault handling in latencies") \
 	X(U64, leaks_found, "objects kmemleak reported unreferenced (kmemleak=on)")          \
-	X(U64, corruptions_caught, "KFENCE and slub_debug reports (kfence=N or debug=...)")
+	X(U64, corruptions_caught, "KFENCE and slub_debug reports (kfence=N or debug=...)")  \
+	X(U64, frag_failed_allocs, "page allocations on the buddy zone that failed with enough free frames (fragmentation failures)") \
+	X(U64, frag_fail_order, "order of the first fragmentation failure")                  \
+	X(U64, frag_fail_free_pages, "free frames of the zone at the first fragmentation failure")
 
 /* Latency percentiles of one operation kind (hist.h), in ns. */
 #define MMB_LATENCY_METRICS(X, op)                                                            \

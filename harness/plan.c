@@ -923,6 +923,13 @@ int mmb_plan_parse(int argc, char **argv, struct mmb_plan *p, char *err, size_t 
 	    plan_expand(p, pp->group, pp->ngroups, err, errlen) ||
 	    mmb_measure_finish(&p->measure, p->threads, p->nthreads, err, errlen))
 		goto out;
+	for (unsigned i = 0; p->measure.size_classes && i < p->naconf; i++)
+		if (!p->aconf[i].ops->size_classes) {
+			snprintf(err, errlen, "--size-classes: allocator %s has no size classes to "
+				 "report (slab, jemalloc, jemalloc-malloc and mimalloc have)",
+				 p->aconf[i].ops->name);
+			goto out;
+		}
 	rc = 0;
 out:
 	mmb_suite_free(&pp->suite);

@@ -43,8 +43,9 @@ static const char plot_usage[] =
 	"Draw the figures of a results folder into RESULTS_DIR/plots/ (PNG and SVG) with\n"
 	"gnuplot: latency percentiles (alloc, free), throughput against threads, footprint and\n"
 	"live bytes over time, unusable index over time, page faults over time and per region,\n"
-	"hardware counters per operation, overhead ratio. A figure whose data was not measured\n"
-	"is skipped with a note.\n"
+	"hardware counters per operation, overhead ratio, internal fragmentation,\n"
+	"size-class utilization (with --size-classes). A figure whose data was not\n"
+	"measured is skipped with a note.\n"
 	"\n"
 	"      --scripts DIR   the gnuplot scripts (default: $MMB_PLOTS, else plots/ of the source tree)\n"
 	"  -h, --help\n";
@@ -74,7 +75,7 @@ struct plot_ctx {
 	const char **al;	/* the run's allocator labels: colour i + 1 is al[i]'s */
 	int nal;
 	char cols[8192], dts[8192];	/* per data block of the figure being written */
-	struct plot_side lat, tl, flt;
+	struct plot_side lat, tl, flt, sc;
 };
 
 struct plot_vec {
@@ -656,9 +657,15 @@ static void plot_timeline(struct plot_ctx *c, const char *kind, const char *scri
 		plot_blocks_reset(c);
 		f = plot_data_open(c, name);
 		for (int i = 0; f && i < ns; i++) {
-			int row = plot_first_cell(c, &c->tl, wls[w], &s[i]);
+			int row = plot_first_cell(c, &c->tl, wls[w], &s[i]), measured = 0;
 
-			for (int k = 0; row >= 0 && k < ncols; k++) {
+			/* A configuration that measured none of the columns gets no
+			 * line and no legend entry. */
+			for (int k = 0; row >= 0 && k < ncols && !measured; k++)
+				for (int j = 0; j < t->nrows && !measured; j++)
+					measured = c->tl.row[j] == row &&
+						   !isnan(mmb_table_num(t, j, mmb_table_col(t, cols[k])));
+			for (int k = 0; row >= 0 && measured && k < ncols; k++) {
 				int col = mmb_table_col(t, cols[k]), pts = 0;
 
 				for (int j = 0; j < t->nrows; j++) {
@@ -689,7 +696,7 @@ static void plot_timeline(struct plot_ctx *c, const char *kind, const char *scri
 		if (f && n)
 			plot_render(c, script, name, title, n, NULL);
 		else if (f)
-			plot_note(c, "%s: skipped, no cell of this workload has a timeline", name);
+			plot_note(c, "%s: skipped, no cell of this workload measured it", name);
 		free(s);
 	}
 }
@@ -987,7 +994,10 @@ static void plot_hw(struct plot_ctx *c, const char **wls, int nwl)
 	}
 }
 
-static void plot_overhead(struct plot_ctx *c, const char **wls, int nwl)
+/* One cells.csv column as bars: a group per workload (and thread count), a
+ * bar per allocator label. */
+static void plot_cell_bars(struct plot_ctx *c, const char **wls, int nwl, const char *col,
+			   const char *script, const char *name, const char *title)
 {
 	const char **al = c->al;
 	int nal = c->nal, ng = 0;
@@ -1001,7 +1011,7 @@ static void plot_overhead(struct plot_ctx *c, const char **wls, int nwl)
 
 			for (int a = 0; a < nal; a++) {
 				size_t m = mmb_resdir_samples(c->rd, al[a], wls[w], c->thr[t],
-							      "overhead_ratio", buf, 4096);
+							      col, buf, 4096);
 
 				for (size_t j = 0; j < m; j++)
 					vec_push(&vals[ng * nal + a], buf[j]);
@@ -1016,10 +1026,72 @@ static void plot_overhead(struct plot_ctx *c, const char **wls, int nwl)
 			ng++;
 		}
 	if (nal > 0 && gl && vals)
-		plot_bars(c, "overhead.gp", "overhead",
-			  "overhead ratio: peak footprint / peak live bytes", gl, ng, al, al, nal, vals);
+		plot_bars(c, script, name, title, gl, ng, al, al, nal, vals);
 	free(vals);
 	free(gl);
+}
+
+/*
+ * Utilization by size class (size_classes.csv), per workload: one line per
+ * series, from its lowest repetition with rows, at the live peak. Classes
+ * with no capacity have no utilization and no point; a series with no rows
+ * at the live peak (mimalloc: README) has no line, and the note names it.
+ */
+static void plot_size_classes(struct plot_ctx *c, const char **wls, int nwl)
+{
+	const struct mmb_table *t = &c->sc.t;
+	int cp = mmb_table_col(t, "point"), cb = mmb_table_col(t, "class_bytes"),
+	    cu = mmb_table_col(t, "utilization");
+
+	if (!t->nrows || cp < 0 || cb < 0 || cu < 0)
+		return;		/* --size-classes not given: nothing to say */
+	for (int w = 0; w < nwl; w++) {
+		struct plot_series *s;
+		int ns = plot_series_of(c, wls[w], &s), n = 0;
+		char name[700], slug[600], title[900], none[2000] = "";
+		FILE *f;
+
+		mmb_slug(wls[w], slug, sizeof(slug));
+		snprintf(name, sizeof(name), "sizeclasses-%s", slug);
+		plot_blocks_reset(c);
+		f = plot_data_open(c, name);
+		for (int i = 0; f && i < ns; i++) {
+			int row = plot_first_cell(c, &c->sc, wls[w], &s[i]), pts = 0;
+			size_t o = strlen(none);
+
+			for (int j = 0; row >= 0 && j < t->nrows; j++) {
+				double u = mmb_table_num(t, j, cu);
+
+				if (c->sc.row[j] != row || isnan(u) ||
+				    strcmp(mmb_table_str(t, j, cp), "live_peak"))
+					continue;
+				if (!pts++) {
+					plot_qstr(f, s[i].title);
+					fputs(" \"u\"\n", f);
+					plot_block(c, s[i].alabel, plot_dash(c, s[i].threads));
+				}
+				fprintf(f, "%.9g %.9g\n", mmb_table_num(t, j, cb), u);
+			}
+			if (pts) {
+				fputs("\n\n", f);
+				n++;
+			} else if (row >= 0) {
+				snprintf(none + o, sizeof(none) - o, "%s%s", o ? ", " : "", s[i].title);
+			}
+		}
+		if (f)
+			fclose(f);
+		if (none[0])
+			plot_note(c, "%s: no size classes at the live peak for %s", name, none);
+		snprintf(title, sizeof(title), "size-class utilization at the live peak, workload %s "
+			 "(repetition 1 of each)", wls[w]);
+		if (f && n)
+			plot_render(c, "size_classes.gp", name, title, n, NULL);
+		else if (f)
+			plot_note(c, "%s: skipped, no cell of this workload has size classes at the "
+				  "live peak", name);
+		free(s);
+	}
 }
 
 /* Read DIR/file into sd and map its "cell" column to cells.csv rows. */
@@ -1054,7 +1126,7 @@ static void plot_side_free(struct plot_side *sd)
 /* The file-name prefixes of the figure kinds, as plot_* below name them. */
 static const char *const plot_kinds[] = {
 	"latency-", "throughput-", "memory-", "unusable-", "faults-time-", "faults-region-",
-	"hwcounters-", "overhead.",
+	"hwcounters-", "overhead.", "sizeclasses-",
 };
 
 /*
@@ -1114,6 +1186,7 @@ int mmb_plot_dir(const struct mmb_resdir *rd, const char *lib, FILE *log)
 	plot_side(&c, &c.lat, "latency.csv");
 	plot_side(&c, &c.tl, "timeline.csv");
 	plot_side(&c, &c.flt, "faults.csv");
+	plot_side(&c, &c.sc, "size_classes.csv");
 	if (nwl) {
 		plot_latency(&c, "alloc", wls, nwl);
 		plot_latency(&c, "free", wls, nwl);
@@ -1125,13 +1198,18 @@ int mmb_plot_dir(const struct mmb_resdir *rd, const char *lib, FILE *log)
 		plot_faults_time(&c, wls, nwl);
 		plot_faults_region(&c, wls, nwl);
 		plot_hw(&c, wls, nwl);
-		plot_overhead(&c, wls, nwl);
+		plot_cell_bars(&c, wls, nwl, "overhead_ratio", "overhead.gp", "overhead",
+			       "overhead ratio: peak footprint / peak live bytes");
+		plot_cell_bars(&c, wls, nwl, "internal_frag", "internal_frag.gp", "internal-frag",
+			       "internal fragmentation: 1 - requested / usable bytes at the peak");
+		plot_size_classes(&c, wls, nwl);
 	} else {
 		plot_note(&c, "%s has no cells; nothing to draw", rd->dir);
 	}
 	plot_side_free(&c.lat);
 	plot_side_free(&c.tl);
 	plot_side_free(&c.flt);
+	plot_side_free(&c.sc);
 	free(wls);
 	free(c.thr);
 	free(c.al);

@@ -19,6 +19,7 @@
 #include "headline.h"
 #include "jsonflat.h"
 #include "plot.h"
+#include "pressure.h"
 #include "stats.h"
 #include "units.h"
 #include "util.h"
@@ -539,6 +540,45 @@ out:
 	free(nthr >= 0 ? thr : NULL);
 }
 
+/* Memory pressure (pressure.h): per workload with a fragmentation failure,
+ * the same sequence on every configuration, side by side. */
+static void rep_pressure(const struct rep_out *o)
+{
+	const char **wls;
+	int nwl = mmb_resdir_wlabels(o->c->rd, &wls), header = 0;
+
+	for (int w = 0; w < nwl; w++) {
+		struct mmb_pressure_row *rows;
+		char summary[2048], title[700];
+		int n = mmb_pressure_rows(o->c->rd, wls[w], &rows, summary, sizeof(summary));
+
+		if (n <= 0)
+			continue;
+		if (!header++) {
+			rep_heading(o, 2, "Memory pressure");
+			rep_para(o, "Workloads in which an allocator on the buddy zone failed a request "
+				    "while the zone had the free frames for it (fragmentation failure), "
+				    "with every configuration that ran the same sequence. Medians over "
+				    "the finished repetitions.");
+		}
+		snprintf(title, sizeof(title), "Workload %s", wls[w]);
+		rep_heading(o, 3, title);
+		rep_para(o, summary);
+		rep_table(o, 1, "num");
+		rep_row(o, mmb_pressure_head, MMB_PRESSURE_COLS, REP_HEAD_NUM);
+		for (int i = 0; i < n; i++) {
+			const char *cells[MMB_PRESSURE_COLS];
+
+			for (int k = 0; k < MMB_PRESSURE_COLS; k++)
+				cells[k] = rows[i].cell[k];
+			rep_row(o, cells, MMB_PRESSURE_COLS, REP_DATA);
+		}
+		rep_table(o, 0, "");
+		free(rows);
+	}
+	free(nwl >= 0 ? wls : NULL);
+}
+
 static void rep_failed(const struct rep_out *o)
 {
 	const struct mmb_resdir *rd = o->c->rd;
@@ -600,7 +640,7 @@ static void rep_figure(const struct rep_out *o, const char *name)
 /* The figure kinds that belong to one workload: "<kind><workload slug>". */
 static const char *const rep_wl_kinds[] = {
 	"latency-alloc-", "latency-free-", "throughput-", "memory-", "unusable-", "faults-time-",
-	"faults-region-", "hwcounters-",
+	"faults-region-", "hwcounters-", "sizeclasses-",
 };
 
 /* Is figure name one of workload slug's? */
@@ -720,6 +760,7 @@ static int rep_emit(FILE *f, void *arg)
 	rep_findings(o);
 	rep_figures(o);
 	rep_key_figures(o);
+	rep_pressure(o);
 	rep_failed(o);
 	rep_meta(o);
 	if (o->html)
@@ -732,7 +773,7 @@ static int rep_kind(const char *name)
 {
 	static const char *const kinds[] = { "latency-", "throughput-", "memory-", "unusable-",
 					     "faults-time-", "faults-region-", "hwcounters-",
-					     "overhead" };
+					     "overhead", "sizeclasses-" };
 	int k = 0;
 
 	while (k < (int)(sizeof(kinds) / sizeof(kinds[0])) &&

@@ -5,7 +5,8 @@
  * cells.csv after every finished cell, so an interrupted run keeps every
  * finished cell and no reader ever sees half a file. A finished cell's
  * latency buckets and timeline rows are appended to DIR/latency.csv and
- * DIR/timeline.csv (series.h) just before cells.csv names the cell.
+ * DIR/timeline.csv (series.h), and its frag_orders.csv and size_classes.csv
+ * rows (memstate.h), just before cells.csv names the cell.
  * `--resume DIR` (resume.h) rebuilds the plan from DIR/meta.json and runs
  * only the cells cells.csv does not hold.
  *
@@ -37,6 +38,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "memstate.h"
 #include "meta.h"
 #include "plan.h"
 #include "results.h"
@@ -61,6 +63,7 @@ struct run_ctx {
 	const struct mmb_plan *plan;
 	struct mmb_result *results;	/* one per cell, in cell order */
 	unsigned ndone;			/* cells with a result (resumed ones too) */
+	struct mmb_memstate_rows ms;	/* the running cell's memstate.h rows */
 	unsigned nran;			/* cells run by this process */
 	char dir[4096];
 	struct mmb_xcols xcols;		/* dynamic cells.csv columns */
@@ -95,12 +98,15 @@ static int run_write_cells(struct run_ctx *rc)
  * Parse the child's record into r, latency rows into lat and timeline rows
  * into tl (CSV, for cell). Returns 1 if it ended with "end".
  */
-static int run_parse_record(char *buf, struct mmb_result *r, unsigned cell, FILE *lat, FILE *tl)
+static int run_parse_record(char *buf, struct mmb_result *r, unsigned cell, FILE *lat, FILE *tl,
+			    struct mmb_memstate_rows *ms)
 {
 	int complete = 0;
 
 	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
-		if (strncmp(line, "status ", 7) == 0) {
+		if (mmb_memstate_line(ms, line, cell)) {
+			continue;
+		} else if (strncmp(line, "status ", 7) == 0) {
 			snprintf(r->status, sizeof(r->status), "%s", line + 7);
 		} else if (strncmp(line, "detail ", 7) == 0) {
 			snprintf(r->detail, sizeof(r->detail), "%s", line + 7);
@@ -339,7 +345,7 @@ static void run_cell(struct run_ctx *rc, const struct mmb_cell *cell, struct mmb
 
 	if (buf) {
 		buf[used] = 0;
-		complete = run_parse_record(buf, r, cell->id, lat, tl);
+		complete = run_parse_record(buf, r, cell->id, lat, tl, &rc->ms);
 		free(buf);
 	}
 
@@ -538,7 +544,7 @@ static int run_cells(struct run_ctx *rc, struct mmb_meta *meta)
 			run_progress(rc);
 		latf = open_memstream(&lat, &latlen);
 		tlf = open_memstream(&tl, &tllen);
-		if (!latf || !tlf) {
+		if (!latf || !tlf || mmb_memstate_open(&rc->ms)) {
 			mmb_err("out of memory");
 			status = 1;
 			if (latf)
@@ -556,6 +562,7 @@ static int run_cells(struct run_ctx *rc, struct mmb_meta *meta)
 			r->status[0] = 0;	/* an unfinished cell is not a result */
 			free(lat);
 			free(tl);
+			mmb_memstate_close(&rc->ms, NULL, 0);
 			break;
 		}
 		r->cell = cell->id;
@@ -571,6 +578,10 @@ static int run_cells(struct run_ctx *rc, struct mmb_meta *meta)
 		e = mmb_series_append(rc->dir, "latency.csv", lat, latlen);
 		if (!e)
 			e = mmb_series_append(rc->dir, "timeline.csv", tl, tllen);
+		if (!e)
+			e = mmb_memstate_close(&rc->ms, rc->dir, 1);
+		else
+			mmb_memstate_close(&rc->ms, NULL, 0);
 		free(lat);
 		free(tl);
 		if (!e)
@@ -814,6 +825,8 @@ static int run_resume(int argc, char **argv)
 	e = mmb_series_keep(rc.dir, "latency.csv", MMB_LATENCY_HEADER, keep, plan.ncells);
 	if (!e)
 		e = mmb_series_keep(rc.dir, "timeline.csv", MMB_TL_HEADER, keep, plan.ncells);
+	if (!e)
+		e = mmb_memstate_keep(rc.dir, keep, plan.ncells);
 	if (!e && run_any_census(&plan))
 		e = run_resume_faults(&rc, keep);
 	if (!e)
@@ -888,6 +901,8 @@ static int run_fresh(struct mmb_plan *plan, int argc, char **argv, const unsigne
 	if (!e)
 		e = mmb_series_create(rc.dir, "timeline.csv", MMB_TL_HEADER);
 	if (!e)
+		e = mmb_memstate_create(rc.dir);
+	if (!e)
 		e = run_write_cells(&rc);
 	if (!e && run_any_census(plan)) {
 		static const char header[] = "cell,region,phase,t_ns,faults\n";
@@ -898,6 +913,7 @@ static int run_fresh(struct mmb_plan *plan, int argc, char **argv, const unsigne
 	}
 	if (e) {
 		static const char *const files[] = { "meta.json", "latency.csv", "timeline.csv",
+						     MMB_FRAG_ORDERS_CSV, MMB_SIZE_CLASSES_CSV,
 						     "cells.csv", "faults.csv" };
 		char path[4200];
 

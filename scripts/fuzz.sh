@@ -16,7 +16,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 secs=${1:-60}
-allocs=${FUZZ_ALLOCS:-"buddy:mem=16M;buddy:mem=16M,pcp=off;buddy:mem=16M,migratetypes=off slab:mem=16M vmalloc:mem=16M"}
+allocs=${FUZZ_ALLOCS:-"buddy:mem=16M;buddy:mem=16M,pcp=off;buddy:mem=16M,migratetypes=off slab:mem=16M vmalloc:mem=16M kmalloc-slab:mem=16M kmalloc-slob:mem=16M"}
 dir=build/fuzz
 mkdir -p "$dir/logs" "$dir/artifacts"
 ledger=$dir/ledger.tsv

@@ -17,7 +17,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 bin=build/san-thread/mmbench
-want=${TSAN_ALLOCS:-"buddy slab vmalloc"}
+want=${TSAN_ALLOCS:-"buddy slab vmalloc kmalloc-slab kmalloc-slob"}
 workloads=${TSAN_WORKLOADS:-"xthread,larson,threadtest"}
 out=build/san-thread/tsan-run
 log=build/san-thread/tsan.log

@@ -21,6 +21,7 @@ extern const struct mmb_bench_case mmb_bench_vmalloc;
 extern const struct mmb_bench_case mmb_bench_record;
 extern const struct mmb_bench_case mmb_bench_harness;
 extern const struct mmb_bench_case mmb_bench_detect;
+extern const struct mmb_bench_case mmb_bench_slabdesigns;
 
 static const struct mmb_bench_case *const bench_cases[] = {
 	&mmb_bench_glibc,
@@ -31,6 +32,7 @@ static const struct mmb_bench_case *const bench_cases[] = {
 	&mmb_bench_record,
 	&mmb_bench_harness,
 	&mmb_bench_detect,
+	&mmb_bench_slabdesigns,
 };
 #define NCASES (sizeof(bench_cases) / sizeof(bench_cases[0]))
 

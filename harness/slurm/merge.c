@@ -6,9 +6,10 @@
  * submission whose shard holds it, else from DIR's own cells.csv (a cell a
  * local `--resume` ran, or an earlier merge), else as status "lost" with
  * the task's Slurm state ("slurm job 41_3: CANCELLED (None)"), which
- * `--resume` runs again. latency.csv, timeline.csv and faults.csv take each
- * cell's rows from the same source as its cells.csv row; a shard's state/
- * folders move into DIR/state/. nodes.csv says which machine ran each cell,
+ * `--resume` runs again. latency.csv, timeline.csv, faults.csv,
+ * frag_orders.csv and size_classes.csv take each cell's rows from the same
+ * source as its cells.csv row; a shard's state/ folders move into
+ * DIR/state/. nodes.csv says which machine ran each cell,
  * and meta.json lists the machines and jobs under "slurm".
  *
  * Rerunnable: the inputs (shards, DIR's own rows) are read again each time
@@ -34,6 +35,7 @@
 #include "../results.h"
 #include "../resume.h"
 #include "../run.h"
+#include "../memstate.h"
 #include "../series.h"
 #include "../timeline.h"
 #include "../util.h"
@@ -639,6 +641,8 @@ int mmb_merge_main(int argc, char **argv)
 			{ "latency.csv", MMB_LATENCY_HEADER },
 			{ "timeline.csv", MMB_TL_HEADER },
 			{ "faults.csv", "cell,region,phase,t_ns,faults" },
+			{ MMB_FRAG_ORDERS_CSV, MMB_FRAG_ORDERS_HEADER },
+			{ MMB_SIZE_CLASSES_CSV, MMB_SIZE_CLASSES_HEADER },
 		};
 
 		e = 0;

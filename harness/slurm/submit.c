@@ -230,7 +230,7 @@ static void submit_append(const char *file, const char *text)
 static int submit_missing(const char *dir, const struct mmb_plan *plan, unsigned char *miss)
 {
 	struct mmb_result *rows = NULL;
-	char path[4200], err[512];
+	char path[4300], err[512];
 	int n, count = 0;
 
 	memset(miss, 1, plan->ncells);

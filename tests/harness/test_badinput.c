@@ -44,6 +44,33 @@ Test(badinput, out_of_range_values)
 	expect_bad("--cell-timeout 0: expected seconds", "--cell-timeout", "0", "-w", "churn");
 }
 
+/* --size-classes with an allocator that has none. */
+Test(badinput, size_classes_without_classes)
+{
+	struct mmb_cmd c;
+	char dir[256];
+
+	mmb_tmpname(dir, sizeof(dir), "bad");
+	mmb_run_cmd(&c, "run", "-q", "-o", dir, "--size-classes", "-a", "slab,glibc", "-w", "churn",
+		    NULL);
+	cr_expect_eq(c.status, 2, "stderr: %s", c.err);
+	cr_expect(strstr(c.err, "--size-classes: allocator glibc has no size classes to report"),
+		  "%s", c.err);
+	cr_expect(strchr(c.err, '\n') == c.err + strlen(c.err) - 1, "not one line: %s", c.err);
+	cr_expect_not(mmb_exists(dir), "%s created for bad input", dir);
+}
+
+/* The zone sized to the work (free=): too small for a zone with its own
+ * descriptors, or given with mem= as well. */
+Test(badinput, zone_pressure_sizes)
+{
+	expect_bad("buddy: free=1M is too small for a zone: with its page descriptors", "-a",
+		   "buddy:free=1M", "-w", "churn");
+	expect_bad("slab: free=64K is too small for a zone", "-a", "slab:free=64K", "-w", "churn");
+	expect_bad("vmalloc: give mem= or free=, not both", "-a", "vmalloc:mem=64M,free=32M", "-w",
+		   "churn");
+}
+
 /* Write text to a fresh suite file; path in buf. */
 static void write_suite(char *buf, size_t len, const char *text, size_t n)
 {

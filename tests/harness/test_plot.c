@@ -218,6 +218,26 @@ Test(plot, small_real_run)
 	mmb_rm_rf(dir);
 }
 
+/* Internal fragmentation by configuration, from allocators that report
+ * usable bytes: SLAB rounds 40 bytes up to 64, SLOB to 40 (2-byte units). */
+Test(plot, internal_frag_figure)
+{
+	char dir[256], path[512], buf[4096];
+	struct mmb_cmd cmd;
+
+	mmb_tmpname(dir, sizeof(dir), "plotfrag");
+	mmb_run_cmd(&cmd, "run", "-q", "-o", dir, "-a", "kmalloc-slab,kmalloc-slob", "-w",
+		    "sizes:min=40,max=40,live=2000", "-t", "1", "-r", "1", "--duration", "0.2", NULL);
+	cr_assert_eq(cmd.status, 0, "%s", cmd.err);
+	mmb_run_cmd(&cmd, "plot", dir, NULL);
+	cr_assert_eq(cmd.status, 0, "%s%s", cmd.out, cmd.err);
+	expect_figure(dir, "internal-frag");
+	snprintf(path, sizeof(path), "%s/plots/data/internal-frag.dat", dir);
+	mmb_slurp(path, buf, sizeof(buf));
+	cr_expect(strstr(buf, "\"kmalloc-slab\"") && strstr(buf, "\"kmalloc-slob\""), "%s", buf);
+	mmb_rm_rf(dir);
+}
+
 Test(plot, bad_input_exits_2)
 {
 	struct fx_cell c[32];

@@ -115,9 +115,28 @@ Test(suites, shipped_suites_expand)
 	cr_expect_eq(p.ncells, 3 * 9 * na);
 	mmb_plan_free(&p);
 
+	/* pressure: one fixed sequence, one thread, the zone allocators sized to it */
+	cr_assert_eq(plan(&p, err, sizeof(err), "--suite", "pressure", "-q", NULL, NULL, NULL), 0, "%s",
+		     err);
+	cr_expect_eq(p.ops, 23055);
+	cr_expect_eq(p.ncells, 3 * p.naconf);
+	cr_expect_eq(cells_of(&p, "fragmenter", 1), p.ncells);
+	for (unsigned i = 0; i < p.naconf; i++)
+		if (!strcmp(p.aconf[i].ops->name, "buddy") || !strcmp(p.aconf[i].ops->name, "vmalloc"))
+			cr_expect(strstr(p.aconf[i].config, "free=61M"), "%s", p.aconf[i].config);
+	mmb_plan_free(&p);
+
 	cr_assert_eq(plan(&p, err, sizeof(err), "--suite", "latency", "-q", NULL, NULL, NULL), 0, "%s", err);
 	cr_expect_eq(p.ncells, 5 * 7 * na);
 	cr_expect_eq(cells_of(&p, "churn", 1), 5 * 4 * na, "latency is measured at one thread");
+	mmb_plan_free(&p);
+
+	/* the three kmalloc designs (four configurations), always built */
+	cr_assert_eq(plan(&p, err, sizeof(err), "--suite", "slab-designs", "-q", NULL, NULL, NULL), 0,
+		     "%s", err);
+	cr_expect_eq(p.ncells, 3 * 9 * 4);
+	cr_expect_eq(cells_of(&p, "larson", 2), 3 * 4, "larson at two threads");
+	cr_expect_eq(cells_of(&p, "fragmenter", 1), 3 * 3 * 4);
 	mmb_plan_free(&p);
 }
 
@@ -250,8 +269,8 @@ Test(suites, unknown_suite_and_listing)
 
 	mmb_run_cmd(&c, "run", "--suite", "nosuch", NULL);
 	cr_expect_eq(c.status, 2);
-	cr_expect(strstr(c.err, "unknown suite 'nosuch' (valid: default fragmentation latency quick "
-			 "scaling)"), "%s", c.err);
+	cr_expect(strstr(c.err, "unknown suite 'nosuch' (valid: default fragmentation latency pressure "
+			 "quick scaling slab-designs)"), "%s", c.err);
 	/* a second --suite is refused, not silently run instead of the first */
 	mmb_run_cmd(&c, "run", "--suite", "quick", "--suite", "latency", "-o",
 		    "/tmp/mmbtest-twosuites-never-made", NULL);
@@ -262,7 +281,8 @@ Test(suites, unknown_suite_and_listing)
 	mmb_run_cmd(&c, "list", "suites", NULL);
 	cr_expect_eq(c.status, 0);
 	cr_expect(strstr(c.out, "quick ") && strstr(c.out, "default ") && strstr(c.out, "scaling ") &&
-		  strstr(c.out, "latency ") && strstr(c.out, "fragmentation "), "%s", c.out);
+		  strstr(c.out, "latency ") && strstr(c.out, "fragmentation ") &&
+		  strstr(c.out, "pressure "), "%s", c.out);
 }
 
 /* The quick suite runs clean, within its 20 s. */

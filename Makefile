@@ -50,7 +50,9 @@ CFLAGS  += -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) -fno-builtin-malloc -fno-bu
 LDFLAGS += $(SANFLAGS)
 # jemalloc first: it owns malloc in mmbench (allocators/jemalloc.c says why);
 # mimalloc is reached through mi_* only. tcmalloc is never linked (tcmalloc.c).
-LDLIBS  += -ljemalloc -lmimalloc -pthread -lm -ldl -lhwloc -lpfm
+# Both are needed even where every reference is weak (jemalloc.c, mimalloc.c
+# name a missing entry point instead of failing to load), hence no-as-needed.
+LDLIBS  += -Wl,--no-as-needed -ljemalloc -lmimalloc -Wl,--as-needed -pthread -lm -ldl -lhwloc -lpfm
 
 CRIT_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS   := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
@@ -79,7 +81,10 @@ SHIM_CORE := os param pmem memblock buddy slab vmalloc kmemleak kfence stacktrac
 SHIM_OBJ := $(SHIM_CORE:%=$(BUILD)/pic/allocators/%.o) $(BUILD)/pic/preload/malloc.o
 SHIM_LIB := $(BUILD)/libmmb-malloc.so
 RECORD_LIB := $(BUILD)/libmmb-record.so
-TEST_PROGS := $(BUILD)/tests/trace-threads
+# tests/old_malloclib.c stands in for a jemalloc/mimalloc without the
+# entry points the adapters need (test_prod.c's bad input).
+OLD_LIBS := $(BUILD)/tests/old-lib/libjemalloc.so.2 $(BUILD)/tests/old-lib/libmimalloc.so.2
+TEST_PROGS := $(BUILD)/tests/trace-threads $(OLD_LIBS)
 
 MMBENCH  := $(BUILD)/mmbench
 LIBMMB   := $(BUILD)/libmmb.a
@@ -127,6 +132,10 @@ $(RECORD_LIB): $(BUILD)/pic/preload/record.o
 $(BUILD)/tests/trace-threads: tests/trace_threads.c
 	@mkdir -p $(@D)
 	$(CC) $(PIC_CFLAGS) -o $@ $< -pthread
+
+$(OLD_LIBS): tests/old_malloclib.c
+	@mkdir -p $(@D)
+	gcc -O2 -std=gnu11 $(WARN) -fPIC -shared -Wl,-soname,$(@F) -o $@ $<
 
 $(LIBMMB): $(LIB_OBJ)
 	@rm -f $@

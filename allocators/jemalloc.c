@@ -1,7 +1,7 @@
 /*
- * jemalloc.c — jemalloc 5.3 through its own API: a dedicated arena whose
- * extents come from an instrumented region, and an explicit thread cache
- * per worker thread.
+ * jemalloc.c — jemalloc 5.3 at its own fast path (malloc/free on the
+ * thread's arena and tcache), with a dedicated arena whose extents come
+ * from an instrumented region.
  *
  * Linking, not dlopen. Debian's jemalloc is unprefixed (malloc, mallocx,
  * mallctl: reference/dependencies.md §1.1). The two ways to reach mallocx
@@ -12,9 +12,36 @@
  * because the library uses initial-exec TLS (§1.2c). mmbench links it: the
  * adapter then works in any process, tests included, with no re-exec; the
  * glibc adapter still measures glibc's heap because it calls libc.so.6's
- * own entry points (glibc.c), and the harness's allocations land in
- * jemalloc's automatic arenas, never in the arena measured here. Link
- * order puts -ljemalloc before -lmimalloc so jemalloc owns malloc (§1.2b).
+ * own entry points (glibc.c). Link order puts -ljemalloc before -lmimalloc
+ * so jemalloc owns malloc (§1.2b).
+ *
+ * The fast path (issue 19). mallocx/dallocx with MALLOCX_ARENA and
+ * MALLOCX_TCACHE flags always take jemalloc's general path (imalloc_body),
+ * about three times the cost of malloc's fast path. So thread_attach binds
+ * the calling thread to the instrumented arena (mallctl thread.arena, which
+ * also moves the thread's own tcache to that arena) and flushes the tcache
+ * (blocks it holds from the thread's old arena must not be handed out
+ * here); alloc is then plain malloc(size), free is plain free(p): the code
+ * a program running on jemalloc executes, one indirect call (the registry)
+ * in front of it. sdallocx would skip free's rtree lookup, but a sized free
+ * must repeat the alignment of an aligned allocation (the size class
+ * depends on it), which free() is not told; requests with align > 8 go to
+ * mallocx(MALLOCX_ALIGN) on the same arena and tcache. thread_detach
+ * flushes the tcache again (its blocks go back to the instrumented arena)
+ * and restores the thread's old arena. A thread that did not attach is
+ * served by mallocx/dallocx(MALLOCX_ARENA | MALLOCX_TCACHE_NONE): slower,
+ * but nothing of the instrumented arena enters its tcache. Sizes at or above
+ * opt.oversize_threshold stay in the bound arena too (jemalloc sends them
+ * to its huge arena only for threads on automatic arenas).
+ *
+ * Bookkeeping. While a thread is bound, every malloc it makes lands in the
+ * measured arena, the harness's included. The harness keeps its bookkeeping
+ * off bound threads instead of getting its own allocator: a cell's worker
+ * calls only the workload's run() between attach and detach, and run()
+ * allocates nothing itself (workload.h: state and per-thread scratch come
+ * from setup, on the main thread); the main thread attaches only around
+ * teardown, which frees. So the region's fault count and footprint are the
+ * adapter's blocks and jemalloc's metadata for them, nothing else.
  *
  * Data structure. struct mmb_alloc embeds the extent_hooks_t given to
  * arenas.create, so a hook finds its instance with container_of. The
@@ -35,31 +62,37 @@
  *   hook calls: alloc_calls >= 1 after create (the base block)
  *
  * Thread model: hooks may run on any thread with arena locks held, so they
- * touch only atomics. An explicit tcache is used by one thread at a time:
- * thread_attach creates one for the calling thread (thread-local), detach
- * flushes and destroys it; a thread that did not attach allocates with
- * MALLOCX_TCACHE_NONE. Blocks may be freed from any thread (jemalloc
- * handles remote frees).
+ * touch only atomics. One thread is bound to one instance at a time
+ * (attaching to another detaches first). Blocks may be freed from any
+ * thread (jemalloc handles remote frees; a bound thread's tcache returns
+ * them to the instrumented arena when it flushes).
  *
  * Configuration: region (bytes of address space), dirty_decay_ms and
- * muzzy_decay_ms (arena.<i>.*_decay_ms, set on the arena), tcache (explicit
- * thread caches or none); tcache_max and background_thread exist only
- * process-wide, so they go to MALLOC_CONF of the cell's process.
+ * muzzy_decay_ms (arena.<i>.*_decay_ms, set on the arena), tcache (off:
+ * thread.tcache.enabled=false while bound); tcache_max and
+ * background_thread exist only process-wide, so they go to MALLOC_CONF of
+ * the cell's process.
  *
- * Stats (epoch first), for this arena only: footprint = resident. Usable
- * bytes are what the attached threads' thread.allocated/deallocated
- * counters moved by across this adapter's own calls (jemalloc.h: exact
- * usable sizes, the harness's other allocations left out); the arena's
- * small.allocated + large.allocated would count blocks parked in thread
- * caches as live. Threads that did not attach are not counted. dump_state writes the
- * arena's allocated, active, resident, mapped, retained, metadata and the
- * hook counters to jemalloc.txt. size_classes: the arena's bins
- * (jemalloc_bins.h).
+ * Entry points are weak references: a libjemalloc.so.2 without one of them
+ * (too old, or a prefixed build, je_malloc) loads, and supported() names the
+ * missing symbol before any cell runs. The fast path is the process's
+ * malloc, so supported() refuses AddressSanitizer builds and create() a
+ * process whose malloc comes from another library (a preloaded tcmalloc or
+ * malloc shim).
+ *
+ * Stats (epoch first), for this arena only: footprint = resident; usable
+ * bytes = small.allocated + large.allocated - tcache_bytes (the arena
+ * counts blocks parked in the bound threads' tcaches as allocated;
+ * tcache_bytes is what those tcaches hold, summed by jemalloc at the
+ * epoch), exact when no thread is mid-call, and free of per-call cost.
+ * dump_state writes the arena's allocated, active, resident, mapped,
+ * retained, metadata and the hook counters to jemalloc.txt. size_classes:
+ * the arena's bins (jemalloc_bins.h).
  */
 #include "allocator.h"
-#include "jemalloc.h"
 #include "jemalloc_bins.h"
 #include "os.h"
+#include "preload.h"
 #include "statefile.h"
 
 #include <dlfcn.h>
@@ -88,108 +121,74 @@ struct mmb_alloc {
 	struct je_hook_counts n;
 	unsigned arena;
 	int tcache_on;
-	struct mmb_je_usable usable;
 	char provider[PATH_MAX];
 };
 
-/* The calling thread's explicit tcache and counters, for one instance at a time. */
+/* The instance the calling thread is bound to, and what binding replaced. */
 static __thread struct {
 	struct mmb_alloc *a;
-	unsigned tc;			/* UINT_MAX: none (tcache=off, or tcache.create failed) */
-	struct mmb_je_thread_bytes *bytes;
+	unsigned old_arena;
+	bool old_tcache;		/* thread.tcache.enabled before (tcache=off only) */
 } je_tls;
 
-void mmb_je_usable_init(struct mmb_je_usable *u)
-{
-	pthread_mutex_init(&u->lock, NULL);
-	u->threads = NULL;
-	u->folded = 0;
-	u->folded_own = 0;
-}
+/* Weak: a library without one of them still loads; je_supported names it. */
+#pragma weak mallctl
+#pragma weak mallctlnametomib
+#pragma weak mallocx
+#pragma weak dallocx
+#pragma weak sallocx
 
-void mmb_je_usable_fini(struct mmb_je_usable *u)
+/* The entry points and controls the adapter needs (arenas.create with
+ * extent hooks and thread.arena: jemalloc >= 5.0). */
+static const char *je_missing(void)
 {
-	struct mmb_je_thread_bytes *t, *next;
+	static const struct {
+		const char *name;
+		const void *addr;
+	} syms[] = {
+		{ "mallctl", (const void *)mallctl },
+		{ "mallocx", (const void *)mallocx },
+		{ "dallocx", (const void *)dallocx },
+		{ "sallocx", (const void *)sallocx },
+	};
+	static const char *const ctls[] = {
+		"arenas.create", "thread.arena", "thread.tcache.flush", "thread.tcache.enabled",
+		"stats.arenas.0.tcache_bytes", "stats.arenas.0.resident",
+	};
+	static char why[160];
+	size_t mib[8], miblen;
 
-	for (t = u->threads; t; t = next) {
-		next = t->next;
-		free(t);
+	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++)
+		if (!syms[i].addr) {
+			snprintf(why, sizeof(why), "the loaded libjemalloc has no '%s' "
+				 "(jemalloc >= 5 built without a prefix is needed)", syms[i].name);
+			return why;
+		}
+	for (size_t i = 0; i < sizeof(ctls) / sizeof(ctls[0]); i++) {
+		miblen = sizeof(mib) / sizeof(mib[0]);
+		if (mallctlnametomib(ctls[i], mib, &miblen)) {
+			snprintf(why, sizeof(why), "the loaded libjemalloc has no mallctl '%s' "
+				 "(jemalloc >= 5.3 with stats is needed)", ctls[i]);
+			return why;
+		}
 	}
-	pthread_mutex_destroy(&u->lock);
+	return NULL;
 }
 
-/* Frees are read first: both counters only grow, so a thread running
- * meanwhile can make the figure too high, never lower than its net bytes
- * at the first read. */
-static int64_t je_thread_net(const struct mmb_je_thread_bytes *t)
+static int je_supported(const char **why)
 {
-	uint64_t dealloc = __atomic_load_n(t->deallocp, __ATOMIC_ACQUIRE);
-	uint64_t alloc = __atomic_load_n(t->allocp, __ATOMIC_ACQUIRE);
+	const char *m = je_missing();
 
-	return (int64_t)(alloc - t->base_alloc) - (int64_t)(dealloc - t->base_dealloc);
-}
-
-struct mmb_je_thread_bytes *mmb_je_usable_attach(struct mmb_je_usable *u)
-{
-	struct mmb_je_thread_bytes *t = malloc(sizeof(*t));
-	size_t sz = sizeof(t->allocp);
-
-	if (!t)
-		return NULL;
-	if (mallctl("thread.allocatedp", &t->allocp, &sz, NULL, 0) ||
-	    mallctl("thread.deallocatedp", &t->deallocp, &sz, NULL, 0)) {
-		free(t);
-		return NULL;
+	if (m) {
+		*why = m;
+		return -ENOTSUP;
 	}
-	t->own_bytes = 0;
-	t->base_alloc = __atomic_load_n(t->allocp, __ATOMIC_RELAXED);
-	t->base_dealloc = __atomic_load_n(t->deallocp, __ATOMIC_RELAXED);
-	pthread_mutex_lock(&u->lock);
-	t->next = u->threads;
-	u->threads = t;
-	pthread_mutex_unlock(&u->lock);
-	return t;
-}
-
-void mmb_je_usable_detach(struct mmb_je_usable *u, struct mmb_je_thread_bytes *t)
-{
-	struct mmb_je_thread_bytes **pp;
-
-	if (!t)
-		return;
-	pthread_mutex_lock(&u->lock);
-	for (pp = &u->threads; *pp && *pp != t; pp = &(*pp)->next)
-		;
-	if (*pp)
-		*pp = t->next;
-	u->folded += je_thread_net(t);
-	u->folded_own += __atomic_load_n(&t->own_bytes, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&u->lock);
-	free(t);
-}
-
-int64_t mmb_je_usable_bytes(struct mmb_je_usable *u)
-{
-	int64_t sum;
-
-	pthread_mutex_lock(&u->lock);
-	sum = u->folded;
-	for (const struct mmb_je_thread_bytes *t = u->threads; t; t = t->next)
-		sum += je_thread_net(t);
-	pthread_mutex_unlock(&u->lock);
-	return sum;
-}
-
-int64_t mmb_je_own_bytes(struct mmb_je_usable *u)
-{
-	int64_t sum;
-
-	pthread_mutex_lock(&u->lock);
-	sum = u->folded_own;
-	for (const struct mmb_je_thread_bytes *t = u->threads; t; t = t->next)
-		sum += __atomic_load_n(&t->own_bytes, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&u->lock);
-	return sum;
+	if (MMB_ASAN_OWNS_MALLOC) {
+		*why = "this build uses AddressSanitizer, which owns malloc (the adapter serves "
+		       "through jemalloc's malloc)";
+		return -ENOTSUP;
+	}
+	return 0;
 }
 
 static struct mmb_alloc *je_of(extent_hooks_t *h)
@@ -287,7 +286,8 @@ static const struct mmb_param je_opts[] = {
 	{ "dirty_decay_ms", MMB_P_F64, "10000", -1, 1e9, NULL,
 	  "arena.<i>.dirty_decay_ms: dirty pages kept this long before purging (-1 = never)" },
 	{ "muzzy_decay_ms", MMB_P_F64, "0", -1, 1e9, NULL, "arena.<i>.muzzy_decay_ms (-1 = never)" },
-	{ "tcache", MMB_P_BOOL, "on", 0, 0, NULL, "an explicit thread cache per worker thread" },
+	{ "tcache", MMB_P_BOOL, "on", 0, 0, NULL,
+	  "the bound thread's own tcache (off: thread.tcache.enabled=false while bound)" },
 	{ "tcache_max", MMB_P_SIZE, "32K", 0, 8 << 20, NULL,
 	  "opt.tcache_max (MALLOC_CONF, process-wide): largest cached size, bytes" },
 	{ "background_thread", MMB_P_BOOL, "off", 0, 0, NULL,
@@ -366,9 +366,22 @@ static int je_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r_a, ch
 	extent_hooks_t *hp;
 	size_t sz;
 	Dl_info di;
-	char real[PATH_MAX];
+	char real[PATH_MAX], a_lib[PATH_MAX];
+	const char *missing;
 	int rc;
 
+	if (je_supported(&missing)) {
+		snprintf(err, errlen, "jemalloc: %s", missing);
+		return -ENOTSUP;
+	}
+	/* The fast path is the process's malloc: it must be jemalloc's (not a
+	 * preloaded library's: the malloc shim, tcmalloc). */
+	if (mmb_sym_provider("malloc", real, sizeof(real)) ||
+	    mmb_sym_provider("mallctl", a_lib, sizeof(a_lib)) || !mmb_same_file(real, a_lib)) {
+		snprintf(err, errlen, "jemalloc: malloc here is served by %s, not by jemalloc (%s), "
+			 "whose malloc the adapter calls", real, a_lib);
+		return -ENOTSUP;
+	}
 	a = calloc(1, sizeof(*a));
 	if (!a) {
 		snprintf(err, errlen, "jemalloc: out of memory");
@@ -427,7 +440,6 @@ static int je_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r_a, ch
 			goto out_del;
 		}
 	}
-	mmb_je_usable_init(&a->usable);
 	*r_a = a;
 	return 0;
 
@@ -442,26 +454,36 @@ out_free:
 
 static void je_thread_detach(struct mmb_alloc *a)
 {
+	size_t sz = sizeof(je_tls.old_tcache);
+
 	if (je_tls.a != a)
 		return;
-	if (je_tls.tc != UINT_MAX)
-		mallctl("tcache.destroy", NULL, NULL, &je_tls.tc, sizeof(je_tls.tc));
-	mmb_je_usable_detach(&a->usable, je_tls.bytes);
+	/* The cached blocks go back to the instrumented arena, before the
+	 * tcache follows the thread to its old arena. */
+	mallctl("thread.tcache.flush", NULL, NULL, NULL, 0);
+	mallctl("thread.arena", NULL, NULL, &je_tls.old_arena, sizeof(je_tls.old_arena));
+	if (!a->tcache_on)
+		mallctl("thread.tcache.enabled", NULL, NULL, &je_tls.old_tcache, sz);
 	je_tls.a = NULL;
 }
 
 static void je_thread_attach(struct mmb_alloc *a)
 {
-	size_t sz = sizeof(je_tls.tc);
+	size_t sz = sizeof(je_tls.old_arena);
+	bool off = false;
 
 	if (je_tls.a == a)
 		return;
 	if (je_tls.a)
 		je_thread_detach(je_tls.a);
-	/* No explicit tcache (tcache=off, or none to be had): uncached. */
-	if (!a->tcache_on || mallctl("tcache.create", &je_tls.tc, &sz, NULL, 0))
-		je_tls.tc = UINT_MAX;
-	je_tls.bytes = mmb_je_usable_attach(&a->usable);
+	if (mallctl("thread.arena", &je_tls.old_arena, &sz, &a->arena, sizeof(a->arena)))
+		return;			/* not bound: alloc takes the uncached path */
+	if (!a->tcache_on) {
+		sz = sizeof(je_tls.old_tcache);
+		mallctl("thread.tcache.enabled", &je_tls.old_tcache, &sz, &off, sizeof(off));
+	}
+	/* Blocks cached from the old arena must not be handed out here. */
+	mallctl("thread.tcache.flush", NULL, NULL, NULL, 0);
 	je_tls.a = a;
 }
 
@@ -469,52 +491,29 @@ static void je_destroy(struct mmb_alloc *a)
 {
 	je_thread_detach(a);
 	je_arena_ctl(a, "destroy", NULL, NULL, NULL, 0);
-	mmb_je_usable_fini(&a->usable);
 	mmb_region_del(a->region, a->region_bytes);
 	munmap(a->region, a->region_bytes);
 	free(a);
 }
 
-static inline int je_flags(const struct mmb_alloc *a)
-{
-	return MALLOCX_ARENA(a->arena) | (je_tls.a == a && je_tls.tc != UINT_MAX
-						  ? MALLOCX_TCACHE(je_tls.tc) : MALLOCX_TCACHE_NONE);
-}
-
 static void *je_alloc(struct mmb_alloc *a, size_t size, size_t align)
 {
-	struct mmb_je_thread_bytes *t = je_tls.a == a ? je_tls.bytes : NULL;
-	int flags = je_flags(a);
-	uint64_t before;
-	void *p;
-
-	if (align > 1)
-		flags |= MALLOCX_ALIGN(align);
-	if (!t)
-		return mallocx(size, flags);
-	before = *t->allocp;
-	p = mallocx(size, flags);
-	__atomic_store_n(&t->own_bytes, t->own_bytes + (int64_t)(*t->allocp - before),
-			 __ATOMIC_RELAXED);
-	return p;
+	if (__builtin_expect(je_tls.a == a, 1)) {
+		if (__builtin_expect(align <= 8, 1))
+			return malloc(size);	/* jemalloc's fast path, bound arena */
+		return mallocx(size, MALLOCX_ALIGN(align));
+	}
+	return mallocx(size, MALLOCX_ARENA(a->arena) | MALLOCX_TCACHE_NONE |
+			     (align > 1 ? MALLOCX_ALIGN(align) : 0));
 }
 
 static void je_free(struct mmb_alloc *a, void *p, size_t size)
 {
-	struct mmb_je_thread_bytes *t = je_tls.a == a ? je_tls.bytes : NULL;
-	uint64_t before;
-
-	/* Not sdallocx: a sized free must repeat the alignment flag of the
-	 * allocation, which free() is not told. */
-	(void)size;
-	if (!t) {
-		dallocx(p, je_flags(a));
-		return;
-	}
-	before = *t->deallocp;
-	dallocx(p, je_flags(a));
-	__atomic_store_n(&t->own_bytes, t->own_bytes - (int64_t)(*t->deallocp - before),
-			 __ATOMIC_RELAXED);
+	(void)size;			/* not sdallocx: see the file-top comment */
+	if (__builtin_expect(je_tls.a == a, 1))
+		free(p);
+	else
+		dallocx(p, MALLOCX_TCACHE_NONE);
 }
 
 static size_t je_usable_size(struct mmb_alloc *a, const void *p)
@@ -525,11 +524,13 @@ static size_t je_usable_size(struct mmb_alloc *a, const void *p)
 
 static void je_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 {
-	int64_t usable = mmb_je_own_bytes(&a->usable);
+	size_t allocated, cached;
 
 	je_epoch();
+	allocated = je_arena_stat(a, "small.allocated") + je_arena_stat(a, "large.allocated");
+	cached = je_arena_stat(a, "tcache_bytes");
 	r_st->footprint_bytes = je_arena_stat(a, "resident");
-	r_st->usable_bytes = usable > 0 ? (uint64_t)usable : 0;
+	r_st->usable_bytes = allocated > cached ? allocated - cached : 0;
 	r_st->malloc_provider = a->provider;
 }
 
@@ -611,8 +612,9 @@ static int je_dump_state(struct mmb_alloc *a, const char *dir)
 
 const struct mmb_alloc_ops mmb_jemalloc_ops = {
 	.name = "jemalloc",
-	.desc = "jemalloc 5.3: dedicated arena over an instrumented region (extent hooks), explicit tcaches",
+	.desc = "jemalloc 5.3: malloc/free on the thread's tcache, bound to an arena over an instrumented region",
 	.opts = je_opts,
+	.supported = je_supported,
 	.validate = je_validate,
 	.exec_env = je_exec_env,
 	.create = je_create,

@@ -1,6 +1,6 @@
 /*
  * jemalloc.h — usable bytes of live blocks from jemalloc's per-thread
- * counters, shared by jemalloc.c and jemalloc_malloc.c.
+ * counters (jemalloc_malloc.c).
  *
  * jemalloc adds the usable size of every block a thread allocates to its
  * thread.allocated counter and of every block it frees to
@@ -17,12 +17,8 @@
  * are not counted. The lock guards the list; the counters are read with
  * relaxed loads while their threads run (the sum is then approximate).
  * The harness's own allocations on an attached thread count too.
- *
- * An adapter that wants only its own blocks (jemalloc.c) reads the
- * allocated/deallocated counter just before and after each of its calls
- * and adds the difference to own_bytes (two loads of a cache line jemalloc
- * has just written: no lookup, no extra call); mmb_je_own_bytes() sums
- * those.
+ * (jemalloc.c, whose arena serves its bound threads only, reads the arena's
+ * own figures instead.)
  */
 #ifndef MMB_JEMALLOC_H
 #define MMB_JEMALLOC_H
@@ -33,14 +29,13 @@
 struct mmb_je_thread_bytes {
 	uint64_t *allocp, *deallocp;
 	uint64_t base_alloc, base_dealloc;
-	int64_t own_bytes;		/* written by its thread only (relaxed) */
 	struct mmb_je_thread_bytes *next;
 };
 
 struct mmb_je_usable {
 	pthread_mutex_t lock;
 	struct mmb_je_thread_bytes *threads;
-	int64_t folded, folded_own;	/* of threads already detached */
+	int64_t folded;			/* of threads already detached */
 };
 
 void mmb_je_usable_init(struct mmb_je_usable *u);
@@ -50,7 +45,5 @@ struct mmb_je_thread_bytes *mmb_je_usable_attach(struct mmb_je_usable *u);
 void mmb_je_usable_detach(struct mmb_je_usable *u, struct mmb_je_thread_bytes *t);
 /* Net usable bytes allocated by the attached and detached threads. */
 int64_t mmb_je_usable_bytes(struct mmb_je_usable *u);
-/* Sum of own_bytes of the attached and detached threads. */
-int64_t mmb_je_own_bytes(struct mmb_je_usable *u);
 
 #endif /* MMB_JEMALLOC_H */

@@ -20,6 +20,10 @@
 
 #include "allocator.h"
 
+/* Weak, as in jemalloc.c: mmbench still loads with a libjemalloc that lacks
+ * it, and the adapters name it (only they call in here, once created). */
+#pragma weak mallctl
+
 static int jb_ctl(const char *name, void *v, size_t len)
 {
 	size_t sz = len;

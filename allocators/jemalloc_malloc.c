@@ -59,8 +59,94 @@ static const struct mmb_param jem_opts[] = {
 	{ 0 },
 };
 
+void mmb_je_usable_init(struct mmb_je_usable *u)
+{
+	pthread_mutex_init(&u->lock, NULL);
+	u->threads = NULL;
+	u->folded = 0;
+}
+
+void mmb_je_usable_fini(struct mmb_je_usable *u)
+{
+	struct mmb_je_thread_bytes *t, *next;
+
+	for (t = u->threads; t; t = next) {
+		next = t->next;
+		free(t);
+	}
+	pthread_mutex_destroy(&u->lock);
+}
+
+/* Frees are read first: both counters only grow, so a thread running
+ * meanwhile can make the figure too high, never lower than its net bytes
+ * at the first read. */
+static int64_t je_thread_net(const struct mmb_je_thread_bytes *t)
+{
+	uint64_t dealloc = __atomic_load_n(t->deallocp, __ATOMIC_ACQUIRE);
+	uint64_t alloc = __atomic_load_n(t->allocp, __ATOMIC_ACQUIRE);
+
+	return (int64_t)(alloc - t->base_alloc) - (int64_t)(dealloc - t->base_dealloc);
+}
+
+struct mmb_je_thread_bytes *mmb_je_usable_attach(struct mmb_je_usable *u)
+{
+	struct mmb_je_thread_bytes *t = malloc(sizeof(*t));
+	size_t sz = sizeof(t->allocp);
+
+	if (!t)
+		return NULL;
+	if (mallctl("thread.allocatedp", &t->allocp, &sz, NULL, 0) ||
+	    mallctl("thread.deallocatedp", &t->deallocp, &sz, NULL, 0)) {
+		free(t);
+		return NULL;
+	}
+	t->base_alloc = __atomic_load_n(t->allocp, __ATOMIC_RELAXED);
+	t->base_dealloc = __atomic_load_n(t->deallocp, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&u->lock);
+	t->next = u->threads;
+	u->threads = t;
+	pthread_mutex_unlock(&u->lock);
+	return t;
+}
+
+void mmb_je_usable_detach(struct mmb_je_usable *u, struct mmb_je_thread_bytes *t)
+{
+	struct mmb_je_thread_bytes **pp;
+
+	if (!t)
+		return;
+	pthread_mutex_lock(&u->lock);
+	for (pp = &u->threads; *pp && *pp != t; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = t->next;
+	u->folded += je_thread_net(t);
+	pthread_mutex_unlock(&u->lock);
+	free(t);
+}
+
+int64_t mmb_je_usable_bytes(struct mmb_je_usable *u)
+{
+	int64_t sum;
+
+	pthread_mutex_lock(&u->lock);
+	sum = u->folded;
+	for (const struct mmb_je_thread_bytes *t = u->threads; t; t = t->next)
+		sum += je_thread_net(t);
+	pthread_mutex_unlock(&u->lock);
+	return sum;
+}
+
+/* Weak, as in jemalloc.c: a library without it loads, and is named here. */
+#pragma weak mallctl
+
 static int jem_supported(const char **why)
 {
+	if (!mallctl) {
+		*why = "the loaded libjemalloc has no 'mallctl' (jemalloc >= 5 built without a prefix "
+		       "is needed)";
+		return -ENOTSUP;
+	}
 	if (MMB_ASAN_OWNS_MALLOC) {
 		*why = "this build uses AddressSanitizer, which owns malloc";
 		return -ENOTSUP;

@@ -1,6 +1,7 @@
 /*
- * mimalloc.c — mimalloc 2.0.9 through its own API: heaps in an exclusive
- * arena over an instrumented region.
+ * mimalloc.c — mimalloc 2.0.9 at its own fast path (mi_malloc/mi_free on
+ * the thread's default heap), that heap in an exclusive arena over an
+ * instrumented region.
  *
  * Linking: mmbench links -lmimalloc after -ljemalloc, so jemalloc owns
  * malloc and mimalloc is reached only through mi_* (libmimalloc also
@@ -16,13 +17,30 @@
  * list (made at thread_attach, or at the thread's first alloc if it did not
  * attach). Blocks may be freed from any thread (mi_free handles it).
  *
+ * The fast path (issue 19). thread_attach makes that heap the thread's
+ * default heap (mi_heap_set_default, keeping the old one), so alloc is
+ * mi_malloc(size) and free mi_free(p): the code malloc/free run in a
+ * program on mimalloc (its malloc is mi_malloc), one indirect call (the
+ * registry) in front; mi_heap_malloc(heap, size) was the same path plus an
+ * argument, but the adapter's atomic counters around it had tripled the
+ * pair's cost. thread_detach restores the old default heap and deletes the
+ * arena heap. mmbench's own malloc is jemalloc's (linked first), so nothing
+ * but this adapter calls mi_malloc: the harness's bookkeeping never lands in
+ * the arena, bound thread or not.
+ *
  * Usable bytes: mimalloc's release build keeps no per-block counters
  * (§1.5), and asking mi_usable_size on every call would cost a page lookup
- * per operation. Each thread instead adds mi_good_size(size) (arithmetic
- * only: the size class a request of that size gets) on alloc and subtracts
- * it on free, in its own counter; stats() sums them. For over-aligned
- * requests (align > 8) the block mimalloc picks may be larger than the
- * size class; those count as their size class.
+ * per operation. Each thread instead adds mi_good_size(size) (the size
+ * class a request of that size gets; a table made at create for sizes up
+ * to MI_GOOD_MAX, the call above) on alloc and subtracts it on free, in its
+ * own counter: written by its thread only, so a relaxed load and store, no
+ * locked instruction; stats() sums them. For over-aligned requests (align
+ * > 8) the block mimalloc picks may be larger than the size class; those
+ * count as their size class.
+ *
+ * Entry points are weak references: a libmimalloc without one of them (too
+ * old: heaps in arenas came with 2.0.7 / 1.7.7) loads, and supported()
+ * names the missing symbol before any cell runs.
  *
  * Footprint: the resident pages of the region (mincore), i.e. what the
  * arena's segments really touched, metadata included.
@@ -60,10 +78,24 @@
 
 #define MI_REGION_ALIGN (64UL << 20)
 #define MI_CLASSES_MAX 128		/* > mimalloc's MI_BIN_HUGE + 1 */
+#define MI_GOOD_MAX 1024		/* mi_good_size from a table up to here */
+
+#pragma weak mi_malloc
+#pragma weak mi_malloc_aligned
+#pragma weak mi_free
+#pragma weak mi_good_size
+#pragma weak mi_usable_size
+#pragma weak mi_heap_new_in_arena
+#pragma weak mi_heap_set_default
+#pragma weak mi_heap_delete
+#pragma weak mi_heap_destroy
+#pragma weak mi_heap_malloc
+#pragma weak mi_manage_os_memory_ex
+#pragma weak mi_heap_visit_blocks
 
 struct mi_thread {
 	mi_heap_t *heap;
-	atomic_llong usable_bytes;	/* this thread's allocs minus its frees */
+	atomic_llong usable_bytes;	/* this thread's allocs minus its frees; written by it only */
 	struct mi_thread *next;
 };
 
@@ -75,6 +107,7 @@ struct mmb_alloc {
 	pthread_mutex_t lock;		/* guards threads */
 	struct mi_thread *threads;
 	char provider[PATH_MAX];
+	uint32_t good[MI_GOOD_MAX + 1];	/* mi_good_size(i) */
 	struct mmb_size_class classes[MI_CLASSES_MAX];	/* heaps walked at detach, under lock */
 	int nclasses;
 };
@@ -82,7 +115,39 @@ struct mmb_alloc {
 static __thread struct {
 	struct mmb_alloc *a;
 	struct mi_thread *t;
+	mi_heap_t *old_default;
 } mi_tls;
+
+static int mi_supported(const char **why)
+{
+	static const struct {
+		const char *name;
+		const void *addr;
+	} syms[] = {
+		{ "mi_malloc", (const void *)mi_malloc },
+		{ "mi_malloc_aligned", (const void *)mi_malloc_aligned },
+		{ "mi_free", (const void *)mi_free },
+		{ "mi_good_size", (const void *)mi_good_size },
+		{ "mi_usable_size", (const void *)mi_usable_size },
+		{ "mi_heap_new_in_arena", (const void *)mi_heap_new_in_arena },
+		{ "mi_heap_set_default", (const void *)mi_heap_set_default },
+		{ "mi_heap_delete", (const void *)mi_heap_delete },
+		{ "mi_heap_destroy", (const void *)mi_heap_destroy },
+		{ "mi_heap_malloc", (const void *)mi_heap_malloc },
+		{ "mi_manage_os_memory_ex", (const void *)mi_manage_os_memory_ex },
+		{ "mi_heap_visit_blocks", (const void *)mi_heap_visit_blocks },
+	};
+	static char buf[160];
+
+	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++)
+		if (!syms[i].addr) {
+			snprintf(buf, sizeof(buf), "the loaded libmimalloc has no '%s' "
+				 "(mimalloc >= 2.0.7 or 1.7.7 is needed)", syms[i].name);
+			*why = buf;
+			return -ENOTSUP;
+		}
+	return 0;
+}
 
 static const struct mmb_param mi_opts[] = {
 	{ "region", MMB_P_SIZE, "2G", 128 << 20, 1ULL << 40, NULL,
@@ -109,12 +174,20 @@ static int mi_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r_a, ch
 	Dl_info di;
 	int rc;
 
+	const char *missing;
+
+	if (mi_supported(&missing)) {
+		snprintf(err, errlen, "mimalloc: %s", missing);
+		return -ENOTSUP;
+	}
 	a = calloc(1, sizeof(*a));
 	if (!a) {
 		snprintf(err, errlen, "mimalloc: out of memory");
 		return -ENOMEM;
 	}
-	if (!dladdr((void *)mi_heap_malloc, &di) || !di.dli_fname) {
+	for (size_t i = 0; i <= MI_GOOD_MAX; i++)
+		a->good[i] = (uint32_t)mi_good_size(i);
+	if (!dladdr((void *)mi_malloc, &di) || !di.dli_fname) {
 		snprintf(err, errlen, "mimalloc: cannot find the library that defines mi_heap_malloc");
 		free(a);
 		return -ENOTSUP;
@@ -164,12 +237,16 @@ out_unmap:
 	return rc;
 }
 
+static void mi_thread_detach(struct mmb_alloc *a);
+
 static void mi_thread_attach(struct mmb_alloc *a)
 {
 	struct mi_thread *t;
 
 	if (mi_tls.a == a)
 		return;
+	if (mi_tls.a)
+		mi_thread_detach(mi_tls.a);
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return;		/* alloc() will try again and fail with NULL */
@@ -182,6 +259,7 @@ static void mi_thread_attach(struct mmb_alloc *a)
 	t->next = a->threads;
 	a->threads = t;
 	pthread_mutex_unlock(&a->lock);
+	mi_tls.old_default = mi_heap_set_default(t->heap);
 	mi_tls.a = a;
 	mi_tls.t = t;
 }
@@ -212,14 +290,15 @@ static bool mi_visit_area(const mi_heap_t *heap, const mi_heap_area_t *area, voi
 	return true;
 }
 
-/* The heap goes (its live blocks move to the thread's default heap and
- * stay valid); the counter stays on the list, as frees of this thread's
- * blocks by other threads still need it. Its size classes go to the table
- * first. */
+/* The old default heap comes back; the arena heap goes (its live blocks
+ * move to the thread's backing heap and stay valid); the counter stays on
+ * the list, as frees of this thread's blocks by other threads still need
+ * it. Its size classes go to the table first. */
 static void mi_thread_detach(struct mmb_alloc *a)
 {
 	if (mi_tls.a != a)
 		return;
+	mi_heap_set_default(mi_tls.old_default);
 	pthread_mutex_lock(&a->lock);
 	mi_heap_visit_blocks(mi_tls.t->heap, false, mi_visit_area, a);
 	pthread_mutex_unlock(&a->lock);
@@ -229,10 +308,11 @@ static void mi_thread_detach(struct mmb_alloc *a)
 	mi_tls.t = NULL;
 }
 
-static struct mi_thread *mi_self(struct mmb_alloc *a)
+static inline struct mi_thread *mi_self(struct mmb_alloc *a)
 {
-	if (mi_tls.a != a)
-		mi_thread_attach(a);
+	if (__builtin_expect(mi_tls.a == a, 1))
+		return mi_tls.t;
+	mi_thread_attach(a);
 	return mi_tls.a == a ? mi_tls.t : NULL;
 }
 
@@ -241,6 +321,7 @@ static void mi_destroy(struct mmb_alloc *a)
 	struct mi_thread *t, *next;
 
 	if (mi_tls.a == a) {
+		mi_heap_set_default(mi_tls.old_default);
 		mi_heap_destroy(mi_tls.t->heap);
 		mi_tls.t->heap = NULL;
 		mi_tls.a = NULL;
@@ -256,31 +337,72 @@ static void mi_destroy(struct mmb_alloc *a)
 	free(a);
 }
 
-static void *mi_alloc(struct mmb_alloc *a, size_t size, size_t align)
+static inline long long mi_good(const struct mmb_alloc *a, size_t size)
+{
+	return size <= MI_GOOD_MAX ? a->good[size] : (long long)mi_good_size(size);
+}
+
+/* The counter's only writer is its thread: no read-modify-write needed. */
+static inline void mi_count(struct mi_thread *t, long long delta)
+{
+	atomic_store_explicit(&t->usable_bytes,
+			      atomic_load_explicit(&t->usable_bytes, memory_order_relaxed) + delta,
+			      memory_order_relaxed);
+}
+
+/* Not attached yet, over-aligned, or larger than the table. */
+static __attribute__((noinline)) void *mi_alloc_slow(struct mmb_alloc *a, size_t size,
+						     size_t align)
 {
 	struct mi_thread *t = mi_self(a);
 	void *p;
 
 	if (!t)
 		return NULL;
-	if (align <= 8)
-		p = mi_heap_malloc(t->heap, size);
-	else
-		p = mi_heap_malloc_aligned(t->heap, size, align);
+	p = align <= 8 ? mi_malloc(size) : mi_malloc_aligned(size, align);
 	if (p)
-		atomic_fetch_add_explicit(&t->usable_bytes, (long long)mi_good_size(size),
-					  memory_order_relaxed);
+		mi_count(t, mi_good(a, size));
 	return p;
 }
 
-static void mi_free_(struct mmb_alloc *a, void *p, size_t size)
+static __attribute__((noinline)) void mi_alloc_failed(struct mmb_alloc *a, size_t size)
+{
+	mi_count(mi_tls.t, -(long long)a->good[size]);
+}
+
+/* The fast path counts first, so that only size (and a, for a failure)
+ * live across the call: this is most of the adapter's cost over a bare
+ * mi_malloc (bench production). */
+static void *mi_alloc(struct mmb_alloc *a, size_t size, size_t align)
+{
+	void *p;
+
+	if (__builtin_expect(mi_tls.a != a || align > 8 || size > MI_GOOD_MAX, 0))
+		return mi_alloc_slow(a, size, align);
+	mi_count(mi_tls.t, a->good[size]);
+	p = mi_malloc(size);		/* the default heap: this thread's arena heap */
+	if (__builtin_expect(!p, 0))
+		mi_alloc_failed(a, size);
+	return p;
+}
+
+static __attribute__((noinline)) void mi_free_slow(struct mmb_alloc *a, void *p, size_t size)
 {
 	struct mi_thread *t = mi_self(a);
 
 	mi_free(p);
 	if (t)
-		atomic_fetch_sub_explicit(&t->usable_bytes, (long long)mi_good_size(size),
-					  memory_order_relaxed);
+		mi_count(t, -mi_good(a, size));
+}
+
+static void mi_free_(struct mmb_alloc *a, void *p, size_t size)
+{
+	if (__builtin_expect(mi_tls.a != a || size > MI_GOOD_MAX, 0)) {
+		mi_free_slow(a, p, size);
+		return;
+	}
+	mi_count(mi_tls.t, -(long long)a->good[size]);
+	mi_free(p);			/* a tail call */
 }
 
 static size_t mi_usable_size_(struct mmb_alloc *a, const void *p)
@@ -356,8 +478,9 @@ static int mi_check(struct mmb_alloc *a, char *err, size_t errlen)
 
 const struct mmb_alloc_ops mmb_mimalloc_ops = {
 	.name = "mimalloc",
-	.desc = "mimalloc 2.0: per-thread heaps in an exclusive arena over an instrumented region",
+	.desc = "mimalloc 2.0: mi_malloc/mi_free on a default heap in an exclusive arena over an instrumented region",
 	.opts = mi_opts,
+	.supported = mi_supported,
 	.validate = mi_validate,
 	.create = mi_create,
 	.destroy = mi_destroy,

@@ -113,6 +113,7 @@ static void worker_reset(struct worker *w)
 
 	t->nops = t->nallocs = t->nfrees = t->failed = 0;
 	t->checksum = 0;
+	t->remote_frees = t->dep_stalls = 0;
 	t->ops_limit = w->ca->ops;
 	mmb_rand_seed(t->rng, w->seed);
 	mmb_probe_init(&w->probe, w->ca->sample, w->extra, w->nextra);
@@ -502,7 +503,7 @@ int mmb_cell_main(int argc, char **argv)
 	char fault_note[512] = "";
 	static struct sample_acc acc;	/* static: the size classes are large */
 	struct mmb_timeline tl = { 0 };
-	uint64_t t0;
+	uint64_t t0, setup_ns;
 	char err[MMB_ERR_MAX] = "", wname[64];
 	const char *status = "failed";
 	FILE *rec;
@@ -575,7 +576,9 @@ int mmb_cell_main(int argc, char **argv)
 		a = NULL;
 		goto out;
 	}
+	setup_ns = mmb_now_ns();
 	rc = wl->setup(&wparams, ca.threads, ca.seed, &state, err, sizeof(err));
+	setup_ns = mmb_now_ns() - setup_ns;
 	if (rc) {
 		if (!err[0])
 			snprintf(err, sizeof(err), "%s: setup failed: %s", wl->name, strerror(-rc));
@@ -648,7 +651,7 @@ int mmb_cell_main(int argc, char **argv)
 	if (mon)
 		mmb_uffd_set_phase(mon, MMB_PHASE_TEARDOWN);
 
-	double ops_total = 0, allocs = 0, frees = 0, failed = 0;
+	double ops_total = 0, allocs = 0, frees = 0, failed = 0, remote = 0, stalls = 0;
 	uint64_t start = UINT64_MAX, end = 0, sum = 0;
 
 	for (unsigned i = 0; i < ca.threads; i++) {
@@ -660,6 +663,8 @@ int mmb_cell_main(int argc, char **argv)
 		allocs += (double)w[i].t.nallocs;
 		frees += (double)w[i].t.nfrees;
 		failed += (double)w[i].t.failed;
+		remote += (double)w[i].t.remote_frees;
+		stalls += (double)w[i].t.dep_stalls;
 		if (w[i].start_ns < start)
 			start = w[i].start_ns;
 		if (w[i].end_ns > end)
@@ -730,6 +735,11 @@ int mmb_cell_main(int argc, char **argv)
 	rec_metric(rec, MMB_M_extfrag_index_o3, acc.extfrag_o3);
 	rec_metric(rec, MMB_M_extfrag_index_o9, acc.extfrag_o9);
 	rec_metric(rec, MMB_M_op_checksum, (double)(sum & ((1ULL << 48) - 1)));
+	rec_metric(rec, MMB_M_setup_ns, (double)setup_ns);
+	if (wl->counts_remote) {
+		rec_metric(rec, MMB_M_remote_frees, remote);
+		rec_metric(rec, MMB_M_dep_stalls, stalls);
+	}
 	if (st.leaks_found != MMB_STAT_NONE)
 		rec_metric(rec, MMB_M_leaks_found, (double)st.leaks_found);
 	if (st.corruptions_caught != MMB_STAT_NONE)

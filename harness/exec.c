@@ -78,8 +78,10 @@ static const char record_usage[] =
 static const char trace_info_usage[] =
 	"usage: mmbench trace-info TRACE\n"
 	"\n"
-	"Prints a binary trace's summary: calls by operation, threads, sizes, peak\n"
-	"live bytes, and the operations one replay pass makes.\n";
+	"Prints a binary trace's summary: calls by operation, threads (and most live at\n"
+	"once), frees made by another thread than the allocation, sizes, peak live\n"
+	"bytes, and the operations one replay pass makes. A trace that is truncated or\n"
+	"frees a block it never allocated is refused (exit status 2).\n";
 
 /* PATH lookup as the shell does. 0 with the path, or 127 / 126 (message printed). */
 static int exec_find(const char *cmd, char *buf, size_t len)
@@ -560,24 +562,26 @@ int mmb_trace_info_main(int argc, char **argv)
 		mmb_err("trace-info: expected one trace file (usage: mmbench trace-info TRACE)");
 		return MMB_EXIT_USAGE;
 	}
-	rc = mmb_trace_load(argv[1], &t, err, sizeof(err));
+	rc = mmb_trace_read(argv[1], &t, NULL, NULL, err, sizeof(err));
 	if (rc) {
+		mmb_trace_free(&t);
 		mmb_err("trace-info: %s", err);
 		return MMB_EXIT_USAGE;
 	}
-	printf("trace: %s\nversion: %u\npid: %u\nduration_s: %.6f\nthreads: %u\ncalls: %zu\n",
+	printf("trace: %s\nversion: %u\npid: %u\nduration_s: %.6f\nthreads: %u\n"
+	       "threads_at_once: %u\ncalls: %" PRIu64 "\n",
 	       argv[1], MMB_TRACE_VERSION, t.pid, (double)t.duration_ns / 1e9, t.nthreads,
-	       t.nev - t.images);
+	       t.threads_at_once, t.nev);
 	for (unsigned op = 1; op < MMB_TOP_EXEC; op++)
 		if (t.calls[op])
 			printf("  %s: %" PRIu64 "\n", mmb_trace_op_name(op), t.calls[op]);
-	printf("images: %u\nallocs: %" PRIu64 "\nfrees: %" PRIu64 "\nfailed_allocs: %" PRIu64
-	       "\nunmatched_frees: %" PRIu64 "\nlost_frees: %" PRIu64 "\ndropped_at_exec: %" PRIu64
+	printf("images: %u\nallocs: %" PRIu64 "\nfrees: %" PRIu64 "\ncross_thread_frees: %" PRIu64
+	       "\nfailed_allocs: %" PRIu64 "\nlost_frees: %" PRIu64 "\ndropped_at_exec: %" PRIu64
 	       "\nlive_at_end: %" PRIu64
 	       "\nlive_at_end_bytes: %" PRIu64 "\nallocated_bytes: %" PRIu64
 	       "\npeak_live_bytes: %" PRIu64 "\nmax_live_objects: %u\nreplay_ops_per_pass: %" PRIu64
 	       "\nsizes:\n",
-	       t.images, t.allocs, t.frees, t.failed, t.unmatched_frees, t.lost_frees, t.exec_drops,
+	       t.images, t.allocs, t.frees, t.xthread_frees, t.failed, t.lost_frees, t.exec_drops,
 	       t.live_end, t.live_end_bytes, t.alloc_bytes, t.peak_live_bytes, t.nobjs,
 	       t.allocs + t.frees + t.lost_frees + t.exec_drops + t.live_end);
 	for (unsigned b = 0; b < MMB_TRACE_HIST_BUCKETS; b++) {

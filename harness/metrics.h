@@ -55,7 +55,10 @@
 	X(U64, corruptions_caught, "KFENCE and slub_debug reports (kfence=N or debug=...)")  \
 	X(U64, frag_failed_allocs, "page allocations on the buddy zone that failed with enough free frames (fragmentation failures)") \
 	X(U64, frag_fail_order, "order of the first fragmentation failure")                  \
-	X(U64, frag_fail_free_pages, "free frames of the zone at the first fragmentation failure")
+	X(U64, frag_fail_free_pages, "free frames of the zone at the first fragmentation failure") \
+	X(U64, setup_ns, "workload setup before the timed region (replay: reading the trace), ns") \
+	X(U64, remote_frees, "frees of a block another worker allocated (workloads that count them: replay)") \
+	X(U64, dep_stalls, "calls that waited for another worker's call they depend on (replay threads=recorded)")
 
 /* Latency percentiles of one operation kind (hist.h), in ns. */
 #define MMB_LATENCY_METRICS(X, op)                                                            \

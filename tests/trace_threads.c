@@ -12,6 +12,12 @@
  * "trace-threads churn N": instead, each thread makes N malloc/free pairs
  * of 16..527 bytes with 64 blocks live (for measuring the recorder's and
  * the shim's cost per call).
+ *
+ * "trace-threads xfree N": instead, in each of N rounds every thread
+ * allocates NBLOCKS blocks (sizes as above), all threads meet at a
+ * barrier, and thread k frees the blocks thread k - 1 (mod NTHREADS)
+ * allocated, then all meet again: NTHREADS * NBLOCKS * N frees by another
+ * thread than the allocating one (for replay's threads=recorded).
  */
 #include <malloc.h>
 #include <pthread.h>
@@ -72,6 +78,33 @@ static void *tt_run(void *arg)
 	return NULL;
 }
 
+static long tt_rounds;
+static char *tt_blocks[NTHREADS][NBLOCKS];
+static pthread_barrier_t tt_barrier;
+
+static void *tt_xfree(void *arg)
+{
+	int k = (int)(intptr_t)arg, from = (k + NTHREADS - 1) % NTHREADS;
+
+	for (long r = 0; r < tt_rounds; r++) {
+		for (int i = 0; i < NBLOCKS; i++) {
+			tt_blocks[k][i] = malloc(20000 + (size_t)k * 1000 + (size_t)i + 1);
+			if (!tt_blocks[k][i])
+				tt_bad[k] = 1;
+			else
+				tt_blocks[k][i][0] = (char)k;
+		}
+		pthread_barrier_wait(&tt_barrier);
+		for (int i = 0; i < NBLOCKS; i++) {
+			if (tt_blocks[from][i] && tt_blocks[from][i][0] != (char)from)
+				tt_bad[k] = 1;
+			free(tt_blocks[from][i]);
+		}
+		pthread_barrier_wait(&tt_barrier);
+	}
+	return NULL;
+}
+
 static long tt_churn_n;
 
 static void *tt_churn(void *arg)
@@ -100,6 +133,12 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "churn")) {
 		tt_churn_n = atol(argv[2]);
 		fn = tt_churn;
+	}
+	if (argc == 3 && !strcmp(argv[1], "xfree")) {
+		tt_rounds = atol(argv[2]);
+		fn = tt_xfree;
+		if (pthread_barrier_init(&tt_barrier, NULL, NTHREADS))
+			return 1;
 	}
 	for (int k = 0; k < NTHREADS; k++)
 		if (pthread_create(&th[k], NULL, fn, (void *)(intptr_t)k))

@@ -12,6 +12,9 @@
  * set), or cross-thread behaviour (every free is thread-local).
  *
  * Deterministic: the sequence is fixed by size and batch alone.
+ *
+ * The rings are made by setup, on the main thread (workload.h: run()
+ * allocates nothing of its own).
  */
 #include "workload.h"
 
@@ -28,6 +31,7 @@ static const struct mmb_param churn_params[] = {
 struct churn {
 	size_t size;
 	size_t batch;
+	char **rings;			/* nthreads rings of batch blocks */
 };
 
 static int churn_setup(const struct mmb_pvals *params, unsigned nthreads, uint64_t seed,
@@ -35,7 +39,6 @@ static int churn_setup(const struct mmb_pvals *params, unsigned nthreads, uint64
 {
 	struct churn *c = malloc(sizeof(*c));
 
-	(void)nthreads;
 	(void)seed;
 	if (!c) {
 		snprintf(err, errlen, "churn: out of memory");
@@ -43,6 +46,12 @@ static int churn_setup(const struct mmb_pvals *params, unsigned nthreads, uint64
 	}
 	c->size = mmb_pval_u64(params, "size");
 	c->batch = mmb_pval_u64(params, "batch");
+	c->rings = calloc((size_t)nthreads * c->batch, sizeof(*c->rings));
+	if (!c->rings) {
+		free(c);
+		snprintf(err, errlen, "churn: out of memory");
+		return -ENOMEM;
+	}
 	*r_state = c;
 	return 0;
 }
@@ -50,11 +59,9 @@ static int churn_setup(const struct mmb_pvals *params, unsigned nthreads, uint64
 static int churn_run(void *state, struct mmb_wl_thread *t)
 {
 	struct churn *c = state;
-	char **ring = calloc(c->batch, sizeof(*ring));
+	char **ring = c->rings + (size_t)t->tid * c->batch;
 	size_t i = 0;
 
-	if (!ring)
-		return -ENOMEM;
 	while (mmb_wl_running(t)) {
 		if (ring[i])
 			mmb_wl_free(t, ring[i], c->size);
@@ -67,16 +74,20 @@ static int churn_run(void *state, struct mmb_wl_thread *t)
 			i = 0;
 	}
 	for (i = 0; i < c->batch; i++)
-		if (ring[i])
+		if (ring[i]) {
 			mmb_wl_free(t, ring[i], c->size);
-	free(ring);
+			ring[i] = NULL;		/* run() runs again after a warm-up */
+		}
 	return 0;
 }
 
 static void churn_teardown(void *state, struct mmb_wl_thread *t0)
 {
+	struct churn *c = state;
+
 	(void)t0;
-	free(state);
+	free(c->rings);
+	free(c);
 }
 
 const struct mmb_wl_ops mmb_wl_churn = {

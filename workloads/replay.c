@@ -2,26 +2,50 @@
  * replay.c — replays a recorded allocation trace.
  *
  * Models: whatever program the trace was recorded from. This is how a real
- * program's allocation pattern (sizes, lifetimes, order of frees) is run
- * against every allocator under identical conditions. Each thread replays
- * the whole trace, with its own blocks, from the start again each time it
- * reaches the end, until the cell stops. Every allocated block's first byte
- * is written. At the end of each pass (and when the cell stops mid-pass)
- * the blocks the trace left live are freed, in slot order.
+ * program's allocation pattern (sizes, lifetimes, order of frees, and with
+ * threads=recorded which thread frees what) is run against every allocator
+ * under identical conditions. Every allocated block's first byte is
+ * written. The trace is replayed from the start again each time it reaches
+ * the end (a pass), until the cell stops (or passes=N passes are done); at
+ * the end of each pass (and when the cell stops mid-pass) the blocks the
+ * trace left live are freed.
  *
  * Two trace formats, told apart by the first bytes: the binary format that
  * `mmbench record` writes (magic "MMBTRACE", workloads/trace.h), and text.
+ * Either is turned once, at setup, into compact per-worker sequences of
+ * operations (workloads/replay_ops.h: 16 bytes per call, 24 with timing=on,
+ * the binary file streamed, never held), so the timed region does no I/O.
  *
- * Binary traces: the recorded calls of every thread, merged in time order
- * (each thread's own order kept), with each object's lifetime from its
- * allocation to its free; realloc is replayed as a new block and the old
- * one's free (no copy). Every worker thread replays that merged sequence,
- * so a free recorded on another thread than the allocation is replayed on
- * the allocating worker. timing=on waits before each call until its
- * recorded time since the trace began has passed in this pass (gaps are
- * kept; calls slower than recorded run late, never early). Frees of blocks
- * the trace never allocated and failed allocations are left out
- * (`mmbench trace-info` counts both).
+ * threads=recorded (default): each recorded thread's calls are issued by
+ * one worker, in that thread's order, and a block is freed by the worker
+ * of the thread that freed it in the trace, which may not be the one that
+ * allocated it (a remote free, as in the program). A free waits until the
+ * allocation it frees has happened, and an allocation into a slot until
+ * the slot's previous block was freed, whichever worker makes them: each
+ * such wait that finds the other worker not there yet is a stall (counted:
+ * dep_stalls). A wait spins, then yields; it ends when the dependency is
+ * met, when the cell stops, or after REPLAY_WAIT_MAX_NS (the cell then
+ * fails naming the event). Workers: the cell's -t. With at least as many
+ * workers as recorded threads (trace-info's threads), thread k runs on
+ * worker k and the rest idle; with fewer, threads are placed by their
+ * lifetimes (replay_ops.h) and those that overlapped more than the workers
+ * interleave in time order on one worker, their remote frees to each other
+ * becoming local. All workers begin each pass together (a barrier) and the
+ * blocks left live at its end are freed by the workers that allocated
+ * them. A text trace is one recorded thread: worker 0 replays it.
+ *
+ * threads=merged: every worker replays the whole trace, all threads merged
+ * in time order (each thread's order kept), with its own blocks, so every
+ * free happens on the allocating worker and no worker waits for another
+ * (the single-thread view of a program's allocations; -t N runs N copies).
+ *
+ * timing=on waits before each call until its recorded time since the trace
+ * began has passed in this pass (gaps are kept; calls slower than recorded
+ * run late, never early). Binary traces: failed allocations are left out
+ * (`mmbench trace-info` counts them); realloc is replayed as a new block
+ * and the old one's free (no copy); a free of an address the trace never
+ * allocated, or a truncated trace, is refused before any cell runs
+ * ("FILE: offset N, event M: what", exit status 2).
  *
  * Text format (version 1):
  *
@@ -35,254 +59,85 @@
  * Fields are separated by spaces or tabs. ID is a decimal number below
  * 2^64 naming a block while it is live; it may be reused after its free.
  * Allocating an ID that is live, freeing one that is not, or any malformed
- * line is an error reported as "FILE:LINE: message" before any cell runs.
- * The trace is read into memory at setup (IDs renumbered to dense slots),
- * so the timed region does no I/O. With trace= empty, the bundled
+ * line is an error reported as "FILE:LINE: message" before any cell runs
+ * (workloads/replay_text.c). With trace= empty, the bundled
  * workloads/traces/sample.trace (found upwards from the executable's
- * folder, else relative to the current folder) is used: a
- * small synthetic trace, not a recording of a real program.
+ * folder, else relative to the current folder) is used: a small synthetic
+ * trace, not a recording of a real program.
  *
  * Must not be used for: conclusions about a real program unless the trace
  * came from it; the seed has no effect (the trace fixes everything).
  *
- * Deterministic: the sequence is fixed by the trace alone.
+ * Deterministic: each worker's sequence of (operation, size) is fixed by
+ * the trace and -t alone; with threads=recorded the interleaving between
+ * workers (and so which allocator state each call meets, and the stalls)
+ * depends on timing, within the order the dependencies impose.
  */
+#include "replay_ops.h"
 #include "trace.h"
 #include "workload.h"
 
 #include <errno.h>
 #include <libgen.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#define REPLAY_MAX_SIZE (1ULL << 30)
+#define REPLAY_WAIT_MAX_NS (10ULL * 1000000000)	/* a dependency never met: give up */
+#define REPLAY_SPINS 4096			/* busy polls (about 10-40 us) before yielding */
+
+static inline void replay_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
 
 static const struct mmb_param replay_params[] = {
 	{ "trace", MMB_P_STR, "", 0, 0, NULL,
 	  "trace file, text or binary (empty: the bundled workloads/traces/sample.trace)" },
 	{ "timing", MMB_P_BOOL, "off", 0, 0, NULL,
 	  "binary traces: wait until each call's recorded time since the pass began" },
+	{ "passes", MMB_P_U64, "0", 0, 1ULL << 40, NULL,
+	  "passes over the trace per run (warm-up and timed region each), 0: until the cell stops" },
+	{ "threads", MMB_P_ENUM, "recorded", 0, 0, "recorded|merged",
+	  "recorded: each recorded thread on its worker, remote frees kept; merged: every "
+	  "worker replays all threads in time order" },
 	{ 0 },
 };
 
-struct replay_op {
-	uint64_t t_ns;			/* binary traces: time since the trace began */
-	uint64_t size;
-	uint32_t slot;
-	uint16_t align;
-	uint8_t is_free;
-};
+enum { REPLAY_RECORDED, REPLAY_MERGED };
 
+/* threads=merged: each worker's own blocks. */
 struct replay_block {
 	char *p;
 	size_t size;
 };
 
+/* threads=recorded: the shared blocks, one per slot. */
+struct replay_slot {
+	_Atomic uint64_t state;		/* 2g: awaiting lifetime g; 2g + 1: g live */
+	char *p;
+	size_t size;
+	unsigned owner;			/* the worker that allocated p */
+};
+
 struct replay {
-	int timing;
-	struct replay_op *ops;
-	size_t nops;
-	uint32_t nslots;		/* most blocks live at once */
-	struct replay_block *blocks;	/* nthreads x nslots */
-};
-
-/* While parsing: live IDs -> slot, in a chained hash table. */
-struct replay_live {
-	uint64_t id, size;
-	uint32_t slot;
-	unsigned line;
-	struct replay_live *next;
-};
-
-struct replay_parse {
-	struct replay_live **bucket;
-	size_t nbuckets, nlive;
-	uint32_t *free_slots;		/* stack of released slot numbers */
-	size_t nfree, free_cap;
+	int timing, merged;
+	uint64_t passes;		/* 0: until the cell stops */
+	unsigned nseq;
+	struct mmb_replay_seq *seq;	/* merged: 1; recorded: one per worker */
 	uint32_t nslots;
-	struct replay_op *ops;
-	size_t nops, ops_cap;
+	struct replay_block *blocks;	/* merged: nthreads x nslots */
+	struct replay_slot *slots;	/* recorded: nslots */
+	unsigned nthreads;
+	pthread_barrier_t bar;		/* recorded: pass boundaries */
+	atomic_int quit;		/* recorded: a worker stopped; the pass ends */
 };
-
-static size_t replay_hash(uint64_t id, size_t n)
-{
-	return (size_t)((id * 0x9e3779b97f4a7c15ULL) >> 32) & (n - 1);
-}
-
-static struct replay_live **replay_find(struct replay_parse *rp, uint64_t id)
-{
-	struct replay_live **pp = &rp->bucket[replay_hash(id, rp->nbuckets)];
-
-	while (*pp && (*pp)->id != id)
-		pp = &(*pp)->next;
-	return pp;
-}
-
-static int replay_grow(struct replay_parse *rp)
-{
-	size_t n = rp->nbuckets * 4;
-	struct replay_live **b = calloc(n, sizeof(*b));
-
-	if (!b)
-		return -ENOMEM;
-	for (size_t i = 0; i < rp->nbuckets; i++)
-		for (struct replay_live *e = rp->bucket[i], *next; e; e = next) {
-			size_t h = replay_hash(e->id, n);
-
-			next = e->next;
-			e->next = b[h];
-			b[h] = e;
-		}
-	free(rp->bucket);
-	rp->bucket = b;
-	rp->nbuckets = n;
-	return 0;
-}
-
-static int replay_push_op(struct replay_parse *rp, const struct replay_op *op)
-{
-	if (rp->nops == rp->ops_cap) {
-		size_t cap = rp->ops_cap ? rp->ops_cap * 2 : 1024;
-		struct replay_op *ops = realloc(rp->ops, cap * sizeof(*ops));
-
-		if (!ops)
-			return -ENOMEM;
-		rp->ops = ops;
-		rp->ops_cap = cap;
-	}
-	rp->ops[rp->nops++] = *op;
-	return 0;
-}
-
-static void replay_parse_free(struct replay_parse *rp)
-{
-	for (size_t i = 0; rp->bucket && i < rp->nbuckets; i++)
-		for (struct replay_live *e = rp->bucket[i], *next; e; e = next) {
-			next = e->next;
-			free(e);
-		}
-	free(rp->bucket);
-	free(rp->free_slots);
-	free(rp->ops);
-}
-
-/* Free block ID (must be live). 0, -EINVAL with err, or -ENOMEM. */
-static int replay_free_id(struct replay_parse *rp, uint64_t id, uint64_t t_ns, char *err,
-			  size_t errlen)
-{
-	struct replay_live **pp = replay_find(rp, id), *e;
-	struct replay_op op = { .is_free = 1, .t_ns = t_ns };
-
-	if (!*pp) {
-		snprintf(err, errlen, "free of block %llu, which is not live", (unsigned long long)id);
-		return -EINVAL;
-	}
-	e = *pp;
-	op.slot = e->slot;
-	op.size = e->size;
-	*pp = e->next;
-	rp->free_slots[rp->nfree++] = e->slot;	/* nfree < nslots <= free_cap */
-	rp->nlive--;
-	free(e);
-	return replay_push_op(rp, &op) ? -ENOMEM : 0;
-}
-
-/* Allocate block ID (op: size, align, time). 0, -EINVAL with err, or -ENOMEM. */
-static int replay_alloc_id(struct replay_parse *rp, uint64_t id, struct replay_op *op,
-			   unsigned lineno, char *err, size_t errlen)
-{
-	struct replay_live **pp = replay_find(rp, id), *e;
-
-	if (*pp) {
-		snprintf(err, errlen, "block %llu is already live (allocated at line %u)",
-			 (unsigned long long)id, (*pp)->line);
-		return -EINVAL;
-	}
-	if (rp->nfree) {
-		op->slot = rp->free_slots[--rp->nfree];
-	} else {
-		if (rp->nslots == rp->free_cap) {
-			size_t cap = rp->free_cap ? rp->free_cap * 2 : 1024;
-			uint32_t *fs = realloc(rp->free_slots, cap * sizeof(*fs));
-
-			if (!fs)
-				return -ENOMEM;
-			rp->free_slots = fs;
-			rp->free_cap = cap;
-		}
-		op->slot = rp->nslots++;
-	}
-	e = malloc(sizeof(*e));
-	if (!e)
-		return -ENOMEM;
-	e->id = id;
-	e->size = op->size;
-	e->slot = op->slot;
-	e->line = lineno;
-	e->next = NULL;
-	*pp = e;
-	if (++rp->nlive > 2 * rp->nbuckets && replay_grow(rp))
-		return -ENOMEM;
-	return replay_push_op(rp, op) ? -ENOMEM : 0;
-}
-
-/* A decimal u64 field; 0 on success. */
-static int replay_u64(const char *s, uint64_t *r)
-{
-	char *end;
-
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	*r = strtoull(s, &end, 10);
-	return errno || *end ? -EINVAL : 0;
-}
-
-/* One line's operation into rp. Returns 0, or -EINVAL / -ENOMEM with err. */
-static int replay_line(struct replay_parse *rp, char *line, unsigned lineno, char *err,
-		       size_t errlen)
-{
-	char *save = NULL, *f[5];
-	int nf = 0;
-	struct replay_op op = { 0 };
-	uint64_t id, v;
-
-	for (char *tok = strtok_r(line, " \t\r\n", &save); tok && nf < 5;
-	     tok = strtok_r(NULL, " \t\r\n", &save))
-		f[nf++] = tok;
-	if (nf == 0 || f[0][0] == '#')
-		return 0;
-	if (strcmp(f[0], "a") && strcmp(f[0], "f")) {
-		snprintf(err, errlen, "unknown operation '%.32s' (expected a or f)", f[0]);
-		return -EINVAL;
-	}
-	if (f[0][0] == 'a' ? nf < 3 || nf > 4 : nf != 2) {
-		snprintf(err, errlen, "expected '%s'", f[0][0] == 'a' ? "a ID SIZE [ALIGN]" : "f ID");
-		return -EINVAL;
-	}
-	if (replay_u64(f[1], &id)) {
-		snprintf(err, errlen, "bad block ID '%.32s' (expected a decimal number)", f[1]);
-		return -EINVAL;
-	}
-	if (f[0][0] == 'f')
-		return replay_free_id(rp, id, 0, err, errlen);
-	if (replay_u64(f[2], &op.size) || op.size < 1 || op.size > REPLAY_MAX_SIZE) {
-		snprintf(err, errlen, "bad size '%.32s' (expected 1..%llu)", f[2], REPLAY_MAX_SIZE);
-		return -EINVAL;
-	}
-	if (nf == 4) {
-		if (replay_u64(f[3], &v) || v > 4096 || (v & (v - 1))) {
-			snprintf(err, errlen, "bad alignment '%.32s' (expected 0 or a power of two <= 4096)",
-				 f[3]);
-			return -EINVAL;
-		}
-		op.align = (uint16_t)v;
-	}
-	return replay_alloc_id(rp, id, &op, lineno, err, errlen);
-}
 
 /* The trace file to read: the parameter, or the bundled sample. */
 static void replay_path(const struct mmb_pvals *params, char *buf, size_t len)
@@ -307,133 +162,80 @@ static void replay_path(const struct mmb_pvals *params, char *buf, size_t len)
 }
 
 /*
- * A binary trace (trace.h) into rp: the matched calls in the merged order,
- * objects as block IDs. An address handed out again without a free (a lost
- * free) frees the old block first; unmatched frees and failed allocations
- * are left out. Alignments above 4096 are replayed as 4096 (the contract's
- * largest), a request of 0 bytes as 1 byte.
+ * Read the trace into b (nseq sequences; NULL b: only check it). Returns 0
+ * or -errno with one line in err.
  */
-static int replay_load_binary(const char *path, struct replay_parse *rp, char *err,
-			      size_t errlen)
+static int replay_load(const struct mmb_pvals *params, struct mmb_replay_build *b, char *err,
+		       size_t errlen)
 {
+	char path[4200], msg[600];
 	struct mmb_trace t;
-	char msg[256];
-	int rc = mmb_trace_load(path, &t, msg, sizeof(msg));
+	int rc;
 
-	if (rc) {
-		snprintf(err, errlen, "workload replay: %s", msg);
-		return rc == -ENOMEM ? -ENOMEM : -EINVAL;
-	}
-	for (size_t i = 0; !rc && i < t.nev; i++) {
-		const struct mmb_trace_event *e = &t.ev[i];
-		struct replay_op op = { .t_ns = e->t_ns };
+	replay_path(params, path, sizeof(path));
+	if (mmb_trace_is_binary(path) != 1) {
+		struct mmb_replay_build check;
 
-		if (!e->matched)
-			continue;
-		if (e->op == MMB_TOP_EXEC) {
-			/* the program exec'ed: its blocks are gone */
-			for (size_t b = 0; !rc && b < rp->nbuckets; b++)
-				while (!rc && rp->bucket[b])
-					rc = replay_free_id(rp, rp->bucket[b]->id, e->t_ns, msg,
-							    sizeof(msg));
-			continue;
+		if (!b && mmb_replay_build_init(&check, 1, 0))
+			return -ENOMEM;
+		rc = mmb_replay_text_load(path, b ? b : &check, err, errlen);
+		if (!rc && !(b ? b : &check)->nops) {
+			snprintf(err, errlen, "workload replay: %s: no operations in the trace", path);
+			rc = -EINVAL;
 		}
-		if (!mmb_trace_op_allocates(e->op)) {
-			rc = replay_free_id(rp, e->obj, e->t_ns, msg, sizeof(msg));
-			continue;
+		if (!b) {
+			mmb_replay_build_done(&check);
+			mmb_replay_seqs_free(check.seq, check.nseq);
 		}
-		if (*replay_find(rp, e->obj))
-			rc = replay_free_id(rp, e->obj, e->t_ns, msg, sizeof(msg));
-		op.size = e->size ? e->size : 1;
-		op.align = (uint16_t)(e->align > 4096 ? 4096 : e->align & -e->align);
-		if (!rc)
-			rc = replay_alloc_id(rp, e->obj, &op, 0, msg, sizeof(msg));
+		return rc;
 	}
+	/* Only checking: the summary. Threads to place on fewer workers
+	 * (replay_ops.h): their lifetimes from the chunk headers first. */
+	if (!b || b->nseq > 1) {
+		rc = b ? mmb_trace_threads(path, &t, msg, sizeof(msg)) :
+			 mmb_trace_read(path, &t, NULL, NULL, msg, sizeof(msg));
+		if (!rc && !t.nev)
+			rc = 1;
+		if (!rc && b)
+			rc = mmb_replay_build_map(b, &t);
+		mmb_trace_free(&t);
+		if (rc || !b)
+			goto out;
+	}
+	rc = mmb_trace_read(path, &t, mmb_replay_build_event, b, msg, sizeof(msg));
 	mmb_trace_free(&t);
+	if (!rc && !b->nops)
+		rc = 1;
+out:
+	if (rc == 1) {
+		snprintf(err, errlen, "workload replay: %s: no operations in the trace", path);
+		return -EINVAL;
+	}
 	if (rc == -ENOMEM)
 		snprintf(err, errlen, "workload replay: %s: out of memory", path);
 	else if (rc)
-		snprintf(err, errlen, "workload replay: %s: %s", path, msg);
-	else if (!rp->nops) {
-		snprintf(err, errlen, "workload replay: %s: no operations in the trace", path);
-		rc = -EINVAL;
-	}
-	return rc;
-}
-
-/* Read and check the whole trace. Returns 0 or -errno with "FILE:LINE: ..." in err. */
-static int replay_load(const struct mmb_pvals *params, struct replay_parse *rp, char *err,
-		       size_t errlen)
-{
-	char path[4200], line[512], msg[256];
-	unsigned lineno = 0;
-	FILE *f;
-	int rc = 0;
-
-	memset(rp, 0, sizeof(*rp));
-	replay_path(params, path, sizeof(path));
-	if (mmb_trace_is_binary(path) == 1) {
-		rp->nbuckets = 1024;
-		rp->bucket = calloc(rp->nbuckets, sizeof(*rp->bucket));
-		rc = rp->bucket ? replay_load_binary(path, rp, err, errlen) : -ENOMEM;
-		if (rc == -ENOMEM && !rp->bucket)
-			snprintf(err, errlen, "workload replay: out of memory");
-		if (rc)
-			replay_parse_free(rp);
-		return rc;
-	}
-	f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errlen, "workload replay: trace %s: %s", path, strerror(errno));
-		return -EINVAL;
-	}
-	rp->nbuckets = 1024;
-	rp->bucket = calloc(rp->nbuckets, sizeof(*rp->bucket));
-	if (!rp->bucket)
-		rc = -ENOMEM;
-	while (!rc && fgets(line, sizeof(line), f)) {
-		lineno++;
-		if (!strchr(line, '\n') && !feof(f)) {
-			snprintf(msg, sizeof(msg), "line longer than %zu characters", sizeof(line) - 2);
-			rc = -EINVAL;
-			break;
-		}
-		msg[0] = 0;
-		rc = replay_line(rp, line, lineno, msg, sizeof(msg));
-	}
-	if (!rc && ferror(f)) {
-		snprintf(msg, sizeof(msg), "read error");
-		rc = -EIO;
-	}
-	fclose(f);
-	if (rc == -ENOMEM)
-		snprintf(err, errlen, "workload replay: %s: out of memory at line %u", path, lineno);
-	else if (rc)
-		snprintf(err, errlen, "workload replay: %s:%u: %s", path, lineno, msg);
-	else if (!rp->nops) {
-		snprintf(err, errlen, "workload replay: %s: no operations in the trace", path);
-		rc = -EINVAL;
-	}
-	if (rc)
-		replay_parse_free(rp);
-	return rc;
+		snprintf(err, errlen, "workload replay: %s", msg);
+	return rc == -ENOMEM ? -ENOMEM : rc ? -EINVAL : 0;
 }
 
 static int replay_check(const struct mmb_pvals *params, char *err, size_t errlen)
 {
-	struct replay_parse rp;
-	int rc = replay_load(params, &rp, err, errlen);
+	return replay_load(params, NULL, err, errlen) ? -EINVAL : 0;
+}
 
-	if (!rc)
-		replay_parse_free(&rp);
-	return rc ? -EINVAL : 0;
+static void replay_free_state(struct replay *r)
+{
+	mmb_replay_seqs_free(r->seq, r->nseq);
+	free(r->blocks);
+	free(r->slots);
+	free(r);
 }
 
 static int replay_setup(const struct mmb_pvals *params, unsigned nthreads, uint64_t seed,
 			void **r_state, char *err, size_t errlen)
 {
 	struct replay *r = calloc(1, sizeof(*r));
-	struct replay_parse rp;
+	struct mmb_replay_build b;
 	int rc;
 
 	(void)seed;
@@ -441,22 +243,36 @@ static int replay_setup(const struct mmb_pvals *params, unsigned nthreads, uint6
 		snprintf(err, errlen, "replay: out of memory");
 		return -ENOMEM;
 	}
-	rc = replay_load(params, &rp, err, errlen);
-	if (rc) {
+	r->timing = (int)mmb_pval_u64(params, "timing");
+	r->merged = mmb_pval_u64(params, "threads") == REPLAY_MERGED;
+	r->passes = mmb_pval_u64(params, "passes");
+	r->nthreads = nthreads ? nthreads : 1;
+	if (mmb_replay_build_init(&b, r->merged ? 1 : r->nthreads, r->timing)) {
 		free(r);
+		snprintf(err, errlen, "replay: out of memory");
+		return -ENOMEM;
+	}
+	rc = replay_load(params, &b, err, errlen);
+	mmb_replay_build_done(&b);
+	r->seq = b.seq;
+	r->nseq = b.nseq;
+	r->nslots = b.nslots;
+	if (rc) {
+		replay_free_state(r);
 		return rc;
 	}
-	r->timing = (int)mmb_pval_u64(params, "timing");
-	r->ops = rp.ops;
-	r->nops = rp.nops;
-	r->nslots = rp.nslots;
-	rp.ops = NULL;
-	replay_parse_free(&rp);
-	r->blocks = calloc((size_t)nthreads * r->nslots, sizeof(*r->blocks));
-	if (!r->blocks) {
+	if (r->merged)
+		r->blocks = calloc((size_t)r->nthreads * r->nslots, sizeof(*r->blocks));
+	else
+		r->slots = calloc(r->nslots, sizeof(*r->slots));
+	if ((r->merged ? !r->blocks : !r->slots) ||
+	    (!r->merged && pthread_barrier_init(&r->bar, NULL, r->nthreads))) {
 		snprintf(err, errlen, "replay: out of memory for %u slots", r->nslots);
-		free(r->ops);
-		free(r);
+		if (!r->merged && r->slots) {
+			free(r->slots);
+			r->slots = NULL;
+		}
+		replay_free_state(r);
 		return -ENOMEM;
 	}
 	*r_state = r;
@@ -471,29 +287,34 @@ static uint64_t replay_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static int replay_run(void *state, struct mmb_wl_thread *t)
+static inline size_t replay_align(const struct mmb_replay_op *op)
 {
-	struct replay *r = state;
+	return op->align_log2 ? (size_t)1 << (op->align_log2 - 1) : 0;
+}
+
+static int replay_run_merged(struct replay *r, struct mmb_wl_thread *t)
+{
 	struct replay_block *b = &r->blocks[(size_t)t->tid * r->nslots];
+	const struct mmb_replay_seq *q = &r->seq[0];
 
-	while (mmb_wl_running(t)) {
+	for (uint64_t pass = 0; mmb_wl_running(t) && (!r->passes || pass < r->passes); pass++) {
 		uint64_t t0 = r->timing ? replay_now_ns() : 0;
+		size_t big = 0;
 
-		for (size_t i = 0; i < r->nops && mmb_wl_running(t); i++) {
-			const struct replay_op *op = &r->ops[i];
+		for (size_t i = 0; i < q->n && mmb_wl_running(t); i++) {
+			const struct mmb_replay_op *op = &q->ops[i];
 			struct replay_block *v = &b[op->slot];
 
-			while (r->timing && replay_now_ns() - t0 < op->t_ns && mmb_wl_running(t))
+			while (r->timing && replay_now_ns() - t0 < q->t_ns[i] && mmb_wl_running(t))
 				;
-
 			if (op->is_free) {
 				if (v->p)
 					mmb_wl_free(t, v->p, v->size);
 				v->p = NULL;
 				continue;
 			}
-			v->size = op->size;
-			v->p = mmb_wl_alloc(t, op->size, op->align);
+			v->size = mmb_replay_size(q, i, &big);
+			v->p = mmb_wl_alloc(t, v->size, replay_align(op));
 			if (v->p)
 				v->p[0] = 1;
 		}
@@ -506,22 +327,140 @@ static int replay_run(void *state, struct mmb_wl_thread *t)
 	return 0;
 }
 
+/*
+ * Wait until slot s reaches state want. 0: reached; 1: the pass ends (the
+ * cell stops or another worker did); -ETIMEDOUT after REPLAY_WAIT_MAX_NS.
+ */
+static int replay_wait(struct replay *r, struct mmb_wl_thread *t, struct replay_slot *s,
+		       uint64_t want)
+{
+	uint64_t start = 0;
+
+	if (atomic_load_explicit(&s->state, memory_order_acquire) == want)
+		return 0;
+	t->dep_stalls++;
+	for (unsigned spins = 0;
+	     atomic_load_explicit(&s->state, memory_order_acquire) != want; spins++) {
+		if (atomic_load_explicit(&r->quit, memory_order_relaxed) || !mmb_wl_running(t))
+			return 1;
+		if (spins < REPLAY_SPINS) {
+			replay_cpu_relax();
+			continue;
+		}
+		sched_yield();
+		if (!start)
+			start = replay_now_ns();
+		else if (replay_now_ns() - start > REPLAY_WAIT_MAX_NS)
+			return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+/* One pass of worker t's sequence. 0, or -ETIMEDOUT (and quit set). */
+static int replay_pass(struct replay *r, struct mmb_wl_thread *t)
+{
+	const struct mmb_replay_seq *q = &r->seq[t->tid];
+	uint64_t t0 = r->timing ? replay_now_ns() : 0;
+	size_t big = 0;
+
+	for (size_t i = 0; i < q->n; i++) {
+		const struct mmb_replay_op *op = &q->ops[i];
+		struct replay_slot *s = &r->slots[op->slot];
+		uint64_t g2 = 2 * (uint64_t)op->gen;
+		int rc;
+
+		if (!mmb_wl_running(t) || atomic_load_explicit(&r->quit, memory_order_relaxed)) {
+			atomic_store(&r->quit, 1);
+			return 0;
+		}
+		while (r->timing && replay_now_ns() - t0 < q->t_ns[i] && mmb_wl_running(t))
+			;
+		if (op->wait && (rc = replay_wait(r, t, s, g2 + op->is_free))) {
+			atomic_store(&r->quit, 1);
+			if (rc < 0)
+				fprintf(stderr, "replay: worker %u waited %llu s for another worker's call on slot %u (its operation %zu)\n",
+					t->tid, REPLAY_WAIT_MAX_NS / 1000000000, op->slot, i + 1);
+			return rc < 0 ? rc : 0;
+		}
+		if (op->is_free) {
+			if (s->p) {
+				t->remote_frees += s->owner != t->tid;
+				mmb_wl_free(t, s->p, s->size);
+			}
+			s->p = NULL;
+			atomic_store_explicit(&s->state, g2 + 2, memory_order_release);
+			continue;
+		}
+		s->size = mmb_replay_size(q, i, &big);
+		s->owner = t->tid;
+		s->p = mmb_wl_alloc(t, s->size, replay_align(op));
+		if (s->p)
+			s->p[0] = 1;
+		atomic_store_explicit(&s->state, g2 + 1, memory_order_release);
+	}
+	return 0;
+}
+
+static int replay_run_recorded(struct replay *r, struct mmb_wl_thread *t)
+{
+	int rc = 0;
+
+	for (uint64_t pass = 1;; pass++) {
+		int quit;
+
+		if (!rc)
+			rc = replay_pass(r, t);
+		if (!mmb_wl_running(t))
+			atomic_store(&r->quit, 1);
+		pthread_barrier_wait(&r->bar);
+		/* the pass is over everywhere: free what this worker allocated */
+		for (uint32_t i = 0; i < r->nslots; i++) {
+			struct replay_slot *s = &r->slots[i];
+
+			/* owner first: no worker writes it now, and only the owner
+			 * touches p in this phase */
+			if (s->owner == t->tid && s->p) {
+				mmb_wl_free(t, s->p, s->size);
+				s->p = NULL;
+			}
+		}
+		pthread_barrier_wait(&r->bar);
+		for (uint32_t i = t->tid; i < r->nslots; i += r->nthreads)
+			atomic_store_explicit(&r->slots[i].state, 0, memory_order_relaxed);
+		quit = atomic_load(&r->quit);
+		/* everyone has read quit before the serial thread resets it for
+		 * the next run() (warm-up, then the timed region) */
+		if (pthread_barrier_wait(&r->bar) == PTHREAD_BARRIER_SERIAL_THREAD && quit)
+			atomic_store(&r->quit, 0);
+		if (quit || pass == r->passes)
+			return rc;
+	}
+}
+
+static int replay_run(void *state, struct mmb_wl_thread *t)
+{
+	struct replay *r = state;
+
+	return r->merged ? replay_run_merged(r, t) : replay_run_recorded(r, t);
+}
+
 static void replay_teardown(void *state, struct mmb_wl_thread *t0)
 {
 	struct replay *r = state;
 
 	(void)t0;
-	free(r->blocks);
-	free(r->ops);
-	free(r);
+	if (!r->merged)
+		pthread_barrier_destroy(&r->bar);
+	replay_free_state(r);
 }
 
 const struct mmb_wl_ops mmb_wl_replay = {
 	.name = "replay",
-	.desc = "replays an allocation trace (text or binary; see workloads/replay.c)",
+	.desc = "replays an allocation trace, each recorded thread on its worker (text or binary; see workloads/replay.c)",
 	.params = replay_params,
 	.check_params = replay_check,
 	.setup = replay_setup,
 	.run = replay_run,
 	.teardown = replay_teardown,
+	.counts_remote = 1,
 };

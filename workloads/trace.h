@@ -97,39 +97,56 @@ static inline int64_t mmb_trace_unzigzag(uint64_t v)
 	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
 }
 
-/* One decoded call, in the merged order. */
+/*
+ * One decoded call, in the merged order. Event numbers (index, and the
+ * "event N" of error messages) count records in file order from 1; an
+ * image mark is no record and takes the number of the record after it.
+ */
 struct mmb_trace_event {
 	uint64_t t_ns;			/* since the header's start_ns */
 	uint64_t addr;			/* returned or freed address (0: failed) */
-	uint64_t size;			/* allocating ops: bytes asked for */
-	uint32_t thread;
+	uint64_t size;			/* allocating ops: bytes asked for; matched
+					 * frees: the block's (0 counted as 1) */
+	uint64_t index;			/* event number */
+	uint32_t thread;		/* dense: 0, 1, ... in order of first chunk */
+	uint32_t alloc_thread;		/* matched frees: the allocating thread */
 	uint32_t align;			/* aligned ops: the alignment asked for */
 	uint32_t obj;			/* matched: dense object number (see below) */
 	uint8_t op;			/* MMB_TOP_* */
 	uint8_t matched;		/* 1: part of an object's lifetime */
+	uint8_t replaces;		/* matched allocation: object obj was live at
+					 * this address (its free was lost) and ends here */
 };
 
 #define MMB_TRACE_HIST_BUCKETS 32	/* sizes: bucket b holds [2^(b-1), 2^b), bucket 0 holds 0 */
 
+/* One recorded thread (dense number). */
+struct mmb_trace_thread {
+	uint64_t first_ns, last_ns;	/* its first and last call, since start_ns */
+	uint64_t calls;
+};
+
+/* The summary of a whole trace. */
 struct mmb_trace {
-	struct mmb_trace_event *ev;
-	size_t nev;
 	uint32_t nthreads, nobjs;	/* nobjs: most objects live at once */
 	uint32_t pid;
 	uint64_t start_ns, duration_ns;
+	uint64_t nev;			/* records (calls), image marks not counted */
 	/* Summary of the matched lifetimes, in the merged order. A request of
 	 * 0 bytes counts as 1 byte (the allocator contract's smallest size, as
 	 * replay allocates it). */
 	uint64_t calls[MMB_TOP_NR];	/* records per op */
 	uint64_t failed;		/* allocations that returned NULL */
-	uint64_t unmatched_frees;	/* frees of addresses not allocated in the trace */
 	uint64_t lost_frees;		/* addresses handed out again without a free */
 	uint64_t exec_drops;		/* blocks live when the process exec'ed */
 	uint32_t images;		/* program images (1 + execs) */
 	uint64_t allocs, frees;		/* matched allocations and frees */
+	uint64_t xthread_frees;		/* matched frees on another thread than the allocation */
 	uint64_t live_end, live_end_bytes;	/* objects still live at the end */
 	uint64_t peak_live_bytes, alloc_bytes;
+	uint32_t threads_at_once;	/* most threads between their first and last call at once */
 	uint64_t hist[MMB_TRACE_HIST_BUCKETS];	/* allocations by size */
+	struct mmb_trace_thread *threads;	/* nthreads */
 };
 
 /*
@@ -138,16 +155,37 @@ struct mmb_trace {
  */
 int mmb_trace_is_binary(const char *path);
 
+/* Called for every event in the merged order; 0, or -errno to stop the read. */
+typedef int (*mmb_trace_fn)(void *arg, const struct mmb_trace_event *e);
+
 /*
- * Read, decode, merge and match a binary trace. Objects: an allocation
- * opens one (obj = the lowest object number not live), its matching free
- * (same address, later in the merged order) closes it, and so does an
- * MMB_TOP_EXEC event for every object live then. Returns 0, or
- * -EINVAL with "PATH: offset N: what" in err for a truncated or foreign
- * file, -ENOMEM, or -errno of the read.
+ * Stream a binary trace: decode, merge and match it, calling fn (if not
+ * NULL) for every event in the merged order, and fill *r_t with the
+ * summary. Objects: an allocation opens one (obj = the most recently
+ * closed object number, else a new one), its matching free (same address,
+ * later in the merged order) closes it, and so does an MMB_TOP_EXEC event
+ * for every object live then. Memory: the chunk index, one chunk buffer
+ * per thread being read and the live objects, never the whole trace.
+ * Returns 0, or -EINVAL with "PATH: offset N, event M: what" in err for a
+ * truncated or foreign file or a free of an address the trace never
+ * allocated (or had freed already), -ENOMEM or -errno of the read with
+ * "PATH: what", or fn's nonzero return as it is (err untouched: the caller
+ * knows why). mmb_trace_free releases r_t's thread table, whatever the
+ * return.
  */
-int mmb_trace_load(const char *path, struct mmb_trace *r_t, char *err, size_t errlen);
+int mmb_trace_read(const char *path, struct mmb_trace *r_t, mmb_trace_fn fn, void *arg,
+		   char *err, size_t errlen);
 void mmb_trace_free(struct mmb_trace *t);
+
+/*
+ * The threads of a trace from its header and chunk headers alone (cheap:
+ * no record is decoded): nthreads, start_ns, nev and per thread its calls,
+ * first_ns (its first chunk's base time: its first call's, as the recorder
+ * writes it) and last_ns (its last chunk's base time: a lower bound of its
+ * last call's, within one chunk). Errors as mmb_trace_read's, for what the
+ * headers show; mmb_trace_free releases the table.
+ */
+int mmb_trace_threads(const char *path, struct mmb_trace *r_t, char *err, size_t errlen);
 
 /*
  * Walk the header and chunk headers only (cheap, for `mmbench record`'s

@@ -20,7 +20,9 @@
  *   - Every allocator call goes through mmb_wl_alloc / mmb_wl_free (the
  *     harness counts, times and accounts live bytes there). Bookkeeping
  *     memory of the workload itself comes from the process's malloc, outside
- *     the measured allocator, and is allocated in setup where it can be.
+ *     the measured allocator, and is allocated in setup: run() calls no
+ *     malloc of its own (an adapter may bind its thread's malloc to the
+ *     measured arena while it runs, as jemalloc.c does).
  *   - run() loops while mmb_wl_running(t) and returns with every block it
  *     allocated freed, except blocks it handed to shared state (another
  *     thread's queue), which teardown frees through t0. Returns 0 or -errno.
@@ -59,6 +61,8 @@ struct mmb_wl_thread {
 	uint64_t nallocs, nfrees, failed;
 	int64_t live_bytes;		/* can go negative under cross-thread frees */
 	uint64_t checksum;		/* of the (operation, size) sequence */
+	uint64_t remote_frees;		/* frees of blocks another worker allocated */
+	uint64_t dep_stalls;		/* waits for another worker's call (counts_remote) */
 	struct mmb_probe *probe;	/* NULL when nothing is measured */
 };
 
@@ -80,6 +84,10 @@ struct mmb_wl_ops {
 	 * MMB_WL_MAX_OP_KINDS, each a word (the op column of latency.csv).
 	 * NULL = none. */
 	const char *const *op_kinds;
+
+	/* 1: run() counts t->remote_frees and t->dep_stalls (the cell reports
+	 * them; otherwise their columns stay empty: not measured). */
+	int counts_remote;
 };
 
 #define MMB_WL_MAX_OP_KINDS 6

@@ -2,6 +2,7 @@
  * bench.c — the bench runner and its timing helpers (bench.h).
  */
 #include "bench.h"
+#include "bench_loops.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -16,25 +17,47 @@
 extern const struct mmb_bench_case mmb_bench_glibc;
 extern const struct mmb_bench_case mmb_bench_buddy;
 extern const struct mmb_bench_case mmb_bench_slab;
+extern const struct mmb_bench_case mmb_bench_production;
 extern const struct mmb_bench_case mmb_bench_uffd;
 extern const struct mmb_bench_case mmb_bench_vmalloc;
 extern const struct mmb_bench_case mmb_bench_record;
 extern const struct mmb_bench_case mmb_bench_harness;
 extern const struct mmb_bench_case mmb_bench_detect;
 extern const struct mmb_bench_case mmb_bench_slabdesigns;
+extern const struct mmb_bench_case mmb_bench_trace;
 
 static const struct mmb_bench_case *const bench_cases[] = {
 	&mmb_bench_glibc,
 	&mmb_bench_buddy,
 	&mmb_bench_slab,
+	&mmb_bench_production,
 	&mmb_bench_uffd,
 	&mmb_bench_vmalloc,
 	&mmb_bench_record,
 	&mmb_bench_harness,
 	&mmb_bench_detect,
 	&mmb_bench_slabdesigns,
+	&mmb_bench_trace,
 };
 #define NCASES (sizeof(bench_cases) / sizeof(bench_cases[0]))
+
+static double bench_self_ns = -1;	/* mmb_bench_self_timed, < 0: not called */
+
+void mmb_bench_self_timed(double ns)
+{
+	bench_self_ns = ns;
+}
+
+/* ns that running f iters times took. */
+static double bench_time(const struct mmb_bench_fn *f, uint64_t iters)
+{
+	uint64_t t0 = mmb_now_ns(), dt;
+
+	bench_self_ns = -1;
+	f->fn(f->arg, iters);
+	dt = mmb_now_ns() - t0;
+	return bench_self_ns >= 0 ? bench_self_ns : (double)dt;
+}
 
 /* Iterations that take about rep_time_s. */
 static uint64_t bench_calibrate(const struct mmb_bench_fn *f, double rep_time_s)
@@ -42,10 +65,8 @@ static uint64_t bench_calibrate(const struct mmb_bench_fn *f, double rep_time_s)
 	uint64_t iters = 16;
 
 	for (;;) {
-		uint64_t t0 = mmb_now_ns(), dt;
+		uint64_t dt = (uint64_t)bench_time(f, iters);
 
-		f->fn(f->arg, iters);
-		dt = mmb_now_ns() - t0;
 		if (dt >= rep_time_s * 1e9 / 4 || iters >= (1ULL << 40))
 			return (uint64_t)((double)iters * rep_time_s * 1e9 / (double)(dt ? dt : 1)) + 1;
 		iters *= 4;
@@ -63,15 +84,11 @@ void mmb_bench_interleaved(const struct mmb_bench_fn *fns, unsigned n,
 			r_ns[v] = -1;
 		goto out;
 	}
-	for (unsigned v = 0; v < n; v++)
-		iters[v] = bench_calibrate(&fns[v], o->rep_time_s);	/* also warms up */
+	for (unsigned v = 0; v < n; v++)	/* calibrating also warms up */
+		iters[v] = o->iters ? o->iters : bench_calibrate(&fns[v], o->rep_time_s);
 	for (unsigned r = 0; r < o->reps; r++)
-		for (unsigned v = 0; v < n; v++) {
-			uint64_t t0 = mmb_now_ns();
-
-			fns[v].fn(fns[v].arg, iters[v]);
-			samples[v * o->reps + r] = (double)(mmb_now_ns() - t0) / (double)iters[v];
-		}
+		for (unsigned v = 0; v < n; v++)
+			samples[v * o->reps + r] = bench_time(&fns[v], iters[v]) / (double)iters[v];
 	for (unsigned v = 0; v < n; v++)
 		r_ns[v] = mmb_median(&samples[v * o->reps], o->reps);
 out:
@@ -93,17 +110,20 @@ void mmb_bench_ratio(const char *what, double num_ns, double den_ns, double targ
 }
 
 static const char bench_usage[] =
-	"usage: mmbench bench [--reps N] [--rep-time SECONDS] [--list] [CASE...]\n"
+	"usage: mmbench bench [--reps N] [--rep-time SECONDS] [--iters N] [--list] [CASE...]\n"
 	"\n"
 	"Micro-benchmarks measured side by side in one run (variants interleaved,\n"
 	"medians over repetitions), with ratios against their targets.\n"
-	"Without CASE, every case runs.\n";
+	"Without CASE, every case runs. --iters N runs every variant N times per\n"
+	"repetition instead of calibrating to --rep-time (for instruction counts\n"
+	"under valgrind --tool=callgrind: README, \"Adapter overhead\").\n";
 
 int mmb_bench_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "reps", required_argument, NULL, 'r' },
 		{ "rep-time", required_argument, NULL, 'T' },
+		{ "iters", required_argument, NULL, 'i' },
 		{ "list", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -111,6 +131,8 @@ int mmb_bench_main(int argc, char **argv)
 	struct mmb_bench_opts o = { .reps = 11, .rep_time_s = 0.05 };
 	int c, status = 0;
 
+	if (argc == 2 && !strcmp(argv[1], "--native-child"))
+		return mmb_native_child();	/* internal: bench_loops.h */
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":r:h", longopts, NULL)) != -1) {
@@ -126,6 +148,13 @@ int mmb_bench_main(int argc, char **argv)
 			o.rep_time_s = strtod(optarg, NULL);
 			if (!(o.rep_time_s >= 0.001 && o.rep_time_s <= 10)) {
 				mmb_err("bench: --rep-time %s: expected seconds in [0.001, 10]", optarg);
+				return MMB_EXIT_USAGE;
+			}
+			break;
+		case 'i':
+			o.iters = strtoull(optarg, NULL, 10);
+			if (o.iters < 1 || o.iters > (1ULL << 40)) {
+				mmb_err("bench: --iters %s: expected 1..2^40", optarg);
 				return MMB_EXIT_USAGE;
 			}
 			break;

@@ -17,6 +17,9 @@
 struct mmb_bench_opts {
 	unsigned reps;			/* timed repetitions per variant (median taken) */
 	double rep_time_s;		/* target length of one repetition */
+	uint64_t iters;			/* fixed iterations per repetition (no
+					 * calibration: for instruction counts
+					 * under cachegrind); 0 = calibrate */
 };
 
 /* One variant: fn runs the operation iters times. */
@@ -25,6 +28,11 @@ struct mmb_bench_fn {
 	void (*fn)(void *arg, uint64_t iters);
 	void *arg;
 };
+
+/* Called by a variant's fn that runs its operations in another process
+ * (bench_loops.h): the ns they took there, which replace the time fn took
+ * here (the round trip to the other process is then not in the figure). */
+void mmb_bench_self_timed(double ns);
 
 struct mmb_bench_case {
 	const char *name;

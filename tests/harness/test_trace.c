@@ -2,13 +2,17 @@
  * test_trace.c — `mmbench record`, the binary trace format, `mmbench
  * trace-info` and replay of binary traces: each thread's order survives
  * recording and merging, a replay makes as many calls and reaches the same
- * peak live bytes as the trace says, and a truncated or foreign trace is an
- * error naming the offset, exit 2.
+ * peak live bytes as the trace says, a replay with threads=recorded frees
+ * as many blocks on another worker as the program freed on another thread,
+ * and a truncated or foreign trace, or one that frees a block it never
+ * allocated, is an error naming the offset or event, exit 2.
  */
 #include <criterion/criterion.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <math.h>
 
+#include "../../harness/results.h"
 #include "../../workloads/trace.h"
 #include "../testutil.h"
 
@@ -32,10 +36,30 @@ static uint64_t tt_field(const char *out, const char *key)
 	return strtoull(p + strlen(k), NULL, 10);
 }
 
+/* The events of a trace, collected (small traces only). */
+struct tt_events {
+	struct mmb_trace_event *ev;
+	size_t n, cap;
+};
+
+static int tt_collect(void *arg, const struct mmb_trace_event *e)
+{
+	struct tt_events *v = arg;
+
+	if (v->n == v->cap) {
+		v->cap = v->cap ? 2 * v->cap : 1024;
+		v->ev = realloc(v->ev, v->cap * sizeof(*v->ev));
+		cr_assert(v->ev);
+	}
+	v->ev[v->n++] = *e;
+	return 0;
+}
+
 Test(trace, threads_keep_their_order)
 {
 	char prog[4200], trace[256];
 	struct mmb_trace t;
+	struct tt_events v = { 0 };
 	struct mmb_cmd c;
 	char err[512];
 	int next[4] = { 0 }, freed[4] = { 0 };
@@ -46,14 +70,14 @@ Test(trace, threads_keep_their_order)
 	mmb_run_cmd(&c, "record", "-o", trace, "--", prog, NULL);
 	cr_assert_eq(c.status, 0, "%s", c.err);
 	cr_expect(strstr(c.out, "trace-threads: ok"), "%s", c.out);
-	cr_assert_eq(mmb_trace_load(trace, &t, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(mmb_trace_read(trace, &t, tt_collect, &v, err, sizeof(err)), 0, "%s", err);
 	cr_expect_geq(t.nthreads, 5);
-	cr_expect_eq(t.unmatched_frees, 0);
 	cr_expect_eq(t.lost_frees, 0);
+	cr_expect_eq(v.n, t.nev + t.images, "every record and image mark delivered");
 	/* thread k's blocks: sizes 20000 + k * 1000 + 1 .. + 300, allocated in order,
 	 * all on one recorded thread, then freed in the same order */
-	for (size_t i = 0; i < t.nev; i++) {
-		const struct mmb_trace_event *e = &t.ev[i];
+	for (size_t i = 0; i < v.n; i++) {
+		const struct mmb_trace_event *e = &v.ev[i];
 		uint64_t k = (e->size - 20001) / 1000, n = (e->size - 20001) % 1000;
 
 		if (e->op != MMB_TOP_MALLOC && e->op != MMB_TOP_FREE)
@@ -87,9 +111,10 @@ Test(trace, threads_keep_their_order)
 	cr_expect_eq(t.calls[MMB_TOP_VALLOC], 4);
 	cr_expect_eq(t.calls[MMB_TOP_PVALLOC], 4);
 	cr_expect_eq(t.calls[MMB_TOP_REALLOC], 8);	/* realloc + reallocarray */
-	for (size_t i = 0; i < t.nev; i++)
-		if (t.ev[i].op == MMB_TOP_POSIX_MEMALIGN)
-			cr_expect_eq(t.ev[i].align, 256);
+	for (size_t i = 0; i < v.n; i++)
+		if (v.ev[i].op == MMB_TOP_POSIX_MEMALIGN)
+			cr_expect_eq(v.ev[i].align, 256);
+	free(v.ev);
 	mmb_trace_free(&t);
 	unlink(trace);
 }
@@ -197,7 +222,7 @@ Test(trace, truncated_or_foreign)
 	tt_write(bad, buf, 40);		/* header + a piece of a chunk header */
 	mmb_run_cmd(&c, "trace-info", bad, NULL);
 	cr_expect_eq(c.status, 2);
-	cr_expect(strstr(c.err, "offset 32: truncated chunk header"), "%s", c.err);
+	cr_expect(strstr(c.err, "offset 32, event 1: truncated chunk header"), "%s", c.err);
 
 	buf[8] = 9;			/* a future version */
 	tt_write(bad, buf, n);
@@ -266,4 +291,141 @@ Test(trace, exec_starts_a_new_image)
 	cr_expect(strstr(csv, w), "ops %s not in %s", ops, csv);
 	mmb_rm_rf(dir);
 	unlink(trace);
+}
+
+/* One cell of replay on glibc, after a warm-up (whose remote frees and
+ * stalls must not be counted); its row (one row expected). */
+static void tt_replay_cell(const char *w, const char *threads, struct mmb_result *row)
+{
+	char dir[256], path[300], err[256];
+	struct mmb_result *r;
+	struct mmb_cmd c;
+	int n;
+
+	mmb_tmpname(dir, sizeof(dir), "xreplay");
+	mmb_run_cmd(&c, "run", "-q", "-a", "glibc", "-w", w, "-t", threads, "--oversubscribe", "--reps", "1",
+		    "--duration", "30", "--warmup", "0.1", "-o", dir, NULL);
+	cr_assert_eq(c.status, 0, "%s", c.err);
+	snprintf(path, sizeof(path), "%s/cells.csv", dir);
+	n = mmb_csv_read(path, &r, err, sizeof(err));
+	cr_assert_eq(n, 1, "%d: %s", n, err);
+	cr_assert_str_eq(r[0].status, "ok", "%s", r[0].detail);
+	*row = r[0];
+	free(r);
+	mmb_rm_rf(dir);
+}
+
+/*
+ * A program whose threads free each other's blocks (trace-threads xfree:
+ * 4 threads, 3 rounds of 300 blocks each freed by the next thread):
+ * trace-info counts the frees made on another thread, and one pass of
+ * threads=recorded with a worker per recorded thread makes exactly as many
+ * remote frees, and the whole pass's calls; threads=merged makes none.
+ */
+Test(trace, recorded_threads_free_each_others_blocks)
+{
+	char prog[4200], trace[256], w[400], threads[16];
+	struct mmb_result row;
+	struct mmb_cmd c;
+	uint64_t xfrees, ops;
+
+	tt_prog(prog, sizeof(prog));
+	mmb_tmpname(trace, sizeof(trace), "xfree.trace");
+	mmb_run_cmd(&c, "record", "-o", trace, "--", prog, "xfree", "3", NULL);
+	cr_assert_eq(c.status, 0, "%s", c.err);
+	cr_expect(strstr(c.out, "trace-threads: ok"), "%s", c.out);
+	mmb_run_cmd(&c, "trace-info", trace, NULL);
+	cr_assert_eq(c.status, 0, "%s", c.err);
+	xfrees = tt_field(c.out, "cross_thread_frees");
+	ops = tt_field(c.out, "replay_ops_per_pass");
+	cr_expect_geq(xfrees, 4 * 300 * 3, "%s", c.out);
+	cr_expect_geq(tt_field(c.out, "threads_at_once"), 4, "%s", c.out);
+	snprintf(threads, sizeof(threads), "%" PRIu64, tt_field(c.out, "threads"));
+
+	snprintf(w, sizeof(w), "replay:trace=%s,threads=recorded,passes=1", trace);
+	tt_replay_cell(w, threads, &row);
+	cr_expect_eq((uint64_t)row.m[MMB_M_remote_frees], xfrees, "remote frees %.0f, trace says %" PRIu64,
+		     row.m[MMB_M_remote_frees], xfrees);
+	cr_expect_eq((uint64_t)row.m[MMB_M_ops], ops, "ops %.0f, trace says %" PRIu64,
+		     row.m[MMB_M_ops], ops);
+	cr_expect(!isnan(row.m[MMB_M_dep_stalls]), "dep_stalls not reported");
+	cr_expect_gt(row.m[MMB_M_setup_ns], 0);
+
+	snprintf(w, sizeof(w), "replay:trace=%s,threads=merged,passes=1", trace);
+	tt_replay_cell(w, "2", &row);
+	cr_expect_eq(row.m[MMB_M_remote_frees], 0);
+	cr_expect_eq(row.m[MMB_M_dep_stalls], 0);
+	cr_expect_eq((uint64_t)row.m[MMB_M_ops], 2 * ops, "ops %.0f, 2 x %" PRIu64,
+		     row.m[MMB_M_ops], ops);
+
+	/* fewer workers than recorded threads: every call still made once */
+	snprintf(w, sizeof(w), "replay:trace=%s,passes=1", trace);
+	tt_replay_cell(w, "2", &row);
+	cr_expect_eq((uint64_t)row.m[MMB_M_ops], ops, "ops %.0f, trace says %" PRIu64,
+		     row.m[MMB_M_ops], ops);
+	cr_expect_leq((uint64_t)row.m[MMB_M_remote_frees], xfrees);
+	unlink(trace);
+}
+
+/* A little-endian field into a trace being built by hand. */
+static uint8_t *tt_le(uint8_t *p, uint64_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		*p++ = (uint8_t)(v >> (8 * i));
+	return p;
+}
+
+/* A trace of one thread's chunk holding recs (nrec records). */
+static size_t tt_trace(uint8_t *buf, const uint8_t *recs, size_t len, unsigned nrec)
+{
+	uint8_t *p = buf;
+
+	memcpy(p, MMB_TRACE_MAGIC, 8);
+	p = tt_le(p + 8, MMB_TRACE_VERSION, 2);
+	p = tt_le(p, MMB_TRACE_HEADER_BYTES, 2);
+	p = tt_le(p, 0, 4);
+	p = tt_le(p, 1000, 8);
+	p = tt_le(p, 1, 4);
+	p = tt_le(p, 0, 4);
+	p = tt_le(p, MMB_TRACE_CHUNK_MAGIC, 4);
+	p = tt_le(p, 0, 4);
+	p = tt_le(p, len, 4);
+	p = tt_le(p, nrec, 4);
+	p = tt_le(p, 1000, 8);
+	memcpy(p, recs, len);
+	return (size_t)(p - buf) + len;
+}
+
+/* A free of a block the trace never allocated: refused naming the event,
+ * by trace-info and by run, before anything is written. */
+Test(trace, free_of_a_block_never_allocated)
+{
+	/* malloc(16) at 0x1000, free 0x1000, free 0x2000 (event 3) */
+	static const uint8_t recs[] = { MMB_TOP_MALLOC, 1, 0x80, 0x40, 16,
+					MMB_TOP_FREE,	1, 0,	       MMB_TOP_FREE, 1, 0x80, 0x40 };
+	char bad[256], dir[256], w[400];
+	uint8_t buf[256];
+	struct mmb_cmd c;
+
+	mmb_tmpname(bad, sizeof(bad), "unalloc.trace");
+	mmb_tmpname(dir, sizeof(dir), "unalloc");
+	tt_write(bad, buf, tt_trace(buf, recs, sizeof(recs), 3));
+	mmb_run_cmd(&c, "trace-info", bad, NULL);
+	cr_expect_eq(c.status, 2);
+	cr_expect(strstr(c.err, "event 3: free of 0x2000, which the trace never allocated"), "%s",
+		  c.err);
+	cr_expect_eq(strchr(c.err, '\n'), c.err + strlen(c.err) - 1, "one line: %s", c.err);
+	snprintf(w, sizeof(w), "replay:trace=%s", bad);
+	mmb_run_cmd(&c, "run", "-a", "glibc", "-w", w, "--ops", "10", "-o", dir, NULL);
+	cr_expect_eq(c.status, 2);
+	cr_expect(strstr(c.err, "event 3: free of 0x2000"), "%s", c.err);
+	cr_expect(!mmb_exists(dir), "results folder %s left behind", dir);
+
+	tt_write(bad, buf, tt_trace(buf, recs, sizeof(recs) - 7, 3) );	/* records cut */
+	mmb_run_cmd(&c, "trace-info", bad, NULL);
+	cr_expect_eq(c.status, 2);
+	cr_expect(strstr(c.err, "event 2: chunk holds 3 records") || strstr(c.err, "event 2: truncated"),
+		  "%s", c.err);
+	mmb_rm_rf(dir);
+	unlink(bad);
 }

@@ -13,6 +13,7 @@
 
 #include "../../allocators/allocator.h"
 #include "../../harness/results.h"
+#include "../../workloads/replay_ops.h"
 #include "../../workloads/workload.h"
 #include "../testutil.h"
 
@@ -250,6 +251,48 @@ Test(workloads, replay_follows_the_trace)
 	cr_expect_eq(o.nfrees, 3);
 	cr_expect_eq(o.live_after, 0);
 	unlink(path);
+}
+
+/*
+ * Recorded threads on fewer workers (replay_ops.h): threads whose lifetimes
+ * never overlap share a worker, overlapping ones get different workers
+ * while there are enough, and dependencies across workers are flagged.
+ */
+Test(workloads, replay_places_threads_by_lifetime)
+{
+	/* 0: [0, 100], 1: [10, 50], 2: [60, 90] (after 1 ended), 3: [95, 200] */
+	struct mmb_trace_thread th[4] = { { 0, 100, 1 }, { 10, 50, 1 }, { 60, 90, 1 }, { 95, 200, 1 } };
+	struct mmb_trace t = { .nthreads = 4, .threads = th };
+	struct mmb_replay_build b;
+
+	cr_assert_eq(mmb_replay_build_init(&b, 2, 0), 0);
+	cr_assert_eq(mmb_replay_build_map(&b, &t), 0);
+	cr_expect_neq(mmb_replay_worker(&b, 0), mmb_replay_worker(&b, 1));
+	cr_expect_eq(mmb_replay_worker(&b, 2), mmb_replay_worker(&b, 1), "2 began after 1 ended");
+	cr_expect_eq(mmb_replay_worker(&b, 3), mmb_replay_worker(&b, 1),
+		     "3 goes where the threads ended earliest (90 < 100)");
+	/* slot 0: allocated by thread 0, freed by thread 1 (another worker): the
+	 * free waits; allocated again by thread 1: no wait (same worker) */
+	cr_assert_eq(mmb_replay_emit(&b, mmb_replay_worker(&b, 0), 0, 0, 100, 0, 0), 0);
+	cr_assert_eq(mmb_replay_emit(&b, mmb_replay_worker(&b, 1), 1, 0, 0, 0, 0), 0);
+	cr_assert_eq(mmb_replay_emit(&b, mmb_replay_worker(&b, 1), 0, 0, 5ULL << 32, 64, 0), 0);
+	{
+		const struct mmb_replay_seq *q0 = &b.seq[mmb_replay_worker(&b, 0)],
+					    *q1 = &b.seq[mmb_replay_worker(&b, 1)];
+		size_t cur = 0;
+
+		cr_assert_eq(q0->n, 1);
+		cr_assert_eq(q1->n, 2);
+		cr_expect_eq(q0->ops[0].wait, 0);
+		cr_expect_eq(q1->ops[0].wait, 1, "a free of another worker's block waits");
+		cr_expect_eq(q1->ops[0].gen, 0);
+		cr_expect_eq(q1->ops[1].wait, 0);
+		cr_expect_eq(q1->ops[1].gen, 1, "the slot's second lifetime");
+		cr_expect_eq(q1->ops[1].align_log2, 7);
+		cr_expect_eq(mmb_replay_size(q1, 1, &cur), 5ULL << 32, "a size of 4 GiB or more");
+	}
+	mmb_replay_build_done(&b);
+	mmb_replay_seqs_free(b.seq, b.nseq);
 }
 
 /* Run mmbench and expect exit 2 with want in its one-line message, no folder left. */

@@ -101,7 +101,9 @@ static inline void mmb_rm_rf(const char *path)
 }
 
 /* The registry allocator spec names ("NAME:key=value,..."), created for
- * nthreads workers; the test stops if the spec or create is refused. */
+ * nthreads workers; the test is skipped when the allocator's supported()
+ * says it cannot run here (jemalloc under AddressSanitizer), and stops if
+ * the spec or create is refused. */
 static inline struct mmb_alloc *mmb_test_alloc(const char *spec, unsigned nthreads,
 					       const struct mmb_alloc_ops **r_ops)
 {
@@ -109,8 +111,12 @@ static inline struct mmb_alloc *mmb_test_alloc(const char *spec, unsigned nthrea
 	struct mmb_alloc *a;
 	char err[MMB_ERR_MAX] = "";
 
+	const char *why = NULL;
+
 	cr_assert_eq(mmb_alloc_parse_config(spec, r_ops, &cfg, err, sizeof(err)), 0, "%s: %s", spec,
 		     err);
+	if ((*r_ops)->supported && (*r_ops)->supported(&why))
+		cr_skip_test("%s unavailable here: %s", (*r_ops)->name, why);
 	cfg.nthreads = nthreads;
 	cr_assert_eq((*r_ops)->create(&cfg, &a, err, sizeof(err)), 0, "%s: %s", spec, err);
 	return a;

@@ -62,7 +62,7 @@ WL_SRC   := $(wildcard workloads/*.c)
 H_SRC    := $(wildcard harness/*.c harness/*/*.c)
 # tests/fuzz holds the libFuzzer targets and tests/inject the LD_PRELOAD
 # fault injector: neither belongs in the Criterion binary.
-TEST_SRC := $(filter-out tests/fuzz/% tests/inject/%,$(wildcard tests/*/*.c))
+TEST_SRC := $(filter-out tests/fuzz/% tests/inject/% tests/programs/%,$(wildcard tests/*/*.c))
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -74,7 +74,8 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 # they are built from position-independent objects of the allocator core
 # with hidden symbols and initial-exec TLS, never sanitized and never
 # linked with jemalloc or mimalloc. tests/trace_threads.c is a helper
-# program for the trace tests.
+# program for the trace tests; tests/programs/*.c are small programs run
+# under the shim and other mallocs (build/tests/prog-NAME).
 PIC_CFLAGS := $(OPT) -g -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) -fno-builtin-malloc \
               -fno-builtin-free -MMD -MP -fPIC -fvisibility=hidden -ftls-model=initial-exec
 SHIM_CORE := os param pmem memblock buddy slab vmalloc kmemleak kfence stacktrace statefile
@@ -84,7 +85,9 @@ RECORD_LIB := $(BUILD)/libmmb-record.so
 # tests/old_malloclib.c stands in for a jemalloc/mimalloc without the
 # entry points the adapters need (test_prod.c's bad input).
 OLD_LIBS := $(BUILD)/tests/old-lib/libjemalloc.so.2 $(BUILD)/tests/old-lib/libmimalloc.so.2
-TEST_PROGS := $(BUILD)/tests/trace-threads $(OLD_LIBS)
+PROG_SRC := $(wildcard tests/programs/*.c)
+TEST_PROGS := $(BUILD)/tests/trace-threads $(OLD_LIBS) \
+              $(PROG_SRC:tests/programs/%.c=$(BUILD)/tests/prog-%)
 
 MMBENCH  := $(BUILD)/mmbench
 LIBMMB   := $(BUILD)/libmmb.a
@@ -130,6 +133,10 @@ $(RECORD_LIB): $(BUILD)/pic/preload/record.o
 	$(CC) -shared -o $@ $^ -Wl,-z,defs -pthread -ldl
 
 $(BUILD)/tests/trace-threads: tests/trace_threads.c
+	@mkdir -p $(@D)
+	$(CC) $(PIC_CFLAGS) -o $@ $< -pthread
+
+$(BUILD)/tests/prog-%: tests/programs/%.c
 	@mkdir -p $(@D)
 	$(CC) $(PIC_CFLAGS) -o $@ $< -pthread
 
@@ -179,7 +186,7 @@ run: deps
 	 [ $$st -eq 0 ] || exit $$st; $(MMBENCH) report "$$(printf '%s\n' "$$out" | tail -n 1)"
 
 bench: deps
-	@$(MAKE) --no-print-directory $(MMBENCH)
+	@$(MAKE) --no-print-directory $(MMBENCH) $(SHIM_LIB) $(RECORD_LIB) $(TEST_PROGS)
 	$(MMBENCH) bench
 
 # Each target for FUZZ_TIME seconds, one at a time (scripts/fuzz.sh).

@@ -2592,10 +2592,19 @@ void mmb_kfree(struct mmb_slab *sl, const void *p)
 	slab_kfree(sl, p, 0, (uintptr_t)__builtin_return_address(0));
 }
 
+/* slab_ksize(): what a caller may use of an object of s. */
+static inline size_t slab_ksize(const struct mmb_kmem_cache *s)
+{
+	if (s->flags & (MMB_SLAB_RED_ZONE | MMB_SLAB_POISON))
+		return s->object_size;
+	if (s->flags & MMB_SLAB_STORE_USER)
+		return s->inuse;
+	return s->size;
+}
+
 size_t mmb_ksize(struct mmb_slab *sl, const void *p)
 {
 	struct mmb_page *slab;
-	struct mmb_kmem_cache *s;
 
 	if (!p || p == MMB_ZERO_SIZE_PTR)
 		return 0;
@@ -2610,13 +2619,88 @@ size_t mmb_ksize(struct mmb_slab *sl, const void *p)
 		page = mmb_virt_to_page(sl->pm, p);
 		return page->owner == &sl->large_owner ? MMB_PAGE_SIZE << page->priv[0] : 0;
 	}
-	s = slab->owner;
-	/* slab_ksize() */
-	if (s->flags & (MMB_SLAB_RED_ZONE | MMB_SLAB_POISON))
-		return s->object_size;
-	if (s->flags & MMB_SLAB_STORE_USER)
-		return s->inuse;
-	return s->size;
+	return slab_ksize(slab->owner);
+}
+
+/* ---- the malloc shim's kmalloc and kfree (preload/malloc.c) ---- */
+
+/*
+ * The shim serves malloc(size <= 8K) with kmalloc and does not know a
+ * free's size, so these two are kmalloc and kfree with the sheaf fast path
+ * of the registry entry inline (a sheaf pop or push, no atomics), reporting
+ * the usable size the shim accounts (returned with the pointer, in two
+ * registers, rather than through memory). The free reads the page descriptor,
+ * as kfree does: the cache comes from there, so no size is trusted.
+ * Everything else (no sheaf, an empty or full one, a thread without a
+ * slot, the detectors' hooks, debug caches) takes kmalloc's or kfree's way.
+ */
+static __attribute__((noinline)) struct mmb_kmalloc_usable
+slab_kmalloc_usable_slow(struct mmb_slab *sl, size_t size, uintptr_t addr)
+{
+	struct mmb_kmalloc_usable r = { slab_kmalloc(sl, size, addr), 0 };
+
+	r.usable = r.p ? mmb_ksize(sl, r.p) : 0;
+	return r;
+}
+
+/* A non-debug kmalloc cache's object size by kmalloc_index (slab_ksize). */
+static const uint16_t kmalloc_class_size[KMALLOC_SHIFT_HIGH + 1] = {
+	0, 96, 192, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192,
+};
+
+struct mmb_kmalloc_usable mmb_kmalloc_usable(struct mmb_slab *sl, size_t size)
+{
+	if (likely(slab_tls.id == sl->id && !sl->hooks)) {
+		unsigned i = kmalloc_index(size);
+		struct slab_cpu *c = slab_tls.kc[i];
+		struct slab_sheaf *sh = c->main;
+
+		if (likely(sh && sh->size)) {
+			/* only non-debug caches have sheaves */
+			struct mmb_kmalloc_usable r = { pcs_alloc_fast(c, sh, (unsigned)size),
+							kmalloc_class_size[i] };
+
+			return r;
+		}
+	}
+	return slab_kmalloc_usable_slow(sl, size, (uintptr_t)__builtin_return_address(0));
+}
+
+static __attribute__((noinline)) size_t slab_kfree_usable_slow(struct mmb_slab *sl, void *p,
+							       uintptr_t addr)
+{
+	size_t usable = mmb_ksize(sl, p);
+
+	if (usable)
+		slab_kfree(sl, p, 0, addr);
+	return usable;
+}
+
+size_t mmb_kfree_usable(struct mmb_slab *sl, void *p)
+{
+	struct mmb_page *page;
+
+	if (unlikely(sl->hooks))
+		return slab_kfree_usable_slow(sl, p, (uintptr_t)__builtin_return_address(0));
+	if (unlikely((uintptr_t)p - (uintptr_t)sl->dmap >= sl->dmap_bytes))
+		return 0;
+	/* virt_to_slab() without the hop from a tail frame to the head: a
+	 * tail frame names the cache too, and the sheaf needs no more */
+	page = &sl->pages[((uintptr_t)p - (uintptr_t)sl->dmap) >> MMB_PAGE_SHIFT];
+	if (unlikely(!(page->flags & MMB_PG_SLAB) && !(ld64(&page->priv[3]) & SLAB_TAIL)))
+		return 0;
+	if (likely(slab_tls.id == sl->id && page->owner)) {
+		struct mmb_kmem_cache *s = page->owner;
+		struct slab_cpu *c = &s->cpu[slab_tls.cpu];
+		struct slab_sheaf *sh = c->main;
+
+		if (likely(sh && sh->size < sh->capacity)) {
+			pcs_free_fast(c, sh, p);
+			c->req_bytes -= s->object_size;
+			return s->size;		/* a cache with sheaves is not a debug one */
+		}
+	}
+	return slab_kfree_usable_slow(sl, p, (uintptr_t)__builtin_return_address(0));
 }
 
 /* ---- instance ---- */

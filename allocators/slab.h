@@ -113,6 +113,20 @@ void mmb_kmem_cache_free(struct mmb_kmem_cache *s, void *obj);
 void *mmb_kmalloc(struct mmb_slab *sl, size_t size);
 void mmb_kfree(struct mmb_slab *sl, const void *p);
 size_t mmb_ksize(struct mmb_slab *sl, const void *p);
+/*
+ * kmalloc and kfree for the malloc shim (preload/malloc.c), with the
+ * thread's sheaf fast path inline. mmb_kmalloc_usable: size 1..
+ * MMB_KMALLOC_MAX_CACHE_SIZE; the object and its ksize (0 with NULL).
+ * mmb_kfree_usable: frees p and returns its ksize when p is a kmalloc or
+ * kmem_cache object of sl (or a large kmalloc block); 0 and nothing done
+ * for any other pointer.
+ */
+struct mmb_kmalloc_usable {
+	void *p;
+	size_t usable;
+};
+struct mmb_kmalloc_usable mmb_kmalloc_usable(struct mmb_slab *sl, size_t size);
+size_t mmb_kfree_usable(struct mmb_slab *sl, void *p);
 /* The cache kmalloc(size) uses; NULL for 0 or > MMB_KMALLOC_MAX_CACHE_SIZE. */
 struct mmb_kmem_cache *mmb_kmalloc_cache(struct mmb_slab *sl, size_t size);
 

@@ -5,10 +5,11 @@
  * library (build/libmmb-malloc.so or build/libmmb-record.so, found beside
  * the mmbench executable) and hand it its settings in the environment:
  *
- *	exec	MMB_MALLOC_OPTS (checked here against preload/malloc_opts.h
- *		first, so bad options exit 2 before anything runs),
- *		MMB_MALLOC_OUT (the results folder), MMB_MALLOC_PID (the
- *		process whose figures are wanted: the command itself)
+ *	exec	MMB_MALLOC_ALLOC and MMB_MALLOC_OPTS (the allocator and its
+ *		options, checked first by shimspec.c against
+ *		preload/malloc_opts.h, so bad ones exit 2 before anything
+ *		runs), MMB_MALLOC_OUT (the results folder), MMB_MALLOC_PID
+ *		(the process whose figures are wanted: the command itself)
  *	record	MMB_RECORD_FD (the trace, opened O_APPEND here with its header
  *		written), MMB_RECORD_PID
  *
@@ -47,25 +48,23 @@
 #include <unistd.h>
 
 #include "../allocators/allocator.h"
-#include "../allocators/slab.h"
 #include "../preload/malloc_opts.h"
 #include "../workloads/trace.h"
 #include "perf.h"
+#include "shimspec.h"
 #include "util.h"
 
 static const char exec_usage[] =
-	"usage: mmbench exec [-a slab[:OPTIONS]] [-o DIR] [--events LIST] [--] COMMAND [ARGS...]\n"
+	"usage: mmbench exec [-a slab|buddy|vmalloc[:OPTIONS]] [-o DIR] [--events LIST] [--] COMMAND [ARGS...]\n"
 	"\n"
-	"Runs COMMAND with its malloc family on the kernel-style allocators (kmalloc for\n"
-	"small requests, buddy pages for page-sized ones, vmalloc for large ones) and\n"
-	"writes a results folder (exec.json, malloc.json, slabinfo, vmallocinfo, buddy\n"
+	"Runs COMMAND with its malloc family on the kernel-style allocators and writes a\n"
+	"results folder (exec.json, malloc.json, slabinfo, vmallocinfo, buddy\n"
 	"state). The exit status is COMMAND's own.\n"
 	"\n"
 	"  --events LIST       counters on the command and its threads (libpfm4 names;\n"
 	"                      default " MMB_PERF_DEFAULT ",\n"
 	"                      " MMB_PERF_SOFTWARE "); refused ones show as null\n"
-	"  -a slab[:k=v,...]   options (mmbench list allocators shows slab's; these are\n"
-	"                      the shim's):\n";
+	"  -a ALLOC[:k=v,...]  the allocator (default slab) and its options:\n";
 
 static const char record_usage[] =
 	"usage: mmbench record -o TRACE [--force] [--] COMMAND [ARGS...]\n"
@@ -223,9 +222,9 @@ static int exec_status(const struct exec_run *r)
 /* ---- exec ---- */
 
 struct exec_ctx {
-	const char *opts, *dir;
+	const char *dir;
 	char **argv;
-	char config[1100];
+	struct mmb_shim_spec spec;
 	struct exec_run run;
 	int have_stats;
 	struct mmb_perf_events ev;
@@ -292,7 +291,7 @@ static void exec_env(void *arg)
 {
 	struct exec_ctx *x = arg;
 
-	setenv("MMB_MALLOC_OPTS", x->opts, 1);
+	mmb_shim_spec_setenv(&x->spec);
 	setenv("MMB_MALLOC_OUT", x->dir, 1);
 	exec_setenv_u("MMB_MALLOC_PID", (unsigned long)getpid());
 }
@@ -313,7 +312,7 @@ static int exec_json(FILE *f, void *arg)
 		mmb_json_str(f, x->argv[i]);
 	}
 	fprintf(f, "],\n  \"allocator\": ");
-	mmb_json_str(f, x->config);
+	mmb_json_str(f, x->spec.config);
 	if (WIFEXITED(x->run.status))
 		fprintf(f, ",\n  \"exit_status\": %d,\n  \"signal\": null", WEXITSTATUS(x->run.status));
 	else
@@ -334,9 +333,7 @@ int mmb_exec_main(int argc, char **argv)
 {
 	const char *spec = "slab", *dir = NULL, *events = MMB_PERF_DEFAULT "," MMB_PERF_SOFTWARE;
 	char lib[PATH_MAX], path[PATH_MAX], err[MMB_ERR_MAX], dirbuf[PATH_MAX], absdir[PATH_MAX];
-	char opts[1024];
 	struct exec_ctx x = { 0 };
-	struct mmb_pvals vals;
 	int i, rc;
 
 	for (i = 1; i < argc; i++) {
@@ -346,9 +343,11 @@ int mmb_exec_main(int argc, char **argv)
 		}
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			fputs(exec_usage, stdout);
-			for (const struct mmb_param *p = mmb_malloc_opts; p->name; p++)
-				printf("                        %-12s %s (default %s)\n", p->name, p->help,
-				       p->def);
+			for (int a = 0; a < MMB_MALLOC_NR; a++) {
+				printf("    %-8s %s\n", mmb_malloc_allocs[a].name, mmb_malloc_allocs[a].desc);
+				for (const struct mmb_param *p = mmb_malloc_allocs[a].opts; p->name; p++)
+					printf("        %-12s %s (default %s)\n", p->name, p->help, p->def);
+			}
 			return 0;
 		}
 		if (!strcmp(argv[i], "--events") && i + 1 < argc) {
@@ -367,38 +366,17 @@ int mmb_exec_main(int argc, char **argv)
 		break;
 	}
 	if (i >= argc) {
-		mmb_err("exec: no command given (usage: mmbench exec [-a slab[:OPTIONS]] [-o DIR] -- COMMAND [ARGS...])");
+		mmb_err("exec: no command given (usage: mmbench exec [-a slab|buddy|vmalloc[:OPTIONS]] [-o DIR] -- COMMAND [ARGS...])");
 		return MMB_EXIT_USAGE;
 	}
-	if (strncmp(spec, "slab", 4) || (spec[4] && spec[4] != ':')) {
-		mmb_err("exec: -a %s: only slab (kmalloc + buddy + vmalloc) runs programs; "
-			"for glibc or jemalloc run the command itself", spec);
-		return MMB_EXIT_USAGE;
-	}
-	snprintf(opts, sizeof(opts), "%s", spec[4] ? spec + 5 : "");
-	if (mmb_params_parse(mmb_malloc_opts, opts, "allocator slab", &vals, err, sizeof(err))) {
+	if (mmb_shim_spec_parse(spec, &x.spec, err, sizeof(err))) {
 		mmb_err("exec: %s", err);
 		return MMB_EXIT_USAGE;
-	}
-	if (mmb_pval_u64(&vals, "vmalloc_min") <= mmb_pval_u64(&vals, "kmalloc_max")) {
-		mmb_err("exec: allocator slab: vmalloc_min (%s) must be above kmalloc_max (%s)",
-			mmb_pval_str(&vals, "vmalloc_min"), mmb_pval_str(&vals, "kmalloc_max"));
-		return MMB_EXIT_USAGE;
-	}
-	if (mmb_pval_str(&vals, "debug")[0]) {
-		rc = mmb_slab_parse_debug(mmb_pval_str(&vals, "debug"), err, sizeof(err));
-		if (rc) {
-			mmb_err("exec: allocator slab: debug: %s", err);
-			return MMB_EXIT_USAGE;
-		}
 	}
 	if (mmb_perf_parse(events, "", "", &x.ev, err, sizeof(err))) {
 		mmb_err("exec: %s", err);
 		return MMB_EXIT_USAGE;
 	}
-	mmb_params_format(&vals, 0, opts, sizeof(opts));
-	x.opts = opts;
-	snprintf(x.config, sizeof(x.config), "slab:%s", opts);
 	if (exec_lib("libmmb-malloc.so", lib, sizeof(lib)))
 		return MMB_EXIT_USAGE;
 	rc = exec_find(argv[i], path, sizeof(path));

@@ -1,40 +1,63 @@
 /*
  * malloc.c — libmmb-malloc.so: the malloc family of a whole program on the
- * kernel-style allocators. LD_PRELOADed by `mmbench exec -a slab[:opts]`.
+ * kernel-style allocators. LD_PRELOADed by `mmbench exec -a ALLOC[:opts]`,
+ * which names the allocator in MMB_MALLOC_ALLOC (unset: slab) and its
+ * options in MMB_MALLOC_OPTS (both described in malloc_opts.h):
  *
- *	request <= kmalloc_max			kmalloc (slab.c), min 16 bytes so
+ *   slab	request <= kmalloc_max		kmalloc (slab.c), min 16 bytes so
  *						every block is 16-aligned as glibc's
- *	kmalloc_max < request < vmalloc_min	a buddy block of 2^order frames
- *						(movable), owner = &shim_pages
- *	request >= vmalloc_min			a vmalloc area
+ *		kmalloc_max < request < vmalloc_min	a buddy block of 2^order
+ *						frames (movable), owner = &shim_pages
+ *		request >= vmalloc_min		a vmalloc area
+ *   buddy	every request a buddy block (above 4 MiB, the largest: vmalloc)
+ *   vmalloc	every request a vmalloc area
  *
  * One buddy allocator (pmem of mem= bytes) feeds all three. Every pointer
  * handed out is the start of a kmalloc object, a buddy block or a vmalloc
  * area, so free() finds its owner from the address alone: inside the pmem
- * direct map (a buddy block whose head frame has owner == &shim_pages, else
- * kfree), inside the vmalloc window, inside the meta arena, else foreign
- * (counted and ignored: memory from before this library, which it cannot
- * give back).
+ * direct map (a slab object by its page descriptor, else a buddy block
+ * whose head frame has owner == &shim_pages), inside the vmalloc window,
+ * inside the meta arena, else foreign (counted and ignored: memory from
+ * before this library, which it cannot give back).
  *
- * Meta arena. The allocators' own metadata (kmem_cache structs, per-thread
- * lists, vmap areas) comes from malloc too: any call made while this thread
- * is inside the shim (shim_depth > 0), including the ones made during
- * initialization, is served by a small power-of-two arena carved from one
- * MAP_NORESERVE reservation (meta_*), under one lock. No dlsym, no glibc
- * malloc: the library bootstraps on nothing but mmap.
+ * The fast path: malloc of at most kmalloc_max bytes and free of a slab
+ * object. One TLS load finds the thread's record (shim_self); one load of
+ * its door (in_call and gate, below) says it may enter; in_call is raised
+ * and the gate looked at again; then slab's own sheaf pop or push
+ * (mmb_kmalloc_usable, mmb_kfree_usable) and the thread's own counters.
+ * No lock, no atomic read-modify-write, no shared line written. Usable bytes are summed
+ * per thread and added to the shared live total (and the peak taken) only
+ * when a thread's sum passes +-SHIM_ACCOUNT_STEP: the peak may miss the
+ * true one by up to that much per thread. Everything else (registration,
+ * the meta arena, other routes, realloc, aligned requests) is out of line.
+ *
+ * Meta arena. The allocators' own metadata (kmem_cache structs, sheaves,
+ * per-thread lists, vmap areas) comes from malloc too: any call made while
+ * this thread is inside the shim (its in_call > 0, or shim_boot > 0 while
+ * it registers), including the ones made during initialization, is served
+ * by a small power-of-two arena carved from one MAP_NORESERVE reservation
+ * (meta_*), under one lock. No dlsym, no glibc malloc: the library
+ * bootstraps on nothing but mmap.
  *
  * Fork. pmem is a memfd; mapped MAP_SHARED (as pmem.c asks) the heap would
  * be shared with a forked child. The shim installs its own OS seam (os.h)
  * that maps memfds MAP_PRIVATE, so a child gets a copy-on-write heap as
  * with any malloc. The allocators' locks are held only inside calls: each
- * thread sets in_call around every call, and the atfork prepare handler
- * raises shim_fork_pending and waits until no thread is inside, so no lock
- * is held at fork. In the child, other threads' slab slots and page lists
- * stay with their (gone) threads.
+ * thread raises its in_call around every call, and the atfork prepare
+ * handler sets SHIM_GATE_HOLD in every thread's gate and waits until no
+ * thread is inside, so no lock is held at fork (check=on holds threads out
+ * the same way). On the fast path a thread's store to in_call and its load
+ * of gate are ordered by a compiler barrier only; the holder's
+ * membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) makes that a full barrier on
+ * every running thread (the asymmetric Dekker pattern of userspace RCU).
+ * The slow path fences itself. Where the kernel refuses membarrier, every
+ * gate has SHIM_GATE_STRONG: all calls take the slow path. In the child,
+ * other threads' slab slots and page lists stay with their (gone) threads.
  *
  * Threads. A thread's first call gives it a struct shim_thread (from the
- * meta arena, reused after its thread exits) and a slab slot; a pthread key
- * destructor detaches it (flushes its slabs and page lists) at thread exit.
+ * meta arena, cache-line aligned, reused after its thread exits) and a slab
+ * slot; a pthread key destructor detaches it (flushes its slabs, sheaves
+ * and page lists) at thread exit.
  *
  * Slab debugging (debug=): kmalloc's red zone starts at the size first asked
  * for, so realloc always moves a kmalloc block rather than growing it in
@@ -44,11 +67,12 @@
  *
  * Results (MMB_MALLOC_OUT, only in the process MMB_MALLOC_PID names): at
  * exit the library destructor writes malloc.json (calls, routing, live and
- * peak bytes, the allocators' counters), slabinfo, vmallocinfo and the
- * buddy state files into that folder. `mmbench exec` adds the process's
- * exit status, time and page faults.
+ * peak bytes, the allocators' counters), slabinfo (slab only), vmallocinfo
+ * and the buddy state files into that folder. `mmbench exec` adds the
+ * process's exit status, time and page faults.
  */
 #include <errno.h>
+#include <linux/membarrier.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
@@ -58,6 +82,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../allocators/allocator.h"
@@ -93,13 +118,36 @@ static const char *const shim_fn_names[] = {
 enum shim_route { R_KMALLOC, R_BUDDY, R_VMALLOC, R_META, R_NR };
 static const char *const shim_route_names[] = { "kmalloc", "buddy", "vmalloc", "meta" };
 
+/* A thread's sum of usable bytes goes to the shared total past this. */
+#define SHIM_ACCOUNT_STEP (8 << 10)
+
+/* Gate bits: any one keeps a thread off the fast path. */
+#define SHIM_GATE_HOLD 1		/* a fork or check=on holds threads out */
+#define SHIM_GATE_STRONG 2		/* no membarrier: the slow path, which fences */
+#define SHIM_GATE_NOSLAB 4		/* allocator buddy or vmalloc: no fast path */
+#define SHIM_GATE_UNSTARTED 8		/* shim_unstarted: the thread has no record yet */
+
+/* The fast path reads in_call and gate as one word. Accessed with the
+ * __atomic builtins: in_call by its thread (read by a holder), gate set
+ * and cleared by a holder. */
+union shim_door {
+	uint32_t word;
+	struct {
+		uint16_t in_call;	/* depth: > 0 while the thread is inside */
+		uint16_t gate;		/* SHIM_GATE_* */
+	};
+};
+
+/* One per thread, touched by its thread only (but for the door, and the
+ * sums read at exit); the fast paths touch its first cache line only. */
 struct shim_thread {
-	atomic_int in_call;
+	union shim_door door;
+	int64_t pending;		/* usable bytes allocated - freed, not yet in shim_live_bytes */
+	uint64_t served[R_NR];		/* allocations per route */
+	uint64_t calls[SHIM_NR_FN];	/* malloc and free in the first line */
+	uint64_t failed, foreign_frees, foreign_reallocs;
 	int owned;			/* by a live thread (under shim_list_lock) */
 	struct shim_thread *next;
-	uint64_t calls[SHIM_NR_FN];
-	uint64_t served[R_NR];		/* allocations per route */
-	uint64_t failed, foreign_frees, foreign_reallocs;
 };
 
 /* ---- meta arena ---- */
@@ -141,9 +189,15 @@ static void *meta_alloc_aligned(size_t size, size_t align)
 	if (meta_free_list[c - META_MIN_SHIFT]) {
 		p = meta_free_list[c - META_MIN_SHIFT];
 		memcpy(&meta_free_list[c - META_MIN_SHIFT], p, sizeof(void *));
-	} else if (meta_base && meta_used + (1ULL << c) <= META_RESERVE) {
-		p = meta_base + meta_used;
-		meta_used += 1ULL << c;
+	} else if (meta_base) {
+		/* a block of a cache line or more starts on one: no two
+		 * threads' sheaves or records share a line */
+		size_t at = c >= 6 ? (meta_used + 63) & ~(size_t)63 : meta_used;
+
+		if (at + (1ULL << c) <= META_RESERVE) {
+			p = meta_base + at;
+			meta_used = at + (1ULL << c);
+		}
 	}
 	pthread_mutex_unlock(&meta_lock);
 	if (!p)
@@ -191,32 +245,39 @@ static struct mmb_os_ops shim_os;
 
 /* ---- state ---- */
 
+/* Read by every call: the fast paths' fields first. */
 static struct {
+	struct mmb_slab *sl;		/* NULL unless the allocator is slab */
+	size_t kmalloc_max;		/* 0 unless slab: no request is kmalloc's */
+	size_t vmalloc_min;
 	struct mmb_buddy *b;
 	struct mmb_pmem *pm;
-	struct mmb_slab *sl;
 	struct mmb_vmalloc *vm;
-	size_t kmalloc_max, vmalloc_min;
+	int alloc;			/* enum mmb_malloc_alloc */
 	int debug;			/* slub_debug letters on: realloc always moves */
+	int check;			/* check=on: invariant checks at exit */
+	char check_result[MMB_ERR_MAX];	/* "" not run, "ok" or the first broken one */
 	char opts[1024];
 	char out[4096];			/* results folder, "" = none */
-	pid_t report_pid;
 } shim;
 
 static int shim_pages;			/* its address marks buddy blocks of the shim */
 static atomic_int shim_state;		/* 0 none, 1 initializing, 2 ready */
+static int shim_strong;			/* membarrier refused: SHIM_GATE_STRONG for all */
 static pthread_mutex_t shim_init_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t shim_list_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct shim_thread *shim_threads;
 static unsigned shim_nthreads;		/* struct shim_thread records made */
 static unsigned shim_thread_starts;	/* threads that called in */
-static atomic_int shim_fork_pending;
 static pthread_key_t shim_key;
 static _Atomic int64_t shim_live_bytes;
 static _Atomic int64_t shim_peak_bytes;
 
-static SHIM_TLS struct shim_thread *shim_self;
-static SHIM_TLS int shim_depth;
+/* A thread without a record of its own points at shim_unstarted, whose
+ * gate keeps it off the fast path: the fast path needs no NULL test. */
+static struct shim_thread shim_unstarted = { .door.gate = SHIM_GATE_UNSTARTED };
+static SHIM_TLS struct shim_thread *shim_self = &shim_unstarted;
+static SHIM_TLS int shim_boot;		/* inside, before the thread has its record */
 
 static void shim_die(const char *what, const char *msg)
 {
@@ -228,45 +289,175 @@ static void shim_die(const char *what, const char *msg)
 	_exit(2);
 }
 
+/* 0, or -1 when the kernel refuses the process's registration. */
+static int shim_membarrier_register(void)
+{
+	return (int)syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0);
+}
+
+/* ---- entering and leaving (fork safety) ---- */
+
+static inline uint16_t shim_in_call(const struct shim_thread *t)
+{
+	return __atomic_load_n(&t->door.in_call, __ATOMIC_RELAXED);
+}
+
+/* The fast path's way in, for a thread whose door word read 0: raise
+ * in_call, then look at the gate again (a holder's membarrier orders the
+ * two). 1: inside. */
+static inline int shim_fast_enter(struct shim_thread *t)
+{
+	__atomic_store_n(&t->door.in_call, 1, __ATOMIC_RELAXED);
+	atomic_signal_fence(memory_order_seq_cst);
+	if (likely(!__atomic_load_n(&t->door.gate, __ATOMIC_RELAXED)))
+		return 1;
+	__atomic_store_n(&t->door.in_call, 0, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static inline void shim_leave(struct shim_thread *t)
+{
+	__atomic_store_n(&t->door.in_call, 0, __ATOMIC_RELEASE);
+}
+
+/* The slow path's way in (in_call was 0): fenced, waiting out a hold. */
+static void shim_wait_enter(struct shim_thread *t)
+{
+	for (;;) {
+		__atomic_store_n(&t->door.in_call, 1, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (!(__atomic_load_n(&t->door.gate, __ATOMIC_RELAXED) & SHIM_GATE_HOLD))
+			return;
+		__atomic_store_n(&t->door.in_call, 0, __ATOMIC_RELEASE);
+		while (__atomic_load_n(&t->door.gate, __ATOMIC_ACQUIRE) & SHIM_GATE_HOLD)
+			sched_yield();
+	}
+}
+
+/* Hold every thread but self out of the shim and wait until none is
+ * inside (shim_list_lock held: no thread registers meanwhile). */
+static void shim_hold(const struct shim_thread *self)
+{
+	for (struct shim_thread *t = shim_threads; t; t = t->next)
+		__atomic_fetch_or(&t->door.gate, SHIM_GATE_HOLD, __ATOMIC_SEQ_CST);
+	if (!shim_strong)
+		syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+	for (struct shim_thread *t = shim_threads; t; t = t->next)
+		while (t != self && __atomic_load_n(&t->door.in_call, __ATOMIC_ACQUIRE))
+			sched_yield();
+}
+
+static void shim_unhold(void)
+{
+	for (struct shim_thread *t = shim_threads; t; t = t->next)
+		__atomic_fetch_and(&t->door.gate, (uint16_t)~SHIM_GATE_HOLD, __ATOMIC_SEQ_CST);
+}
+
+/* The gate a thread starts with. */
+static uint16_t shim_base_gate(void)
+{
+	return (uint16_t)((shim_strong ? SHIM_GATE_STRONG : 0) | (shim.sl ? 0 : SHIM_GATE_NOSLAB));
+}
+
 static void shim_fork_prepare(void)
 {
+	pthread_mutex_lock(&shim_init_lock);
 	pthread_mutex_lock(&shim_list_lock);
-	atomic_store(&shim_fork_pending, 1);
-	for (struct shim_thread *t = shim_threads; t; t = t->next)
-		while (atomic_load(&t->in_call))
-			sched_yield();
+	shim_hold(shim_self);
 	pthread_mutex_lock(&meta_lock);
 }
 
 static void shim_fork_parent(void)
 {
 	pthread_mutex_unlock(&meta_lock);
-	atomic_store(&shim_fork_pending, 0);
+	shim_unhold();
 	pthread_mutex_unlock(&shim_list_lock);
+	pthread_mutex_unlock(&shim_init_lock);
 }
 
+/* The child's only thread is the forking one: the others' records are
+ * free for reuse, their byte sums folded into the total. */
 static void shim_fork_child(void)
 {
 	pthread_mutex_unlock(&meta_lock);
-	for (struct shim_thread *t = shim_threads; t; t = t->next)
-		if (t != shim_self)
-			t->owned = 0;
-	atomic_store(&shim_fork_pending, 0);
+	if (!shim_strong && shim_membarrier_register())
+		shim_strong = 1;
+	for (struct shim_thread *t = shim_threads; t; t = t->next) {
+		__atomic_store_n(&t->door.gate, shim_base_gate(), __ATOMIC_RELAXED);
+		if (t == shim_self)
+			continue;
+		t->owned = 0;
+		atomic_fetch_add(&shim_live_bytes, t->pending);
+		t->pending = 0;
+	}
 	pthread_mutex_unlock(&shim_list_lock);
+	pthread_mutex_unlock(&shim_init_lock);
 }
 
 static void shim_thread_exit(void *arg);
 
-/* Create the allocators from MMB_MALLOC_OPTS (shim_depth > 0: their own
- * allocations go to the meta arena). */
+/* The allocator and its options from the environment. */
+static void shim_parse(struct mmb_pvals *o)
+{
+	const char *env = getenv("MMB_MALLOC_OPTS"), *alloc = getenv("MMB_MALLOC_ALLOC");
+	char err[MMB_ERR_MAX];
+
+	shim.alloc = alloc && *alloc ? mmb_malloc_alloc_find(alloc, strlen(alloc)) : MMB_MALLOC_SLAB;
+	if (shim.alloc < 0)
+		shim_die("MMB_MALLOC_ALLOC", "expected slab, buddy or vmalloc");
+	snprintf(shim.opts, sizeof(shim.opts), "%s", env ? env : "");
+	if (mmb_params_parse(mmb_malloc_allocs[shim.alloc].opts, shim.opts, "malloc shim", o, err,
+			     sizeof(err)))
+		shim_die("MMB_MALLOC_OPTS", err);
+	shim.check = (int)mmb_pval_u64(o, "check");
+	switch (shim.alloc) {
+	case MMB_MALLOC_SLAB:
+		shim.kmalloc_max = mmb_pval_u64(o, "kmalloc_max");
+		shim.vmalloc_min = mmb_pval_u64(o, "vmalloc_min");
+		if (shim.vmalloc_min <= shim.kmalloc_max)
+			shim_die("MMB_MALLOC_OPTS", "vmalloc_min must be above kmalloc_max");
+		break;
+	case MMB_MALLOC_BUDDY:
+		shim.vmalloc_min = MMB_MALLOC_BUDDY_MAX + 1;
+		break;
+	default:
+		shim.vmalloc_min = 0;
+		break;
+	}
+}
+
+/* The slab allocator on shim.b, from the slab table's options. */
+static void shim_slab_create(const struct mmb_pvals *o, unsigned cpus)
+{
+	char err[MMB_ERR_MAX];
+	struct mmb_slab_cfg sc = {
+		.buddy = shim.b,
+		.nr_cpus = cpus,
+		.max_order = 3,
+		.cpu_partial = -1,
+		.min_partial = -1,
+		.harden = (int)mmb_pval_u64(o, "harden"),
+		.debug = mmb_pval_str(o, "debug")[0] ? mmb_pval_str(o, "debug") : NULL,
+		.sheaf_capacity = mmb_malloc_sheaf(mmb_pval_str(o, "sheaf")),
+	};
+
+	if (sc.sheaf_capacity < -1)
+		shim_die("MMB_MALLOC_OPTS", "sheaf: expected auto or 0..1024 objects");
+	if (sc.debug && mmb_slab_parse_debug(sc.debug, err, sizeof(err)))
+		shim_die("debug", err);
+	shim.debug = sc.debug != NULL;
+	if (mmb_slab_create(&sc, &shim.sl, err, sizeof(err)))
+		shim_die("slab", err);
+}
+
+/* Create the allocators (shim_boot > 0: their own allocations go to the
+ * meta arena). */
 static void shim_init(void)
 {
-	const char *env = getenv("MMB_MALLOC_OPTS"), *out = getenv("MMB_MALLOC_OUT");
-	const char *pid = getenv("MMB_MALLOC_PID");
+	const char *out = getenv("MMB_MALLOC_OUT"), *pid = getenv("MMB_MALLOC_PID");
 	struct mmb_pvals o;
 	char err[MMB_ERR_MAX];
 	long ncpu;
-	int rc;
 
 	pthread_mutex_lock(&shim_init_lock);
 	if (atomic_load(&shim_state) == 2) {
@@ -274,51 +465,31 @@ static void shim_init(void)
 		return;
 	}
 	atomic_store(&shim_state, 1);
-	snprintf(shim.opts, sizeof(shim.opts), "%s", env ? env : "");
-	if (mmb_params_parse(mmb_malloc_opts, shim.opts, "malloc shim", &o, err, sizeof(err)))
-		shim_die("MMB_MALLOC_OPTS", err);
-	shim.kmalloc_max = mmb_pval_u64(&o, "kmalloc_max");
-	shim.vmalloc_min = mmb_pval_u64(&o, "vmalloc_min");
-	if (shim.vmalloc_min <= shim.kmalloc_max)
-		shim_die("MMB_MALLOC_OPTS", "vmalloc_min must be above kmalloc_max");
+	shim_parse(&o);
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	shim_os = mmb_os_default;
 	shim_os.map = shim_os_map;
 	mmb_os = &shim_os;
 	{
-		unsigned cpus = mmb_pval_u64(&o, "cpus") ? (unsigned)mmb_pval_u64(&o, "cpus") :
-							  (unsigned)(ncpu > 0 ? ncpu : 1);
+		unsigned cpus = shim.alloc == MMB_MALLOC_SLAB && mmb_pval_u64(&o, "cpus") ?
+					(unsigned)mmb_pval_u64(&o, "cpus") :
+					(unsigned)(ncpu > 0 ? ncpu : 1);
 		struct mmb_buddy_cfg bc = {
 			.mem_bytes = mmb_pval_u64(&o, "mem"),
 			.pcp = (int)mmb_pval_u64(&o, "pcp"),
 			.migratetypes = 1,
 			.nthreads = cpus,
 		};
-		struct mmb_slab_cfg sc = {
-			.nr_cpus = cpus,
-			.max_order = 3,
-			.cpu_partial = -1,
-			.min_partial = -1,
-			.harden = (int)mmb_pval_u64(&o, "harden"),
-			.debug = mmb_pval_str(&o, "debug")[0] ? mmb_pval_str(&o, "debug") : NULL,
-		};
 		struct mmb_vmalloc_cfg vc = {
 			.window_bytes = mmb_pval_u64(&o, "window"),
 			.lazy = (int)mmb_pval_u64(&o, "lazy"),
 		};
 
-		if (sc.debug && mmb_slab_parse_debug(sc.debug, err, sizeof(err)))
-			shim_die("debug", err);
-		shim.debug = sc.debug != NULL;
-		rc = mmb_buddy_create(&bc, &shim.b, err, sizeof(err));
-		if (rc)
+		if (mmb_buddy_create(&bc, &shim.b, err, sizeof(err)))
 			shim_die("buddy", err);
-		sc.buddy = shim.b;
-		rc = mmb_slab_create(&sc, &shim.sl, err, sizeof(err));
-		if (rc)
-			shim_die("slab", err);
-		rc = mmb_vmalloc_create(&vc, shim.b, &shim.vm, err, sizeof(err));
-		if (rc)
+		if (shim.alloc == MMB_MALLOC_SLAB)
+			shim_slab_create(&o, cpus);
+		if (mmb_vmalloc_create(&vc, shim.b, &shim.vm, err, sizeof(err)))
 			shim_die("vmalloc", err);
 	}
 	shim.pm = mmb_buddy_pmem(shim.b);
@@ -326,6 +497,7 @@ static void shim_init(void)
 		snprintf(shim.out, sizeof(shim.out), "%s", out);
 	if (pthread_key_create(&shim_key, shim_thread_exit))
 		shim_die("init", "no pthread key left");
+	shim_strong = shim_membarrier_register() != 0;
 	pthread_atfork(shim_fork_prepare, shim_fork_parent, shim_fork_child);
 	atomic_store(&shim_state, 2);
 	pthread_mutex_unlock(&shim_init_lock);
@@ -337,14 +509,14 @@ static __attribute__((noinline)) struct shim_thread *shim_thread_start(void)
 {
 	struct shim_thread *t;
 
-	shim_depth++;
+	shim_boot++;
 	if (atomic_load(&shim_state) != 2)
 		shim_init();
 	pthread_mutex_lock(&shim_list_lock);
 	for (t = shim_threads; t && t->owned; t = t->next)
 		;
 	if (!t) {
-		t = meta_alloc(sizeof(*t));
+		t = meta_alloc_aligned(sizeof(*t), 64);
 		if (!t)
 			shim_die("init", "meta arena exhausted");
 		memset(t, 0, sizeof(*t));
@@ -353,50 +525,69 @@ static __attribute__((noinline)) struct shim_thread *shim_thread_start(void)
 		shim_nthreads++;
 	}
 	t->owned = 1;
+	__atomic_store_n(&t->door.gate, shim_base_gate(), __ATOMIC_RELAXED);
 	shim_thread_starts++;
 	pthread_mutex_unlock(&shim_list_lock);
-	shim_self = t;
 	pthread_setspecific(shim_key, t);
-	shim_depth--;
+	shim_boot--;
+	shim_self = t;
 	return t;
 }
 
-static inline struct shim_thread *shim_enter(enum shim_fn fn)
+/* A slow path's way in: the thread's record, in_call raised (after any
+ * fork), the call counted. */
+static struct shim_thread *shim_enter(enum shim_fn fn)
 {
 	struct shim_thread *t = shim_self;
 
-	if (unlikely(!t))
+	if (unlikely(t == &shim_unstarted))
 		t = shim_thread_start();
-	for (;;) {
-		atomic_store(&t->in_call, 1);	/* seq_cst: ordered before the load below */
-		if (likely(!atomic_load_explicit(&shim_fork_pending, memory_order_relaxed)))
-			break;
-		atomic_store(&t->in_call, 0);
-		while (atomic_load(&shim_fork_pending))
-			sched_yield();
-	}
-	shim_depth++;
+	shim_wait_enter(t);
 	t->calls[fn]++;
 	return t;
 }
 
-static inline void shim_leave(struct shim_thread *t)
+/* Whether a call is made from inside the shim (its allocators' metadata,
+ * or stdio while results are written): the meta arena serves it. */
+static inline int shim_inside(const struct shim_thread *t)
 {
-	shim_depth--;
-	atomic_store_explicit(&t->in_call, 0, memory_order_release);
+	return t != &shim_unstarted ? shim_in_call(t) : shim_boot;
+}
+
+static __attribute__((noinline)) void shim_account_flush(int64_t bytes)
+{
+	int64_t live = atomic_fetch_add_explicit(&shim_live_bytes, bytes, memory_order_relaxed) + bytes;
+	int64_t peak = atomic_load_explicit(&shim_peak_bytes, memory_order_relaxed);
+
+	while (live > peak && !atomic_compare_exchange_weak(&shim_peak_bytes, &peak, live))
+		;
+}
+
+static inline void shim_account(struct shim_thread *t, int64_t bytes)
+{
+	int64_t v = t->pending + bytes;
+
+	if (unlikely(v > SHIM_ACCOUNT_STEP || v < -SHIM_ACCOUNT_STEP)) {
+		shim_account_flush(v);
+		v = 0;
+	}
+	t->pending = v;
 }
 
 static void shim_thread_exit(void *arg)
 {
 	struct shim_thread *t = arg;
 
-	shim_depth++;
-	mmb_slab_thread_detach(shim.sl);
-	shim_depth--;
+	shim_wait_enter(t);
+	if (shim.sl)
+		mmb_slab_thread_detach(shim.sl);
+	shim_account_flush(t->pending);
+	t->pending = 0;
+	shim_leave(t);
+	shim_self = &shim_unstarted;
 	pthread_mutex_lock(&shim_list_lock);
 	t->owned = 0;
 	pthread_mutex_unlock(&shim_list_lock);
-	shim_self = NULL;
 }
 
 /* ---- routing ---- */
@@ -419,8 +610,10 @@ static size_t shim_usable(const void *p, enum shim_route *r_route)
 			*r_route = R_BUDDY;
 			return MMB_PAGE_SIZE << page->priv[0];
 		}
-		*r_route = R_KMALLOC;
-		return mmb_ksize(shim.sl, p);
+		if (shim.sl) {
+			*r_route = R_KMALLOC;
+			return mmb_ksize(shim.sl, p);
+		}
 	}
 	if (mmb_is_vmalloc_addr(shim.vm, p)) {
 		*r_route = R_VMALLOC;
@@ -434,19 +627,11 @@ static size_t shim_usable(const void *p, enum shim_route *r_route)
 	return 0;
 }
 
-static void shim_account(int64_t bytes)
-{
-	int64_t live = atomic_fetch_add_explicit(&shim_live_bytes, bytes, memory_order_relaxed) + bytes;
-	int64_t peak = atomic_load_explicit(&shim_peak_bytes, memory_order_relaxed);
-
-	while (live > peak && !atomic_compare_exchange_weak(&shim_peak_bytes, &peak, live))
-		;
-}
-
 /* size bytes aligned to align (0 or a power of two). */
 static void *shim_alloc(struct shim_thread *t, size_t size, size_t align)
 {
 	enum shim_route route = R_KMALLOC;
+	size_t usable;
 	void *p = NULL;
 
 	if (size < 16)
@@ -462,7 +647,10 @@ static void *shim_alloc(struct shim_thread *t, size_t size, size_t align)
 		if (align && (want & (want - 1)))
 			want = 1UL << (64 - __builtin_clzl(want));
 		if (want <= shim.kmalloc_max) {
-			p = mmb_kmalloc(shim.sl, want);
+			struct mmb_kmalloc_usable k = mmb_kmalloc_usable(shim.sl, want);
+
+			p = k.p;
+			usable = k.usable;
 			if (p && align && ((uintptr_t)p & (align - 1))) {
 				mmb_kfree(shim.sl, p);	/* a debug layout moved it */
 				p = NULL;
@@ -482,6 +670,7 @@ static void *shim_alloc(struct shim_thread *t, size_t size, size_t align)
 			page->owner = &shim_pages;
 			page->priv[0] = order;
 			p = mmb_page_address(shim.pm, page);
+			usable = MMB_PAGE_SIZE << order;
 			goto done;
 		}
 	}
@@ -492,9 +681,10 @@ static void *shim_alloc(struct shim_thread *t, size_t size, size_t align)
 		errno = ENOMEM;
 		return NULL;
 	}
+	usable = mmb_vmalloc_size(shim.vm, p);
 done:
 	t->served[route]++;
-	shim_account((int64_t)shim_usable(p, &route));
+	shim_account(t, (int64_t)usable);
 	return p;
 }
 
@@ -526,27 +716,62 @@ static void shim_release(struct shim_thread *t, void *p)
 		t->foreign_frees++;
 		return;
 	}
-	shim_account(-(int64_t)usable);
+	shim_account(t, -(int64_t)usable);
 }
 
 /* ---- the malloc family ---- */
 
-SHIM_EXPORT void *malloc(size_t size)
+/* Any allocation but a fast-path one: from inside the shim (meta arena),
+ * the thread's first call, a fork pending, or a route other than kmalloc's
+ * sheaf. */
+static __attribute__((noinline)) void *shim_alloc_slow(enum shim_fn fn, size_t size, size_t align)
 {
-	struct shim_thread *t;
+	struct shim_thread *t = shim_self;
 	void *p;
 
-	if (unlikely(shim_depth))
-		return meta_alloc(size);
-	t = shim_enter(FN_malloc);
-	p = shim_alloc(t, size, 0);
+	if (unlikely(shim_inside(t)))
+		return meta_alloc_aligned(size, align > 16 ? align : 16);
+	t = shim_enter(fn);
+	p = shim_alloc(t, size, align);
 	shim_leave(t);
 	return p;
 }
 
-SHIM_EXPORT void free(void *p)
+/* malloc's fast path, NULL when it is not taken (t is this thread's
+ * record, not inside; size 1..kmalloc_max, so the allocator is slab). */
+static inline void *shim_malloc_fast(struct shim_thread *t, enum shim_fn fn, size_t size)
 {
-	struct shim_thread *t;
+	struct mmb_kmalloc_usable k;
+
+	if (unlikely(!shim_fast_enter(t)))
+		return NULL;
+	k = mmb_kmalloc_usable(shim.sl, size < 16 ? 16 : size);
+	if (likely(k.p)) {
+		t->calls[fn]++;
+		t->served[R_KMALLOC]++;
+		shim_account(t, (int64_t)k.usable);
+	}
+	shim_leave(t);
+	return k.p;
+}
+
+SHIM_EXPORT void *malloc(size_t size)
+{
+	struct shim_thread *t = shim_self;
+
+	if (likely(size - 1 < shim.kmalloc_max &&	/* 0 takes the slow path */
+		   !__atomic_load_n(&t->door.word, __ATOMIC_RELAXED))) {
+		void *p = shim_malloc_fast(t, FN_malloc, size);
+
+		if (likely(p))
+			return p;
+	}
+	return shim_alloc_slow(FN_malloc, size, 0);
+}
+
+static __attribute__((noinline)) void shim_free_slow(void *p)
+{
+	struct shim_thread *t = shim_self;
 
 	if (!p)
 		return;
@@ -554,32 +779,47 @@ SHIM_EXPORT void free(void *p)
 		meta_release(p);
 		return;
 	}
-	if (unlikely(shim_depth))
+	if (unlikely(shim_inside(t)))
 		return;		/* the allocators free only their meta blocks */
 	t = shim_enter(FN_free);
 	shim_release(t, p);
 	shim_leave(t);
 }
 
+SHIM_EXPORT void free(void *p)
+{
+	struct shim_thread *t = shim_self;
+
+	if (likely(!__atomic_load_n(&t->door.word, __ATOMIC_RELAXED)) &&
+	    likely(shim_fast_enter(t))) {
+		size_t usable = mmb_kfree_usable(shim.sl, p);	/* 0: not a slab object */
+
+		if (likely(usable)) {
+			t->calls[FN_free]++;
+			shim_account(t, -(int64_t)usable);
+			shim_leave(t);
+			return;
+		}
+		shim_leave(t);
+	}
+	shim_free_slow(p);
+}
+
 SHIM_EXPORT void *calloc(size_t n, size_t size)
 {
-	struct shim_thread *t;
+	struct shim_thread *t = shim_self;
 	size_t bytes;
-	void *p;
+	void *p = NULL;
 
 	if (__builtin_mul_overflow(n, size, &bytes)) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (unlikely(shim_depth)) {
-		p = meta_alloc(bytes);
-		if (p)
-			memset(p, 0, bytes);
-		return p;
-	}
-	t = shim_enter(FN_calloc);
-	p = shim_alloc(t, bytes, 0);
-	shim_leave(t);
+	if (likely(bytes - 1 < shim.kmalloc_max &&
+		   !__atomic_load_n(&t->door.word, __ATOMIC_RELAXED)))
+		p = shim_malloc_fast(t, FN_calloc, bytes);
+	if (!p)
+		p = shim_alloc_slow(FN_calloc, bytes, 0);
 	if (p)
 		memset(p, 0, bytes);
 	return p;
@@ -588,11 +828,11 @@ SHIM_EXPORT void *calloc(size_t n, size_t size)
 static void *shim_realloc(enum shim_fn fn, void *old, size_t size)
 {
 	enum shim_route route;
-	struct shim_thread *t;
+	struct shim_thread *t = shim_self;
 	size_t usable;
 	void *p;
 
-	if (unlikely(shim_depth)) {
+	if (unlikely(shim_inside(t))) {
 		if (!old)
 			return meta_alloc(size);
 		p = meta_alloc(size);
@@ -654,19 +894,6 @@ SHIM_EXPORT void *reallocarray(void *old, size_t n, size_t size)
 	return shim_realloc(FN_reallocarray, old, bytes);
 }
 
-static void *shim_aligned(enum shim_fn fn, size_t align, size_t size)
-{
-	struct shim_thread *t;
-	void *p;
-
-	if (unlikely(shim_depth))
-		return meta_alloc_aligned(size, align > 16 ? align : 16);
-	t = shim_enter(fn);
-	p = shim_alloc(t, size, align);
-	shim_leave(t);
-	return p;
-}
-
 SHIM_EXPORT void *memalign(size_t align, size_t size)
 {
 	/* glibc: an alignment that is not a power of two is rounded up */
@@ -676,7 +903,7 @@ SHIM_EXPORT void *memalign(size_t align, size_t size)
 		errno = EINVAL;
 		return NULL;
 	}
-	return shim_aligned(FN_memalign, align, size);
+	return shim_alloc_slow(FN_memalign, size, align);
 }
 
 SHIM_EXPORT int posix_memalign(void **r, size_t align, size_t size)
@@ -685,7 +912,7 @@ SHIM_EXPORT int posix_memalign(void **r, size_t align, size_t size)
 
 	if (!align || (align & (align - 1)) || align % sizeof(void *))
 		return EINVAL;
-	p = shim_aligned(FN_posix_memalign, align, size);
+	p = shim_alloc_slow(FN_posix_memalign, size, align);
 	if (!p)
 		return ENOMEM;
 	*r = p;
@@ -698,19 +925,19 @@ SHIM_EXPORT void *aligned_alloc(size_t align, size_t size)
 		errno = EINVAL;
 		return NULL;
 	}
-	return shim_aligned(FN_aligned_alloc, align, size);
+	return shim_alloc_slow(FN_aligned_alloc, size, align);
 }
 
 SHIM_EXPORT void *valloc(size_t size)
 {
-	return shim_aligned(FN_valloc, MMB_PAGE_SIZE, size);
+	return shim_alloc_slow(FN_valloc, size, MMB_PAGE_SIZE);
 }
 
 SHIM_EXPORT void *pvalloc(size_t size)
 {
 	size_t bytes = (size + MMB_PAGE_SIZE - 1) & ~(MMB_PAGE_SIZE - 1);
 
-	return shim_aligned(FN_pvalloc, MMB_PAGE_SIZE, bytes ? bytes : MMB_PAGE_SIZE);
+	return shim_alloc_slow(FN_pvalloc, bytes ? bytes : MMB_PAGE_SIZE, MMB_PAGE_SIZE);
 }
 
 SHIM_EXPORT size_t malloc_usable_size(void *p)
@@ -737,6 +964,7 @@ static void shim_json_counters(FILE *f)
 {
 	uint64_t calls[SHIM_NR_FN] = { 0 }, served[R_NR] = { 0 }, failed = 0, foreign = 0;
 	uint64_t foreign_re = 0;
+	int64_t live = atomic_load(&shim_live_bytes), peak = atomic_load(&shim_peak_bytes);
 	struct mmb_buddy_counters bc;
 	struct mmb_buddy_info bi;
 	struct mmb_vmalloc_counters vc;
@@ -749,8 +977,12 @@ static void shim_json_counters(FILE *f)
 		failed += t->failed;
 		foreign += t->foreign_frees;
 		foreign_re += t->foreign_reallocs;
+		live += t->pending;	/* the sums not yet added (threads still running) */
 	}
-	fprintf(f, "{\n  \"schema\": 1,\n  \"pid\": %d,\n  \"options\": \"%s\",\n", (int)getpid(),
+	if (live > peak)
+		peak = live;
+	fprintf(f, "{\n  \"schema\": 1,\n  \"pid\": %d,\n  \"allocator\": \"%s\",\n"
+		   "  \"options\": \"%s\",\n", (int)getpid(), mmb_malloc_allocs[shim.alloc].name,
 		shim.opts);
 	fprintf(f, "  \"threads\": %u,\n  \"thread_records\": %u,\n  \"calls\": {",
 		shim_thread_starts, shim_nthreads);
@@ -765,8 +997,7 @@ static void shim_json_counters(FILE *f)
 		   "  \"foreign_reallocs\": %llu,\n  \"live_usable_bytes\": %lld,\n"
 		   "  \"peak_usable_bytes\": %lld,\n  \"meta_arena_bytes\": %zu,\n",
 		(unsigned long long)failed, (unsigned long long)foreign,
-		(unsigned long long)foreign_re, (long long)atomic_load(&shim_live_bytes),
-		(long long)atomic_load(&shim_peak_bytes), meta_used);
+		(unsigned long long)foreign_re, (long long)live, (long long)peak, meta_used);
 	mmb_buddy_counters(shim.b, &bc);
 	mmb_buddy_info(shim.b, &bi);
 	fprintf(f, "  \"buddy\": {\"used_pages\": %llu, \"free_pages\": %llu, \"managed_pages\": %llu, "
@@ -783,7 +1014,15 @@ static void shim_json_counters(FILE *f)
 		(unsigned long long)vc.areas, (unsigned long long)vc.pages,
 		(unsigned long long)vc.allocs, (unsigned long long)vc.frees,
 		(unsigned long long)vc.failed_allocs, (unsigned long long)vc.purges);
-	fprintf(f, "  \"slab_reports\": %lu\n}\n", mmb_slab_nr_reports(shim.sl));
+	if (shim.sl)
+		fprintf(f, "  \"slab_reports\": %lu,\n", mmb_slab_nr_reports(shim.sl));
+	else
+		fprintf(f, "  \"slab_reports\": null,\n");
+	if (shim.check_result[0])
+		fprintf(f, "  \"check\": \"%s\",\n  \"check_unavailable\": \"vmalloc: its check wants "
+			   "pmem mapped shared; the shim maps it private\"\n}\n", shim.check_result);
+	else
+		fprintf(f, "  \"check\": null\n}\n");
 }
 
 static int shim_write_json(FILE *f, void *ctx)
@@ -805,17 +1044,58 @@ static int shim_write_vmallocinfo(FILE *f, void *ctx)
 	return mmb_vmallocinfo(shim.vm, f);
 }
 
+/*
+ * check=on: slab's and buddy's invariant checks, which want no call in
+ * flight. Other threads are held at the shim's door as at fork (they wait
+ * in shim_wait_enter) while the checks run, then let in again: a
+ * destructor or atexit handler after this one may still call malloc.
+ * vmalloc's check is not run: it verifies that each area maps pmem
+ * shared, and the shim maps it private (fork, above).
+ */
+static void shim_check(struct shim_thread *self)
+{
+	char err[MMB_ERR_MAX - 64];
+	int rc;
+
+	pthread_mutex_lock(&shim_list_lock);
+	shim_hold(self);
+	err[0] = 0;
+	rc = shim.sl ? mmb_slab_check(shim.sl, err, sizeof(err)) : 0;
+	if (!rc)
+		rc = mmb_buddy_check(shim.b, err, sizeof(err));
+	shim_unhold();
+	pthread_mutex_unlock(&shim_list_lock);
+	for (char *c = err; *c; c++)
+		if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
+			*c = '\'';	/* a JSON string as it is */
+	snprintf(shim.check_result, sizeof(shim.check_result), "%s", rc ? err : "ok");
+}
+
 /* The state files, each replaced atomically (statefile.h); a file that cannot
- * be written is missing, which `mmbench exec` reports. */
+ * be written is missing, which `mmbench exec` reports. Written from inside
+ * (stdio's buffers come from the meta arena). */
 __attribute__((destructor)) static void shim_fini(void)
 {
+	struct shim_thread *t = shim_self;
+
 	if (atomic_load(&shim_state) != 2 || !shim.out[0])
 		return;
-	shim_depth++;
+	if (t == &shim_unstarted)
+		t = NULL;
+	if (t)
+		shim_wait_enter(t);
+	else
+		shim_boot++;
+	if (shim.check)
+		shim_check(t);
 	mmb_state_write(shim.out, "malloc.json", shim_write_json, NULL);
-	mmb_state_write(shim.out, "slabinfo", shim_write_slabinfo, NULL);
+	if (shim.sl)
+		mmb_state_write(shim.out, "slabinfo", shim_write_slabinfo, NULL);
 	mmb_state_write(shim.out, "vmallocinfo", shim_write_vmallocinfo, NULL);
 	mmb_buddy_dump_state(shim.b, shim.out);
 	shim.out[0] = 0;
-	shim_depth--;
+	if (t)
+		shim_leave(t);
+	else
+		shim_boot--;
 }

@@ -23,6 +23,7 @@ extern const struct mmb_bench_case mmb_bench_vmalloc;
 extern const struct mmb_bench_case mmb_bench_record;
 extern const struct mmb_bench_case mmb_bench_harness;
 extern const struct mmb_bench_case mmb_bench_detect;
+extern const struct mmb_bench_case mmb_bench_shim;
 extern const struct mmb_bench_case mmb_bench_slabdesigns;
 extern const struct mmb_bench_case mmb_bench_trace;
 
@@ -36,6 +37,7 @@ static const struct mmb_bench_case *const bench_cases[] = {
 	&mmb_bench_record,
 	&mmb_bench_harness,
 	&mmb_bench_detect,
+	&mmb_bench_shim,
 	&mmb_bench_slabdesigns,
 	&mmb_bench_trace,
 };

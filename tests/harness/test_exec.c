@@ -158,7 +158,10 @@ Test(exec, bad_options)
 		{ "slab:nosuch=1", "nosuch" },
 		{ "slab:kmalloc_max=4096,vmalloc_min=4096", "must be above kmalloc_max" },
 		{ "slab:debug=Q", "debug" },
-		{ "glibc", "only slab" },
+		{ "glibc", "slab, buddy or vmalloc" },
+		{ "slab:sheaf=2000", "sheaf" },
+		{ "buddy:kmalloc_max=1K", "kmalloc_max" },
+		{ "vmalloc:debug=F", "debug" },
 	};
 	char dir[256];
 	struct mmb_cmd c;

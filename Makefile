@@ -3,7 +3,7 @@
 #   make            build/mmbench and build/libmmb.a (+ headers in allocators/)
 #   make check      install missing packages, build, run the test suite
 #   make run        install missing packages, build, run the default suite
-#                   (workloads/suites/default.suite), plot it
+#                   (workloads/suites/default.suite), write its report.html
 #   make bench      micro-benchmarks with ratios against the issues' targets
 #   make SANITIZE=address,undefined check   the same tests under sanitizers
 #   make fuzz       build the libFuzzer targets (tests/fuzz/, clang) and run
@@ -190,11 +190,13 @@ check: deps
 		exit 1; \
 	fi; exit $$rc
 
-# The run prints its results folder as the last line of stdout; plot it.
+# The run prints its summary and then its results folder as the last line of
+# stdout; the report (figures, notes in DIR/plots/plot.log) follows, and its
+# last line is the path of report.html.
 run: deps
 	@$(MAKE) --no-print-directory $(MMBENCH)
 	@out="$$($(MMBENCH) run --suite default)"; st=$$?; printf '%s\n' "$$out"; \
-	 [ $$st -eq 0 ] || exit $$st; $(MMBENCH) plot "$$(printf '%s\n' "$$out" | tail -n 1)"
+	 [ $$st -eq 0 ] || exit $$st; $(MMBENCH) report "$$(printf '%s\n' "$$out" | tail -n 1)"
 
 bench: deps
 	@$(MAKE) --no-print-directory $(MMBENCH) $(SHIM_LIB) $(RECORD_LIB) $(TEST_PROGS)

@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "stats.h"
+#include "texttable.h"
+#include "units.h"
 #include "util.h"
 
 #define CMP_MAX_SAMPLES 4096
@@ -27,7 +29,8 @@ static const char compare_usage[] =
 	"\n"
 	"Compare two results folders (or configurations within one) metric by metric:\n"
 	"medians, change %, a 95% confidence interval of the change (Hodges-Lehmann) and a\n"
-	"Mann-Whitney U p-value over the repetitions; '~' = not significant at alpha 0.05.\n"
+	"Mann-Whitney U p-value over the repetitions; '~' = not significant (significant:\n"
+	"p < 0.05 and the interval excludes 0).\n"
 	"\n"
 	"  -m, --metric LIST          metrics (cells.csv columns), comma-separated\n"
 	"                             (default: ops_per_sec,alloc_p99_ns,footprint_peak_bytes,\n"
@@ -35,27 +38,20 @@ static const char compare_usage[] =
 	"                             failed_allocs follows any *_per_sec metric)\n"
 	"  -b, --baseline ALLOC       compare every configuration of DIR against ALLOC\n"
 	"                             (an allocator label as in cells.csv: slab, slab:debug=FZ)\n"
-	"  -f, --format FMT           text (default), csv or markdown\n"
+	"  -f, --format FMT           text (default), csv, markdown or json\n"
 	"      --fail-on-regression PCT\n"
 	"                             exit 1 when a significant change is worse than PCT percent\n"
-	"                             (ops_per_sec and *_per_sec: lower is worse; others: higher)\n"
+	"                             (ops_per_sec and *_per_sec: lower is worse; others: higher);\n"
+	"                             exit 2 when A and B have no row in common\n"
 	"  -h, --help\n";
 
 static const char *const cmp_default_metrics[] = {
 	"ops_per_sec", "alloc_p99_ns", "footprint_peak_bytes",
 };
 
-enum cmp_format { CMP_TEXT, CMP_CSV, CMP_MD };
+enum cmp_format { CMP_TEXT, CMP_CSV, CMP_MD, CMP_JSON };
 
-int mmb_metric_higher_better(const char *metric)
-{
-	size_t n = strlen(metric);
-
-	return n >= 8 && strcmp(metric + n - 8, "_per_sec") == 0;
-}
-
-/* Change in percent and its interval from the two samples. */
-static int cmp_fill(struct mmb_cmp_row *r, const double *a, const double *b, const char *metric)
+int mmb_compare_fill(struct mmb_cmp_row *r, const double *a, const double *b, const char *metric)
 {
 	struct mmb_mwu u;
 	struct mmb_shift s;
@@ -72,7 +68,6 @@ static int cmp_fill(struct mmb_cmp_row *r, const double *a, const double *b, con
 	if (e)
 		return e;
 	r->p = u.p;
-	r->significant = u.p < MMB_COMPARE_ALPHA;
 	if (positive) {
 		double la[CMP_MAX_SAMPLES], lb[CMP_MAX_SAMPLES];
 
@@ -90,6 +85,10 @@ static int cmp_fill(struct mmb_cmp_row *r, const double *a, const double *b, con
 		if (r->med_a == 0)
 			r->change_pct = r->lo_pct = r->hi_pct = NAN;
 	}
+	/* The test and the interval must agree: an interval that touches 0
+	 * (or is unbounded: too few repetitions) is no evidence of a change. */
+	r->significant = u.p < MMB_COMPARE_ALPHA && isfinite(r->lo_pct) && isfinite(r->hi_pct) &&
+			 (r->lo_pct > 0 || r->hi_pct < 0);
 	if (mmb_metric_higher_better(metric))
 		r->worse = r->med_b < r->med_a;
 	else
@@ -127,7 +126,7 @@ int mmb_compare_rows(const struct mmb_resdir *a, const struct mmb_resdir *b, con
 		r->nb = mmb_resdir_samples(b, al, wl, t, metric, sb, CMP_MAX_SAMPLES);
 		if (!r->na || !r->nb)
 			continue;
-		e = cmp_fill(r, sa, sb, metric);
+		e = mmb_compare_fill(r, sa, sb, metric);
 		n++;
 	}
 	if (e) {
@@ -138,16 +137,6 @@ int mmb_compare_rows(const struct mmb_resdir *a, const struct mmb_resdir *b, con
 	return n;
 }
 
-static void cmp_pct(char *buf, size_t len, double v)
-{
-	if (isnan(v))
-		snprintf(buf, len, "n/a");
-	else if (isinf(v))
-		snprintf(buf, len, "%sinf", v < 0 ? "-" : "+");
-	else
-		snprintf(buf, len, "%+.2f%%", v);
-}
-
 static void cmp_ci(char *buf, size_t len, const struct mmb_cmp_row *r)
 {
 	char lo[32], hi[32];
@@ -156,9 +145,21 @@ static void cmp_ci(char *buf, size_t len, const struct mmb_cmp_row *r)
 		snprintf(buf, len, "n/a (too few reps)");
 		return;
 	}
-	cmp_pct(lo, sizeof(lo), r->lo_pct);
-	cmp_pct(hi, sizeof(hi), r->hi_pct);
+	mmb_fmt_pct(lo, sizeof(lo), r->lo_pct);
+	mmb_fmt_pct(hi, sizeof(hi), r->hi_pct);
 	snprintf(buf, len, "[%s, %s]", lo, hi);
+}
+
+/* A JSON number, or null for NaN and infinities. */
+static void cmp_jnum(FILE *f, const char *key, double v, int comma)
+{
+	fprintf(f, "\"%s\": ", key);
+	if (isfinite(v))
+		fprintf(f, "%.9g", v);
+	else
+		fputs("null", f);
+	if (comma)
+		fputs(", ", f);
 }
 
 /* The geomean of the medians over the rows where both are positive. */
@@ -180,15 +181,57 @@ static int cmp_geomean(const struct mmb_cmp_row *rows, int n, double *r_a, doubl
 	return (int)k;
 }
 
+static void cmp_print_json(FILE *f, const char *metric, const struct mmb_cmp_row *rows, int n,
+			   int ng, double ga, double gb, int first)
+{
+	fputs(first ? "\n    " : ",\n    ", f);
+	fputs("{\"metric\": ", f);
+	mmb_json_str(f, metric);
+	fprintf(f, ", \"higher_is_better\": %s, \"rows\": [",
+		mmb_metric_higher_better(metric) ? "true" : "false");
+	for (int i = 0; i < n; i++) {
+		const struct mmb_cmp_row *r = &rows[i];
+
+		fputs(i ? ",\n      {\"allocator\": " : "\n      {\"allocator\": ", f);
+		mmb_json_str(f, r->alabel);
+		fputs(", \"workload\": ", f);
+		mmb_json_str(f, r->wlabel);
+		fprintf(f, ", \"threads\": %u, \"n_a\": %zu, \"n_b\": %zu, ", r->threads, r->na, r->nb);
+		cmp_jnum(f, "median_a", r->med_a, 1);
+		cmp_jnum(f, "median_b", r->med_b, 1);
+		cmp_jnum(f, "change_pct", r->change_pct, 1);
+		cmp_jnum(f, "ci_lo_pct", r->lo_pct, 1);
+		cmp_jnum(f, "ci_hi_pct", r->hi_pct, 1);
+		cmp_jnum(f, "p_value", r->p, 1);
+		fprintf(f, "\"significant\": %s, \"worse\": %s}", r->significant ? "true" : "false",
+			r->worse ? "true" : "false");
+	}
+	fputs(n ? "\n    ], \"geomean\": " : "], \"geomean\": ", f);
+	if (ng) {
+		fprintf(f, "{\"rows\": %d, ", ng);
+		cmp_jnum(f, "a", ga, 1);
+		cmp_jnum(f, "b", gb, 1);
+		cmp_jnum(f, "change_pct", 100 * (gb / ga - 1), 0);
+		fputs("}}", f);
+	} else {
+		fputs("null}", f);
+	}
+}
+
 static void cmp_print(FILE *f, enum cmp_format fmt, const char *metric, const char *base,
-		      const struct mmb_cmp_row *rows, int n)
+		      const struct mmb_cmp_row *rows, int n, int first)
 {
 	const char *dir = mmb_metric_higher_better(metric) ? "higher is better" : "lower is better";
-	char ch[32], ci[96], gch[32];
+	char ch[32], ci[96], gch[32], ma[48], mb[48], thr[16], p[16], nn[32];
 	double ga, gb;
 	int ng = cmp_geomean(rows, n, &ga, &gb);
+	struct mmb_tt t;
 
-	cmp_pct(gch, sizeof(gch), 100 * (gb / ga - 1));
+	mmb_fmt_pct(gch, sizeof(gch), 100 * (gb / ga - 1));
+	if (fmt == CMP_JSON) {
+		cmp_print_json(f, metric, rows, n, ng, ga, gb, first);
+		return;
+	}
 	if (fmt == CMP_CSV) {
 		for (int i = 0; i < n; i++) {
 			const struct mmb_cmp_row *r = &rows[i];
@@ -212,32 +255,54 @@ static void cmp_print(FILE *f, enum cmp_format fmt, const char *metric, const ch
 		fputs("| allocator | workload | threads | median A | median B | change | 95% CI | p | n |\n"
 		      "|---|---|--:|--:|--:|--:|---|--:|---|\n", f);
 	} else {
+		static const char *const head_ab[] = { "allocator", "workload", "threads", "median A",
+						       "median B", "change", "95% CI", "p", "n" };
+		static const char *const head_base[] = { "allocator", "workload", "threads",
+							 "baseline", "median", "change", "95% CI",
+							 "p", "n" };
+
 		fprintf(f, "\n%s (%s)%s%s\n", metric, dir, base ? ", against " : "", base ? base : "");
-		fprintf(f, "%-28s %-20s %7s %12s %12s %9s %-22s %7s %s\n", "allocator", "workload",
-			"threads", base ? "baseline" : "median A", base ? "median" : "median B",
-			"change", "95% CI", "p", "n");
+		mmb_tt_init(&t, 9);
+		t.left[1] = t.left[6] = t.left[8] = 1;
+		mmb_tt_row(&t, base ? head_base : head_ab);
 	}
 	for (int i = 0; i < n; i++) {
 		const struct mmb_cmp_row *r = &rows[i];
 
 		if (r->significant)
-			cmp_pct(ch, sizeof(ch), r->change_pct);
+			mmb_fmt_pct(ch, sizeof(ch), r->change_pct);
 		else
 			snprintf(ch, sizeof(ch), "~");
 		cmp_ci(ci, sizeof(ci), r);
-		if (fmt == CMP_MD)
-			fprintf(f, "| %s | %s | %u | %.4g | %.4g | %s | %s | %.3f | %zu+%zu |\n", r->alabel,
-				r->wlabel, r->threads, r->med_a, r->med_b, ch, ci, r->p, r->na, r->nb);
-		else
-			fprintf(f, "%-28s %-20s %7u %12.4g %12.4g %9s %-22s %7.3f %zu+%zu\n", r->alabel,
-				r->wlabel, r->threads, r->med_a, r->med_b, ch, ci, r->p, r->na, r->nb);
+		mmb_fmt_metric(ma, sizeof(ma), metric, r->med_a);
+		mmb_fmt_metric(mb, sizeof(mb), metric, r->med_b);
+		snprintf(thr, sizeof(thr), "%u", r->threads);
+		snprintf(p, sizeof(p), "%.3f", r->p);
+		snprintf(nn, sizeof(nn), "%zu+%zu", r->na, r->nb);
+		if (fmt == CMP_MD) {
+			fprintf(f, "| %s | %s | %u | %s | %s | %s | %s | %.3f | %zu+%zu |\n", r->alabel,
+				r->wlabel, r->threads, ma, mb, ch, ci, r->p, r->na, r->nb);
+		} else {
+			const char *cells[9] = { r->alabel, r->wlabel, thr, ma, mb, ch, ci, p, nn };
+
+			mmb_tt_row(&t, cells);
+		}
 	}
-	if (!ng)
+	if (ng) {
+		mmb_fmt_metric(ma, sizeof(ma), metric, ga);
+		mmb_fmt_metric(mb, sizeof(mb), metric, gb);
+	}
+	if (fmt == CMP_MD) {
+		if (ng)
+			fprintf(f, "| **geomean** | | | %s | %s | %s | | | |\n", ma, mb, gch);
 		return;
-	if (fmt == CMP_MD)
-		fprintf(f, "| **geomean** | | | %.4g | %.4g | %s | | | |\n", ga, gb, gch);
-	else
-		fprintf(f, "%-28s %-20s %7s %12.4g %12.4g %9s\n", "geomean", "", "", ga, gb, gch);
+	}
+	if (ng) {
+		const char *cells[9] = { "geomean", "", "", ma, mb, gch, "", "", "" };
+
+		mmb_tt_row(&t, cells);
+	}
+	mmb_tt_print(&t, f, 0);
 }
 
 /* Split a comma list into at most max names (in place). Returns the count. */
@@ -291,8 +356,11 @@ static int cmp_parse(int argc, char **argv, struct cmp_opts *o, const char **r_d
 				o->fmt = CMP_CSV;
 			else if (!strcmp(optarg, "markdown"))
 				o->fmt = CMP_MD;
+			else if (!strcmp(optarg, "json"))
+				o->fmt = CMP_JSON;
 			else {
-				mmb_err("compare: --format %s: expected text, csv or markdown", optarg);
+				mmb_err("compare: --format %s: expected text, csv, markdown or json",
+					optarg);
 				return -EINVAL;
 			}
 			break;
@@ -417,7 +485,7 @@ int mmb_compare_main(int argc, char **argv)
 	struct mmb_resdir a, b;
 	const char *dirs[2] = { 0 };
 	char err[4400];
-	int ndirs, e, status = 0, few = 0;
+	int ndirs, e, status = 0, few = 0, nrows = 0;
 
 	e = cmp_parse(argc, argv, &o, dirs, &ndirs);
 	if (e)
@@ -446,15 +514,27 @@ int mmb_compare_main(int argc, char **argv)
 	    (cmp_has_programs(&a) || cmp_has_programs(bp)))
 		o.metrics[o.nmetrics++] = "wall_ns";
 	cmp_add_failed_allocs(&o);
-	if (o.fmt == CMP_CSV)
+	if (o.fmt == CMP_CSV) {
 		puts("metric,allocator,workload,threads,baseline,n_a,n_b,median_a,median_b,"
 		     "change_pct,ci_lo_pct,ci_hi_pct,p_value,significant");
-	else if (o.base)
+	} else if (o.fmt == CMP_JSON) {
+		fputs("{\n  \"a\": ", stdout);
+		mmb_json_str(stdout, a.dir);
+		fputs(",\n  \"b\": ", stdout);
+		mmb_json_str(stdout, bp->dir);
+		fputs(",\n  \"baseline\": ", stdout);
+		if (o.base)
+			mmb_json_str(stdout, o.base);
+		else
+			fputs("null", stdout);
+		fprintf(stdout, ",\n  \"alpha\": %g,\n  \"metrics\": [", MMB_COMPARE_ALPHA);
+	} else if (o.base) {
 		printf("%s%s: each configuration against %s\n", o.fmt == CMP_MD ? "## " : "", a.dir,
 		       o.base);
-	else
+	} else {
 		printf("%sA: %s\n%sB: %s\n", o.fmt == CMP_MD ? "- " : "", a.dir,
 		       o.fmt == CMP_MD ? "- " : "", b.dir);
+	}
 	for (int m = 0; m < o.nmetrics; m++) {
 		struct mmb_cmp_row *rows;
 		int n = mmb_compare_rows(&a, bp, o.base, o.metrics[m], &rows);
@@ -464,10 +544,11 @@ int mmb_compare_main(int argc, char **argv)
 			status = 1;
 			break;
 		}
-		if (n == 0 && o.fmt != CMP_CSV)
+		nrows += n;
+		if (n == 0 && (o.fmt == CMP_TEXT || o.fmt == CMP_MD))
 			printf("\n%s: not measured on both sides; skipped\n", o.metrics[m]);
 		else
-			cmp_print(stdout, o.fmt, o.metrics[m], o.base, rows, n);
+			cmp_print(stdout, o.fmt, o.metrics[m], o.base, rows, n, m == 0);
 		for (int i = 0; i < n; i++) {
 			const struct mmb_cmp_row *r = &rows[i];
 
@@ -481,11 +562,20 @@ int mmb_compare_main(int argc, char **argv)
 		}
 		free(rows);
 	}
-	if (few && o.fmt != CMP_CSV)
+	if (o.fmt == CMP_JSON)
+		puts("\n  ]\n}");
+	if (few && (o.fmt == CMP_TEXT || o.fmt == CMP_MD))
 		puts("\nnote: fewer than 4 repetitions on a side: no change can be significant at "
 		     "alpha 0.05 (run with -r 5 or more)");
-	if (o.fmt != CMP_CSV)
+	if (o.fmt == CMP_TEXT || o.fmt == CMP_MD)
 		cmp_note_flags(&a, o.base ? NULL : &b);
+	/* A gate that compared nothing must not pass. */
+	if (!status && !nrows && !isnan(o.fail_pct)) {
+		mmb_err("compare: --fail-on-regression: %s and %s have no (allocator, workload, "
+			"threads) with a measured value in common; nothing was checked", a.dir,
+			bp->dir);
+		status = MMB_EXIT_USAGE;
+	}
 out:
 	mmb_resdir_close(&a);
 	if (!o.base)

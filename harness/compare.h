@@ -7,25 +7,28 @@
  *
  * For each metric: the medians, the change of the medians in percent, a
  * 95% interval for that change, and a Mann-Whitney U p-value over the
- * repetitions (stats.h); "~" marks a change not significant at alpha 0.05.
- * The interval is the Hodges-Lehmann interval of the shift of log values
- * (the ratio B/A; positive values), else of the values over |median A|.
- * Direction: metrics named *_per_sec are higher-is-better, all others
- * (latencies, footprint, faults, ratios, counters per op) lower-is-better.
- * --fail-on-regression PCT exits 1 when a significant change is worse than PCT.
+ * repetitions (stats.h). A change is significant when both say so: p < 0.05
+ * and the interval excludes 0 (with few repetitions the exact U test and the
+ * discrete interval can disagree at the edge; then it is "~", never a change
+ * whose interval touches 0). The interval is the Hodges-Lehmann interval of
+ * the shift of log values (the ratio B/A; positive values), else of the
+ * values over |median A|. Direction: headline.h (*_per_sec higher-is-better,
+ * latencies, footprint, faults, ratios, counters lower-is-better).
+ * --fail-on-regression PCT exits 1 when a significant change is worse than
+ * PCT, and 2 when the two sides have no row in common (nothing was checked).
+ * Output: text (aligned columns, values in human units, units.h), csv,
+ * markdown or json (raw numbers; null = not measured or unbounded).
  */
 #ifndef MMB_COMPARE_H
 #define MMB_COMPARE_H
 
 #include <stdio.h>
 
+#include "headline.h"
 #include "resdir.h"
 
 #define MMB_COMPARE_ALPHA 0.05
 #define MMB_EXIT_REGRESSION 1
-
-/* 1 if a larger value of the metric is better. */
-int mmb_metric_higher_better(const char *metric);
 
 struct mmb_cmp_row {
 	const char *alabel, *wlabel;	/* B's allocator label (A/B) or the compared config */
@@ -35,7 +38,7 @@ struct mmb_cmp_row {
 	double change_pct;		/* 100 * (med_b / med_a - 1) */
 	double lo_pct, hi_pct;		/* 95% interval of the change; +-inf: too few samples */
 	double p;			/* Mann-Whitney, two-sided */
-	int significant;		/* p < MMB_COMPARE_ALPHA */
+	int significant;		/* p < MMB_COMPARE_ALPHA and the interval excludes 0 */
 	int worse;			/* the change goes against the metric's direction */
 };
 
@@ -46,6 +49,12 @@ struct mmb_cmp_row {
  */
 int mmb_compare_rows(const struct mmb_resdir *a, const struct mmb_resdir *b, const char *base,
 		     const char *metric, struct mmb_cmp_row **r_rows);
+
+/*
+ * Fill r's statistics from the samples a[0..r->na) and b[0..r->nb) (both
+ * non-empty, at most 4096 each) of metric. Returns 0, -EINVAL or -ENOMEM.
+ */
+int mmb_compare_fill(struct mmb_cmp_row *r, const double *a, const double *b, const char *metric);
 
 int mmb_compare_main(int argc, char **argv);
 

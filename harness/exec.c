@@ -67,11 +67,12 @@ static const char exec_usage[] =
 	"  -a ALLOC[:k=v,...]  the allocator (default slab) and its options:\n";
 
 static const char record_usage[] =
-	"usage: mmbench record -o TRACE [--] COMMAND [ARGS...]\n"
+	"usage: mmbench record -o TRACE [--force] [--] COMMAND [ARGS...]\n"
 	"\n"
 	"Runs COMMAND and records every malloc-family call (operation, size, alignment,\n"
 	"thread, time, address) into TRACE, in the binary trace format (README.md).\n"
-	"The exit status is COMMAND's own. Replay it with -w replay:trace=TRACE.\n";
+	"TRACE must not exist (--force replaces it). The exit status is COMMAND's own.\n"
+	"Replay it with -w replay:trace=TRACE.\n";
 
 static const char trace_info_usage[] =
 	"usage: mmbench trace-info TRACE\n"
@@ -443,7 +444,7 @@ int mmb_record_main(int argc, char **argv)
 	struct exec_run run;
 	uint64_t records;
 	uint32_t threads;
-	int i, rc, fd;
+	int i, rc, fd, force = 0;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--")) {
@@ -456,6 +457,10 @@ int mmb_record_main(int argc, char **argv)
 		}
 		if (!strcmp(argv[i], "-o") && i + 1 < argc) {
 			out = argv[++i];
+			continue;
+		}
+		if (!strcmp(argv[i], "--force")) {
+			force = 1;
 			continue;
 		}
 		if (argv[i][0] == '-') {
@@ -474,7 +479,12 @@ int mmb_record_main(int argc, char **argv)
 	rc = exec_find(argv[i], path, sizeof(path));
 	if (rc)
 		return rc;
-	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+	/* Like run's and exec's -o, an existing trace is never replaced unasked. */
+	fd = open(out, O_WRONLY | O_CREAT | O_APPEND | (force ? O_TRUNC : O_EXCL), 0644);
+	if (fd < 0 && errno == EEXIST) {
+		mmb_err("record: -o %s: file exists (--force replaces it)", out);
+		return MMB_EXIT_USAGE;
+	}
 	if (fd < 0) {
 		mmb_err("record: -o %s: %s", out, strerror(errno));
 		return MMB_EXIT_USAGE;

@@ -545,6 +545,11 @@ static int plan_getopt(int argc, char **argv, struct plan_args *a, int in_suite,
 			a->check = 1;
 			break;
 		case OPT_SUITE:
+			if (a->suite) {	/* one plan per run: never drop the first silently */
+				snprintf(err, errlen, "--suite %s: only one --suite per run (already "
+					 "--suite %s; run them one after the other)", optarg, a->suite);
+				return -EINVAL;
+			}
 			a->suite = optarg;
 			break;
 		case OPT_PROGRAMS_FROM:

@@ -11,6 +11,11 @@
  * resdir.h), so no figure mixes them with timing cells; the fault figures
  * are drawn for the labels that have faults.csv rows.
  *
+ * Latency curves from histograms are thinned to the points where the curve
+ * moves by 2% in x or 5% in y (plot_lat_hist): the same line, a fraction of
+ * the SVG. Colours: every series of an allocator label has that label's
+ * colour, the same in every figure of the run (plot_colour).
+ *
  * Data files are whitespace-separated; titles are double-quoted strings
  * (a '"' inside a label is written as '\''); NaN marks "not measured".
  */
@@ -67,6 +72,9 @@ struct plot_ctx {
 	int drawn, failed, multi_threads;
 	unsigned *thr;
 	int nthr;
+	const char **al;	/* the run's allocator labels: colour i + 1 is al[i]'s */
+	int nal;
+	char cols[8192], dts[8192];	/* per data block of the figure being written */
 	struct plot_side lat, tl, flt, sc;
 };
 
@@ -173,6 +181,38 @@ static void plot_note(struct plot_ctx *c, const char *fmt, ...)
 	fputc('\n', c->log);
 }
 
+/* The colour (common.gp's linetype 1..16) of an allocator label, one per label for the run. */
+static int plot_colour(const struct plot_ctx *c, const char *alabel)
+{
+	for (int i = 0; i < c->nal; i++)
+		if (!strcmp(c->al[i], alabel))
+			return i % 16 + 1;
+	return 16;
+}
+
+/* Start the block list of a figure; then one plot_block per data block (or bar series). */
+static void plot_blocks_reset(struct plot_ctx *c)
+{
+	c->cols[0] = c->dts[0] = 0;
+}
+
+static void plot_block(struct plot_ctx *c, const char *alabel, int dash)
+{
+	size_t a = strlen(c->cols), b = strlen(c->dts);
+
+	snprintf(c->cols + a, sizeof(c->cols) - a, "%s%d", a ? " " : "", plot_colour(c, alabel));
+	snprintf(c->dts + b, sizeof(c->dts) - b, "%s%d", b ? " " : "", dash);
+}
+
+/* The dash type of a series: 1, or by thread count when the run has several. */
+static int plot_dash(const struct plot_ctx *c, unsigned threads)
+{
+	for (int t = 0; c->multi_threads && t < c->nthr; t++)
+		if (c->thr[t] == threads)
+			return t % 5 + 1;
+	return 1;
+}
+
 /* The last non-empty line of a small file (gnuplot's error), or "". */
 static void plot_last_line(const char *path, char *buf, size_t len)
 {
@@ -241,7 +281,7 @@ static void plot_render(struct plot_ctx *c, const char *script, const char *name
 	int ok = 1;
 
 	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
-		char tmp[4500], final[4500], data[4500], expr[24576], q[4][4600];
+		char tmp[4500], final[4500], data[4500], expr[40960], q[4][4600];
 
 		snprintf(final, sizeof(final), "%s/%s.%s", c->outdir, name, fmts[i]);
 		snprintf(tmp, sizeof(tmp), "%s/.%s.%s.tmp", c->outdir, name, fmts[i]);
@@ -250,8 +290,9 @@ static void plot_render(struct plot_ctx *c, const char *script, const char *name
 		plot_gpstr(q[1], sizeof(q[1]), tmp);
 		plot_gpstr(q[2], sizeof(q[2]), data);
 		plot_gpstr(q[3], sizeof(q[3]), title);
-		snprintf(expr, sizeof(expr), "lib='%s'; fmt='%s'; out='%s'; data='%s'; ttl='%s'; n=%d; %s",
-			 q[0], fmts[i], q[1], q[2], q[3], n, extra ? extra : "");
+		snprintf(expr, sizeof(expr), "lib='%s'; fmt='%s'; out='%s'; data='%s'; ttl='%s'; n=%d; "
+			 "cols='%s'; dts='%s'; %s", q[0], fmts[i], q[1], q[2], q[3], n, c->cols, c->dts,
+			 extra ? extra : "");
 		if (plot_gnuplot(c, script, expr, tmp, final))
 			ok = 0;
 		else
@@ -389,13 +430,24 @@ static int plot_lat_hist(struct plot_ctx *c, FILE *f, const char *op, const char
 	if (nb) {
 		plot_qstr(f, s->title);
 		fputs(" \"latency_ns\"\n", f);
+		plot_block(c, s->alabel, plot_dash(c, s->threads));
 	}
+	/* A point where the curve moved by 2% in x or 5% in y since the last
+	 * one written, and the last: thousands of buckets draw the same line
+	 * with at most a few hundred points (and keep report.html small). */
+	double lx = 0, ly = 0;
+
 	for (int k = 0; k < nb; k++) {
-		double p;
+		double p, x;
 
 		cum += b[k].count;
 		p = fmin(cum / total, 1 - 1 / fmax(total, 2));
-		fprintf(f, "%.9g %.9g\n", 1 / (1 - p), b[k].hi);
+		x = 1 / (1 - p);
+		if (k && k < nb - 1 && x < lx * 1.02 && b[k].hi < ly * 1.05)
+			continue;
+		fprintf(f, "%.6g %.6g\n", x, b[k].hi);
+		lx = x;
+		ly = b[k].hi;
 	}
 	if (nb)
 		fputs("\n\n", f);
@@ -434,6 +486,7 @@ static int plot_lat_cols(struct plot_ctx *c, FILE *f, const char *op, const char
 		if (!n++) {
 			plot_qstr(f, s->title);
 			fputs(" \"latency_ns\"\n", f);
+			plot_block(c, s->alabel, plot_dash(c, s->threads));
 		}
 		fprintf(f, "%.9g %.9g\n", x, mmb_median(v, m));
 	}
@@ -463,6 +516,7 @@ static void plot_latency(struct plot_ctx *c, const char *op, const char **wls, i
 
 		mmb_slug(wls[w], slug, sizeof(slug));
 		snprintf(name, sizeof(name), "latency-%s-%s", op, slug);
+		plot_blocks_reset(c);
 		f = plot_data_open(c, name);
 		for (int i = 0; f && i < ns; i++)
 			drawn += (from_hist ? plot_lat_hist : plot_lat_cols)(c, f, op, wls[w], &s[i]) > 0;
@@ -480,14 +534,44 @@ static void plot_latency(struct plot_ctx *c, const char *op, const char **wls, i
 
 /* ---- throughput against threads ------------------------------------------ */
 
+static void plot_bars(struct plot_ctx *c, const char *script, const char *name, const char *title,
+		      char (*glabel)[256], int ng, const char *const *slabel,
+		      const char *const *salabel, int ns, struct plot_vec *vals);
+
+/*
+ * One thread count: bars, one per allocator (a line against threads would
+ * be a single point). Several: median against threads with min..max bars.
+ */
+static void plot_throughput_bars(struct plot_ctx *c, const char **al, int nal, const char *wl,
+				 const char *name, const char *title)
+{
+	char (*gl)[256] = calloc(1, sizeof(*gl));
+	struct plot_vec *vals = calloc((size_t)nal + 1, sizeof(*vals));
+	double buf[4096];
+
+	if (!gl || !vals) {
+		free(gl);
+		free(vals);
+		return;
+	}
+	snprintf(gl[0], sizeof(gl[0]), "%u thread%s", c->thr[0], c->thr[0] == 1 ? "" : "s");
+	for (int a = 0; a < nal; a++) {
+		size_t m = mmb_resdir_samples(c->rd, al[a], wl, c->thr[0], "ops_per_sec", buf, 4096);
+
+		for (size_t k = 0; k < m; k++)
+			vec_push(&vals[a], buf[k]);
+	}
+	plot_bars(c, "throughput_bars.gp", name, title, gl, 1, al, al, nal, vals);
+	free(vals);
+	free(gl);
+}
+
 static void plot_throughput(struct plot_ctx *c, const char **wls, int nwl)
 {
-	const char **al;
-	int nal = mmb_resdir_alabels(c->rd, &al);
+	const char **al = c->al;
+	int nal = c->nal;
 	char thr[512] = "", extra[700];
 
-	if (nal < 0)
-		return;
 	for (int i = 0; i < c->nthr; i++)
 		snprintf(thr + strlen(thr), sizeof(thr) - strlen(thr), "%s%u", i ? " " : "", c->thr[i]);
 	snprintf(extra, sizeof(extra), "thr='%s'; thmin=%u; thmax=%u", thr, c->thr[0],
@@ -499,6 +583,12 @@ static void plot_throughput(struct plot_ctx *c, const char **wls, int nwl)
 
 		mmb_slug(wls[w], slug, sizeof(slug));
 		snprintf(name, sizeof(name), "throughput-%s", slug);
+		if (c->nthr == 1) {
+			snprintf(title, sizeof(title), "throughput, workload %s", wls[w]);
+			plot_throughput_bars(c, al, nal, wls[w], name, title);
+			continue;
+		}
+		plot_blocks_reset(c);
 		f = plot_data_open(c, name);
 		for (int a = 0; f && a < nal; a++) {
 			int rows = 0;
@@ -514,6 +604,7 @@ static void plot_throughput(struct plot_ctx *c, const char **wls, int nwl)
 				if (!rows++) {
 					plot_qstr(f, al[a]);
 					fputs(" \"ops_per_sec\"\n", f);
+					plot_block(c, al[a], 1);
 				}
 				for (size_t k = 0; k < m; k++)
 					vec_push(&v, buf[k]);
@@ -535,7 +626,6 @@ static void plot_throughput(struct plot_ctx *c, const char **wls, int nwl)
 		else if (f)
 			plot_note(c, "%s: skipped, no finished cell measured ops_per_sec", name);
 	}
-	free(al);
 }
 
 /* ---- time series from timeline.csv and faults.csv ------------------------- */
@@ -564,6 +654,7 @@ static void plot_timeline(struct plot_ctx *c, const char *kind, const char *scri
 
 		mmb_slug(wls[w], slug, sizeof(slug));
 		snprintf(name, sizeof(name), "%s-%s", kind, slug);
+		plot_blocks_reset(c);
 		f = plot_data_open(c, name);
 		for (int i = 0; f && i < ns; i++) {
 			int row = plot_first_cell(c, &c->tl, wls[w], &s[i]), measured = 0;
@@ -588,13 +679,13 @@ static void plot_timeline(struct plot_ctx *c, const char *kind, const char *scri
 						snprintf(title2, sizeof(title2), "%s %s", s[i].title, suffix[k]);
 						plot_qstr(f, title2);
 						fputs(" \"v\"\n", f);
+						/* colour: the allocator; dash: which column */
+						plot_block(c, s[i].alabel, k + 1);
 					}
 					fprintf(f, "%.9g %.9g\n", mmb_table_num(t, j, ct) / 1e6, v);
 				}
-				/* an empty pair member keeps the pairing of styles;
-				 * its empty title keeps it out of the legend */
 				if (!pts)
-					fputs("\"\" \"v\"\nNaN NaN\n", f);
+					continue;	/* not measured: no block, no legend entry */
 				fputs("\n\n", f);
 				n++;
 			}
@@ -671,6 +762,7 @@ static void plot_faults_time(struct plot_ctx *c, const char **wls, int nwl)
 
 		mmb_slug(wls[w], slug, sizeof(slug));
 		snprintf(name, sizeof(name), "faults-time-%s", slug);
+		plot_blocks_reset(c);
 		f = tf ? plot_data_open(c, name) : NULL;
 		for (int i = 0; f && i < ns; i++) {
 			int row = plot_first_cell(c, &c->flt, wls[w], &s[i]), m = 0;
@@ -685,6 +777,7 @@ static void plot_faults_time(struct plot_ctx *c, const char **wls, int nwl)
 			qsort(tf, (size_t)m, sizeof(*tf), plot_tf_cmp);
 			plot_qstr(f, s[i].title);
 			fputs(" \"faults\"\n", f);
+			plot_block(c, s[i].alabel, plot_dash(c, s[i].threads));
 			for (int j = 0; j < m; j++) {
 				cum += isnan(tf[j].faults) ? 0 : tf[j].faults;
 				fprintf(f, "%.9g %.9g\n", tf[j].t / 1e6, cum);
@@ -708,22 +801,27 @@ static void plot_faults_time(struct plot_ctx *c, const char **wls, int nwl)
 /* ---- grouped bars --------------------------------------------------------- */
 
 /*
- * Write a bar data file: ng groups (x labels) by ns series; vals[g * ns + s]
- * holds the samples. A series with no value in any group is left out (a bar
+ * Write a bar data file: ng groups (x labels) by ns series (slabel: titles,
+ * salabel: their allocator labels, for the colour); vals[g * ns + s] holds
+ * the samples. A series with no value in any group is left out (a bar
  * series of only NaN is an error to gnuplot). Renders when any value exists.
  * Frees the samples.
  */
 static void plot_bars(struct plot_ctx *c, const char *script, const char *name, const char *title,
-		      char (*glabel)[256], int ng, const char *const *slabel, int ns,
-		      struct plot_vec *vals)
+		      char (*glabel)[256], int ng, const char *const *slabel,
+		      const char *const *salabel, int ns, struct plot_vec *vals)
 {
 	FILE *f = plot_data_open(c, name);
 	int shown = 0, *has = calloc((size_t)ns + 1, sizeof(int));
 
+	plot_blocks_reset(c);
 	for (int i = 0; has && i < ng * ns; i++)
 		has[i % ns] |= vals[i].n > 0;
 	for (int s = 0; has && s < ns; s++)
-		shown += has[s];
+		if (has[s]) {
+			shown++;
+			plot_block(c, salabel[s], 1);
+		}
 	if (f && shown) {
 		fputs("\"x\"", f);
 		for (int s = 0; s < ns; s++) {
@@ -790,9 +888,11 @@ static void plot_faults_region(struct plot_ctx *c, const char **wls, int nwl)
 		}
 		struct plot_vec *vals = calloc((size_t)(ng * ns) + 1, sizeof(*vals));
 		double *sum = calloc((size_t)ng + 1, sizeof(double));
+		const char **sal = calloc((size_t)ns + 1, sizeof(*sal));
 
-		for (int i = 0; vals && sum && sl && i < ns; i++) {
+		for (int i = 0; vals && sum && sl && sal && i < ns; i++) {
 			sl[i] = s[i].title;
+			sal[i] = s[i].alabel;
 			for (int row = 0; row < c->rd->ncells; row++) {
 				int has = 0;
 
@@ -822,11 +922,12 @@ static void plot_faults_region(struct plot_ctx *c, const char **wls, int nwl)
 		mmb_slug(wls[w], slug, sizeof(slug));
 		snprintf(name, sizeof(name), "faults-region-%s", slug);
 		snprintf(title, sizeof(title), "page faults per region and phase, workload %s", wls[w]);
-		if (vals && sum && sl && gl)
-			plot_bars(c, "faults_region.gp", name, title, gl, ng, sl, ns, vals);
+		if (vals && sum && sl && sal && gl)
+			plot_bars(c, "faults_region.gp", name, title, gl, ng, sl, sal, ns, vals);
 		free(vals);
 		free(sum);
 		free(sl);
+		free(sal);
 		free(gl);
 		free(s);
 	}
@@ -856,11 +957,12 @@ static void plot_hw(struct plot_ctx *c, const char **wls, int nwl)
 		int ns = plot_series_of(c, wls[w], &s), ng = 0;
 		char (*gl)[256] = calloc((size_t)nev + 1, sizeof(*gl));
 		const char **sl = calloc((size_t)ns + 1, sizeof(*sl));
+		const char **sal = calloc((size_t)ns + 1, sizeof(*sal));
 		struct plot_vec *vals = calloc((size_t)(nev * ns) + 1, sizeof(*vals));
 		char name[700], slug[600], title[900];
 		double buf[4096];
 
-		for (int k = 0; gl && sl && vals && k < ct->ncols; k++) {
+		for (int k = 0; gl && sl && sal && vals && k < ct->ncols; k++) {
 			if (!plot_is_hw(ct->cols[k]))
 				continue;
 			snprintf(gl[ng], sizeof(gl[0]), "%.*s", (int)strlen(ct->cols[k]) - 10,
@@ -872,6 +974,7 @@ static void plot_hw(struct plot_ctx *c, const char **wls, int nwl)
 							      ct->cols[k], buf, 4096);
 
 				sl[i] = s[i].title;
+				sal[i] = s[i].alabel;
 				for (size_t j = 0; j < m; j++)
 					vec_push(&vals[ng * ns + i], buf[j]);
 				any |= m > 0;
@@ -881,10 +984,11 @@ static void plot_hw(struct plot_ctx *c, const char **wls, int nwl)
 		mmb_slug(wls[w], slug, sizeof(slug));
 		snprintf(name, sizeof(name), "hwcounters-%s", slug);
 		snprintf(title, sizeof(title), "hardware counters per operation, workload %s", wls[w]);
-		if (gl && sl && vals)
-			plot_bars(c, "hwcounters.gp", name, title, gl, ng, sl, ns, vals);
+		if (gl && sl && sal && vals)
+			plot_bars(c, "hwcounters.gp", name, title, gl, ng, sl, sal, ns, vals);
 		free(vals);
 		free(sl);
+		free(sal);
 		free(gl);
 		free(s);
 	}
@@ -895,8 +999,8 @@ static void plot_hw(struct plot_ctx *c, const char **wls, int nwl)
 static void plot_cell_bars(struct plot_ctx *c, const char **wls, int nwl, const char *col,
 			   const char *script, const char *name, const char *title)
 {
-	const char **al;
-	int nal = mmb_resdir_alabels(c->rd, &al), ng = 0;
+	const char **al = c->al;
+	int nal = c->nal, ng = 0;
 	char (*gl)[256] = calloc((size_t)(nwl * c->nthr) + 1, sizeof(*gl));
 	struct plot_vec *vals = calloc((size_t)(nwl * c->nthr * (nal > 0 ? nal : 0)) + 1, sizeof(*vals));
 	double buf[4096];
@@ -922,11 +1026,9 @@ static void plot_cell_bars(struct plot_ctx *c, const char **wls, int nwl, const 
 			ng++;
 		}
 	if (nal > 0 && gl && vals)
-		plot_bars(c, script, name, title, gl, ng, al, nal, vals);
+		plot_bars(c, script, name, title, gl, ng, al, al, nal, vals);
 	free(vals);
 	free(gl);
-	if (nal >= 0)
-		free(al);
 }
 
 /*
@@ -963,7 +1065,7 @@ static void plot_programs(struct plot_ctx *c, const char **wls, int nwl, const c
 		snprintf(gl[ng++], sizeof(gl[0]), "%s", wls[w]);
 	}
 	if (nal > 0 && gl && vals && ng)
-		plot_bars(c, script, name, title, gl, ng, al, nal, vals);
+		plot_bars(c, script, name, title, gl, ng, al, al, nal, vals);
 	free(vals);
 	free(gl);
 	if (nal >= 0)
@@ -992,6 +1094,7 @@ static void plot_size_classes(struct plot_ctx *c, const char **wls, int nwl)
 
 		mmb_slug(wls[w], slug, sizeof(slug));
 		snprintf(name, sizeof(name), "sizeclasses-%s", slug);
+		plot_blocks_reset(c);
 		f = plot_data_open(c, name);
 		for (int i = 0; f && i < ns; i++) {
 			int row = plot_first_cell(c, &c->sc, wls[w], &s[i]), pts = 0;
@@ -1006,6 +1109,7 @@ static void plot_size_classes(struct plot_ctx *c, const char **wls, int nwl)
 				if (!pts++) {
 					plot_qstr(f, s[i].title);
 					fputs(" \"u\"\n", f);
+					plot_block(c, s[i].alabel, plot_dash(c, s[i].threads));
 				}
 				fprintf(f, "%.9g %.9g\n", mmb_table_num(t, j, cb), u);
 			}
@@ -1112,9 +1216,11 @@ int mmb_plot_dir(const struct mmb_resdir *rd, const char *lib, FILE *log)
 	plot_clean(c.datadir, ".dat", ".dat");
 	nwl = mmb_resdir_wlabels(rd, &wls);
 	c.nthr = mmb_resdir_threads(rd, &c.thr);
-	if (nwl < 0 || c.nthr < 0) {
+	c.nal = mmb_resdir_alabels(rd, &c.al);
+	if (nwl < 0 || c.nthr < 0 || c.nal < 0) {
 		free(nwl >= 0 ? wls : NULL);
 		free(c.nthr >= 0 ? c.thr : NULL);
+		free(c.nal >= 0 ? c.al : NULL);
 		return -ENOMEM;
 	}
 	c.multi_threads = c.nthr > 1;
@@ -1151,6 +1257,7 @@ int mmb_plot_dir(const struct mmb_resdir *rd, const char *lib, FILE *log)
 	plot_side_free(&c.sc);
 	free(wls);
 	free(c.thr);
+	free(c.al);
 	return c.failed ? -EIO : c.drawn;
 }
 

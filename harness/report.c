@@ -15,19 +15,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "findings.h"
+#include "headline.h"
+#include "jsonflat.h"
 #include "plot.h"
 #include "pressure.h"
 #include "stats.h"
+#include "units.h"
 #include "util.h"
 
 static const char report_usage[] =
-	"usage: mmbench report [--scripts DIR] RESULTS_DIR\n"
+	"usage: mmbench report [--baseline ALLOC] [--scripts DIR] RESULTS_DIR\n"
 	"\n"
-	"Draw the figures (mmbench plot) and write RESULTS_DIR/report.md and a self-contained\n"
-	"RESULTS_DIR/report.html (inline SVG, opens offline): the run and machine from\n"
-	"meta.json, key figures per workload, unfinished cells, figures.\n"
+	"Draw the figures (mmbench plot; its notes go to RESULTS_DIR/plots/plot.log) and write\n"
+	"RESULTS_DIR/report.md and a self-contained RESULTS_DIR/report.html (inline SVG, opens\n"
+	"offline): findings first (per workload, the configurations ranked on throughput, p99.9\n"
+	"latency and memory measures against a baseline, with change, 95% interval, '~' = not\n"
+	"significant), then the figures by workload, key figures, unfinished cells, the run and\n"
+	"the machine.\n"
 	"\n"
-	"      --scripts DIR   the gnuplot scripts (default: $MMB_PLOTS, else plots/ of the source tree)\n"
+	"  -b, --baseline ALLOC  the configuration the findings compare against (an allocator\n"
+	"                        label as in cells.csv; default " MMB_FINDINGS_DEFAULT_BASE " where it ran)\n"
+	"      --scripts DIR     the gnuplot scripts (default: $MMB_PLOTS, else plots/ of the source tree)\n"
 	"  -h, --help\n";
 
 static const char export_usage[] =
@@ -41,24 +50,25 @@ static const char export_usage[] =
 
 struct rep_metric {
 	const char *name, *title;
+	int part;		/* 0: speed and latency; 1: memory and faults (a table each) */
 };
 
 /* The key figures, in table order; a column shows when any cell measured it. */
 static const struct rep_metric rep_keys[] = {
-	{ "ops_per_sec", "throughput [ops/s]" },
-	{ "failed_allocs", "failed allocs" },	/* never throughput without it */
-	{ "alloc_p50_ns", "alloc p50 [ns]" },
-	{ "alloc_p99_ns", "alloc p99 [ns]" },
-	{ "alloc_p9999_ns", "alloc p99.99 [ns]" },
-	{ "free_p99_ns", "free p99 [ns]" },
-	{ "live_peak_bytes", "peak live" },
-	{ "footprint_peak_bytes", "peak footprint" },
-	{ "overhead_ratio", "overhead ratio" },
-	{ "internal_frag", "internal frag." },
-	{ "unusable_index_o9", "unusable idx o9" },
-	{ "uffd_faults", "uffd faults" },
-	{ "minflt", "minor faults" },
-	{ "wall_ns", "wall time" },	/* shown when a program cell ran (rep_key_shown) */
+	{ "ops_per_sec", "throughput", 0 },
+	{ "failed_allocs", "failed allocs", 0 },	/* never throughput without it */
+	{ "alloc_p50_ns", "alloc p50", 0 },
+	{ "alloc_p99_ns", "alloc p99", 0 },
+	{ "alloc_p9999_ns", "alloc p99.99", 0 },
+	{ "free_p99_ns", "free p99", 0 },
+	{ "live_peak_bytes", "peak live", 1 },
+	{ "footprint_peak_bytes", "peak footprint", 1 },
+	{ "overhead_ratio", "overhead ratio", 1 },
+	{ "internal_frag", "internal frag.", 1 },
+	{ "unusable_index_o9", "unusable idx o9", 1 },
+	{ "uffd_faults", "uffd faults", 1 },
+	{ "minflt", "minor faults", 1 },
+	{ "wall_ns", "wall time", 0 },	/* shown when a program cell ran (rep_key_shown) */
 };
 #define NKEYS (sizeof(rep_keys) / sizeof(rep_keys[0]))
 
@@ -77,6 +87,8 @@ struct rep_ctx {
 	char **svgs;		/* figure names under plots/, sorted */
 	int nsvg;
 	const char *plot_note;	/* why there are no figures, or NULL */
+	const char *base;	/* --baseline, or NULL */
+	struct mmb_findings fnd;
 };
 
 struct rep_out {
@@ -164,6 +176,14 @@ static void rep_table(const struct rep_out *o, int begin, const char *cls)
 		fputc('\n', o->f);
 }
 
+static void rep_flat_row(void *arg, const char *path, const char *text)
+{
+	const char *cells[2] = { path, text };
+
+	rep_row(arg, cells, 2, REP_DATA);
+}
+
+/* A meta.json key's row; a nested object becomes one row per value (jsonflat.h). */
 static void rep_meta_row(const struct rep_out *o, const char *key)
 {
 	char val[8192];
@@ -172,7 +192,10 @@ static void rep_meta_row(const struct rep_out *o, const char *key)
 	if (!mmb_resdir_meta(o->c->rd, key, strcmp(key, "command_line") ? ", " : " ", val,
 			     sizeof(val)))
 		return;
-	rep_row(o, cells, 2, REP_DATA);
+	if (val[0] == '{')
+		mmb_jsonflat(val, key, rep_flat_row, (void *)o);
+	else
+		rep_row(o, cells, 2, REP_DATA);
 }
 
 static int rep_known_key(const char *key)
@@ -210,22 +233,231 @@ static void rep_meta(const struct rep_out *o)
 	rep_table(o, 0, "");
 }
 
-/* A metric value for a table: bytes in KiB/MiB/GiB, others to 4 digits. */
+/* A metric value for a table, in human units (units.h). */
 static void rep_fmt(char *buf, size_t len, const char *metric, double v)
 {
-	size_t n = strlen(metric);
+	mmb_fmt_metric(buf, len, metric, v);
+}
 
-	if (isnan(v))
-		snprintf(buf, len, "-");
-	else if (n > 6 && !strcmp(metric + n - 6, "_bytes"))
-		snprintf(buf, len, v >= 1 << 30 ? "%.2f GiB" : v >= 1 << 20 ? "%.2f MiB" : "%.1f KiB",
-			 v / (v >= 1 << 30 ? 1 << 30 : v >= 1 << 20 ? 1 << 20 : 1024));
-	else if (!strcmp(metric, "wall_ns"))
-		snprintf(buf, len, "%.3f s", v / 1e9);
-	else if (fabs(v) >= 1e6)
-		snprintf(buf, len, "%.4g M", v / 1e6);
+/* The change against the baseline as benchstat prints it: "+3.1% [+1.2%, +5.0%]" or "~ [...]". */
+static void rep_change(char *buf, size_t len, const struct mmb_cmp_row *r)
+{
+	char ch[32], lo[32], hi[32];
+
+	if (!isfinite(r->lo_pct) || !isfinite(r->hi_pct)) {
+		snprintf(buf, len, "~ (too few runs)");
+		return;
+	}
+	mmb_fmt_pct(lo, sizeof(lo), r->lo_pct);
+	mmb_fmt_pct(hi, sizeof(hi), r->hi_pct);
+	if (r->significant)
+		mmb_fmt_pct(ch, sizeof(ch), r->change_pct);
 	else
-		snprintf(buf, len, "%.4g", v);
+		snprintf(ch, sizeof(ch), "~");
+	snprintf(buf, len, "%s [%s, %s]", ch, lo, hi);
+}
+
+/* Raw HTML (tags), written only into the HTML report. */
+static void rep_html(const struct rep_out *o, const char *s)
+{
+	if (o->html)
+		fputs(s, o->f);
+}
+
+/* One findings cell: the median, rank, and the change against the baseline. */
+static void rep_finding_cell(const struct rep_out *o, const struct mmb_finding_group *g,
+			     const struct mmb_finding_row *r, int c)
+{
+	const struct mmb_finding_cell *fc = &r->cell[c];
+	const struct mmb_headline *h = &mmb_headlines[g->col[c]];
+	char val[64], ch[128];
+
+	rep_fmt(val, sizeof(val), h->metric, fc->median);
+	if (r->is_base && !isnan(fc->median))
+		snprintf(ch, sizeof(ch), "baseline");
+	else if (fc->compared)
+		rep_change(ch, sizeof(ch), &fc->cmp);
+	else
+		ch[0] = 0;
+	if (o->html) {
+		const char *cls = fc->compared && fc->cmp.significant ?
+				  (fc->cmp.worse ? " class=\"worse\"" : " class=\"better\"") : "";
+
+		fputs(fc->rank == 1 ? "<td class=\"best\">" : "<td>", o->f);
+		rep_text(o, val);
+		if (ch[0]) {
+			fprintf(o->f, "<span%s>", cls);
+			rep_text(o, ch);
+			fputs("</span>", o->f);
+		}
+		fputs("</td>", o->f);
+		return;
+	}
+	fputs("| ", o->f);
+	if (fc->rank == 1)
+		fputs("**", o->f);
+	rep_text(o, val);
+	if (fc->rank == 1)
+		fputs("**", o->f);
+	if (ch[0]) {
+		fputs(" (", o->f);
+		rep_text(o, ch);
+		fputc(')', o->f);
+	}
+	fputc(' ', o->f);
+}
+
+/* "Highest throughput: glibc, +3.1% [+1.2%, +5.0%] against jemalloc-malloc." */
+static void rep_verdicts(const struct rep_out *o, const struct mmb_finding_group *g)
+{
+	rep_html(o, "<ul class=\"verdict\">\n");
+	for (int c = 0; c < g->ncols; c++) {
+		const struct mmb_headline *h = &mmb_headlines[g->col[c]];
+		char line[1400], val[64], ch[128], who[700] = "";
+		int nbest = 0, change = 0;	/* change: ch is a change against the baseline */
+
+		for (int i = 0; i < g->nrows; i++)
+			if (g->rows[i].cell[c].rank == 1) {
+				const struct mmb_finding_row *r = &g->rows[i];
+
+				if (!nbest++) {
+					rep_fmt(val, sizeof(val), h->metric, r->cell[c].median);
+					change = !r->is_base && r->cell[c].compared && g->base;
+					if (r->is_base)
+						snprintf(ch, sizeof(ch), "the baseline");
+					else if (change)
+						rep_change(ch, sizeof(ch), &r->cell[c].cmp);
+					else
+						snprintf(ch, sizeof(ch), "the baseline did not measure it");
+				}
+				snprintf(who + strlen(who), sizeof(who) - strlen(who), "%s%s",
+					 nbest > 1 ? ", " : "", r->alabel);
+			}
+		if (!nbest)
+			continue;
+		if (!change)
+			snprintf(line, sizeof(line), "%s %s: %s, %s (%s)",
+				 h->higher_better ? "highest" : "lowest", h->title, who, val, ch);
+		else
+			snprintf(line, sizeof(line), "%s %s: %s, %s; against %s: %s",
+				 h->higher_better ? "highest" : "lowest", h->title, who, val, g->base, ch);
+		line[0] = (char)(line[0] - 'a' + 'A');
+		rep_html(o, "<li>");
+		if (!o->html)
+			fputs("- ", o->f);
+		rep_text(o, line);
+		rep_html(o, "</li>");
+		fputc('\n', o->f);
+	}
+	rep_html(o, "</ul>\n");
+}
+
+static void rep_findings(const struct rep_out *o)
+{
+	const struct mmb_findings *f = &o->c->fnd;
+	const struct mmb_resdir *rd = o->c->rd;
+	unsigned *thr;
+	int nthr = mmb_resdir_threads(rd, &thr), any_base_asked = 0;
+	const char *asked = o->c->base ? o->c->base : MMB_FINDINGS_DEFAULT_BASE;
+	char para[1200];
+
+	free(nthr >= 0 ? thr : NULL);
+	rep_heading(o, 2, "Findings");
+	for (int i = 0; i < f->ngroups; i++)
+		any_base_asked |= f->groups[i].base && !f->groups[i].fallback;
+	snprintf(para, sizeof(para),
+		 "Per workload, the configurations ranked on each measure (best first, by the first "
+		 "column; the best of each column in bold), against %s%s. Each cell: the median "
+		 "over the finished runs, then the change of the medians against the baseline and "
+		 "its 95%% interval (Hodges-Lehmann); ~ = not significant (Mann-Whitney p >= 0.05 "
+		 "or the interval includes 0; with fewer than 4 runs on a side nothing is), as "
+		 "mmbench compare --baseline prints it.",
+		 any_base_asked ? asked : "the first configuration that ran",
+		 any_base_asked ? " where it ran (report --baseline NAME chooses)" : "");
+	rep_para(o, para);
+	if (!f->ngroups)
+		rep_para(o, "No finding: no cell of this run finished.");
+	for (int gi = 0; gi < f->ngroups; gi++) {
+		const struct mmb_finding_group *g = &f->groups[gi];
+		char title[800];
+		const char *cells[3 + MMB_FINDINGS_MAXCOLS];
+		char heads[MMB_FINDINGS_MAXCOLS][96];
+		int n = 0;
+
+		snprintf(title, sizeof(title), "%s", g->wlabel);
+		if (nthr > 1)
+			snprintf(title + strlen(title), sizeof(title) - strlen(title), ", %u thread%s",
+				 g->threads, g->threads == 1 ? "" : "s");
+		rep_heading(o, 3, title);
+		if (!g->base) {
+			rep_para(o, "No cell of this workload finished.");
+			continue;
+		}
+		if (g->fallback) {
+			snprintf(para, sizeof(para), "%s did not finish here; against %s.", asked,
+				 g->base);
+			rep_para(o, para);
+		}
+		if (!g->ncols) {
+			rep_para(o, "Nothing comparable was measured.");
+			continue;
+		}
+		rep_verdicts(o, g);
+		rep_table(o, 1, "num findings");
+		cells[n++] = "#";
+		cells[n++] = "allocator";
+		cells[n++] = "runs";
+		for (int c = 0; c < g->ncols; c++) {
+			const struct mmb_headline *h = &mmb_headlines[g->col[c]];
+
+			snprintf(heads[c], sizeof(heads[c]), "%s (%s)", h->title,
+				 h->higher_better ? "higher is better" : "lower is better");
+			cells[n++] = heads[c];
+		}
+		if (o->html) {	/* the direction on a line of its own */
+			fputs("<tr><th>#</th><th>allocator</th><th>runs</th>", o->f);
+			for (int c = 0; c < g->ncols; c++) {
+				const struct mmb_headline *h = &mmb_headlines[g->col[c]];
+
+				fputs("<th>", o->f);
+				rep_text(o, h->title);
+				fprintf(o->f, "<span>%s is better</span></th>",
+					h->higher_better ? "higher" : "lower");
+			}
+			fputs("</tr>\n", o->f);
+		} else {
+			rep_row(o, cells, n, REP_HEAD_NUM);
+		}
+		for (int i = 0; i < g->nrows; i++) {
+			const struct mmb_finding_row *r = &g->rows[i];
+			char rank[16], runs[32];
+			const char *lead[3] = { rank, r->alabel, runs };
+
+			if (r->cell[0].rank)
+				snprintf(rank, sizeof(rank), "%d", r->cell[0].rank);
+			else
+				snprintf(rank, sizeof(rank), "-");
+			snprintf(runs, sizeof(runs), "%d/%d", r->ok, r->total);
+			if (o->html) {
+				fputs("<tr>", o->f);
+				for (int k = 0; k < 3; k++) {
+					fputs(k == 1 && r->is_base ? "<td class=\"base\">" : "<td>", o->f);
+					rep_text(o, lead[k]);
+					fputs("</td>", o->f);
+				}
+			} else {
+				for (int k = 0; k < 3; k++) {
+					fputs("| ", o->f);
+					rep_text(o, lead[k]);
+					fputc(' ', o->f);
+				}
+			}
+			for (int c = 0; c < g->ncols; c++)
+				rep_finding_cell(o, g, r, c);
+			fputs(o->html ? "</tr>\n" : "|\n", o->f);
+		}
+		rep_table(o, 0, "");
+	}
 }
 
 /* Is key k shown: measured by any ok cell (wall_ns: by any ok program cell,
@@ -260,55 +492,62 @@ static void rep_key_figures(const struct rep_out *o)
 		    "A column appears when any cell measured it; '-' = not measured.");
 	for (size_t k = 0; k < NKEYS; k++)
 		shown[k] = rep_key_shown(rd, k);
-	for (int w = 0; w < nwl; w++) {
-		const char *cells[NKEYS + 3];
-		char vals[NKEYS + 3][64], title[700];
-		int n = 0;
+	for (int w = 0; w < nwl; w++)
+		for (int part = 0; part < 2; part++) {
+			const char *cells[NKEYS + 3];
+			char vals[NKEYS + 3][64], title[700];
+			int n = 0, any = 0;
 
-		snprintf(title, sizeof(title), "Workload %s", wls[w]);
-		rep_heading(o, 3, title);
-		rep_table(o, 1, "num");
-		cells[n++] = "allocator";
-		cells[n++] = "threads";
-		cells[n++] = "n";
-		for (size_t k = 0; k < NKEYS; k++)
-			if (shown[k])
-				cells[n++] = rep_keys[k].title;
-		rep_row(o, cells, n, REP_HEAD_NUM);
-		for (int a = 0; a < nal; a++)
-			for (int t = 0; t < nthr; t++) {
-				int total = 0, ok = 0;
+			for (size_t k = 0; k < NKEYS; k++)
+				any |= shown[k] && rep_keys[k].part == part;
+			if (!any)
+				continue;
+			snprintf(title, sizeof(title), "Workload %s: %s", wls[w],
+				 part ? "memory and faults" : "speed and latency");
+			rep_heading(o, 3, title);
+			rep_table(o, 1, "num keys");
+			cells[n++] = "allocator";
+			cells[n++] = "threads";
+			cells[n++] = "n";
+			for (size_t k = 0; k < NKEYS; k++)
+				if (shown[k] && rep_keys[k].part == part)
+					cells[n++] = rep_keys[k].title;
+			rep_row(o, cells, n, REP_HEAD_NUM);
+			for (int a = 0; a < nal; a++)
+				for (int t = 0; t < nthr; t++) {
+					int total = 0, ok = 0;
 
-				for (int i = 0; i < rd->ncells; i++)
-					if (!strcmp(rd->alabel[i], al[a]) && !strcmp(rd->wlabel[i], wls[w]) &&
-					    rd->cells[i].threads == thr[t]) {
-						total++;
-						ok += mmb_resdir_ok(rd, i);
-					}
-				if (!total)
-					continue;
-				n = 0;
-				cells[n++] = al[a];
-				snprintf(vals[1], sizeof(vals[1]), "%u", thr[t]);
-				cells[n++] = vals[1];
-				snprintf(vals[2], sizeof(vals[2]), "%d/%d", ok, total);
-				cells[n++] = vals[2];
-				for (size_t k = 0; k < NKEYS; k++) {
-					size_t m;
-
-					if (!shown[k])
+					for (int i = 0; i < rd->ncells; i++)
+						if (!strcmp(rd->alabel[i], al[a]) &&
+						    !strcmp(rd->wlabel[i], wls[w]) &&
+						    rd->cells[i].threads == thr[t]) {
+							total++;
+							ok += mmb_resdir_ok(rd, i);
+						}
+					if (!total)
 						continue;
-					m = mmb_resdir_samples(rd, al[a], wls[w], thr[t], rep_keys[k].name,
-							       buf, 4096);
-					rep_fmt(vals[n], sizeof(vals[n]), rep_keys[k].name,
-						m ? mmb_median(buf, m) : NAN);
-					cells[n] = vals[n];
-					n++;
+					n = 0;
+					cells[n++] = al[a];
+					snprintf(vals[1], sizeof(vals[1]), "%u", thr[t]);
+					cells[n++] = vals[1];
+					snprintf(vals[2], sizeof(vals[2]), "%d/%d", ok, total);
+					cells[n++] = vals[2];
+					for (size_t k = 0; k < NKEYS; k++) {
+						size_t m;
+
+						if (!shown[k] || rep_keys[k].part != part)
+							continue;
+						m = mmb_resdir_samples(rd, al[a], wls[w], thr[t],
+								       rep_keys[k].name, buf, 4096);
+						rep_fmt(vals[n], sizeof(vals[n]), rep_keys[k].name,
+							m ? mmb_median(buf, m) : NAN);
+						cells[n] = vals[n];
+						n++;
+					}
+					rep_row(o, cells, n, REP_DATA);
 				}
-				rep_row(o, cells, n, REP_DATA);
-			}
-		rep_table(o, 0, "");
-	}
+			rep_table(o, 0, "");
+		}
 out:
 	free(nwl >= 0 ? wls : NULL);
 	free(nal >= 0 ? al : NULL);
@@ -399,25 +638,98 @@ static void rep_inline_svg(const struct rep_out *o, const char *name)
 	fclose(f);
 }
 
+static void rep_figure(const struct rep_out *o, const char *name)
+{
+	if (o->html) {
+		fputs("<figure>", o->f);
+		rep_inline_svg(o, name);
+		fputs("<figcaption>", o->f);
+		rep_text(o, name);
+		fputs("</figcaption></figure>\n", o->f);
+	} else {
+		fprintf(o->f, "\n![%s](plots/%s.svg)\n", name, name);
+	}
+}
+
+/* The figure kinds that belong to one workload: "<kind><workload slug>". */
+static const char *const rep_wl_kinds[] = {
+	"latency-alloc-", "latency-free-", "throughput-", "memory-", "unusable-", "faults-time-",
+	"faults-region-", "hwcounters-", "sizeclasses-",
+};
+
+/* Is figure name one of workload slug's? */
+static int rep_fig_of(const char *name, const char *slug)
+{
+	for (size_t k = 0; k < sizeof(rep_wl_kinds) / sizeof(rep_wl_kinds[0]); k++) {
+		size_t n = strlen(rep_wl_kinds[k]);
+
+		if (!strncmp(name, rep_wl_kinds[k], n) && !strcmp(name + n, slug))
+			return 1;
+	}
+	return 0;
+}
+
+/* The figures grouped by workload (in run order), then those of the whole run. */
 static void rep_figures(const struct rep_out *o)
 {
 	const struct rep_ctx *c = o->c;
+	const char **wls;
+	int nwl = mmb_resdir_wlabels(c->rd, &wls);
+	char *used = calloc((size_t)c->nsvg + 1, 1);
 
 	rep_heading(o, 2, "Figures");
 	if (c->plot_note)
 		rep_para(o, c->plot_note);
 	if (!c->nsvg && !c->plot_note)
-		rep_para(o, "No figure: nothing drawable was measured (see mmbench plot's notes).");
-	for (int i = 0; i < c->nsvg; i++) {
-		if (o->html) {
-			fputs("<figure>", o->f);
-			rep_inline_svg(o, c->svgs[i]);
-			fputs("<figcaption>", o->f);
-			rep_text(o, c->svgs[i]);
-			fputs("</figcaption></figure>\n", o->f);
-		} else {
-			fprintf(o->f, "\n![%s](plots/%s.svg)\n", c->svgs[i], c->svgs[i]);
+		rep_para(o, "No figure: nothing drawable was measured (see plots/plot.log).");
+	for (int w = 0; used && w < nwl; w++) {
+		char slug[600], title[700];
+		int any = 0;
+
+		mmb_slug(wls[w], slug, sizeof(slug));
+		for (int i = 0; i < c->nsvg; i++) {
+			if (used[i] || !rep_fig_of(c->svgs[i], slug))
+				continue;
+			if (!any++) {
+				snprintf(title, sizeof(title), "Workload %s", wls[w]);
+				rep_heading(o, 3, title);
+			}
+			used[i] = 1;
+			rep_figure(o, c->svgs[i]);
 		}
+	}
+	for (int i = 0, any = 0; used && i < c->nsvg; i++) {
+		if (used[i])
+			continue;
+		if (!any++)
+			rep_heading(o, 3, "All workloads");
+		rep_figure(o, c->svgs[i]);
+	}
+	free(used);
+	free(nwl >= 0 ? wls : NULL);
+}
+
+/* One line under the title: what ran, when, from which commit. */
+static void rep_overview(const struct rep_out *o)
+{
+	const struct mmb_resdir *rd = o->c->rd;
+	char st[64] = "?", t0[64] = "?", rev[128] = "?", cmd[2048] = "", line[2600];
+	int ok = 0;
+
+	for (int i = 0; i < rd->ncells; i++)
+		ok += mmb_resdir_ok(rd, i);
+	mmb_resdir_meta(rd, "state", "", st, sizeof(st));
+	mmb_resdir_meta(rd, "start_time", "", t0, sizeof(t0));
+	mmb_resdir_meta(rd, "git_revision", "", rev, sizeof(rev));
+	mmb_resdir_meta(rd, "command_line", " ", cmd, sizeof(cmd));
+	snprintf(line, sizeof(line), "%d of %d cells finished; run %s, started %s; mmbench %s; %s",
+		 ok, rd->ncells, st, t0, rev, cmd);
+	if (o->html) {
+		fputs("<p class=\"run\">", o->f);
+		rep_text(o, line);
+		fputs("</p>\n", o->f);
+	} else {
+		rep_para(o, line);
 	}
 }
 
@@ -437,7 +749,17 @@ static int rep_emit(FILE *f, void *arg)
 		      "h1{font-size:1.5em}h2{border-bottom:1px solid #ccc;margin-top:1.6em}\n"
 		      "table{border-collapse:collapse;margin:.6em 0}"
 		      "td,th{border:1px solid #bbb;padding:.25em .6em;text-align:left}"
-		      "th{background:#eef2f7}.wrap{overflow-x:auto}table{font-size:.9em}\n"
+		      "th{background:#eef2f7;vertical-align:bottom}table{font-size:.9em}"
+		      "td{overflow-wrap:anywhere}th{overflow-wrap:break-word}td:first-child{white-space:nowrap}"
+		      ".keys td{white-space:nowrap}\n"
+		      ".findings{font-size:.85em}.findings td:nth-child(2){white-space:nowrap}"
+		      ".findings th{background:#d8e6f8}"
+		      ".findings th span{display:block;font-weight:normal;font-size:.85em;color:#555}"
+		      ".findings td span{display:block;font-size:.85em;color:#555}"
+		      ".findings.num td:nth-child(2),.findings.num th:nth-child(2){text-align:left}"
+		      ".findings td.best{font-weight:bold}.findings td span.better{color:#1a7f37}"
+		      ".findings td span.worse{color:#b42318}.findings td.base{font-style:italic}"
+		      "ul.verdict{margin:.3em 0;padding-left:1.2em}p.run{color:#444}\n"
 		      ".num td:not(:first-child),.num th:not(:first-child){text-align:right}\n"
 		      "figure{margin:1.2em 0}figure svg{width:100%;height:auto;display:block}"
 		      "figcaption{color:#555;font-size:.9em}\n"
@@ -448,11 +770,13 @@ static int rep_emit(FILE *f, void *arg)
 	} else {
 		fprintf(f, "# %s\n", title);
 	}
-	rep_meta(o);
+	rep_overview(o);
+	rep_findings(o);
+	rep_figures(o);
 	rep_key_figures(o);
 	rep_pressure(o);
 	rep_failed(o);
-	rep_figures(o);
+	rep_meta(o);
 	if (o->html)
 		fputs("</body></html>\n", f);
 	return ferror(f) ? -EIO : 0;
@@ -509,25 +833,63 @@ static void rep_list_svgs(struct rep_ctx *c)
 	qsort(c->svgs, (size_t)c->nsvg, sizeof(*c->svgs), rep_name_cmp);
 }
 
+/* Is label one of rd's allocator labels? If not, list them into buf. */
+static int rep_has_alabel(const struct mmb_resdir *rd, const char *label, char *buf, size_t len)
+{
+	const char **al;
+	int n = mmb_resdir_alabels(rd, &al), found = 0;
+
+	buf[0] = 0;
+	for (int i = 0; i < n; i++) {
+		found |= !strcmp(al[i], label);
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", i ? " " : "", al[i]);
+	}
+	free(n >= 0 ? al : NULL);
+	return found;
+}
+
+/* Draw the figures with the notes in DIR/plots/plot.log. Returns mmb_plot_dir's value. */
+static int rep_plot(const struct mmb_resdir *rd, const char *lib, char *log, size_t len)
+{
+	FILE *f;
+	int e, n;
+
+	snprintf(log, len, "%s/plots", rd->dir);
+	e = mmb_mkdir_p(log, 0755);
+	snprintf(log, len, "%s/plots/plot.log", rd->dir);
+	f = e ? NULL : fopen(log, "w");
+	if (!f) {
+		mmb_err("report: cannot write %s: %s", log, strerror(e ? -e : errno));
+		return -EIO;
+	}
+	n = mmb_plot_dir(rd, lib, f);
+	fclose(f);
+	return n;
+}
+
 int mmb_report_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "scripts", required_argument, NULL, 's' },
+		{ "baseline", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *scripts = NULL;
-	char lib[4096], err[4400], path[4300];
+	const char *scripts = NULL, *base = NULL;
+	char lib[4096], err[4400], path[4300], log[4300], list[2048];
 	struct mmb_resdir rd;
 	struct rep_ctx c = { .rd = &rd };
-	int opt, e = 0, status = 0;
+	int opt, e = 0, status = 0, nfig = -1;
 
 	optind = 0;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":b:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			scripts = optarg;
+			break;
+		case 'b':
+			base = optarg;
 			break;
 		case 'h':
 			fputs(report_usage, stdout);
@@ -549,13 +911,31 @@ int mmb_report_main(int argc, char **argv)
 		mmb_err("report: %s", err);
 		return MMB_EXIT_USAGE;
 	}
+	if (base && !rep_has_alabel(&rd, base, list, sizeof(list))) {
+		mmb_err("report: --baseline '%s' is not in %s (configurations: %s)", base, rd.dir, list);
+		mmb_resdir_close(&rd);
+		return MMB_EXIT_USAGE;
+	}
+	c.base = base;
+	if (mmb_findings_build(&rd, base, &c.fnd)) {
+		mmb_err("report: out of memory");
+		mmb_resdir_close(&rd);
+		return 1;
+	}
 	if (mmb_plot_have_gnuplot())
 		c.plot_note = "Figures omitted: gnuplot is not installed (apt-get install gnuplot-nox).";
 	else if (mmb_plot_find_scripts(scripts, lib, sizeof(lib)))
 		c.plot_note = "Figures omitted: the gnuplot scripts (plots/) were not found.";
-	else if (mmb_plot_dir(&rd, lib, stdout) < 0)
-		status = 1;	/* gnuplot said why; the report has the figures that worked */
+	else if ((nfig = rep_plot(&rd, lib, log, sizeof(log))) < 0)
+		status = 1;	/* plot.log says why; the report has the figures that worked */
 	rep_list_svgs(&c);
+	if (c.plot_note)
+		printf("%s\n", c.plot_note);
+	else
+		printf("%d figure%s in %s/plots (notes: %s)\n", c.nsvg, c.nsvg == 1 ? "" : "s", rd.dir,
+		       log);
+	if (status)
+		mmb_err("report: some figures failed (see %s); the report has the others", log);
 	for (int html = 0; html <= 1 && !e; html++) {
 		struct rep_out o = { .html = html, .c = &c };
 
@@ -569,6 +949,7 @@ int mmb_report_main(int argc, char **argv)
 	for (int i = 0; i < c.nsvg; i++)
 		free(c.svgs[i]);
 	free(c.svgs);
+	mmb_findings_free(&c.fnd);
 	mmb_resdir_close(&rd);
 	return e ? 1 : status;
 }

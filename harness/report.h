@@ -1,14 +1,20 @@
 /*
  * report.h — `mmbench report DIR` and `mmbench export`.
  *
- * report: draws the figures (plot.h; skipped with a note when gnuplot is
- * missing) and writes DIR/report.md and DIR/report.html: the run and the
- * machine from meta.json (every key, known ones first), a table of key
- * figures per workload (medians over the finished repetitions; a column
- * appears only when something was measured), the cells that did not finish,
- * and the figures. report.html is self-contained: inline CSS and inline SVG,
- * no script, no link outside the file, so it opens offline. Both files are
- * replaced atomically.
+ * report: draws the figures (plot.h; notes into DIR/plots/plot.log, not the
+ * terminal; skipped with a note in the report when gnuplot is missing) and
+ * writes DIR/report.md and DIR/report.html, in this order: the findings
+ * (findings.h: per workload, configurations ranked on the headline metrics
+ * against a baseline, --baseline NAME or jemalloc-malloc, with change, 95%
+ * interval and "~"), the figures grouped by workload, the key figures per
+ * workload (medians, human units, two tables so none is wider than the
+ * page), the cells that did not finish, and the run and the machine from
+ * meta.json (every key, known ones first; nested objects flattened to one
+ * row per value, jsonflat.h). report.html is self-contained: inline CSS and
+ * inline SVG (not the PNGs too), no script, no link outside the file, so it
+ * opens offline. Both files are replaced atomically. On stdout: the figure
+ * count with plot.log's path, then report.md's and report.html's paths
+ * (the last line).
  *
  * export --format mimalloc-bench: one line per finished cell in the format of
  * mimalloc-bench's benchres.csv, "test alloc elapsed rss user sys

@@ -256,23 +256,87 @@ static int resdir_census(const struct mmb_resdir *rd, int row)
 	return mode && strncmp(mode + 9, "off\"", 4) != 0;
 }
 
-/* Workload labels: the name alone unless it ran with several parameter sets;
- * " (fault census)" after it for a census cell. */
+/* 1 if item ("k=v") is one of the comma-separated items of params. */
+static int resdir_has_item(const char *params, const char *item, size_t n)
+{
+	for (const char *p = params; *p;) {
+		size_t m = strcspn(p, ",");
+
+		if (m == n && !strncmp(p, item, n))
+			return 1;
+		p += m + (p[m] == ',');
+	}
+	return 0;
+}
+
+/*
+ * The parameters that tell params apart from the other parameter sets of
+ * its workload (sets[0..nsets)): the items some other set lacks, in order
+ * ("size=16" of "size=16,batch=1" against "size=32,batch=1").
+ */
+static void resdir_differing(const char *params, char *const *sets, int nsets, char *buf,
+			     size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = 0;
+	for (const char *p = params; *p;) {
+		size_t m = strcspn(p, ",");
+		int differs = 0;
+
+		for (int k = 0; k < nsets && !differs; k++)
+			differs = strcmp(sets[k], params) && !resdir_has_item(sets[k], p, m);
+		if (differs && o < len)
+			o += (size_t)snprintf(buf + o, len - o, "%s%.*s", o ? "," : "", (int)m, p);
+		p += m + (p[m] == ',');
+	}
+}
+
+/*
+ * Workload labels: the name alone unless it ran with several parameter sets,
+ * then "name:" and the parameters that differ between them (all of them if
+ * that would make two sets alike); " (fault census)" after it for a census
+ * cell. Work is per distinct parameter set, not per pair of cells.
+ */
 static void resdir_labels(struct mmb_resdir *rd)
 {
+	char **sets = calloc((size_t)rd->ncells + 1, sizeof(*sets)), part[512];	/* at most params (511) */
+	int nsets;
+
 	for (int i = 0; i < rd->ncells; i++) {
 		const struct mmb_result *r = &rd->cells[i];
-		int several = 0;
 
 		mmb_result_label(r, rd->alabel[i], sizeof(rd->alabel[i]));
-		for (int j = 0; j < rd->ncells; j++)
-			if (!strcmp(rd->cells[j].workload, r->workload) &&
-			    strcmp(rd->cells[j].params, r->params))
-				several = 1;
+		nsets = 0;
+		for (int j = 0; sets && j < rd->ncells; j++) {
+			int seen = 0;
+
+			if (strcmp(rd->cells[j].workload, r->workload))
+				continue;
+			for (int k = 0; k < nsets && !seen; k++)
+				seen = !strcmp(sets[k], rd->cells[j].params);
+			if (!seen)
+				sets[nsets++] = rd->cells[j].params;
+		}
+		part[0] = 0;
+		if (nsets > 1) {
+			resdir_differing(r->params, sets, nsets, part, sizeof(part));
+			for (int k = 0; k < nsets && part[0]; k++) {
+				char other[512];
+
+				if (!strcmp(sets[k], r->params))
+					continue;
+				resdir_differing(sets[k], sets, nsets, other, sizeof(other));
+				if (!strcmp(other, part))
+					part[0] = 0;	/* ambiguous: the whole set */
+			}
+			if (!part[0])
+				snprintf(part, sizeof(part), "%s", r->params);
+		}
 		snprintf(rd->wlabel[i], sizeof(rd->wlabel[i]), "%s%s%s%s", r->workload,
-			 several ? ":" : "", several ? r->params : "",
-			 resdir_census(rd, i) ? MMB_CENSUS_LABEL : "");
+			 part[0] ? ":" : "", part, resdir_census(rd, i) ? MMB_CENSUS_LABEL : "");
 	}
+	free(sets);
 }
 
 int mmb_resdir_open(const char *dir, struct mmb_resdir *rd, char *err, size_t errlen)

@@ -12,8 +12,11 @@
  *
  * Labels: a row's allocator label is mmb_result_label() ("glibc",
  * "glibc:tcache_count=0"); its workload label is the workload's name, or
- * "name:params" when the run holds that workload with more than one
- * parameter set, followed by MMB_CENSUS_LABEL for a fault-census cell
+ * "name:" and the parameters that tell its parameter set apart from the
+ * workload's others ("sizes:min=16", not every default) when the run holds
+ * that workload with more than one parameter set (all parameters if the
+ * differing ones would make two sets alike), followed by MMB_CENSUS_LABEL
+ * for a fault-census cell
  * (cells.csv fault_census 1 or 2; before that column, meta.json's
  * faults.mode). So every reader keeps census cells, whose latencies include
  * fault handling, apart from timing cells: figures, report tables and

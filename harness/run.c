@@ -46,8 +46,10 @@
 #include "results.h"
 #include "resume.h"
 #include "series.h"
+#include "clock.h"
 #include "slurm/slurm.h"
 #include "stats.h"
+#include "summary.h"
 #include "timeline.h"
 #include "uffd.h"
 #include "util.h"
@@ -438,74 +440,47 @@ static void run_progress(const struct run_ctx *rc)
 	fflush(stderr);
 }
 
-/*
- * One line per (allocator config, workload config, threads) the plan has:
- * medians over reps. Fault-census cells (their figures include fault
- * handling) get their own line, after the timing line. Throughput is never
- * shown without the failed allocations beside it (the most of any rep):
- * a failed call is cheap, so an undersized configuration looks fast.
- */
+/* The closing summary (summary.h), read back from the folder just written. */
+static void run_summary_dir(const char *dir)
+{
+	struct mmb_resdir rd;
+	char err[4400];
+
+	if (mmb_resdir_open(dir, &rd, err, sizeof(err))) {
+		mmb_err("summary: %s", err);
+		return;
+	}
+	mmb_summary_print(&rd, stdout);
+	mmb_resdir_close(&rd);
+}
+
 static void run_summary(const struct run_ctx *rc)
 {
-	const struct mmb_plan *p = rc->plan;
-	double *ops = calloc(p->ncells, sizeof(double)), *fp = calloc(p->ncells, sizeof(double));
+	run_summary_dir(rc->dir);
+	mmb_prog_summary(rc->plan, rc->results);	/* program cells: a table of their own */
+}
 
-	int any = 0;
+/*
+ * A run in which no cell finished measured nothing: say so in one line and
+ * fail (exit 1), so that neither a person nor a CI takes it for a result.
+ * Returns 0 when some cell is ok.
+ */
+static int run_none_ok(const struct run_ctx *rc)
+{
+	unsigned n[3] = { 0, 0, 0 };	/* timeout, crashed, failed */
 
-	for (unsigned w = 0; w < p->nwconf; w++)
-		any |= !p->wconf[w].prog;
-	if (!ops || !fp)
-		goto out;
-	if (any)
-		printf("%-28s %-22s %7s %8s %14s %13s %16s\n", "allocator", "workload", "threads",
-		       "ok/reps", "ops/s (median)", "failed allocs", "footprint peak");
-	for (unsigned w = 0; w < p->nwconf; w++)
-		for (unsigned t = 0; t < p->nthreads && !p->wconf[w].prog; t++)
-			for (unsigned k = 0; k < 2 * p->naconf; k++) {
-				unsigned a = k / 2, census = k % 2;	/* timing, then census */
-				unsigned nok = 0, nfp = 0, nrun = 0, nplan = 0;
-				double failed = NAN;
-				char fps[32] = "-", opss[32] = "-", fails[32] = "-", wl[64];
+	for (unsigned i = 0; i < rc->plan->ncells; i++) {
+		const char *st = rc->results[i].status;
 
-				for (unsigned i = 0; i < p->ncells; i++) {
-					const struct mmb_cell *c = &p->cells[i];
-					const struct mmb_result *r = &rc->results[i];
-
-					if (c->ai != a || c->wi != w || c->threads != p->threads[t] ||
-					    (c->faults != MMB_FAULTS_OFF) != census)
-						continue;
-					nplan++;
-					if (!r->status[0])
-						continue;
-					nrun++;
-					if (strcmp(r->status, MMB_ST_OK))
-						continue;
-					ops[nok++] = r->m[MMB_M_ops_per_sec];
-					if (isnan(failed) || r->m[MMB_M_failed_allocs] > failed)
-						failed = r->m[MMB_M_failed_allocs];
-					if (!isnan(r->m[MMB_M_footprint_peak_bytes]))
-						fp[nfp++] = r->m[MMB_M_footprint_peak_bytes];
-				}
-				if (!nplan)
-					continue;	/* no such cell (larson at 1 thread, ...) */
-				if (nok)
-					snprintf(opss, sizeof(opss), "%.4g", mmb_median(ops, nok));
-				if (nfp)
-					snprintf(fps, sizeof(fps), "%.0f KiB", mmb_median(fp, nfp) / 1024);
-				if (!isnan(failed))
-					snprintf(fails, sizeof(fails), "%.0f", failed);
-				char ok[32];
-
-				snprintf(ok, sizeof(ok), "%u/%u", nok, nrun);
-				snprintf(wl, sizeof(wl), "%s%s", p->wconf[w].ops->name,
-					 census ? " (fault census)" : "");
-				printf("%-28.28s %-22.22s %7u %8s %14s %13s %16s\n", p->aconf[a].spec, wl,
-				       p->threads[t], ok, opss, fails, fps);
-			}
-	mmb_prog_summary(p, rc->results);	/* program cells: a table of their own */
-out:
-	free(ops);
-	free(fp);
+		if (!strcmp(st, MMB_ST_OK))
+			return 0;
+		n[0] += !strcmp(st, MMB_ST_TIMEOUT);
+		n[1] += !strcmp(st, MMB_ST_CRASHED);
+		n[2] += st[0] && strcmp(st, MMB_ST_TIMEOUT) && strcmp(st, MMB_ST_CRASHED);
+	}
+	mmb_err("no cell finished: %u timed out, %u crashed, %u failed (why: the detail column of "
+		"%s/cells.csv)", n[0], n[1], n[2], rc->dir);
+	return 1;
 }
 
 /* Choose and create the results folder. Returns 0 or exit status 2 with a message. */
@@ -676,8 +651,12 @@ static int run_cells(struct run_ctx *rc, struct mmb_meta *meta)
 		mmb_err("interrupted: %u of %u cells finished and kept in %s (mmbench run --resume %s "
 			"finishes it)", rc->ndone, plan->ncells, rc->dir, rc->dir);
 		status = 130;
-	} else if (!plan->quiet) {
-		run_summary(rc);
+	} else {
+		if (!plan->quiet)
+			run_summary(rc);
+		/* a Slurm shard's cells are judged at the merge, all together */
+		if (!status && rc->ndone && !rc->only && run_none_ok(rc))
+			status = 1;
 	}
 	printf("%s\n", rc->dir);
 	return status;
@@ -792,36 +771,54 @@ mismatch:
 	return 0;
 }
 
+/* The kept cells' clock calibration, so that new cells are timed alike (resume.h). */
+static void run_resume_clock(const struct mmb_plan *plan, const struct mmb_resume_meta *rm)
+{
+	if (rm->tsc_hz > 0)
+		mmb_clock_init(rm->tsc_hz, plan->measure.force_monotonic);
+	if (!isnan(rm->read_ns))
+		mmb_clock.read_ns = rm->read_ns;
+	if (!isnan(rm->resolution_ns))
+		mmb_clock.resolution_ns = rm->resolution_ns;
+}
+
 static int run_resume(int argc, char **argv)
 {
 	struct mmb_plan plan;
 	struct run_ctx rc = { 0 };
 	struct mmb_meta meta = { 0 };
+	struct mmb_resume_meta rm = { 0 };
 	struct mmb_result *rows = NULL;
 	unsigned char *keep = NULL;
-	char err[1024], path[4200], fault_why[512];
+	char err[4400], path[4200], fault_why[512];
 	struct mmb_uffd_info fault_info;
-	char **rargv = NULL;
-	int rargc = 0, n, e;
+	int n, e, lock = -1;
 
 	if (argc != 3) {
 		mmb_err("--resume DIR takes no other option (the plan comes from DIR/meta.json)");
 		return MMB_EXIT_USAGE;
 	}
 	snprintf(rc.dir, sizeof(rc.dir), "%s", argv[2]);
-	if (mmb_resume_argv(rc.dir, &rargc, &rargv, err, sizeof(err))) {
+	if (mmb_resume_read(rc.dir, &rm, err, sizeof(err))) {
 		mmb_err("%s", err);
 		return MMB_EXIT_USAGE;
 	}
-	e = mmb_plan_parse(rargc, rargv, &plan, err, sizeof(err));
+	e = mmb_plan_parse(rm.argc, rm.argv, &plan, err, sizeof(err));
 	if (e) {
 		mmb_err("--resume %s: the command line in meta.json does not run here: %s", rc.dir,
 			e == 1 ? "--help" : err);
-		mmb_resume_free(rargc, rargv);
+		mmb_resume_meta_free(&rm);
 		return MMB_EXIT_USAGE;
 	}
 	plan.outdir = rc.dir;
 	rc.plan = &plan;
+	lock = mmb_lock_take(rc.dir, err, sizeof(err));
+	if (lock < 0) {
+		mmb_err("--resume %s", err);
+		e = MMB_EXIT_USAGE;
+		goto out;
+	}
+	run_resume_clock(&plan, &rm);
 	e = run_probe_faults(&plan, &meta, &fault_info, fault_why, sizeof(fault_why));
 	if (e)
 		goto out;
@@ -848,6 +845,14 @@ static int run_resume(int argc, char **argv)
 		e = MMB_EXIT_USAGE;
 		goto out;
 	}
+	if (rc.ndone == plan.ncells) {	/* nothing to run: the folder stays as it is */
+		if (!plan.quiet)
+			run_summary(&rc);
+		printf("nothing to resume: all %u cells of %s have a result\n%s\n", plan.ncells,
+		       rc.dir, rc.dir);
+		e = run_none_ok(&rc);
+		goto out;
+	}
 	for (unsigned i = 0; i < plan.ncells; i++)
 		keep[i] = rc.results[i].status[0] != 0;
 	rc.prog_refs = mmb_prog_refs(&plan, rc.results);
@@ -856,10 +861,10 @@ static int run_resume(int argc, char **argv)
 		e = 1;
 		goto out;
 	}
-	meta.argc = rargc;
-	meta.argv = rargv;
+	meta.argc = rm.argc;
+	meta.argv = rm.argv;
 	meta.plan = &plan;
-	meta.start = time(NULL);
+	meta.start = rm.start ? rm.start : time(NULL);	/* the run's, not this resumption's */
 	meta.state = "running";
 	meta.cells_done = rc.ndone;
 	meta.resumed = 1;
@@ -881,13 +886,14 @@ static int run_resume(int argc, char **argv)
 	}
 	e = run_cells(&rc, &meta);
 out:
+	mmb_lock_release(rc.dir, lock);
 	free(rows);
 	free(keep);
 	free(rc.prog_refs);
 	free(rc.results);
 	free(rc.faults_csv);
 	mmb_plan_free(&plan);
-	mmb_resume_free(rargc, rargv);
+	mmb_resume_meta_free(&rm);
 	return e;
 }
 
@@ -902,9 +908,9 @@ static int run_fresh(struct mmb_plan *plan, int argc, char **argv, const unsigne
 
 	struct run_ctx rc = { 0 };
 	struct mmb_meta meta = { 0 };
-	char fault_why[512];
+	char err[4400], fault_why[512];
 	struct mmb_uffd_info fault_info;
-	int created, e;
+	int created, e, lock = -1;
 
 	e = run_probe_faults(plan, &meta, &fault_info, fault_why, sizeof(fault_why));
 	if (e)
@@ -927,6 +933,14 @@ static int run_fresh(struct mmb_plan *plan, int argc, char **argv, const unsigne
 	e = run_make_dir(plan, rc.dir, sizeof(rc.dir), &created);
 	if (e)
 		goto out;
+	lock = mmb_lock_take(rc.dir, err, sizeof(err));
+	if (lock < 0) {
+		mmb_err("%s", err);
+		if (created)
+			rmdir(rc.dir);
+		e = MMB_EXIT_USAGE;
+		goto out;
+	}
 	meta.argc = argc;
 	meta.argv = argv;
 	meta.plan = plan;
@@ -959,6 +973,8 @@ static int run_fresh(struct mmb_plan *plan, int argc, char **argv, const unsigne
 			snprintf(path, sizeof(path), "%s/%s", rc.dir, files[i]);
 			unlink(path);
 		}
+		mmb_lock_release(rc.dir, lock);
+		lock = -1;
 		if (created)
 			rmdir(rc.dir);
 		e = MMB_EXIT_USAGE;
@@ -972,6 +988,7 @@ static int run_fresh(struct mmb_plan *plan, int argc, char **argv, const unsigne
 		e = run_cells(&rc, &meta);
 out:
 	free(rc.prog_refs);
+	mmb_lock_release(rc.dir, lock);
 	free(rc.results);
 	free(rc.faults_csv);
 	return e;
@@ -983,11 +1000,9 @@ int mmb_run_subset(struct mmb_plan *plan, int argc, char **argv, const unsigned 
 	return run_fresh(plan, argc, argv, only, r_dir, dirlen);
 }
 
-void mmb_run_summary(const struct mmb_plan *plan, struct mmb_result *results)
+void mmb_run_summary(const char *dir)
 {
-	struct run_ctx rc = { .plan = plan, .results = results };
-
-	run_summary(&rc);
+	run_summary_dir(dir);
 }
 
 int mmb_run_main(int argc, char **argv)

@@ -28,8 +28,8 @@ struct mmb_result;
 int mmb_run_subset(struct mmb_plan *plan, int argc, char **argv, const unsigned char *only,
 		   char *r_dir, size_t dirlen);
 
-/* Print the summary table of a run's results (one per plan cell, status ""
- * for a cell without one) to stdout, as a local run ends. */
-void mmb_run_summary(const struct mmb_plan *plan, struct mmb_result *results);
+/* Print the summary of the results folder dir (summary.h) to stdout, as a
+ * local run ends. */
+void mmb_run_summary(const char *dir);
 
 #endif /* MMB_RUN_H */

@@ -8,4 +8,4 @@ set style fill solid 0.75 border -1
 set boxwidth 0.9
 set xtics rotate by -20
 plot for [i=0:n-1] data using (column(2+3*i)):(column(3+3*i)):(column(4+3*i)):xtic(1) \
-	title columnheader(2+3*i)
+	lc col(i) title columnheader(2+3*i)

@@ -4,4 +4,4 @@ load lib.'/common.gp'
 set xlabel 'time [ms]'
 set ylabel 'page faults (cumulative)'
 set yrange [0:*]
-plot for [i=0:n-1] data index i using 1:2 with steps lw 2 title columnheader(1)
+plot for [i=0:n-1] data index i using 1:2 with steps lw 2 lc col(i) dt dash(i) title columnheader(1)

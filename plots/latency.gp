@@ -8,5 +8,5 @@ set xtics ('0' 1, '50' 2, '90' 10, '99' 100, '99.9' 1e3, '99.99' 1e4, '99.999' 1
 	'99.9999' 1e6, '99.99999' 1e7)
 set xlabel 'percentile [%]'
 set ylabel 'latency [ns] (log scale)'
-plot for [i=0:n-1] data index i using 1:2 with linespoints lw 2 pt 7 ps 0.5 \
+plot for [i=0:n-1] data index i using 1:2 with lines lw 2 lc col(i) dt dash(i) \
 	title columnheader(1)

@@ -7,5 +7,5 @@ set ylabel 'utilization (live / capacity objects)'
 set logscale x 2
 set format x '%.0f'
 set yrange [0:1.05]
-plot for [i=0:n-1] data index i using 1:2 with linespoints lw 2 pt i+4 lc i+1 \
+plot for [i=0:n-1] data index i using 1:2 with linespoints lw 2 pt i+4 lc col(i) dt dash(i) \
 	title columnheader(1)

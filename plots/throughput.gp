@@ -10,4 +10,4 @@ set yrange [0:*]
 set xlabel 'threads'
 set ylabel 'throughput [million ops/s] (median, bars: min..max)'
 plot for [i=0:n-1] data index i using 1:($2/1e6):($3/1e6):($4/1e6) with yerrorlines lw 2 \
-	pt 7 title columnheader(1)
+	pt 7 lc col(i) title columnheader(1)

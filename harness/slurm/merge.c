@@ -684,7 +684,7 @@ int mmb_merge_main(int argc, char **argv)
 		merge_free(&m);
 		return 1;
 	}
-	mmb_run_summary(&m.plan, m.res);
+	mmb_run_summary(m.dir);
 	if (nlost)
 		fprintf(stderr, "merge: %u of %u cells have no result (status lost in cells.csv; "
 			"`mmbench run --resume %s [--slurm]` runs them)\n", nlost, m.plan.ncells,

@@ -326,7 +326,7 @@ static int submit_summary(const char *dir, struct mmb_plan *plan)
 			nok += !strcmp(rows[i].status, MMB_ST_OK);
 		}
 	if (n >= 0 && !plan->quiet)
-		mmb_run_summary(plan, res);
+		mmb_run_summary(dir);
 	free(rows);
 	free(res);
 	if (n < 0) {

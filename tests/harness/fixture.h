@@ -176,6 +176,28 @@ static inline unsigned fx_png(const char *path, int *r_colours)
 	return w;
 }
 
+/* The first pixel row of PNG path holding colour rgb (0xRRGGBB), or -1. */
+static inline int fx_png_find(const char *path, unsigned rgb)
+{
+	png_image img;
+	unsigned char *px, want[3] = { rgb >> 16, (rgb >> 8) & 0xff, rgb & 0xff };
+	int y = -1;
+
+	memset(&img, 0, sizeof(img));
+	img.version = PNG_IMAGE_VERSION;
+	if (!png_image_begin_read_from_file(&img, path))
+		return -1;
+	img.format = PNG_FORMAT_RGB;
+	px = malloc(PNG_IMAGE_SIZE(img));
+	if (px && png_image_finish_read(&img, NULL, px, 0, NULL))
+		for (size_t i = 0; i < (size_t)img.width * img.height && y < 0; i++)
+			if (!memcmp(px + 3 * i, want, 3))
+				y = (int)(i / img.width);
+	png_image_free(&img);
+	free(px);
+	return y;
+}
+
 /* 1 if path is an SVG document: an <svg root element, closed at the end. */
 static inline int fx_is_svg(const char *path)
 {

@@ -89,8 +89,21 @@ Test(compare, medians_intervals_pvalues)
 	cr_assert_eq(c.status, 0, "%s", c.err);
 	cr_expect(strstr(c.out, "ops_per_sec (higher is better)"), "%s", c.out);
 	cr_expect(strstr(c.out, "+9.80%"), "%s", c.out);
-	cr_expect(strstr(c.out, "[+6.80%, +12.87%]"), "%s", c.out);
-	cr_expect(strstr(c.out, "        ~ [-4.63%, +6.86%]"), "not-significant mark: %s", c.out);
+	cr_expect(strstr(c.out, "[+6.80%, +12.9%]"), "%s", c.out);
+	cr_expect(strstr(c.out, "~  [-4.63%, +6.86%]"), "not-significant mark: %s", c.out);
+	/* human units, and every row's columns start where the header's do */
+	cr_expect(strstr(c.out, "10.2 M ops/s") && strstr(c.out, "11.2 M ops/s"), "%s", c.out);
+	cr_expect(strstr(c.out, "4.00 MiB"), "footprint in MiB: %s", c.out);
+	cr_expect(!strstr(c.out, "e+0"), "a number in exponent form: %s", c.out);
+	{
+		const char *h = strstr(c.out, "allocator"), *r1 = strstr(h, "\nglibc "),
+			   *r2 = strstr(h, "\nglibc:tcache_count=0 ");
+		int ch = (int)(strstr(h, "change") - h) + 6;	/* right-aligned: its end */
+
+		cr_assert(r1 && r2, "%s", c.out);
+		cr_expect_eq((int)(strstr(r1, "+9.80%") - r1) + 5, ch, "not aligned: %s", c.out);
+		cr_expect_eq(r2[ch], '~', "the change column is not aligned: %s", c.out);
+	}
 	cr_expect(strstr(c.out, "geomean"), "%s", c.out);
 	cr_expect(strstr(c.out, "alloc_p99_ns (lower is better)"), "%s", c.out);
 
@@ -99,6 +112,81 @@ Test(compare, medians_intervals_pvalues)
 	cr_assert_eq(c.status, 0, "%s", c.err);
 	cr_expect(strstr(c.out, "| allocator | workload | threads |"), "%s", c.out);
 	cr_expect(!strstr(c.out, "ops_per_sec"), "--metric not honoured: %s", c.out);
+
+	mmb_run_cmd(&c, "compare", a, b, "--format", "json", NULL);
+	cr_assert_eq(c.status, 0, "%s", c.err);
+	cr_expect(c.out[0] == '{' && strstr(c.out, "\"metrics\": ["), "%s", c.out);
+	cr_expect(strstr(c.out, "{\"allocator\": \"glibc\", \"workload\": \"churn\", \"threads\": 1, "
+			 "\"n_a\": 5, \"n_b\": 5, \"median_a\": 10200000, \"median_b\": 11200000, "),
+		  "%s", c.out);
+	cr_expect(strstr(c.out, "\"significant\": true, \"worse\": false}"), "%s", c.out);
+	cr_expect(strstr(c.out, "\"higher_is_better\": true"), "%s", c.out);
+	cr_expect(!strstr(c.out, "nan") && !strstr(c.out, "inf"), "not JSON numbers: %s", c.out);
+	if (system("command -v python3 >/dev/null 2>&1") == 0) {
+		char cmd[1400];
+
+		snprintf(cmd, sizeof(cmd), "'%s' compare '%s' '%s' --format json | python3 -c "
+			 "'import json,sys; json.load(sys.stdin)'", MMB_BIN, a, b);
+		cr_expect_eq(system(cmd), 0, "--format json is not valid JSON");
+	}
+	mmb_rm_rf(a);
+	mmb_rm_rf(b);
+}
+
+/*
+ * With ties the U test's normal approximation can reject while the interval
+ * still touches 0: A = {100 x5}, B = {80 x4, 100}: U = 22.5, tie-corrected
+ * z = 9.5 / sqrt(50/3) = 2.33, p = 0.020 < 0.05, but the 95% interval of the
+ * ratio is [-20%, +0%]. That is not a significant change ("~"), and no gate
+ * fails on it.
+ */
+Test(compare, verdict_agrees_with_interval)
+{
+	static const double ga[] = { 100, 100, 100, 100, 100 }, gb[] = { 80, 80, 80, 80, 100 };
+	char a[256], b[256];
+	struct mmb_cmd c;
+	double v[9];
+
+	mmb_tmpname(a, sizeof(a), "cmpTieA");
+	mmb_tmpname(b, sizeof(b), "cmpTieB");
+	fx_run(a, ga, ga);
+	fx_run(b, gb, ga);
+	mmb_run_cmd(&c, "compare", a, b, "--format", "csv", "-m", "ops_per_sec", NULL);
+	cr_assert_eq(c.status, 0, "%s", c.err);
+	cr_assert_eq(csv_row(c.out, "ops_per_sec,glibc,churn,1,,", v, 9), 9, "%s", c.out);
+	cr_expect_float_eq(v[4], -20.0, 1e-9);
+	cr_expect_float_eq(v[5], -20.0, 1e-9);
+	cr_expect_float_eq(v[6], 0.0, 1e-9, "the interval touches 0: %g", v[6]);
+	cr_expect_lt(v[7], 0.05, "p %g", v[7]);
+	cr_expect_eq(v[8], 0.0, "significant although the interval holds 0");
+	mmb_run_cmd(&c, "compare", a, b, "--fail-on-regression", "5", "-m", "ops_per_sec", NULL);
+	cr_expect_eq(c.status, 0, "a gate failed on a change its interval does not support: %s",
+		     c.err);
+	mmb_rm_rf(a);
+	mmb_rm_rf(b);
+}
+
+/* A gate with nothing in common to compare is an error, not a pass. */
+Test(compare, gate_with_nothing_in_common_exits_2)
+{
+	static const double g[] = { 100, 101, 102, 103, 104 };
+	struct fx_cell cells[5];
+	char a[256], b[256];
+	struct mmb_cmd c;
+
+	mmb_tmpname(a, sizeof(a), "cmpNoneA");
+	mmb_tmpname(b, sizeof(b), "cmpNoneB");
+	fx_run(a, g, g);
+	for (int r = 0; r < 5; r++)
+		cells[r] = (struct fx_cell){ "glibc", "", "larson", 2, g[r] * 1e5, 100, 1 << 22, NULL };
+	fx_meta(b, MMB_SCHEMA_VERSION);
+	fx_cells(b, cells, 5, 0);
+	mmb_run_cmd(&c, "compare", a, b, "--fail-on-regression", "5", NULL);
+	cr_expect_eq(c.status, 2, "%s%s", c.out, c.err);
+	cr_expect(strstr(c.err, "no (allocator, workload, threads) with a measured value in common"),
+		  "%s", c.err);
+	mmb_run_cmd(&c, "compare", a, b, NULL);
+	cr_expect_eq(c.status, 0, "without a gate it is only a note: %s", c.err);
 	mmb_rm_rf(a);
 	mmb_rm_rf(b);
 }

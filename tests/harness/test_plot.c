@@ -70,6 +70,32 @@ Test(plot, every_figure_kind_from_fixture)
 	mmb_slurp(path, buf, sizeof(buf));
 	cr_expect(strstr(buf, "\"glibc\" \"ops_per_sec\"\n1 10200000 10000000 10400000\n"), "%s", buf);
 
+	/* one colour per configuration in every figure: glibc #1f77b4, tcache_count=0 #d62728
+	 * (common.gp's palette in the order of the run's configurations) */
+	for (size_t i = 0; i < sizeof(figs) / sizeof(figs[0]); i++) {
+		if (!strncmp(figs[i], "faults-region", 13) || !strncmp(figs[i], "hwcounters", 10))
+			continue;	/* the fixture's bars there are of one size; checked below */
+		snprintf(path, sizeof(path), "%s/plots/%s.svg", dir, figs[i]);
+		mmb_slurp(path, buf, sizeof(buf));
+		cr_expect(strstr(buf, "rgb( 31, 119, 180)") && strstr(buf, "rgb(214,  39,  40)"),
+			  "%s: not the configurations' colours", figs[i]);
+	}
+	/* a column not measured by any cell gets no legend entry */
+	{
+		char cmdline[1200];
+
+		snprintf(cmdline, sizeof(cmdline), "awk -F, -v OFS=, 'NR > 1 { $15 = \"\" } 1' "
+			 "'%s/timeline.csv' > '%s/tl' && mv '%s/tl' '%s/timeline.csv'", dir, dir, dir, dir);
+		cr_assert_eq(system(cmdline), 0);
+		mmb_run_cmd(&cmd, "plot", dir, NULL);
+		cr_assert_eq(cmd.status, 0, "%s%s", cmd.out, cmd.err);
+		snprintf(path, sizeof(path), "%s/plots/unusable-churn.svg", dir);
+		mmb_slurp(path, buf, sizeof(buf));
+		cr_expect(strstr(buf, "glibc (1 thr) order 3"), "%s", path);
+		cr_expect(!strstr(buf, "order 9") && !strstr(buf, "not measured"),
+			  "a legend entry for what was not measured: %s", path);
+	}
+
 	/* replotted without timeline.csv: no memory figure survives from before */
 	snprintf(path, sizeof(path), "%s/timeline.csv", dir);
 	unlink(path);
@@ -103,6 +129,44 @@ Test(plot, absent_side_files_are_skipped_with_notes)
 	/* latency falls back to the cells.csv percentile columns */
 	expect_figure(dir, "latency-alloc-churn");
 	expect_figure(dir, "throughput-churn");
+	mmb_rm_rf(dir);
+}
+
+/*
+ * A latency histogram of thousands of buckets (an HDR histogram over a long
+ * tail) draws as a thinned curve: a few hundred points per series, its last
+ * (the maximum) kept, so figures and report.html stay small.
+ */
+Test(plot, latency_curve_is_thinned)
+{
+	struct fx_cell c[32];
+	char dir[256], path[512], line[256];
+	struct mmb_cmd cmd;
+	FILE *f;
+	int rows = 0, last_seen = 0;
+
+	mmb_tmpname(dir, sizeof(dir), "plotthin");
+	fx_meta(dir, MMB_SCHEMA_VERSION);
+	fx_cells(dir, c, fx_default(c), 1);
+	snprintf(path, sizeof(path), "%s/latency.csv", dir);
+	f = fopen(path, "a");
+	cr_assert(f);
+	for (int b = 0; b < 6000; b++)	/* cell 1: buckets 1000..7000 ns, 1 ns wide */
+		fprintf(f, "1,alloc,%d,%d,%d\n", 1000 + b, 1001 + b, 1 + b % 7);
+	fclose(f);
+	mmb_run_cmd(&cmd, "plot", dir, NULL);
+	cr_assert_eq(cmd.status, 0, "%s%s", cmd.out, cmd.err);
+	snprintf(path, sizeof(path), "%s/plots/data/latency-alloc-churn.dat", dir);
+	f = fopen(path, "r");
+	cr_assert(f);
+	while (fgets(line, sizeof(line), f))
+		if (line[0] != '"' && line[0] != '\n') {
+			rows++;
+			last_seen |= strstr(line, " 7000\n") != NULL;
+		}
+	fclose(f);
+	cr_expect_lt(rows, 600, "%d points for 6000 buckets", rows);
+	cr_expect(last_seen, "the maximum bucket was dropped");
 	mmb_rm_rf(dir);
 }
 

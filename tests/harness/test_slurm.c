@@ -266,7 +266,9 @@ Test(slurm, merge_refuses_what_is_not_a_slurm_run_or_disagrees)
 	snprintf(path, sizeof(path), "%s/slurm/sub-1/shard-1/meta.json", dir);
 	f = fopen(path, "w");
 	cr_assert(f);
-	fputs("{\n  \"command_line\": [\"mmbench\", \"run\", \"--seed\", \"7\"]\n}\n", f);
+	/* (a readable meta.json of this schema: run --resume's reader checks that first) */
+	fprintf(f, "{\n  \"schema_version\": %d,\n  \"command_line\": [\"mmbench\", \"run\", "
+		"\"--seed\", \"7\"]\n}\n", MMB_SCHEMA_VERSION);
 	fclose(f);
 	mmb_run_cmd(c, "merge", dir, NULL);
 	cr_expect_eq(c->status, 2, "%s", c->err);

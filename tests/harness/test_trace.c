@@ -235,6 +235,21 @@ Test(trace, truncated_or_foreign)
 	cr_expect(strstr(c.err, "offset 0: not an mmbench binary trace"), "%s", c.err);
 	cr_expect_eq(strchr(c.err, '\n'), c.err + strlen(c.err) - 1, "one line: %s", c.err);
 
+	/* an existing trace is kept unless --force says to replace it */
+	mmb_run_cmd(&c, "record", "-o", trace, "--", prog, NULL);
+	cr_expect_eq(c.status, 2);
+	cr_expect(strstr(c.err, "file exists (--force replaces it)"), "%s", c.err);
+	f = fopen(trace, "rb");
+	cr_assert(f);
+	cr_expect_eq(fread(w, 1, sizeof(w), f), sizeof(w) < n ? sizeof(w) : n, "trace changed");
+	fclose(f);
+	/* buf[8] was changed above; the rest is the trace as first recorded */
+	cr_expect(!memcmp(w + 9, buf + 9, (sizeof(w) < n ? sizeof(w) : n) - 9),
+		  "the trace was rewritten");
+	mmb_run_cmd(&c, "record", "-o", trace, "--force", "--", prog, NULL);
+	cr_expect_eq(c.status, 0, "%s", c.err);
+
+	unlink(bad);
 	mmb_run_cmd(&c, "record", "-o", bad, "--", "no-such-command-mmb", NULL);
 	cr_expect_eq(c.status, 127);
 	cr_expect(strstr(c.err, "no-such-command-mmb: command not found"), "%s", c.err);

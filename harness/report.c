@@ -20,6 +20,7 @@
 #include "jsonflat.h"
 #include "plot.h"
 #include "pressure.h"
+#include "table.h"
 #include "stats.h"
 #include "units.h"
 #include "util.h"
@@ -621,6 +622,72 @@ static void rep_failed(const struct rep_out *o)
 		rep_table(o, 0, "");
 }
 
+/* Machines (a Slurm run's nodes.csv, slurm/merge.c): which machine ran
+ * which cells, one row per hostname and CPU model, cells as id ranges. */
+static void rep_machines(const struct rep_out *o)
+{
+	struct mmb_table t;
+	char path[4200], err[256];
+	int ch, cc, cj, nm = 0;
+	const char *mh[64], *mc[64];
+	static const char *const head[] = { "hostname", "CPU model", "cells", "which cells" };
+
+	snprintf(path, sizeof(path), "%s/nodes.csv", o->c->rd->dir);
+	if (mmb_table_read(path, &t, err, sizeof(err)))
+		return;
+	ch = mmb_table_col(&t, "hostname");
+	cc = mmb_table_col(&t, "cpu_model");
+	cj = mmb_table_col(&t, "cell");
+	for (int i = 0; i < t.nrows && ch >= 0; i++) {
+		const char *h = mmb_table_str(&t, i, ch), *c = mmb_table_str(&t, i, cc);
+		int seen = 0;
+
+		for (int m = 0; m < nm && !seen; m++)
+			seen = !strcmp(mh[m], h) && !strcmp(mc[m], c);
+		if (!seen && h[0] && nm < 64) {
+			mh[nm] = h;
+			mc[nm++] = c;
+		}
+	}
+	if (nm) {
+		rep_heading(o, 2, "Machines");
+		rep_para(o, "The cells ran as Slurm array tasks (nodes.csv has each cell's "
+			    "machine, job and Slurm state).");
+		rep_table(o, 1, "");
+		rep_row(o, head, 4, REP_HEAD);
+	}
+	for (int m = 0; m < nm; m++) {
+		char count[16], list[1024] = "";
+		const char *cells[4] = { mh[m], mc[m], count, list };
+		size_t len = 0;
+		int n = 0, run_lo = -1, run_hi = -1;
+
+		for (int i = 0; i <= t.nrows; i++) {
+			int on = i < t.nrows && !strcmp(mmb_table_str(&t, i, ch), mh[m]) &&
+				 !strcmp(mmb_table_str(&t, i, cc), mc[m]);
+			int id = on ? (int)mmb_table_num(&t, i, cj) : -1;
+
+			if (on && run_hi >= 0 && id == run_hi + 1) {
+				run_hi = id;
+			} else {
+				if (run_lo >= 0 && len + 32 < sizeof(list))
+					len += (size_t)(run_lo == run_hi ?
+						snprintf(list + len, sizeof(list) - len, "%s%d",
+							 len ? ", " : "", run_lo) :
+						snprintf(list + len, sizeof(list) - len, "%s%d-%d",
+							 len ? ", " : "", run_lo, run_hi));
+				run_lo = run_hi = on ? id : -1;
+			}
+			n += on;
+		}
+		snprintf(count, sizeof(count), "%d", n);
+		rep_row(o, cells, 4, REP_DATA);
+	}
+	if (nm)
+		rep_table(o, 0, "");
+	mmb_table_free(&t);
+}
+
 /* Copy an SVG file into the page, from its <svg element on (no XML prolog). */
 static void rep_inline_svg(const struct rep_out *o, const char *name)
 {
@@ -776,6 +843,7 @@ static int rep_emit(FILE *f, void *arg)
 	rep_key_figures(o);
 	rep_pressure(o);
 	rep_failed(o);
+	rep_machines(o);
 	rep_meta(o);
 	if (o->html)
 		fputs("</body></html>\n", f);

@@ -193,9 +193,18 @@ Test(slurm, merged_run_equals_local_run)
 	cr_expect(strstr(buf, "\"array_job\": \"101\", \"merge_job\": \"\", \"tasks\": 2"), "%s",
 		  buf);
 	cr_expect(strstr(buf, "\"machines\": ["), "%s", buf);
-	/* the merged folder reads like any other */
+	/* the merged folder reads like any other; the report says where cells ran */
 	mmb_run_cmd(c, "compare", local, dir, NULL);
 	cr_expect_eq(c->status, 0, "%s", c->err);
+	mmb_run_cmd(c, "report", dir, NULL);
+	cr_expect_eq(c->status, 0, "%s", c->err);
+	{
+		static char md[1 << 20];
+
+		mmb_slurp_in(dir, "report.md", md, sizeof(md));
+		cr_expect(strstr(md, "Machines"), "no Machines section");
+		cr_expect(strstr(md, "| 4 | 1-4 |"), "every cell on this machine, as one range");
+	}
 	mmb_rm_rf(local);
 	mmb_rm_rf(dir);
 	mmb_rm_rf(bin);

@@ -134,7 +134,7 @@ Test(programs, line_syntax)
 
 /* A suite with program lines: groups, names, params, threads; a program that
  * is not installed is skipped with a note and the others run. */
-Test(programs, suite_lines, .timeout = 120)
+Test(programs, suite_lines)
 {
 	char suite[256], dir[256];
 	struct mmb_cmd c;
@@ -185,7 +185,7 @@ Test(programs, suite_lines, .timeout = 120)
 
 /* The small C program under every allocator that can run one, with its
  * output checked against a file; the shim leaves its figures. */
-Test(programs, every_allocator, .timeout = 240)
+Test(programs, every_allocator)
 {
 	char progs[256], expect[256], dir[256], line[1024], alist[1024], path[512];
 	struct mmb_cmd c;
@@ -252,7 +252,7 @@ Test(programs, every_allocator, .timeout = 240)
 
 /* exit 1 is failed, a signal is crashed, a wrong output is failed, and an
  * expected non-zero status (exit=) is ok. */
-Test(programs, failures_recorded, .timeout = 120)
+Test(programs, failures_recorded)
 {
 	char progs[256], expect[256], dir[256];
 	struct mmb_cmd c;
@@ -304,7 +304,7 @@ Test(programs, failures_recorded, .timeout = 120)
 
 /* A statically linked program ignores LD_PRELOAD: its cell fails rather
  * than passing off the program's own malloc as the allocator's. */
-Test(programs, static_binary_refused, .timeout = 60)
+Test(programs, static_binary_refused)
 {
 	char dir[256];
 	struct mmb_cmd c;
@@ -329,7 +329,7 @@ Test(programs, static_binary_refused, .timeout = 60)
 
 /* A program that leaves a process running (a daemonized child) leaves
  * nothing behind: its process group is killed when it exits. */
-Test(programs, leaves_no_process, .timeout = 60)
+Test(programs, leaves_no_process)
 {
 	char script[256], progs[256], dir[256];
 	struct mmb_cmd c;
@@ -358,7 +358,7 @@ Test(programs, leaves_no_process, .timeout = 60)
 
 /* >= 100 RSS samples per second of run, in timeline.csv, and they see the
  * 64 MiB the program holds. */
-Test(programs, rss_series_rate, .timeout = 60)
+Test(programs, rss_series_rate)
 {
 	char dir[256], path[512], line[512];
 	struct mmb_cmd c;
@@ -414,7 +414,7 @@ static void pg_refused(const char *want, const char *a1, const char *a2, const c
 	cr_expect_not(mmb_exists(dir), "%s was created", dir);
 }
 
-Test(programs, bad_input, .timeout = 60)
+Test(programs, bad_input)
 {
 	char progs[256];
 
@@ -443,7 +443,7 @@ Test(programs, bad_input, .timeout = 60)
 
 /* A server and its driver on loopback: redis-server under slab, driven by
  * redis-benchmark; INFO memory lands in the redis_* columns. */
-Test(programs, redis_driver, .timeout = 120)
+Test(programs, redis_driver)
 {
 	char progs[256], dir[256];
 	struct mmb_cmd c;

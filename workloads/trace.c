@@ -764,57 +764,61 @@ out:
 	return rc;
 }
 
+/* Open path and index its chunks into r_t (both readers start here). */
+static int trace_open(struct trace_reader *r, struct mmb_trace *r_t)
+{
+	memset(r_t, 0, sizeof(*r_t));
+	r->fd = open(r->path, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0)
+		return -errno;
+	return trace_index(r, r_t);
+}
+
+/* Close the file, free the reader's buffers and, for a failure, say why in
+ * err (unless fn stopped the read: it said why itself). Returns rc. */
+static int trace_close(struct trace_reader *r, int rc, char *err, size_t errlen)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	for (size_t i = 0; i < r->ns; i++) {
+		free(r->s[i].ch);
+		free(r->s[i].buf);
+	}
+	free(r->s);
+	free(r->heap);
+	free(r->tmap.key);
+	free(r->tmap.val);
+	if (!rc || r->fn_failed)
+		return rc;
+	if (r->fd < 0)
+		snprintf(err, errlen, "%s: %s", r->path, strerror(-rc));
+	else if (rc == -ENOMEM)
+		snprintf(err, errlen, "%s: out of memory", r->path);
+	else if (r->msg[0])
+		snprintf(err, errlen, "%s: %s", r->path, r->msg);
+	else
+		snprintf(err, errlen, "%s: read error: %s", r->path, strerror(-rc));
+	return rc;
+}
+
 int mmb_trace_read(const char *path, struct mmb_trace *r_t, mmb_trace_fn fn, void *arg,
 		   char *err, size_t errlen)
 {
 	char msg[200] = "";
 	struct trace_reader r = { .path = path, .msg = msg, .msglen = sizeof(msg) };
-	int rc;
+	int rc = trace_open(&r, r_t);
 
-	memset(r_t, 0, sizeof(*r_t));
-	r.fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (r.fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return rc;
-	}
-	rc = trace_index(&r, r_t);
 	if (!rc)
 		rc = trace_merge(&r, r_t, fn, arg);
-	close(r.fd);
-	for (size_t i = 0; i < r.ns; i++) {
-		free(r.s[i].ch);
-		free(r.s[i].buf);
-	}
-	free(r.s);
-	free(r.heap);
-	free(r.tmap.key);
-	free(r.tmap.val);
-	if (!rc || r.fn_failed)
-		return rc;
-	if (rc == -ENOMEM)
-		snprintf(err, errlen, "%s: out of memory", path);
-	else if (msg[0])
-		snprintf(err, errlen, "%s: %s", path, msg);
-	else
-		snprintf(err, errlen, "%s: read error: %s", path, strerror(-rc));
-	return rc;
+	return trace_close(&r, rc, err, errlen);
 }
 
 int mmb_trace_threads(const char *path, struct mmb_trace *r_t, char *err, size_t errlen)
 {
 	char msg[200] = "";
 	struct trace_reader r = { .path = path, .msg = msg, .msglen = sizeof(msg) };
-	int rc;
+	int rc = trace_open(&r, r_t);
 
-	memset(r_t, 0, sizeof(*r_t));
-	r.fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (r.fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return rc;
-	}
-	rc = trace_index(&r, r_t);
 	if (!rc) {
 		r_t->threads = calloc(r_t->nthreads + 1, sizeof(*r_t->threads));
 		if (!r_t->threads)
@@ -829,19 +833,7 @@ int mmb_trace_threads(const char *path, struct mmb_trace *r_t, char *err, size_t
 		for (size_t c = 0; c < st->nch; c++)
 			th->calls += st->ch[c].nrec;
 	}
-	close(r.fd);
-	for (size_t i = 0; i < r.ns; i++)
-		free(r.s[i].ch);
-	free(r.s);
-	free(r.tmap.key);
-	free(r.tmap.val);
-	if (rc == -ENOMEM)
-		snprintf(err, errlen, "%s: out of memory", path);
-	else if (rc && msg[0])
-		snprintf(err, errlen, "%s: %s", path, msg);
-	else if (rc)
-		snprintf(err, errlen, "%s: read error: %s", path, strerror(-rc));
-	return rc;
+	return trace_close(&r, rc, err, errlen);
 }
 
 void mmb_trace_free(struct mmb_trace *t)

@@ -109,6 +109,65 @@ static double empty_timed_mean_ns(void)
 	return (double)sum / N * 1e9 / mmb_clock.tsc_hz;
 }
 
+/* churn size=64, batch 1 on one thread of allocator aname, attached: what
+ * both cases below time. */
+struct churn_fix {
+	const struct mmb_wl_ops *wl;
+	const struct mmb_alloc_ops *ops;
+	struct mmb_alloc *a;
+	void *state;
+};
+
+/* 0, or -errno with the reason printed (nothing left to close). */
+static int churn_fix_open(const char *aname, struct churn_fix *f)
+{
+	struct mmb_alloc_cfg cfg;
+	struct mmb_pvals params;
+	char err[256];
+
+	f->wl = mmb_wl_find("churn");
+	if (!f->wl)
+		return -ENOENT;
+	if (mmb_alloc_parse_config(aname, &f->ops, &cfg, err, sizeof(err)) ||
+	    (cfg.nthreads = 1, f->ops->create(&cfg, &f->a, err, sizeof(err)))) {
+		printf("  %s: %s\n", aname, err);
+		return -ENOTSUP;
+	}
+	if (mmb_params_parse(f->wl->params, "size=64,batch=1", "churn", &params, err,
+			     sizeof(err)) ||
+	    f->wl->setup(&params, 1, 1, &f->state, err, sizeof(err))) {
+		printf("  churn: %s\n", err);
+		f->ops->destroy(f->a);
+		return -EINVAL;
+	}
+	if (f->ops->thread_attach)
+		f->ops->thread_attach(f->a);
+	return 0;
+}
+
+/* One timed variant of the fixture: its probe, sampling and accounting. */
+static struct churn_arg churn_fix_arg(const struct churn_fix *f, struct mmb_probe *probe,
+				      const atomic_int *stop, uint32_t sample, int exact)
+{
+	struct churn_arg ca = { .wl = f->wl, .state = f->state, .probe = probe,
+				.sample = sample, .exact = exact };
+
+	ca.t.ops = f->ops;
+	ca.t.a = f->a;
+	ca.t.nthreads = 1;
+	ca.t.stop = stop;
+	ca.t.probe = probe;
+	return ca;
+}
+
+static void churn_fix_close(struct churn_fix *f, struct churn_arg *any)
+{
+	f->wl->teardown(f->state, &any->t);
+	if (f->ops->thread_detach)
+		f->ops->thread_detach(f->a);
+	f->ops->destroy(f->a);
+}
+
 static void bench_abs(const char *what, double ns, double target)
 {
 	printf("  %-56s %10.2f ns (target <= %.0f ns: %s)\n", what, ns, target,
@@ -125,40 +184,15 @@ static void bench_exact(const char *aname, const struct mmb_bench_opts *o)
 {
 	static struct mmb_probe probes[2];
 	static const atomic_int stop;
-	const struct mmb_wl_ops *wl = mmb_wl_find("churn");
-	const struct mmb_alloc_ops *ops;
-	struct mmb_alloc_cfg cfg;
-	struct mmb_pvals params;
-	struct mmb_alloc *a;
+	struct churn_fix f;
 	struct churn_arg ca[2];
-	char err[256], what[96];
-	void *state;
+	char what[96];
 	double ns[2];
 
-	if (!mmb_alloc_find(aname))
+	if (!mmb_alloc_find(aname) || churn_fix_open(aname, &f))
 		return;
-	if (mmb_alloc_parse_config(aname, &ops, &cfg, err, sizeof(err)) ||
-	    (cfg.nthreads = 1, ops->create(&cfg, &a, err, sizeof(err)))) {
-		printf("  %s: %s\n", aname, err);
-		return;
-	}
-	if (mmb_params_parse(wl->params, "size=64,batch=1", "churn", &params, err, sizeof(err)) ||
-	    wl->setup(&params, 1, 1, &state, err, sizeof(err))) {
-		printf("  churn: %s\n", err);
-		ops->destroy(a);
-		return;
-	}
-	if (ops->thread_attach)
-		ops->thread_attach(a);
-	for (int i = 0; i < 2; i++) {
-		ca[i] = (struct churn_arg){ .wl = wl, .state = state, .probe = &probes[i],
-					    .sample = 0, .exact = i };
-		ca[i].t.ops = ops;
-		ca[i].t.a = a;
-		ca[i].t.nthreads = 1;
-		ca[i].t.stop = &stop;
-		ca[i].t.probe = &probes[i];
-	}
+	for (int i = 0; i < 2; i++)
+		ca[i] = churn_fix_arg(&f, &probes[i], &stop, 0, i);
 	const struct mmb_bench_fn fns[] = {
 		{ "churn throughput", churn_loop, &ca[0] },
 		{ "churn throughput + exact", churn_loop, &ca[1] },
@@ -170,10 +204,7 @@ static void bench_exact(const char *aname, const struct mmb_bench_opts *o)
 	mmb_bench_row("  with exact accounting (usable_size per call)", ns[1]);
 	snprintf(what, sizeof(what), "%s: exact accounting / throughput mode", aname);
 	mmb_bench_ratio(what, ns[1], ns[0], 1.10);
-	wl->teardown(state, &ca[0].t);
-	if (ops->thread_detach)
-		ops->thread_detach(a);
-	ops->destroy(a);
+	churn_fix_close(&f, &ca[0]);
 }
 
 static int bench_harness_run(const struct mmb_bench_opts *o)
@@ -181,19 +212,13 @@ static int bench_harness_run(const struct mmb_bench_opts *o)
 	static struct mmb_hist h;
 	static struct mmb_probe probes[3];
 	static const atomic_int stop;
-	const struct mmb_alloc_ops *ops;
-	const struct mmb_wl_ops *wl = mmb_wl_find("churn");
-	struct mmb_alloc_cfg cfg;
-	struct mmb_pvals params;
-	struct mmb_alloc *a;
+	struct churn_fix f;
 	const char *aname = mmb_alloc_find("slab") ? "slab" : "glibc";
-	char err[256];
 	uint64_t rng[4], *v = malloc(4096 * sizeof(*v));
-	void *state;
 	double ns[5];
-	int rc = 0;
+	int rc;
 
-	if (!v || !wl)
+	if (!v)
 		return -ENOMEM;
 	mmb_clock_init(0, 0);
 	printf("  clock: %s%s%s, resolution %.1f ns\n", mmb_clock_source(),
@@ -202,35 +227,18 @@ static int bench_harness_run(const struct mmb_bench_opts *o)
 	for (int i = 0; i < 4096; i++)
 		v[i] = 10 + mmb_rand_below(rng, 1 + (1ull << mmb_rand_below(rng, 14)));
 	mmb_hist_init(&h);
-	if (mmb_alloc_parse_config(aname, &ops, &cfg, err, sizeof(err)) ||
-	    (cfg.nthreads = 1, ops->create(&cfg, &a, err, sizeof(err)))) {
-		printf("  %s: %s\n", aname, err);
+	rc = churn_fix_open(aname, &f);
+	if (rc) {
 		free(v);
-		return -ENOTSUP;
+		return rc;
 	}
-	if (mmb_params_parse(wl->params, "size=64,batch=1", "churn", &params, err, sizeof(err)) ||
-	    wl->setup(&params, 1, 1, &state, err, sizeof(err))) {
-		printf("  churn: %s\n", err);
-		ops->destroy(a);
-		free(v);
-		return -EINVAL;
-	}
-	if (ops->thread_attach)
-		ops->thread_attach(a);
 
 	struct rec_arg ra = { &h, v };
 	struct churn_arg ca[3];
 	const uint32_t samples[3] = { 1, 10, 0 };
 
-	for (int i = 0; i < 3; i++) {
-		ca[i] = (struct churn_arg){ .wl = wl, .state = state, .probe = &probes[i],
-					    .sample = samples[i] };
-		ca[i].t.ops = ops;
-		ca[i].t.a = a;
-		ca[i].t.nthreads = 1;
-		ca[i].t.stop = &stop;
-		ca[i].t.probe = &probes[i];
-	}
+	for (int i = 0; i < 3; i++)
+		ca[i] = churn_fix_arg(&f, &probes[i], &stop, samples[i], 0);
 	const struct mmb_bench_fn fns[] = {
 		{ "empty timed op", empty_timed_loop, NULL },
 		{ "hist record", hist_record_loop, &ra },
@@ -252,10 +260,7 @@ static int bench_harness_run(const struct mmb_bench_opts *o)
 	mmb_bench_row("  throughput mode (--no-latency)", ns[4]);
 	printf("  %-56s %10.3f\n", "latency mode / throughput mode", ns[2] / ns[4]);
 	printf("  %-56s %10.3f\n", "sampled 1/10 / throughput mode", ns[3] / ns[4]);
-	wl->teardown(state, &ca[0].t);
-	if (ops->thread_detach)
-		ops->thread_detach(a);
-	ops->destroy(a);
+	churn_fix_close(&f, &ca[0]);
 	free(v);
 	printf("  exact accounting is a mode (--accounting exact, the default of\n"
 	       "  --op-equivalent); timing cells (--duration) do not pay for it:\n");

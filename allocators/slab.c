@@ -2622,6 +2622,18 @@ size_t mmb_ksize(struct mmb_slab *sl, const void *p)
 	return slab_ksize(slab->owner);
 }
 
+size_t mmb_ksize_claim(struct mmb_slab *sl, const void *p)
+{
+	size_t n = mmb_ksize(sl, p);
+	struct mmb_page *slab = n ? virt_to_slab(sl, p) : NULL;
+	struct mmb_kmem_cache *s = slab ? slab->owner : NULL;
+
+	/* skip_orig_size_check(): the kmalloc red zone now starts at the end */
+	if (s && slub_debug_orig_size(s) && check_valid_pointer(s, slab, p))
+		set_orig_size(s, (void *)p, s->object_size);
+	return n;
+}
+
 /* ---- the malloc shim's kmalloc and kfree (preload/malloc.c) ---- */
 
 /*

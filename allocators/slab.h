@@ -114,6 +114,13 @@ void *mmb_kmalloc(struct mmb_slab *sl, size_t size);
 void mmb_kfree(struct mmb_slab *sl, const void *p);
 size_t mmb_ksize(struct mmb_slab *sl, const void *p);
 /*
+ * ksize() for a caller that may use the whole object (the shim's
+ * malloc_usable_size): as the kernel's __ksize, a debug cache's kmalloc red
+ * zone check of p no longer starts at the size first asked for
+ * (skip_orig_size_check), so writing up to the returned size is no overrun.
+ */
+size_t mmb_ksize_claim(struct mmb_slab *sl, const void *p);
+/*
  * kmalloc and kfree for the malloc shim (preload/malloc.c), with the
  * thread's sheaf fast path inline. mmb_kmalloc_usable: size 1..
  * MMB_KMALLOC_MAX_CACHE_SIZE; the object and its ksize (0 with NULL).

@@ -61,9 +61,11 @@
  *
  * Slab debugging (debug=): kmalloc's red zone starts at the size first asked
  * for, so realloc always moves a kmalloc block rather than growing it in
- * place, and a program that writes up to malloc_usable_size() (the class
- * size) is reported, as a kernel caller writing past its request after
- * ksize() would be.
+ * place. malloc_usable_size() is ksize(), which gives the caller the whole
+ * object: as in the kernel (skip_orig_size_check), that object's red zone
+ * then starts at its end, so a program that writes up to the usable size
+ * (V8 does) is not reported; one that writes past its request without
+ * asking is.
  *
  * Results (MMB_MALLOC_OUT, only in the process MMB_MALLOC_PID names): at
  * exit the library destructor writes malloc.json (calls, routing, live and
@@ -954,6 +956,8 @@ SHIM_EXPORT size_t malloc_usable_size(void *p)
 		return 0;
 	t = shim_enter(FN_malloc_usable_size);
 	n = shim_usable(p, &route);
+	if (route == R_KMALLOC && shim.debug)
+		mmb_ksize_claim(shim.sl, p);
 	shim_leave(t);
 	return n;
 }

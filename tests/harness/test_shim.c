@@ -137,3 +137,18 @@ Test(shim, live_bytes_summed_over_threads)
 	cr_expect(peak >= 2 * 2048 * 400 && peak <= 2 * 2048 * 1024 + (1 << 20), "peak %lld: %s",
 		  peak, json);
 }
+
+/* A program that writes every byte malloc_usable_size() reports (as V8
+ * does) is correct: under slub_debug, ksize() lifts the object's kmalloc
+ * red zone check as the kernel's does, so nothing is reported. */
+Test(shim, usable_size_is_the_programs_under_slab_debug)
+{
+	static const char *const specs[] = { "slab:debug=FZPU,check=on", "slab:debug=ZU,check=on,harden=on" };
+	char json[8192];
+
+	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
+		sh_same(specs[i], "usable", "20000", NULL, json, sizeof(json));
+		cr_expect(strstr(json, "\"slab_reports\": 0"), "%s: %s", specs[i], json);
+		cr_expect_gt(sh_num(json, "malloc_usable_size"), 10000, "%s: %s", specs[i], json);
+	}
+}

@@ -419,6 +419,14 @@ int mmb_exec_main(int argc, char **argv)
 		mmb_err("exec: %s: %s", path, strerror(-rc));
 	else
 		fprintf(stderr, "mmbench: results in %s\n", x.dir);
+	if (x.have_stats) {
+		char why[2 * MMB_ERR_MAX];
+		unsigned long long failed = mmb_shim_failures(x.dir, why, sizeof(why));
+
+		if (failed)
+			fprintf(stderr, "mmbench: exec: %llu allocation%s failed; the first: %s\n",
+				failed, failed == 1 ? "" : "s", why[0] ? why : "(no reason written)");
+	}
 	return exec_status(&x.run);
 }
 

@@ -66,3 +66,29 @@ void mmb_shim_spec_setenv(const struct mmb_shim_spec *s)
 	setenv("MMB_MALLOC_ALLOC", s->alloc, 1);
 	setenv("MMB_MALLOC_OPTS", s->opts, 1);
 }
+
+unsigned long long mmb_shim_failures(const char *dir, char *why, size_t len)
+{
+	char path[4200], json[16384];
+	const char *at, *end;
+	unsigned long long n = 0;
+	size_t got;
+	FILE *f;
+
+	why[0] = 0;
+	snprintf(path, sizeof(path), "%s/malloc.json", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	got = fread(json, 1, sizeof(json) - 1, f);
+	fclose(f);
+	json[got] = 0;
+	at = strstr(json, "\n  \"failed_allocs\": ");
+	if (at)
+		n = strtoull(at + 20, NULL, 10);
+	/* the shim writes it with no quote or backslash inside */
+	at = strstr(json, "\n  \"first_failure\": \"");
+	if (at && (end = strchr(at + 21, '"')))
+		snprintf(why, len, "%.*s", (int)(end - at - 21), at + 21);
+	return n;
+}

@@ -27,4 +27,12 @@ int mmb_shim_spec_parse(const char *spec, struct mmb_shim_spec *r, char *err, si
  * before it execs). */
 void mmb_shim_spec_setenv(const struct mmb_shim_spec *s);
 
+/*
+ * From the malloc.json the shim wrote into dir: the failed allocations
+ * (returned; 0 when there is no file or none failed) and, in why, the first
+ * one's size and reason ("first_failure": vmalloc's error and the buddy
+ * allocator's free pages), "" when not given.
+ */
+unsigned long long mmb_shim_failures(const char *dir, char *why, size_t len);
+
 #endif /* MMB_SHIMSPEC_H */

@@ -259,6 +259,8 @@ static struct {
 	int debug;			/* slub_debug letters on: realloc always moves */
 	int check;			/* check=on: invariant checks at exit */
 	char check_result[MMB_ERR_MAX];	/* "" not run, "ok" or the first broken one */
+	char first_failure[MMB_ERR_MAX + 160];	/* the first failed allocation and why ("" none) */
+	atomic_int failure_noted;	/* first_failure written (or being written) */
 	char opts[1024];
 	char out[4096];			/* results folder, "" = none */
 } shim;
@@ -629,6 +631,35 @@ static size_t shim_usable(const void *p, enum shim_route *r_route)
 	return 0;
 }
 
+/* A JSON string's text as it is: quotes, backslashes and control
+ * characters become '. */
+static void shim_json_plain(char *s)
+{
+	for (; *s; s++)
+		if (*s == '"' || *s == '\\' || (unsigned char)*s < 0x20)
+			*s = '\'';
+}
+
+/*
+ * The first failed allocation, for malloc.json's "first_failure": its size
+ * and vmalloc's reason (every route falls back to vmalloc, so its error is
+ * the last word: no memory left in pmem, or the process's mappings at
+ * vm.max_map_count), and the buddy allocator's free pages. Inside the shim.
+ */
+static void shim_note_failure(size_t size, size_t align)
+{
+	char why[MMB_ERR_MAX];
+	struct mmb_buddy_info bi;
+
+	mmb_vmalloc_last_error(shim.vm, why, sizeof(why));
+	mmb_buddy_info(shim.b, &bi);
+	snprintf(shim.first_failure, sizeof(shim.first_failure),
+		 "%zu bytes (alignment %zu): %s; buddy: %llu of %llu pages free (mem= sets them)",
+		 size, align ? align : 16, why[0] ? why : "no reason given",
+		 (unsigned long long)bi.free_pages, (unsigned long long)bi.managed_pages);
+	shim_json_plain(shim.first_failure);
+}
+
 /* size bytes aligned to align (0 or a power of two). */
 static void *shim_alloc(struct shim_thread *t, size_t size, size_t align)
 {
@@ -680,6 +711,8 @@ static void *shim_alloc(struct shim_thread *t, size_t size, size_t align)
 	p = mmb_vmalloc_align(shim.vm, size, align > MMB_PAGE_SIZE ? align : 0);
 	if (!p) {
 		t->failed++;
+		if (!atomic_exchange(&shim.failure_noted, 1))
+			shim_note_failure(size, align);
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -1022,6 +1055,10 @@ static void shim_json_counters(FILE *f)
 		fprintf(f, "  \"slab_reports\": %lu,\n", mmb_slab_nr_reports(shim.sl));
 	else
 		fprintf(f, "  \"slab_reports\": null,\n");
+	if (shim.first_failure[0])
+		fprintf(f, "  \"first_failure\": \"%s\",\n", shim.first_failure);
+	else
+		fprintf(f, "  \"first_failure\": null,\n");
 	if (shim.check_result[0])
 		fprintf(f, "  \"check\": \"%s\",\n  \"check_unavailable\": \"vmalloc: its check wants "
 			   "pmem mapped shared; the shim maps it private\"\n}\n", shim.check_result);
@@ -1069,9 +1106,7 @@ static void shim_check(struct shim_thread *self)
 		rc = mmb_buddy_check(shim.b, err, sizeof(err));
 	shim_unhold();
 	pthread_mutex_unlock(&shim_list_lock);
-	for (char *c = err; *c; c++)
-		if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
-			*c = '\'';	/* a JSON string as it is */
+	shim_json_plain(err);
 	snprintf(shim.check_result, sizeof(shim.check_result), "%s", rc ? err : "ok");
 }
 

@@ -7,6 +7,8 @@
  *   prog-work hold MS MIB    touches MIB MiB, keeps it MS milliseconds, frees it
  *   prog-work exit N         exits with status N after printing "exit N"
  *   prog-work crash          dies of SIGSEGV
+ *   prog-work exhaust MIB    mallocs 1 MiB blocks, MIB at most: exit 1 with
+ *                            "out of memory" (as perl's) when one fails, else 0
  *   prog-work cat            copies stdin to stdout
  */
 #include <pthread.h>
@@ -110,6 +112,22 @@ int main(int argc, char **argv)
 		raise(SIGSEGV);
 		return 0;
 	}
+	if (argc == 3 && !strcmp(argv[1], "exhaust")) {
+		unsigned long n = strtoul(argv[2], NULL, 10), i;
+		void **blk = calloc(n + 1, sizeof(*blk));
+
+		for (i = 0; blk && i < n && (blk[i] = malloc(1 << 20)); i++)
+			;
+		for (unsigned long k = 0; blk && k < i; k++)
+			free(blk[k]);
+		free(blk);
+		if (i < n) {
+			fprintf(stderr, "Out of memory!\n");
+			return 1;
+		}
+		printf("%lu MiB\n", n);
+		return 0;
+	}
 	if (argc == 2 && !strcmp(argv[1], "cat")) {
 		int c;
 
@@ -117,6 +135,6 @@ int main(int argc, char **argv)
 			putchar(c);
 		return 0;
 	}
-	fprintf(stderr, "usage: prog-work alloc N SEED | hold MS MIB | exit N | crash | cat\n");
+	fprintf(stderr, "usage: prog-work alloc N SEED | hold MS MIB | exit N | crash | exhaust MIB | cat\n");
 	return 2;
 }

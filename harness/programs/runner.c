@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "../perf.h"
+#include "../shimspec.h"
 #include "../timeline.h"
 #include "../util.h"
 #include "launch.h"
@@ -459,22 +460,26 @@ static void runner_fail(struct mmb_result *r, const char *status, const char *fm
 /* The shim's figures, where it ran (malloc.json in the state folder). */
 static void runner_shim_figures(const char *state, struct mmb_result *r)
 {
-	char path[4300], json[8192];
-	const char *at;
-
-	FILE *f;
-	size_t n;
+	char path[4300], why[2 * MMB_ERR_MAX];
 
 	snprintf(path, sizeof(path), "%s/malloc.json", state);
-	f = fopen(path, "r");
-	if (!f)
+	if (access(path, F_OK))
 		return;
-	n = fread(json, 1, sizeof(json) - 1, f);
-	fclose(f);
-	json[n] = 0;
-	at = strstr(json, "\n  \"failed_allocs\": ");
-	if (at)
-		r->m[MMB_M_failed_allocs] = strtod(at + 20, NULL);
+	r->m[MMB_M_failed_allocs] = (double)mmb_shim_failures(state, why, sizeof(why));
+}
+
+/* A cell that is not ok and saw the shim refuse memory says so first: the
+ * program's own message ("Out of memory!") names no cause. */
+static void runner_shim_blame(const char *state, struct mmb_result *r)
+{
+	char why[2 * MMB_ERR_MAX], all[sizeof(why) + sizeof(r->detail) + 64];
+	unsigned long long n = mmb_shim_failures(state, why, sizeof(why));
+
+	if (!n)
+		return;
+	snprintf(all, sizeof(all), "%s after %llu failed allocation%s (malloc.json): %s", r->detail,
+		 n, n == 1 ? "" : "s", why[0] ? why : "no reason written");
+	snprintf(r->detail, sizeof(r->detail), "%.*s", (int)sizeof(r->detail) - 1, all);
 }
 
 static void runner_tv(double *dst, const struct timeval *tv)
@@ -836,6 +841,8 @@ void mmb_prog_run_cell(const struct mmb_prog_run *run, const struct mmb_cell *ce
 
 	runner_figures(&e, r);
 	runner_verdict(&e, ref, r);
+	if (ac->shim_alloc[0] && strcmp(r->status, MMB_ST_OK))
+		runner_shim_blame(state, r);
 out:
 	for (unsigned s = 0; s < 2; s++)
 		for (unsigned i = 0; i < MMB_PERF_MAX_EVENTS; i++)

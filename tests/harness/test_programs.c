@@ -471,3 +471,28 @@ Test(programs, redis_driver)
 	mmb_rm_rf(dir);
 	unlink(progs);
 }
+
+/* A program that fails because the shim ran out of memory (perl says only
+ * "Out of memory!"): the cell's detail says how many allocations failed
+ * and why, from malloc.json's first_failure. */
+Test(programs, shim_refusal_named)
+{
+	char dir[256];
+	struct mmb_cmd c;
+	struct mmb_result *rows;
+	int n;
+
+	mmb_tmpname(dir, sizeof(dir), "oom");
+	mmb_run_cmd(&c, "run", "-a", "slab:mem=64M", "-w", pg_fmt("prog:%s exhaust 256", WORK), "-o",
+		    dir, NULL);
+	cr_assert_eq(c.status, 1, "no cell finished: %s", c.err);
+	rows = pg_cells(dir, &n);
+	cr_assert_eq(n, 1);
+	cr_expect_str_eq(rows[0].status, "failed");
+	cr_expect(strstr(rows[0].detail, "exited with status 1 (expected 0) after 1 failed "
+					  "allocation (malloc.json): 1048576 bytes"), "%s", rows[0].detail);
+	cr_expect(strstr(rows[0].detail, "failed to allocate pages"), "%s", rows[0].detail);
+	cr_expect_eq(rows[0].m[MMB_M_failed_allocs], 1);
+	free(rows);
+	mmb_rm_rf(dir);
+}

@@ -152,3 +152,30 @@ Test(shim, usable_size_is_the_programs_under_slab_debug)
 		cr_expect_gt(sh_num(json, "malloc_usable_size"), 10000, "%s: %s", specs[i], json);
 	}
 }
+
+/* Out of memory on the shim: malloc.json's first_failure and exec's note
+ * say which request failed and why (here the simulated memory, mem=);
+ * a run with no failure writes first_failure null. */
+Test(shim, first_failure_named)
+{
+	char prog[4200], dir[256], f[300], json[8192];
+	struct mmb_cmd c;
+
+	sh_prog(prog, sizeof(prog), "work");
+	mmb_tmpname(dir, sizeof(dir), "shimoom");
+	mmb_run_cmd(&c, "exec", "-a", "buddy:mem=64M", "-o", dir, "--", prog, "exhaust", "256", NULL);
+	cr_assert_eq(c.status, 1, "%s", c.err);
+	cr_expect(strstr(c.err, "mmbench: exec: 1 allocation failed; the first: 1048576 bytes "
+				"(alignment 16): vmalloc error: size 1048576, failed to allocate pages"),
+		  "%s", c.err);
+	snprintf(f, sizeof(f), "%s/malloc.json", dir);
+	mmb_slurp(f, json, sizeof(json));
+	cr_expect(strstr(json, "\"first_failure\": \"1048576 bytes"), "%s", json);
+	mmb_rm_rf(dir);
+	mmb_run_cmd(&c, "exec", "-a", "buddy", "-o", dir, "--", prog, "exhaust", "8", NULL);
+	cr_assert_eq(c.status, 0, "%s", c.err);
+	cr_expect(!strstr(c.err, "allocation"), "%s", c.err);
+	mmb_slurp(f, json, sizeof(json));
+	cr_expect(strstr(json, "\"first_failure\": null"), "%s", json);
+	mmb_rm_rf(dir);
+}

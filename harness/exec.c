@@ -388,6 +388,11 @@ int mmb_exec_main(int argc, char **argv)
 			mmb_err("exec: -o %s: folder is not empty (results go to a new or empty folder)", dir);
 			return MMB_EXIT_USAGE;
 		}
+		if (rc < 0 && rc != -ENOENT) {
+			mmb_err("exec: -o %s: %s", dir, rc == -ENOTDIR ? "exists and is not a folder" :
+				strerror(-rc));
+			return MMB_EXIT_USAGE;
+		}
 	} else {
 		char ts[32];
 

@@ -200,3 +200,27 @@ Test(exec, routes_by_threshold)
 	cr_expect(!strstr(json, "\"buddy\": 0,") && !strstr(json, "\"vmalloc\": 0}"), "%s", json);
 	mmb_rm_rf(dir);
 }
+
+/* -o naming a file (not a folder): refused before the command runs, which
+ * used to run and then fail to write exec.json (exit 0). */
+Test(exec, output_not_a_folder)
+{
+	char file[256], mark[256];
+	struct mmb_cmd c;
+	FILE *f;
+
+	mmb_tmpname(file, sizeof(file), "notdir");
+	mmb_tmpname(mark, sizeof(mark), "ran");
+	f = fopen(file, "w");
+
+	cr_assert(f, "%s", file);
+	fputs("keep\n", f);
+	fclose(f);
+	mmb_run_cmd(&c, "exec", "-o", file, "--", "touch", mark, NULL);
+	cr_expect_eq(c.status, 2, "%s", c.err);
+	cr_expect(strstr(c.err, "is not a folder"), "%s", c.err);
+	cr_expect_eq(strchr(c.err, '\n'), c.err + strlen(c.err) - 1, "one line: %s", c.err);
+	cr_expect(!mmb_exists(mark), "the command ran");
+	unlink(file);
+	unlink(mark);
+}

@@ -14,11 +14,19 @@
  *
  * Data structure. Each recording thread owns a struct rec_buf (mmap'ed,
  * never freed, reused by later threads once its thread exits): a chunk
- * header and up to REC_BUF_BYTES of records. When the buffer is full, when
- * its thread exits (pthread key destructor) and at process exit (library
- * destructor, for every buffer) it is written as one chunk with one
- * write(2). A buffer's lock (an atomic flag, uncontended except against
- * the exit flush) is held while a record is appended or the buffer written.
+ * header and up to REC_BUF_BYTES of records. When its thread exits
+ * (pthread key destructor) and at process exit (library destructor, for
+ * every buffer) it is written as one chunk with one write(2). When a
+ * buffer is full, every buffer with records is written, as one chunk each
+ * in one writev(2) (rec_sweep): so the file always holds every thread's
+ * records up to the last sweep, and a process killed by a signal (no exit
+ * handler runs) leaves a trace in which no free refers to an allocation
+ * still in a lost buffer (another thread's, say the main thread's, whose
+ * buffer never filled). A buffer's lock (an atomic flag, uncontended
+ * except against a sweep or the exit flush) is held while a record is
+ * appended or the buffer written; a sweep holds rec_sweeping and takes the
+ * buffers' locks in list order, one owner at a time, so it cannot
+ * deadlock with an owner, which holds only its own lock.
  *
  * Bootstrap: dlsym may call calloc before the real functions are known;
  * such calls get memory from a static arena (rec_boot), which free()
@@ -40,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -113,19 +122,17 @@ static void rec_put_le(uint8_t *p, uint64_t v, unsigned n)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
+static size_t rec_seal(struct rec_buf *b);
+
 /* Write b's records as one chunk and empty it; b's lock held. */
 static void rec_flush(struct rec_buf *b)
 {
-	size_t total = MMB_TRACE_CHUNK_BYTES + b->len;
+	size_t total;
 	const uint8_t *p = b->chunk;
 
 	if (!b->nrecords)
 		return;
-	rec_put_le(b->chunk, MMB_TRACE_CHUNK_MAGIC, 4);
-	rec_put_le(b->chunk + 4, b->thread, 4);
-	rec_put_le(b->chunk + 8, b->len, 4);
-	rec_put_le(b->chunk + 12, b->nrecords, 4);
-	rec_put_le(b->chunk + 16, b->base_ns, 8);
+	total = rec_seal(b);
 	/* one write: O_APPEND keeps it whole; a short write (disk full) ends
 	 * the trace at a chunk boundary check in the reader */
 	while (total) {
@@ -151,6 +158,69 @@ static void rec_lock(struct rec_buf *b)
 static void rec_unlock(struct rec_buf *b)
 {
 	atomic_flag_clear_explicit(&b->lock, memory_order_release);
+}
+
+static atomic_flag rec_sweeping = ATOMIC_FLAG_INIT;
+
+/* The chunk header of b's records (b's lock held); its bytes to write. */
+static size_t rec_seal(struct rec_buf *b)
+{
+	rec_put_le(b->chunk, MMB_TRACE_CHUNK_MAGIC, 4);
+	rec_put_le(b->chunk + 4, b->thread, 4);
+	rec_put_le(b->chunk + 8, b->len, 4);
+	rec_put_le(b->chunk + 12, b->nrecords, 4);
+	rec_put_le(b->chunk + 16, b->base_ns, 8);
+	return MMB_TRACE_CHUNK_BYTES + b->len;
+}
+
+/*
+ * Every buffer with records out, one chunk each, in one writev per
+ * REC_SWEEP_IOV buffers; called with no buffer lock held. A short write
+ * (disk full) ends the trace as rec_flush's does.
+ */
+#define REC_SWEEP_IOV 64
+static void rec_sweep(void)
+{
+	struct rec_buf *held[REC_SWEEP_IOV];
+	struct iovec iov[REC_SWEEP_IOV];
+	struct rec_buf *b = atomic_load(&rec_bufs);
+
+	while (atomic_flag_test_and_set_explicit(&rec_sweeping, memory_order_acquire))
+		;
+	while (b) {
+		int n = 0;
+
+		for (; b && n < REC_SWEEP_IOV; b = b->next) {
+			rec_lock(b);
+			if (!b->nrecords) {
+				rec_unlock(b);
+				continue;
+			}
+			iov[n].iov_base = b->chunk;
+			iov[n].iov_len = rec_seal(b);
+			held[n++] = b;
+		}
+		for (int i = 0; i < n;) {
+			ssize_t w = writev(rec_fd, iov + i, n - i);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;
+			for (; i < n && (size_t)w >= iov[i].iov_len; i++)
+				w -= (ssize_t)iov[i].iov_len;
+			if (i < n) {
+				iov[i].iov_base = (char *)iov[i].iov_base + w;
+				iov[i].iov_len -= (size_t)w;
+			}
+		}
+		for (int i = 0; i < n; i++) {
+			held[i]->len = 0;
+			held[i]->nrecords = 0;
+			rec_unlock(held[i]);
+		}
+	}
+	atomic_flag_clear_explicit(&rec_sweeping, memory_order_release);
 }
 
 static void rec_thread_exit(void *arg)
@@ -258,8 +328,13 @@ static void rec_put(unsigned op, uint64_t t_ns, const void *addr, uint64_t size,
 	if (!b)
 		return;
 	rec_lock(b);
-	if (b->len > REC_BUF_BYTES - MMB_TRACE_RECORD_MAX)
-		rec_flush(b);
+	if (b->len > REC_BUF_BYTES - MMB_TRACE_RECORD_MAX) {
+		rec_unlock(b);
+		rec_sweep();	/* only this thread appends to b: it is empty now */
+		rec_lock(b);
+		if (b->len > REC_BUF_BYTES - MMB_TRACE_RECORD_MAX)
+			rec_flush(b);
+	}
 	if (!b->nrecords) {
 		b->base_ns = b->last_ns = t_ns;
 		b->last_addr = 0;

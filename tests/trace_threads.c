@@ -18,13 +18,20 @@
  * barrier, and thread k frees the blocks thread k - 1 (mod NTHREADS)
  * allocated, then all meet again: NTHREADS * NBLOCKS * N frees by another
  * thread than the allocating one (for replay's threads=recorded).
+ *
+ * "trace-threads killed N": instead, the main thread allocates 100 blocks
+ * (a few records, its buffer never fills), one thread frees them, makes N
+ * malloc/free pairs and kills the process with SIGKILL: no exit handler
+ * runs, so what the trace holds is what the recorder wrote while it ran.
  */
 #include <malloc.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define NTHREADS 4
 #define NBLOCKS 300
@@ -124,6 +131,23 @@ static void *tt_churn(void *arg)
 	return NULL;
 }
 
+static void *tt_kblocks[100];
+
+static void *tt_killer(void *arg)
+{
+	long n = (long)(intptr_t)arg;
+
+	for (int i = 0; i < 100; i++)
+		free(tt_kblocks[i]);
+	for (long i = 0; i < n; i++) {
+		void *volatile p = malloc(16 + (size_t)(i & 511));
+
+		free(p);
+	}
+	kill(getpid(), SIGKILL);
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	void *(*fn)(void *) = tt_run;
@@ -133,6 +157,16 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "churn")) {
 		tt_churn_n = atol(argv[2]);
 		fn = tt_churn;
+	}
+	if (argc == 3 && !strcmp(argv[1], "killed")) {
+		pthread_t t;
+
+		for (int i = 0; i < 100; i++)
+			tt_kblocks[i] = malloc(100 + (size_t)i);
+		if (pthread_create(&t, NULL, tt_killer, (void *)(intptr_t)atol(argv[2])))
+			return 1;
+		pthread_join(t, NULL);
+		return 1;	/* not reached */
 	}
 	if (argc == 3 && !strcmp(argv[1], "xfree")) {
 		tt_rounds = atol(argv[2]);

@@ -429,3 +429,27 @@ Test(trace, free_of_a_block_never_allocated)
 	mmb_rm_rf(dir);
 	unlink(bad);
 }
+
+/*
+ * A multi-threaded program killed by a signal (SIGKILL: no exit handler)
+ * leaves a trace that reads: when one thread's buffer fills, every
+ * thread's records so far are written with it, so no free in the file
+ * refers to an allocation still in a buffer that was lost. Before, the
+ * main thread's 100 allocations (its buffer never full) were lost and
+ * trace-info refused the other thread's frees of them.
+ */
+Test(trace, killed_program_leaves_a_readable_trace)
+{
+	char prog[4200], trace[256];
+	struct mmb_cmd c;
+
+	tt_prog(prog, sizeof(prog));
+	mmb_tmpname(trace, sizeof(trace), "killed.trace");
+	mmb_run_cmd(&c, "record", "-o", trace, "--", prog, "killed", "100000", NULL);
+	cr_assert_eq(c.status, 128 + 9, "%s", c.err);
+	mmb_run_cmd(&c, "trace-info", trace, NULL);
+	cr_assert_eq(c.status, 0, "%s", c.err);
+	cr_expect_eq(tt_field(c.out, "cross_thread_frees"), 100, "%s", c.out);
+	cr_expect_geq(tt_field(c.out, "calls"), 100 + 100 + 100000, "%s", c.out);
+	unlink(trace);
+}

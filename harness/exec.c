@@ -534,6 +534,10 @@ int mmb_record_main(int argc, char **argv)
 	else
 		fprintf(stderr, "mmbench: recorded %" PRIu64 " calls from %u threads in %s\n", records,
 			threads, out);
+	if (WIFSIGNALED(run.status))
+		fprintf(stderr, "mmbench: record: signal %d ended the command: the calls after the "
+			"last full buffer (up to 64 KiB of records per thread) are not in the trace\n",
+			WTERMSIG(run.status));
 	return exec_status(&run);
 }
 

@@ -447,6 +447,8 @@ Test(trace, killed_program_leaves_a_readable_trace)
 	mmb_tmpname(trace, sizeof(trace), "killed.trace");
 	mmb_run_cmd(&c, "record", "-o", trace, "--", prog, "killed", "100000", NULL);
 	cr_assert_eq(c.status, 128 + 9, "%s", c.err);
+	cr_expect(strstr(c.err, "signal 9 ended the command: the calls after the last full buffer"),
+		  "%s", c.err);
 	mmb_run_cmd(&c, "trace-info", trace, NULL);
 	cr_assert_eq(c.status, 0, "%s", c.err);
 	cr_expect_eq(tt_field(c.out, "cross_thread_frees"), 100, "%s", c.out);

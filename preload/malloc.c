@@ -699,6 +699,13 @@ static void *shim_alloc(struct shim_thread *t, size_t size, size_t align)
 						mmb_alloc_pages(shim.b, order, MMB_MT_MOVABLE) : NULL;
 
 		route = R_BUDDY;
+		/* a block is aligned to its order in pfns; its address only as
+		 * far as pmem's mapping is (often 2 MiB): else vmalloc's */
+		if (page && align > MMB_PAGE_SIZE &&
+		    ((uintptr_t)mmb_page_address(shim.pm, page) & (align - 1))) {
+			mmb_free_pages(shim.b, page, order);
+			page = NULL;
+		}
 		if (page) {
 			page->owner = &shim_pages;
 			page->priv[0] = order;

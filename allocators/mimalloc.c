@@ -34,9 +34,16 @@
  * class a request of that size gets; a table made at create for sizes up
  * to MI_GOOD_MAX, the call above) on alloc and subtracts it on free, in its
  * own counter: written by its thread only, so a relaxed load and store, no
- * locked instruction; stats() sums them. For over-aligned requests (align
- * > 8) the block mimalloc picks may be larger than the size class; those
- * count as their size class.
+ * locked instruction; stats() sums them. The slow paths (requests above
+ * the table, over-aligned ones, unsized frees: size 0) count the block's
+ * mi_usable_size instead, one page lookup: it equals the table's figure
+ * for every block of the table's sizes but an over-aligned one (mimalloc
+ * may place it inside a larger block), and is the true one above (from
+ * 128 KiB mimalloc's blocks outgrow mi_good_size: 262144 for 200000). So
+ * the count is exact but for an over-aligned block of <= MI_GOOD_MAX bytes
+ * freed sized, which subtracts its size class: the count stays high by the
+ * difference (replay, the one workload with such blocks, frees unsized by
+ * default).
  *
  * Entry points are weak references: a libmimalloc without one of them (too
  * old: heaps in arenas came with 2.0.7 / 1.7.7) loads, and supported()
@@ -337,11 +344,6 @@ static void mi_destroy(struct mmb_alloc *a)
 	free(a);
 }
 
-static inline long long mi_good(const struct mmb_alloc *a, size_t size)
-{
-	return size <= MI_GOOD_MAX ? a->good[size] : (long long)mi_good_size(size);
-}
-
 /* The counter's only writer is its thread: no read-modify-write needed. */
 static inline void mi_count(struct mi_thread *t, long long delta)
 {
@@ -361,7 +363,7 @@ static __attribute__((noinline)) void *mi_alloc_slow(struct mmb_alloc *a, size_t
 		return NULL;
 	p = align <= 8 ? mi_malloc(size) : mi_malloc_aligned(size, align);
 	if (p)
-		mi_count(t, mi_good(a, size));
+		mi_count(t, (long long)mi_usable_size(p));
 	return p;
 }
 
@@ -386,18 +388,21 @@ static void *mi_alloc(struct mmb_alloc *a, size_t size, size_t align)
 	return p;
 }
 
+/* Above the table, or unsized (size 0): the block's usable size, read
+ * before the free, as mi_alloc_slow counted it. */
 static __attribute__((noinline)) void mi_free_slow(struct mmb_alloc *a, void *p, size_t size)
 {
 	struct mi_thread *t = mi_self(a);
+	long long n = size - 1 < MI_GOOD_MAX ? a->good[size] : (long long)mi_usable_size(p);
 
 	mi_free(p);
 	if (t)
-		mi_count(t, -mi_good(a, size));
+		mi_count(t, -n);
 }
 
 static void mi_free_(struct mmb_alloc *a, void *p, size_t size)
 {
-	if (__builtin_expect(mi_tls.a != a || size > MI_GOOD_MAX, 0)) {
+	if (__builtin_expect(mi_tls.a != a || size - 1 >= MI_GOOD_MAX, 0)) {
 		mi_free_slow(a, p, size);
 		return;
 	}

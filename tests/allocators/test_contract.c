@@ -228,3 +228,114 @@ ParameterizedTest(size_t *i, contract, cross_thread)
 	contract_check(ops, a);
 	ops->destroy(a);
 }
+
+/*
+ * Unsized frees (free(a, p, 0), C's free(p)). First a random sequence of
+ * blocks with no alignment asked, run twice freeing with the size and then
+ * once without, on one instance, each run from nothing live back to nothing
+ * live (the first run leaves the caches -- glibc's tcache, which its in-use
+ * count includes -- as the sequence leaves them, so the last two start from
+ * the same state): blocks keep their patterns, check() stays clean, and the
+ * allocator's own count of usable bytes (where it reports an exact one: the
+ * second sized run brings it back to where it began) and of frees is the
+ * same after the unsized run as after the sized one. Then a sequence with
+ * over-aligned blocks too, freed unsized only (mimalloc counts those sized
+ * frees by their size class, allocators/mimalloc.c): patterns and check().
+ * An allocator that took size 0 for a size (a wrong size class, a count off
+ * by each block's size) fails here.
+ */
+enum { UNSIZED_SLOTS = 256, UNSIZED_STEPS = 12000 };
+
+/* One run of the sequence from seed; sized: whether frees pass the size;
+ * aligned: one block in 8 asks for 64-byte alignment. */
+static void unsized_run(const struct mmb_alloc_ops *ops, struct mmb_alloc *a, uint64_t seed,
+			int sized, int aligned)
+{
+	static unsigned char *blk[UNSIZED_SLOTS];
+	static size_t len[UNSIZED_SLOTS];
+	uint64_t rng[4];
+
+	mmb_rand_seed(rng, seed);
+	memset(blk, 0, sizeof(blk));
+	for (int step = 0; step < UNSIZED_STEPS; step++) {
+		int s = (int)mmb_rand_below(rng, UNSIZED_SLOTS);
+		size_t align;
+
+		if (blk[s]) {
+			for (size_t k = 0; k < len[s]; k += 61)
+				cr_assert_eq(blk[s][k], (unsigned char)s,
+					     "%s: %s free: step %d: block of %zu corrupted", ops->name,
+					     sized ? "sized" : "unsized", step, len[s]);
+			ops->free(a, blk[s], sized ? len[s] : 0);
+			blk[s] = NULL;
+			continue;
+		}
+		switch (mmb_rand_below(rng, 8)) {
+		case 0:		/* pages: slab's buddy blocks, vmalloc's big areas */
+			len[s] = 4096 + mmb_rand_below(rng, 300000);
+			break;
+		case 1:
+		case 2:
+			len[s] = 1 + mmb_rand_below(rng, 8192);
+			break;
+		default:	/* the kmalloc caches' range */
+			len[s] = 1 + mmb_rand_below(rng, 600);
+		}
+		align = aligned && mmb_rand_below(rng, 8) == 0 ? 64 : 0;
+		blk[s] = ops->alloc(a, len[s], align);
+		cr_assert_not_null(blk[s], "%s: alloc(%zu, %zu)", ops->name, len[s], align);
+		cr_assert_eq((uintptr_t)blk[s] % (align ? align : 1), 0, "%s: alloc(%zu, %zu) = %p",
+			     ops->name, len[s], align, (void *)blk[s]);
+		memset(blk[s], s, len[s]);
+	}
+	for (int s = 0; s < UNSIZED_SLOTS; s++)
+		if (blk[s])
+			ops->free(a, blk[s], sized ? len[s] : 0);
+	contract_check(ops, a);
+}
+
+static struct mmb_alloc_stats unsized_stats(const struct mmb_alloc_ops *ops, struct mmb_alloc *a)
+{
+	struct mmb_alloc_stats st;
+
+	mmb_alloc_stats_init(&st);
+	if (ops->stats)
+		ops->stats(a, &st);
+	return st;
+}
+
+ParameterizedTestParameters(contract, unsized_free)
+{
+	return contract_sizes_param();
+}
+
+ParameterizedTest(size_t *i, contract, unsized_free)
+{
+	const uint64_t seed = 0x5eed0022;
+	struct mmb_alloc *a;
+	const struct mmb_alloc_ops *ops = contract_ops(*i, &a, 1);
+	struct mmb_alloc_stats st0, st1, st2;
+
+	cr_log_info("seed %#llx", (unsigned long long)seed);
+	unsized_run(ops, a, seed, 1, 0);	/* caches filled as the sequence leaves them */
+	st0 = unsized_stats(ops, a);
+	unsized_run(ops, a, seed, 1, 0);
+	st1 = unsized_stats(ops, a);
+	unsized_run(ops, a, seed, 0, 0);
+	st2 = unsized_stats(ops, a);
+	cr_log_info("%s usable_bytes %llu, after sized %llu, after unsized %llu", ops->name,
+		    (unsigned long long)st0.usable_bytes, (unsigned long long)st1.usable_bytes,
+		    (unsigned long long)st2.usable_bytes);
+	if (st1.usable_bytes == st0.usable_bytes)
+		cr_expect_eq(st2.usable_bytes, st1.usable_bytes,
+			     "%s: usable_bytes %llu after the unsized run, %llu after the sized one",
+			     ops->name, (unsigned long long)st2.usable_bytes,
+			     (unsigned long long)st1.usable_bytes);
+	if (st0.frees != MMB_STAT_NONE)
+		cr_expect_eq(st2.frees - st1.frees, st1.frees - st0.frees,
+			     "%s: %llu frees counted in the unsized run, %llu in the sized one",
+			     ops->name, (unsigned long long)(st2.frees - st1.frees),
+			     (unsigned long long)(st1.frees - st0.frees));
+	unsized_run(ops, a, seed + 1, 0, 1);
+	ops->destroy(a);
+}

@@ -253,6 +253,76 @@ Test(workloads, replay_follows_the_trace)
 	unlink(path);
 }
 
+/* A spy allocator over the process's malloc: the sizes its free was given. */
+static struct {
+	uint64_t frees, unsized, sized_bytes;
+} spy;
+
+static void *spy_alloc(struct mmb_alloc *a, size_t size, size_t align)
+{
+	(void)a;
+	return aligned_alloc(align > 16 ? align : 16, (size + 15) & ~(size_t)15);
+}
+
+static void spy_free(struct mmb_alloc *a, void *p, size_t size)
+{
+	(void)a;
+	spy.frees++;
+	spy.unsized += size == 0;
+	spy.sized_bytes += size;
+	free(p);
+}
+
+static const struct mmb_alloc_ops spy_ops = { .name = "spy", .alloc = spy_alloc, .free = spy_free };
+
+/* Replay trace on the spy, one worker; the harness's books in *r_t. */
+static void spy_replay(const char *kvs, struct mmb_wl_thread *r_t)
+{
+	const struct mmb_wl_ops *wl = mmb_wl_find("replay");
+	static atomic_int stop;
+	struct mmb_pvals pv;
+	char err[MMB_ERR_MAX];
+	void *state;
+
+	cr_assert_eq(mmb_params_parse(wl->params, kvs, "replay", &pv, err, sizeof(err)), 0, "%s",
+		     err);
+	cr_assert_eq(wl->setup(&pv, 1, 1, &state, err, sizeof(err)), 0, "%s", err);
+	memset(r_t, 0, sizeof(*r_t));
+	memset(&spy, 0, sizeof(spy));
+	r_t->ops = &spy_ops;
+	r_t->nthreads = 1;
+	r_t->stop = &stop;
+	cr_assert_eq(wl->run(state, r_t), 0);
+	wl->teardown(state, r_t);
+}
+
+/* free=unsized (default) passes size 0 to the allocator, free=sized the
+ * size; the harness's books (calls, live bytes, checksum) are the same. */
+Test(workloads, replay_frees_unsized_by_default)
+{
+	char path[256], kvs[300];
+	struct mmb_wl_thread un, sz, def;
+
+	write_trace(path, sizeof(path), "a 1 10\na 2 4096 64\nf 1\na 1 30\nf 2\nf 1\n");
+	snprintf(kvs, sizeof(kvs), "trace=%s,passes=2,free=unsized", path);
+	spy_replay(kvs, &un);
+	cr_expect_eq(spy.frees, 6);
+	cr_expect_eq(spy.unsized, 6, "every free unsized");
+	snprintf(kvs, sizeof(kvs), "trace=%s,passes=2,free=sized", path);
+	spy_replay(kvs, &sz);
+	cr_expect_eq(spy.unsized, 0);
+	cr_expect_eq(spy.sized_bytes, 2 * (10 + 4096 + 30), "each free told its block's size");
+	snprintf(kvs, sizeof(kvs), "trace=%s,passes=2", path);
+	spy_replay(kvs, &def);
+	cr_expect_eq(spy.unsized, 6, "unsized is the default");
+	cr_expect_eq(un.checksum, sz.checksum);
+	cr_expect_eq(un.nfrees, sz.nfrees);
+	cr_expect_eq(un.live_bytes, 0);
+	cr_expect_eq(sz.live_bytes, 0);
+	cr_expect_eq(def.checksum, un.checksum);
+	unlink(path);
+}
+
 /*
  * Recorded threads on fewer workers (replay_ops.h): threads whose lifetimes
  * never overlap share a worker, overlapping ones get different workers

@@ -365,6 +365,50 @@ Test(workloads, replay_places_threads_by_lifetime)
 	mmb_replay_seqs_free(b.seq, b.nseq);
 }
 
+/* One matched event of a binary trace into b. */
+static void slot_event(struct mmb_replay_build *b, int op, uint32_t thread, uint32_t obj)
+{
+	struct mmb_trace_event e = { .size = 32, .thread = thread, .obj = obj, .op = (uint8_t)op,
+				     .matched = 1 };
+
+	cr_assert_eq(mmb_replay_build_event(b, &e), 0);
+}
+
+/*
+ * Binary traces' slots (replay_ops.h): two threads taking the same object
+ * numbers in turn (the reader reuses a freed object's number for the next
+ * allocation, whichever thread makes it) never wait for each other; a
+ * free of the other thread's block does, and its slot is then the freeing
+ * worker's to reuse.
+ */
+Test(workloads, replay_slots_make_no_false_waits)
+{
+	struct mmb_replay_build b;
+
+	cr_assert_eq(mmb_replay_build_init(&b, 2, 0), 0);
+	for (int round = 0; round < 3; round++) {
+		slot_event(&b, MMB_TOP_MALLOC, 0, 0);	/* thread 0: object 0 */
+		slot_event(&b, MMB_TOP_FREE, 0, 0);
+		slot_event(&b, MMB_TOP_MALLOC, 1, 0);	/* thread 1: object 0 again */
+		slot_event(&b, MMB_TOP_FREE, 1, 0);
+	}
+	slot_event(&b, MMB_TOP_MALLOC, 0, 1);		/* a remote free: waits */
+	slot_event(&b, MMB_TOP_FREE, 1, 1);
+	slot_event(&b, MMB_TOP_MALLOC, 1, 0);		/* thread 1 reuses its slots */
+	slot_event(&b, MMB_TOP_MALLOC, 1, 1);
+	for (unsigned w = 0; w < 2; w++)
+		for (size_t i = 0; i < b.seq[w].n; i++)
+			cr_expect_eq(b.seq[w].ops[i].wait, w == 1 && i == 6,
+				     "worker %u operation %zu: slot %u", w, i, b.seq[w].ops[i].slot);
+	cr_expect_eq(b.nslots, 2, "one slot per worker");
+	cr_expect_neq(b.seq[0].ops[0].slot, b.seq[1].ops[0].slot);
+	cr_expect_eq(b.seq[0].ops[6].slot, b.seq[0].ops[0].slot, "the block freed remotely");
+	cr_expect_eq(b.seq[1].ops[7].slot, b.seq[1].ops[6].slot, "the remote free's slot, last freed");
+	cr_expect_eq(b.seq[1].ops[8].slot, b.seq[1].ops[0].slot);
+	mmb_replay_build_done(&b);
+	mmb_replay_seqs_free(b.seq, b.nseq);
+}
+
 /* Run mmbench and expect exit 2 with want in its one-line message, no folder left. */
 static void expect_bad_run(const char *want, const char *w)
 {

@@ -23,7 +23,12 @@
  * (blocks it holds from the thread's old arena must not be handed out
  * here); alloc is then plain malloc(size), free is plain free(p): the code
  * a program running on jemalloc executes, one indirect call (the registry)
- * in front of it. sdallocx would skip free's rtree lookup, but a sized free
+ * in front of it. The adapter's own part is a thread-local compare (and,
+ * for alloc, an alignment compare) before a tail jump through the GOT
+ * (noplt: a program's malloc call jumps through the PLT once, so does
+ * this); everything else is in separate slow-path functions, so that the
+ * fast path passes its arguments on untouched (callgrind, README "Adapter
+ * overhead"). sdallocx would skip free's rtree lookup, but a sized free
  * must repeat the alignment of an aligned allocation (the size class
  * depends on it), which free() is not told; requests with align > 8 go to
  * mallocx(MALLOCX_ALIGN) on the same arena and tcache. thread_detach

@@ -25,10 +25,10 @@
  * registry) in front. alloc adds one thread-local compare and an alignment
  * test before a tail jump; free is a tail jump (mi_free serves any thread,
  * attached or not). Both call through the GOT (noplt), as a program's
- * malloc call costs one jump through the PLT. Per-call counting is gone:
- * a usable-bytes counter (mi_good_size per call, a relaxed thread-local
- * add) made alloc a full call with a frame and was most of the adapter's
- * cost (callgrind, README "Adapter overhead"). thread_detach restores the
+ * malloc call costs one jump through the PLT. No per-call counting: a
+ * usable-bytes counter kept around mi_malloc makes alloc a full call with
+ * a frame (24 instructions instead of 6, most of the adapter's cost when
+ * it had one: README "Adapter overhead"). thread_detach restores the
  * old default heap and deletes the arena heap. mmbench's own malloc is
  * jemalloc's (linked first), so nothing but this adapter calls mi_malloc:
  * the harness's bookkeeping never lands in the arena, bound thread or not.

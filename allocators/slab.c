@@ -3532,6 +3532,10 @@ static void slab_reg_free(struct mmb_alloc *a, void *p, size_t size)
 		slab_reg_free_miss(a, i, p, size, (uintptr_t)__builtin_return_address(0));
 		return;
 	}
+	/* unsized (the contract's size 0, C's free): kfree's way, with its
+	 * sheaf push through the page descriptor inline, as the shim's free */
+	if (!size && likely(mmb_kfree_sheaf(a->sl, p)))
+		return;
 	slab_reg_free_slow(a, p, size, (uintptr_t)__builtin_return_address(0));
 }
 

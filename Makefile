@@ -79,7 +79,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 # is the one the program-cell tests run (build/tests/prog-work, and linked
 # statically, prog-work-static).
 PIC_CFLAGS := $(OPT) -g -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) -fno-builtin-malloc \
-              -fno-builtin-free -MMD -MP -fPIC -fvisibility=hidden -ftls-model=initial-exec
+              -fno-builtin-free -MMD -MP -fPIC -fvisibility=hidden -ftls-model=initial-exec -flto
 SHIM_CORE := os param pmem memblock buddy slab vmalloc kmemleak kfence stacktrace statefile
 SHIM_OBJ := $(SHIM_CORE:%=$(BUILD)/pic/allocators/%.o) $(BUILD)/pic/preload/malloc.o
 SHIM_LIB := $(BUILD)/libmmb-malloc.so
@@ -130,7 +130,7 @@ $(BUILD)/pic/%.o: %.c
 	$(CC) $(PIC_CFLAGS) -c -o $@ $<
 
 $(SHIM_LIB): $(SHIM_OBJ)
-	$(CC) -shared -o $@ $^ -Wl,-z,defs -pthread -lm
+	$(CC) $(OPT) -flto=2 -shared -o $@ $^ -Wl,-z,defs -pthread -lm
 
 $(RECORD_LIB): $(BUILD)/pic/preload/record.o
 	$(CC) -shared -o $@ $^ -Wl,-z,defs -pthread -ldl

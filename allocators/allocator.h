@@ -29,7 +29,12 @@
  *     a power of two) (the kernel's ARCH_KMALLOC_MINALIGN). Returns NULL on
  *     failure, never aborts.
  *   - free(a, p, size): p came from alloc on the same instance and size is
- *     the size asked for (sized free; an allocator may ignore it). p != NULL.
+ *     the size asked for (sized free; an allocator may ignore it), or 0:
+ *     unsized, the caller does not know the size (C's free(p); replay frees
+ *     so by default, as the recorded program did). Every allocator must
+ *     handle 0 as its library's unsized free does (kfree's way through the
+ *     page descriptor, dallocx instead of sdallocx), with its own counters
+ *     right. p != NULL.
  *   - alloc and free may be called from several threads at once. A worker
  *     thread calls thread_attach once before its first call and
  *     thread_detach after its last (both optional: per-thread caches live

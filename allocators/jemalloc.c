@@ -23,7 +23,12 @@
  * (blocks it holds from the thread's old arena must not be handed out
  * here); alloc is then plain malloc(size), free is plain free(p): the code
  * a program running on jemalloc executes, one indirect call (the registry)
- * in front of it. sdallocx would skip free's rtree lookup, but a sized free
+ * in front of it. The adapter's own part is a thread-local compare (and,
+ * for alloc, an alignment compare) before a tail jump through the GOT
+ * (noplt: a program's malloc call jumps through the PLT once, so does
+ * this); everything else is in separate slow-path functions, so that the
+ * fast path passes its arguments on untouched (callgrind, README "Adapter
+ * overhead"). sdallocx would skip free's rtree lookup, but a sized free
  * must repeat the alignment of an aligned allocation (the size class
  * depends on it), which free() is not told; requests with align > 8 go to
  * mallocx(MALLOCX_ALIGN) on the same arena and tcache. thread_detach
@@ -130,6 +135,30 @@ static __thread struct {
 	unsigned old_arena;
 	bool old_tcache;		/* thread.tcache.enabled before (tcache=off only) */
 } je_tls;
+
+/* The fast path calls through the GOT, as a program's malloc call jumps
+ * through the PLT once: one jump, not a jump to the PLT that jumps again
+ * (clang has no noplt; it then takes the PLT). */
+#if defined(__has_attribute)
+#if __has_attribute(noplt)
+#define JE_NOPLT __attribute__((noplt))
+#endif
+#endif
+#ifndef JE_NOPLT
+#define JE_NOPLT
+#endif
+/* Slow paths keep the fast path's arguments (gcc would drop unused ones). */
+#if defined(__has_attribute)
+#if __has_attribute(noipa)
+#define JE_SLOW __attribute__((noipa))
+#endif
+#endif
+#ifndef JE_SLOW
+#define JE_SLOW __attribute__((noinline))
+#endif
+
+extern void *malloc(size_t size) JE_NOPLT;
+extern void free(void *p) JE_NOPLT;
 
 /* Weak: a library without one of them still loads; je_supported names it. */
 #pragma weak mallctl
@@ -496,24 +525,38 @@ static void je_destroy(struct mmb_alloc *a)
 	free(a);
 }
 
-static void *je_alloc(struct mmb_alloc *a, size_t size, size_t align)
+/* Over-aligned, or a thread that is not bound (no tcache: see above). The
+ * slow paths are functions of their own, so that the fast ones pass their
+ * arguments through untouched. */
+static JE_SLOW void *je_alloc_slow(struct mmb_alloc *a, size_t size,
+						     size_t align)
 {
-	if (__builtin_expect(je_tls.a == a, 1)) {
-		if (__builtin_expect(align <= 8, 1))
-			return malloc(size);	/* jemalloc's fast path, bound arena */
+	if (je_tls.a == a)
 		return mallocx(size, MALLOCX_ALIGN(align));
-	}
 	return mallocx(size, MALLOCX_ARENA(a->arena) | MALLOCX_TCACHE_NONE |
 			     (align > 1 ? MALLOCX_ALIGN(align) : 0));
+}
+
+static void *je_alloc(struct mmb_alloc *a, size_t size, size_t align)
+{
+	if (__builtin_expect(je_tls.a != a || align > 8, 0))
+		return je_alloc_slow(a, size, align);
+	return malloc(size);		/* jemalloc's fast path, bound arena */
+}
+
+static JE_SLOW void je_free_slow(struct mmb_alloc *a, void *p, size_t size)
+{
+	(void)a, (void)size;
+	dallocx(p, MALLOCX_TCACHE_NONE);
 }
 
 static void je_free(struct mmb_alloc *a, void *p, size_t size)
 {
 	(void)size;			/* not sdallocx: see the file-top comment */
-	if (__builtin_expect(je_tls.a == a, 1))
-		free(p);
+	if (__builtin_expect(je_tls.a != a, 0))
+		je_free_slow(a, p, size);
 	else
-		dallocx(p, MALLOCX_TCACHE_NONE);
+		free(p);
 }
 
 static size_t je_usable_size(struct mmb_alloc *a, const void *p)

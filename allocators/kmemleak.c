@@ -777,8 +777,10 @@ static int kml_scan_prepare(struct mmb_kmemleak *kml, size_t *r_nskip)
 
 int mmb_kml_scan_entry(struct mmb_kmemleak *kml, unsigned flags, const uintptr_t *frame);
 
-/* Called by mmb_kmemleak_scan with frame = its saved registers (below). */
-int mmb_kml_scan_entry(struct mmb_kmemleak *kml, unsigned flags, const uintptr_t *frame)
+/* Called by mmb_kmemleak_scan with frame = its saved registers (below);
+ * `used` because only that top-level asm calls it, which link-time
+ * optimization (the malloc shim's build) cannot see. */
+__attribute__((used, noinline)) int mmb_kml_scan_entry(struct mmb_kmemleak *kml, unsigned flags, const uintptr_t *frame)
 {
 	int quiescent = !!(flags & MMB_KMEMLEAK_QUIESCENT);
 	uint64_t t0 = kml_now_ns(), now;

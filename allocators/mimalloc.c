@@ -14,29 +14,37 @@
  * only heaps made with mi_heap_new_in_arena(id) allocate in it. A mimalloc
  * heap may allocate only from the thread that made it, so each thread that
  * allocates gets its own heap, in a struct mi_thread kept on the instance's
- * list (made at thread_attach, or at the thread's first alloc if it did not
- * attach). Blocks may be freed from any thread (mi_free handles it).
+ * list while the thread is attached (from thread_attach, or the thread's
+ * first alloc if it did not attach, to thread_detach). Blocks may be freed
+ * from any thread (mi_free handles it).
  *
  * The fast path (issue 19). thread_attach makes that heap the thread's
  * default heap (mi_heap_set_default, keeping the old one), so alloc is
  * mi_malloc(size) and free mi_free(p): the code malloc/free run in a
  * program on mimalloc (its malloc is mi_malloc), one indirect call (the
- * registry) in front; mi_heap_malloc(heap, size) was the same path plus an
- * argument, but the adapter's atomic counters around it had tripled the
- * pair's cost. thread_detach restores the old default heap and deletes the
- * arena heap. mmbench's own malloc is jemalloc's (linked first), so nothing
- * but this adapter calls mi_malloc: the harness's bookkeeping never lands in
- * the arena, bound thread or not.
+ * registry) in front. alloc adds one thread-local compare and an alignment
+ * test before a tail jump; free is a tail jump (mi_free serves any thread,
+ * attached or not). Both call through the GOT (noplt), as a program's
+ * malloc call costs one jump through the PLT. No per-call counting: a
+ * usable-bytes counter kept around mi_malloc makes alloc a full call with
+ * a frame (24 instructions instead of 6, most of the adapter's cost when
+ * it had one: README "Adapter overhead"). thread_detach restores the
+ * old default heap and deletes the arena heap. mmbench's own malloc is
+ * jemalloc's (linked first), so nothing but this adapter calls mi_malloc:
+ * the harness's bookkeeping never lands in the arena, bound thread or not.
  *
- * Usable bytes: mimalloc's release build keeps no per-block counters
- * (§1.5), and asking mi_usable_size on every call would cost a page lookup
- * per operation. Each thread instead adds mi_good_size(size) (the size
- * class a request of that size gets; a table made at create for sizes up
- * to MI_GOOD_MAX, the call above) on alloc and subtracts it on free, in its
- * own counter: written by its thread only, so a relaxed load and store, no
- * locked instruction; stats() sums them. For over-aligned requests (align
- * > 8) the block mimalloc picks may be larger than the size class; those
- * count as their size class.
+ * Usable bytes (stats()) come from mimalloc's own page counts at the time
+ * of the call, not from the calls: a heap walk (mi_heap_visit_blocks,
+ * areas only) sums used blocks x block size over the caller's arena heap
+ * and over the areas of its backing heap that lie in the region (where a
+ * deleted arena heap's pages go). A heap may be walked only by its own
+ * thread, so the figure is given only while every heap that ever served
+ * the instance was the caller's (a->owner; one thread since create), and is
+ * "not measured" (MMB_STAT_NONE) once a second thread has attached. The
+ * harness never reads it (usable bytes and internal_frag come from
+ * usable_size per call, probe.h); tests and check() do. A block freed by
+ * another thread counts as used until its page's owner collects it
+ * (mimalloc's "used"), which a single-owner instance never sees.
  *
  * Entry points are weak references: a libmimalloc without one of them (too
  * old: heaps in arenas came with 2.0.7 / 1.7.7) loads, and supported()
@@ -45,7 +53,9 @@
  * Footprint: the resident pages of the region (mincore), i.e. what the
  * arena's segments really touched, metadata included.
  *
- * Invariants (check()): every thread counter sum >= 0; resident pages lie
+ * Invariants (check(), over the caller's heaps, the only ones it may
+ * walk): every area of the arena heap lies in the region; used blocks <=
+ * committed blocks <= reserved blocks in every area. Resident pages lie
  * inside the region (by construction of mincore over it).
  *
  * Size classes: a mimalloc heap may be walked (mi_heap_visit_blocks) only
@@ -78,24 +88,37 @@
 
 #define MI_REGION_ALIGN (64UL << 20)
 #define MI_CLASSES_MAX 128		/* > mimalloc's MI_BIN_HUGE + 1 */
-#define MI_GOOD_MAX 1024		/* mi_good_size from a table up to here */
+
+/* Calls through the GOT, as a program's malloc call jumps through the PLT
+ * once: one jump, not a jump to the PLT that jumps again (clang has no
+ * noplt; it then takes the PLT). */
+#if defined(__has_attribute)
+#if __has_attribute(noplt)
+#define MI_NOPLT __attribute__((noplt))
+#endif
+#endif
+#ifndef MI_NOPLT
+#define MI_NOPLT
+#endif
 
 #pragma weak mi_malloc
 #pragma weak mi_malloc_aligned
 #pragma weak mi_free
-#pragma weak mi_good_size
 #pragma weak mi_usable_size
 #pragma weak mi_heap_new_in_arena
 #pragma weak mi_heap_set_default
+#pragma weak mi_heap_get_backing
 #pragma weak mi_heap_delete
 #pragma weak mi_heap_destroy
-#pragma weak mi_heap_malloc
 #pragma weak mi_manage_os_memory_ex
 #pragma weak mi_heap_visit_blocks
 
+extern void *mi_malloc(size_t size) MI_NOPLT;
+extern void mi_free(void *p) MI_NOPLT;
+
+/* A thread's arena heap, on the instance's list while the thread is attached. */
 struct mi_thread {
 	mi_heap_t *heap;
-	atomic_llong usable_bytes;	/* this thread's allocs minus its frees; written by it only */
 	struct mi_thread *next;
 };
 
@@ -104,10 +127,11 @@ struct mmb_alloc {
 	size_t region_bytes;
 	mi_arena_id_t arena;
 	unsigned char *vec;		/* mincore vector, one byte per page */
-	pthread_mutex_t lock;		/* guards threads */
+	pthread_mutex_t lock;		/* guards threads, owner, shared, classes */
 	struct mi_thread *threads;
+	unsigned long owner;		/* serial of the first thread that attached, 0: none */
+	int shared;			/* a second thread has attached since */
 	char provider[PATH_MAX];
-	uint32_t good[MI_GOOD_MAX + 1];	/* mi_good_size(i) */
 	struct mmb_size_class classes[MI_CLASSES_MAX];	/* heaps walked at detach, under lock */
 	int nclasses;
 };
@@ -116,7 +140,18 @@ static __thread struct {
 	struct mmb_alloc *a;
 	struct mi_thread *t;
 	mi_heap_t *old_default;
+	unsigned long serial;		/* this thread's number (mi_serial), 0 until asked */
 } mi_tls;
+
+/* A number no other thread of the process has had (thread ids are reused). */
+static unsigned long mi_serial(void)
+{
+	static atomic_ulong next = 1;
+
+	if (!mi_tls.serial)
+		mi_tls.serial = atomic_fetch_add(&next, 1);
+	return mi_tls.serial;
+}
 
 static int mi_supported(const char **why)
 {
@@ -127,13 +162,12 @@ static int mi_supported(const char **why)
 		{ "mi_malloc", (const void *)mi_malloc },
 		{ "mi_malloc_aligned", (const void *)mi_malloc_aligned },
 		{ "mi_free", (const void *)mi_free },
-		{ "mi_good_size", (const void *)mi_good_size },
 		{ "mi_usable_size", (const void *)mi_usable_size },
 		{ "mi_heap_new_in_arena", (const void *)mi_heap_new_in_arena },
 		{ "mi_heap_set_default", (const void *)mi_heap_set_default },
+		{ "mi_heap_get_backing", (const void *)mi_heap_get_backing },
 		{ "mi_heap_delete", (const void *)mi_heap_delete },
 		{ "mi_heap_destroy", (const void *)mi_heap_destroy },
-		{ "mi_heap_malloc", (const void *)mi_heap_malloc },
 		{ "mi_manage_os_memory_ex", (const void *)mi_manage_os_memory_ex },
 		{ "mi_heap_visit_blocks", (const void *)mi_heap_visit_blocks },
 	};
@@ -185,10 +219,8 @@ static int mi_create(const struct mmb_alloc_cfg *cfg, struct mmb_alloc **r_a, ch
 		snprintf(err, errlen, "mimalloc: out of memory");
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i <= MI_GOOD_MAX; i++)
-		a->good[i] = (uint32_t)mi_good_size(i);
 	if (!dladdr((void *)mi_malloc, &di) || !di.dli_fname) {
-		snprintf(err, errlen, "mimalloc: cannot find the library that defines mi_heap_malloc");
+		snprintf(err, errlen, "mimalloc: cannot find the library that defines mi_malloc");
 		free(a);
 		return -ENOTSUP;
 	}
@@ -241,6 +273,7 @@ static void mi_thread_detach(struct mmb_alloc *a);
 
 static void mi_thread_attach(struct mmb_alloc *a)
 {
+	unsigned long me = mi_serial();
 	struct mi_thread *t;
 
 	if (mi_tls.a == a)
@@ -258,6 +291,10 @@ static void mi_thread_attach(struct mmb_alloc *a)
 	pthread_mutex_lock(&a->lock);
 	t->next = a->threads;
 	a->threads = t;
+	if (!a->owner)
+		a->owner = me;
+	else if (a->owner != me)
+		a->shared = 1;
 	pthread_mutex_unlock(&a->lock);
 	mi_tls.old_default = mi_heap_set_default(t->heap);
 	mi_tls.a = a;
@@ -291,29 +328,25 @@ static bool mi_visit_area(const mi_heap_t *heap, const mi_heap_area_t *area, voi
 }
 
 /* The old default heap comes back; the arena heap goes (its live blocks
- * move to the thread's backing heap and stay valid); the counter stays on
- * the list, as frees of this thread's blocks by other threads still need
- * it. Its size classes go to the table first. */
+ * move to the thread's backing heap and stay valid), its size classes to
+ * the table first. */
 static void mi_thread_detach(struct mmb_alloc *a)
 {
+	struct mi_thread **pp;
+
 	if (mi_tls.a != a)
 		return;
 	mi_heap_set_default(mi_tls.old_default);
 	pthread_mutex_lock(&a->lock);
 	mi_heap_visit_blocks(mi_tls.t->heap, false, mi_visit_area, a);
+	for (pp = &a->threads; *pp != mi_tls.t; pp = &(*pp)->next)
+		;
+	*pp = mi_tls.t->next;
 	pthread_mutex_unlock(&a->lock);
 	mi_heap_delete(mi_tls.t->heap);
-	mi_tls.t->heap = NULL;
+	free(mi_tls.t);
 	mi_tls.a = NULL;
 	mi_tls.t = NULL;
-}
-
-static inline struct mi_thread *mi_self(struct mmb_alloc *a)
-{
-	if (__builtin_expect(mi_tls.a == a, 1))
-		return mi_tls.t;
-	mi_thread_attach(a);
-	return mi_tls.a == a ? mi_tls.t : NULL;
 }
 
 static void mi_destroy(struct mmb_alloc *a)
@@ -323,7 +356,6 @@ static void mi_destroy(struct mmb_alloc *a)
 	if (mi_tls.a == a) {
 		mi_heap_set_default(mi_tls.old_default);
 		mi_heap_destroy(mi_tls.t->heap);
-		mi_tls.t->heap = NULL;
 		mi_tls.a = NULL;
 		mi_tls.t = NULL;
 	}
@@ -337,72 +369,29 @@ static void mi_destroy(struct mmb_alloc *a)
 	free(a);
 }
 
-static inline long long mi_good(const struct mmb_alloc *a, size_t size)
-{
-	return size <= MI_GOOD_MAX ? a->good[size] : (long long)mi_good_size(size);
-}
-
-/* The counter's only writer is its thread: no read-modify-write needed. */
-static inline void mi_count(struct mi_thread *t, long long delta)
-{
-	atomic_store_explicit(&t->usable_bytes,
-			      atomic_load_explicit(&t->usable_bytes, memory_order_relaxed) + delta,
-			      memory_order_relaxed);
-}
-
-/* Not attached yet, over-aligned, or larger than the table. */
+/* Not attached yet (attach, as a worker would have), or over-aligned. */
 static __attribute__((noinline)) void *mi_alloc_slow(struct mmb_alloc *a, size_t size,
 						     size_t align)
 {
-	struct mi_thread *t = mi_self(a);
-	void *p;
-
-	if (!t)
+	if (mi_tls.a != a)
+		mi_thread_attach(a);
+	if (mi_tls.a != a)
 		return NULL;
-	p = align <= 8 ? mi_malloc(size) : mi_malloc_aligned(size, align);
-	if (p)
-		mi_count(t, mi_good(a, size));
-	return p;
+	return align <= 8 ? mi_malloc(size) : mi_malloc_aligned(size, align);
 }
 
-static __attribute__((noinline)) void mi_alloc_failed(struct mmb_alloc *a, size_t size)
-{
-	mi_count(mi_tls.t, -(long long)a->good[size]);
-}
-
-/* The fast path counts first, so that only size (and a, for a failure)
- * live across the call: this is most of the adapter's cost over a bare
- * mi_malloc (bench production). */
 static void *mi_alloc(struct mmb_alloc *a, size_t size, size_t align)
 {
-	void *p;
-
-	if (__builtin_expect(mi_tls.a != a || align > 8 || size > MI_GOOD_MAX, 0))
+	if (__builtin_expect(mi_tls.a != a || align > 8, 0))
 		return mi_alloc_slow(a, size, align);
-	mi_count(mi_tls.t, a->good[size]);
-	p = mi_malloc(size);		/* the default heap: this thread's arena heap */
-	if (__builtin_expect(!p, 0))
-		mi_alloc_failed(a, size);
-	return p;
+	return mi_malloc(size);		/* the default heap: this thread's arena heap */
 }
 
-static __attribute__((noinline)) void mi_free_slow(struct mmb_alloc *a, void *p, size_t size)
-{
-	struct mi_thread *t = mi_self(a);
-
-	mi_free(p);
-	if (t)
-		mi_count(t, -mi_good(a, size));
-}
-
+/* Any thread's, attached or not: mi_free finds the block's page itself. */
 static void mi_free_(struct mmb_alloc *a, void *p, size_t size)
 {
-	if (__builtin_expect(mi_tls.a != a || size > MI_GOOD_MAX, 0)) {
-		mi_free_slow(a, p, size);
-		return;
-	}
-	mi_count(mi_tls.t, -(long long)a->good[size]);
-	mi_free(p);			/* a tail call */
+	(void)a, (void)size;
+	mi_free(p);
 }
 
 static size_t mi_usable_size_(struct mmb_alloc *a, const void *p)
@@ -411,15 +400,78 @@ static size_t mi_usable_size_(struct mmb_alloc *a, const void *p)
 	return mi_usable_size(p);
 }
 
-static long long mi_usable_sum(struct mmb_alloc *a)
+/* A walk of the caller's heaps: what stats() and check() read. */
+struct mi_walk {
+	const struct mmb_alloc *a;
+	uint64_t usable;		/* used blocks x block size */
+	const char *bad;		/* the first broken invariant, NULL if none */
+	uintptr_t bad_at;
+};
+
+static bool mi_in_region(const struct mmb_alloc *a, const mi_heap_area_t *area)
 {
-	long long sum = 0;
+	return (char *)area->blocks >= a->region &&
+	       (char *)area->blocks + area->reserved <= a->region + a->region_bytes;
+}
+
+static bool mi_walk_area(const mi_heap_area_t *area, struct mi_walk *w)
+{
+	if (!area->block_size)
+		return true;
+	if (area->used > area->committed / area->block_size ||
+	    area->committed > area->reserved) {
+		w->bad = "an area has more used than committed, or more committed than reserved, blocks";
+		w->bad_at = (uintptr_t)area->blocks;
+	}
+	w->usable += (uint64_t)area->used * area->block_size;
+	return true;
+}
+
+static bool mi_walk_arena_area(const mi_heap_t *heap, const mi_heap_area_t *area, void *block,
+			       size_t block_size, void *arg)
+{
+	struct mi_walk *w = arg;
+
+	(void)heap, (void)block, (void)block_size;
+	if (!mi_in_region(w->a, area)) {
+		w->bad = "an area of the arena heap lies outside the region";
+		w->bad_at = (uintptr_t)area->blocks;
+	}
+	return mi_walk_area(area, w);
+}
+
+/* The backing heap holds the thread's other mimalloc pages too. */
+static bool mi_walk_backing_area(const mi_heap_t *heap, const mi_heap_area_t *area,
+				 void *block, size_t block_size, void *arg)
+{
+	struct mi_walk *w = arg;
+
+	(void)heap, (void)block, (void)block_size;
+	return !mi_in_region(w->a, area) || mi_walk_area(area, w);
+}
+
+/* 0 when the caller's heaps hold every block of the instance (no other
+ * thread has held a heap of it, whose blocks it could not walk); -EBUSY
+ * otherwise. */
+static int mi_walk_covers_all(struct mmb_alloc *a)
+{
+	int rc = 0;
 
 	pthread_mutex_lock(&a->lock);
-	for (struct mi_thread *t = a->threads; t; t = t->next)
-		sum += atomic_load_explicit(&t->usable_bytes, memory_order_relaxed);
+	if (a->shared || (a->owner && a->owner != mi_serial()))
+		rc = -EBUSY;
 	pthread_mutex_unlock(&a->lock);
-	return sum;
+	return rc;
+}
+
+/* Walk the caller's arena heap and the region's part of its backing heap
+ * (a thread's own heaps may always be walked). */
+static void mi_walk(struct mmb_alloc *a, struct mi_walk *w)
+{
+	*w = (struct mi_walk){ .a = a };
+	if (mi_tls.a == a)
+		mi_heap_visit_blocks(mi_tls.t->heap, false, mi_walk_arena_area, w);
+	mi_heap_visit_blocks(mi_heap_get_backing(), false, mi_walk_backing_area, w);
 }
 
 static uint64_t mi_resident_bytes(struct mmb_alloc *a)
@@ -435,10 +487,13 @@ static uint64_t mi_resident_bytes(struct mmb_alloc *a)
 
 static void mi_stats(struct mmb_alloc *a, struct mmb_alloc_stats *r_st)
 {
-	long long usable = mi_usable_sum(a);
+	struct mi_walk w;
 
 	r_st->footprint_bytes = mi_resident_bytes(a);
-	r_st->usable_bytes = usable > 0 ? (uint64_t)usable : 0;
+	if (!mi_walk_covers_all(a)) {
+		mi_walk(a, &w);
+		r_st->usable_bytes = w.usable;
+	}
 	r_st->malloc_provider = a->provider;
 }
 
@@ -449,7 +504,7 @@ static int mi_size_classes(struct mmb_alloc *a, struct mmb_size_class *r, int ma
 
 	pthread_mutex_lock(&a->lock);
 	for (struct mi_thread *t = a->threads; t; t = t->next)
-		if (t->heap && t != mi_tls.t) {
+		if (t != mi_tls.t) {
 			pthread_mutex_unlock(&a->lock);
 			return -EBUSY;	/* another thread's heap cannot be walked from here */
 		}
@@ -467,10 +522,11 @@ static int mi_size_classes(struct mmb_alloc *a, struct mmb_size_class *r, int ma
 
 static int mi_check(struct mmb_alloc *a, char *err, size_t errlen)
 {
-	long long usable = mi_usable_sum(a);
+	struct mi_walk w;
 
-	if (usable < 0) {
-		snprintf(err, errlen, "mimalloc: usable bytes of live blocks < 0 (%lld)", usable);
+	mi_walk(a, &w);
+	if (w.bad) {
+		snprintf(err, errlen, "mimalloc: %s (area at %#lx)", w.bad, (unsigned long)w.bad_at);
 		return -EUCLEAN;
 	}
 	return 0;

@@ -122,6 +122,7 @@
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
 #define MAX_OBJS_PER_PAGE 32767
+#define SLAB_KEY_NONE UINT64_MAX	/* matches no thread's slab_tls.id */
 #define MIN_PARTIAL 5
 #define MAX_PARTIAL 10
 #define KMALLOC_SHIFT_LOW 3
@@ -243,7 +244,11 @@ struct mmb_slab {
 	struct mmb_buddy *b;
 	struct mmb_pmem *pm;
 	uint64_t id;			/* tells thread-local slot caches apart */
+	uint64_t fast_key;		/* id, or SLAB_KEY_NONE with hooks: what the
+					 * shim's fast paths compare slab_tls.id with */
 	int hooks;			/* kml or kfence: the fast paths step aside */
+	atomic_int req_unknown;		/* a free without its size (kfree) was made:
+					 * requested bytes are not known (slabstats) */
 	struct mmb_kmemleak *kml;	/* detectors (not owned), NULL when off */
 	struct mmb_kfence *kfence;
 	unsigned nr_cpus, min_objects, min_order, max_order;
@@ -2517,6 +2522,16 @@ static inline void *slab_kmalloc(struct mmb_slab *sl, size_t size, uintptr_t add
 	return kmalloc_large(sl, size);
 }
 
+/* A free without the size asked for: from now on the caches' requested
+ * bytes (allocs add the request, this free could only take the object
+ * size) are not exact, and slabstats says so. One relaxed load per free
+ * once set. */
+static inline void slab_req_unknown(struct mmb_slab *sl)
+{
+	if (unlikely(!atomic_load_explicit(&sl->req_unknown, memory_order_relaxed)))
+		atomic_store_explicit(&sl->req_unknown, 1, memory_order_relaxed);
+}
+
 static inline void slab_kfree(struct mmb_slab *sl, const void *p, size_t orig, uintptr_t addr)
 {
 	struct mmb_page *slab;
@@ -2529,6 +2544,8 @@ static inline void slab_kfree(struct mmb_slab *sl, const void *p, size_t orig, u
 	if (likely(slab)) {
 		struct mmb_kmem_cache *s = slab->owner;
 
+		if (!orig)
+			slab_req_unknown(sl);
 		slab_free(s, slab, (void *)p, orig ? (unsigned)orig : s->object_size, addr);
 		return;
 	}
@@ -2642,9 +2659,14 @@ size_t mmb_ksize_claim(struct mmb_slab *sl, const void *p)
  * of the registry entry inline (a sheaf pop or push, no atomics), reporting
  * the usable size the shim accounts (returned with the pointer, in two
  * registers, rather than through memory). The free reads the page descriptor,
- * as kfree does: the cache comes from there, so no size is trusted.
+ * as kfree does: the cache comes from there, so no size is trusted, and
+ * the caches' requested bytes stop being exact (slab_req_unknown).
  * Everything else (no sheaf, an empty or full one, a thread without a
  * slot, the detectors' hooks, debug caches) takes kmalloc's or kfree's way.
+ * mmb_kmalloc_sheaf and mmb_kfree_sheaf are the sheaf pop and push alone
+ * (nothing done when they cannot), so that the shim's malloc and free have
+ * no call on their fast path (with link-time optimization these inline
+ * into them) and take their own slow path otherwise.
  */
 static __attribute__((noinline)) struct mmb_kmalloc_usable
 slab_kmalloc_usable_slow(struct mmb_slab *sl, size_t size, uintptr_t addr)
@@ -2660,21 +2682,30 @@ static const uint16_t kmalloc_class_size[KMALLOC_SHIFT_HIGH + 1] = {
 	0, 96, 192, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192,
 };
 
-struct mmb_kmalloc_usable mmb_kmalloc_usable(struct mmb_slab *sl, size_t size)
+inline struct mmb_kmalloc_usable mmb_kmalloc_sheaf(struct mmb_slab *sl, size_t size)
 {
-	if (likely(slab_tls.id == sl->id && !sl->hooks)) {
+	struct mmb_kmalloc_usable r = { NULL, 0 };
+
+	if (likely(slab_tls.id == sl->fast_key)) {
 		unsigned i = kmalloc_index(size);
 		struct slab_cpu *c = slab_tls.kc[i];
 		struct slab_sheaf *sh = c->main;
 
 		if (likely(sh && sh->size)) {
 			/* only non-debug caches have sheaves */
-			struct mmb_kmalloc_usable r = { pcs_alloc_fast(c, sh, (unsigned)size),
-							kmalloc_class_size[i] };
-
-			return r;
+			r.p = pcs_alloc_fast(c, sh, (unsigned)size);
+			r.usable = kmalloc_class_size[i];
 		}
 	}
+	return r;
+}
+
+inline struct mmb_kmalloc_usable mmb_kmalloc_usable(struct mmb_slab *sl, size_t size)
+{
+	struct mmb_kmalloc_usable r = mmb_kmalloc_sheaf(sl, size);
+
+	if (likely(r.p))
+		return r;
 	return slab_kmalloc_usable_slow(sl, size, (uintptr_t)__builtin_return_address(0));
 }
 
@@ -2688,30 +2719,38 @@ static __attribute__((noinline)) size_t slab_kfree_usable_slow(struct mmb_slab *
 	return usable;
 }
 
-size_t mmb_kfree_usable(struct mmb_slab *sl, void *p)
+inline size_t mmb_kfree_sheaf(struct mmb_slab *sl, void *p)
 {
-	struct mmb_page *page;
+	uintptr_t off = (uintptr_t)p - (uintptr_t)sl->dmap;
 
-	if (unlikely(sl->hooks))
-		return slab_kfree_usable_slow(sl, p, (uintptr_t)__builtin_return_address(0));
-	if (unlikely((uintptr_t)p - (uintptr_t)sl->dmap >= sl->dmap_bytes))
-		return 0;
-	/* virt_to_slab() without the hop from a tail frame to the head: a
-	 * tail frame names the cache too, and the sheaf needs no more */
-	page = &sl->pages[((uintptr_t)p - (uintptr_t)sl->dmap) >> MMB_PAGE_SHIFT];
-	if (unlikely(!(page->flags & MMB_PG_SLAB) && !(ld64(&page->priv[3]) & SLAB_TAIL)))
-		return 0;
-	if (likely(slab_tls.id == sl->id && page->owner)) {
-		struct mmb_kmem_cache *s = page->owner;
-		struct slab_cpu *c = &s->cpu[slab_tls.cpu];
-		struct slab_sheaf *sh = c->main;
+	if (likely(slab_tls.id == sl->fast_key && off < sl->dmap_bytes)) {
+		/* virt_to_slab() without the hop from a tail frame to the
+		 * head: a tail frame names the cache too, and the sheaf needs
+		 * no more */
+		struct mmb_page *page = &sl->pages[off >> MMB_PAGE_SHIFT];
 
-		if (likely(sh && sh->size < sh->capacity)) {
-			pcs_free_fast(c, sh, p);
-			c->req_bytes -= s->object_size;
-			return s->size;		/* a cache with sheaves is not a debug one */
+		if (likely(((page->flags & MMB_PG_SLAB) || (ld64(&page->priv[3]) & SLAB_TAIL)) &&
+			   page->owner)) {
+			struct mmb_kmem_cache *s = page->owner;
+			struct slab_cpu *c = &s->cpu[slab_tls.cpu];
+			struct slab_sheaf *sh = c->main;
+
+			if (likely(sh && sh->size < sh->capacity)) {
+				pcs_free_fast(c, sh, p);
+				slab_req_unknown(sl);
+				return s->size;	/* a cache with sheaves is not a debug one */
+			}
 		}
 	}
+	return 0;
+}
+
+inline size_t mmb_kfree_usable(struct mmb_slab *sl, void *p)
+{
+	size_t usable = mmb_kfree_sheaf(sl, p);
+
+	if (likely(usable))
+		return usable;
 	return slab_kfree_usable_slow(sl, p, (uintptr_t)__builtin_return_address(0));
 }
 
@@ -2755,6 +2794,7 @@ int mmb_slab_create(const struct mmb_slab_cfg *cfg, struct mmb_slab **r_sl, char
 	sl->kml = cfg->kmemleak;
 	sl->kfence = cfg->kfence;
 	sl->hooks = sl->kml || sl->kfence;
+	sl->fast_key = sl->hooks ? SLAB_KEY_NONE : sl->id;
 	if (sl->kml)	/* the direct map's base, in pmem's and our metadata */
 		mmb_kmemleak_ignore_value(sl->kml, sl->dmap);
 	snprintf(sl->debug, sizeof(sl->debug), "%s", cfg->debug ? cfg->debug : "");
@@ -2969,9 +3009,13 @@ int mmb_slab_size_classes(struct mmb_slab *sl, struct mmb_size_class *r, int max
 	return n;
 }
 
-/* slabstats: per cache, layout, live and requested bytes, and counters. */
-static int slab_write_stats(struct mmb_slab *sl, FILE *f)
+/* slabstats: per cache, layout, live and requested bytes, and counters.
+ * Requested bytes and internal_frag are "-" (not known) once any free came
+ * without its size (kfree, the malloc shim's free). */
+int mmb_slab_write_stats(struct mmb_slab *sl, FILE *f)
 {
+	int req_unknown = atomic_load_explicit(&sl->req_unknown, memory_order_relaxed);
+
 	fprintf(f, "# cache object_size size order objects min_partial cpu_partial live_objects"
 		   " requested_bytes usable_bytes internal_frag");
 	for (int i = 0; i < NR_SLUB_STAT; i++)
@@ -2985,13 +3029,16 @@ static int slab_write_stats(struct mmb_slab *sl, FILE *f)
 		slab_sum(s, &sum);
 		live = slab_live_objects(s, &sum);
 		usable = live * s->object_size;
-		fprintf(f, "%s %u %u %u %u %u %u %llu %lld %llu ", s->name, s->object_size, s->size,
+		fprintf(f, "%s %u %u %u %u %u %u %llu ", s->name, s->object_size, s->size,
 			s->oo_order, s->oo_objects, s->min_partial, s->cpu_partial,
-			(unsigned long long)live, (long long)sum.req_bytes, (unsigned long long)usable);
-		if (usable)
-			fprintf(f, "%.4f", 1.0 - (double)sum.req_bytes / (double)usable);
+			(unsigned long long)live);
+		if (req_unknown)
+			fprintf(f, "- %llu -", (unsigned long long)usable);
+		else if (usable)
+			fprintf(f, "%lld %llu %.4f", (long long)sum.req_bytes, (unsigned long long)usable,
+				1.0 - (double)sum.req_bytes / (double)usable);
 		else
-			fprintf(f, "-");
+			fprintf(f, "%lld %llu -", (long long)sum.req_bytes, (unsigned long long)usable);
 		for (int i = 0; i < NR_SLUB_STAT; i++)
 			fprintf(f, " %llu", (unsigned long long)sum.stat[i]);
 		fputc('\n', f);
@@ -3194,7 +3241,6 @@ int mmb_slab_check(struct mmb_slab *sl, char *err, size_t errlen)
 /* ---- the registry entry `slab`: kmalloc behind the allocator contract ---- */
 
 /* A fast-path key no thread's slab_tls.id equals (ids count from 1). */
-#define SLAB_KEY_NONE UINT64_MAX
 
 struct mmb_alloc {
 	/*
@@ -3498,6 +3544,10 @@ static void slab_reg_free(struct mmb_alloc *a, void *p, size_t size)
 		slab_reg_free_miss(a, i, p, size, (uintptr_t)__builtin_return_address(0));
 		return;
 	}
+	/* unsized (the contract's size 0, C's free): kfree's way, with its
+	 * sheaf push through the page descriptor inline, as the shim's free */
+	if (!size && likely(mmb_kfree_sheaf(a->sl, p)))
+		return;
 	slab_reg_free_slow(a, p, size, (uintptr_t)__builtin_return_address(0));
 }
 
@@ -3601,7 +3651,7 @@ static int slab_reg_dump_state(struct mmb_alloc *a, const char *dir)
 	int rc = slab_write_file(dir, "slabinfo", a->sl, mmb_slab_write_slabinfo);
 
 	if (!rc)
-		rc = slab_write_file(dir, "slabstats", a->sl, slab_write_stats);
+		rc = slab_write_file(dir, "slabstats", a->sl, mmb_slab_write_stats);
 	if (!rc && a->kml)
 		rc = mmb_kmemleak_write_file(a->kml, dir);
 	if (!rc && a->kfence)

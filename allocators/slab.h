@@ -134,6 +134,12 @@ struct mmb_kmalloc_usable {
 };
 struct mmb_kmalloc_usable mmb_kmalloc_usable(struct mmb_slab *sl, size_t size);
 size_t mmb_kfree_usable(struct mmb_slab *sl, void *p);
+/* The sheaf pop or push alone: { NULL, 0 } / 0 and nothing done where
+ * mmb_kmalloc_usable / mmb_kfree_usable would take any other way (the
+ * thread has no slot in sl, a detector hooks its calls, the main sheaf is
+ * empty or full, p is not a slab object). */
+struct mmb_kmalloc_usable mmb_kmalloc_sheaf(struct mmb_slab *sl, size_t size);
+size_t mmb_kfree_sheaf(struct mmb_slab *sl, void *p);
 /* The cache kmalloc(size) uses; NULL for 0 or > MMB_KMALLOC_MAX_CACHE_SIZE. */
 struct mmb_kmem_cache *mmb_kmalloc_cache(struct mmb_slab *sl, size_t size);
 
@@ -155,6 +161,12 @@ unsigned long mmb_slab_nr_reports(const struct mmb_slab *sl);
 
 /* The kernel's /proc/slabinfo for every cache, newest cache first. */
 int mmb_slab_write_slabinfo(struct mmb_slab *sl, FILE *f);
+
+/* slabstats: per cache, the layout, live objects, requested and usable
+ * bytes and internal fragmentation ("-" for requested bytes and
+ * internal_frag once any free came without its size: kfree, the malloc
+ * shim), and the SLUB_STATS counters. */
+int mmb_slab_write_stats(struct mmb_slab *sl, FILE *f);
 
 /* The kmalloc caches as size classes (allocator.h), by object size: live
  * objects are the callers' (allocated, not freed; objects parked on

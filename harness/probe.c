@@ -10,6 +10,9 @@
  * before live bytes), and, for one call in sample_every, its latency
  * (probe.h); usable_size is called outside the timed interval. The pointer is passed
  * through an empty asm so the compiler cannot delete a malloc/free pair.
+ * mmb_wl_free_unsized keeps the same books with the size the workload
+ * knows, but passes 0 to the allocator (C's free(p)): the accounting never
+ * depends on which free the allocator was given.
  */
 #include "../workloads/workload.h"
 #include "clock.h"
@@ -147,7 +150,9 @@ void mmb_wl_op_end(struct mmb_wl_thread *t, unsigned k, uint64_t t0)
 		mmb_hist_record(&t->probe->extra[k], mmb_clock_ns(t0, mmb_clock_end()));
 }
 
-void mmb_wl_free(struct mmb_wl_thread *t, void *p, size_t size)
+/* One free: the harness's books use size, the allocator is passed asize
+ * (size, or 0 for an unsized free). */
+static inline void probe_free(struct mmb_wl_thread *t, void *p, size_t size, size_t asize)
 {
 	probe_escape(p);
 	if (t->probe && t->probe->exact)
@@ -157,13 +162,23 @@ void mmb_wl_free(struct mmb_wl_thread *t, void *p, size_t size)
 	if (__builtin_expect(probe_timed(t->probe, MMB_OPK_FREE), 0)) {
 		uint64_t t0 = mmb_clock_start();
 
-		t->ops->free(t->a, p, size);
+		t->ops->free(t->a, p, asize);
 		mmb_hist_record(&t->probe->hist[MMB_OPK_FREE], mmb_clock_ns(t0, mmb_clock_end()));
 	} else {
-		t->ops->free(t->a, p, size);
+		t->ops->free(t->a, p, asize);
 	}
 	t->nops++;
 	t->nfrees++;
 	t->checksum = probe_mix(t->checksum, ((uint64_t)size << 1) | 1);
 	__atomic_store_n(&t->live_bytes, t->live_bytes - (int64_t)size, __ATOMIC_RELAXED);
+}
+
+void mmb_wl_free(struct mmb_wl_thread *t, void *p, size_t size)
+{
+	probe_free(t, p, size, size);
+}
+
+void mmb_wl_free_unsized(struct mmb_wl_thread *t, void *p, size_t size)
+{
+	probe_free(t, p, size, 0);
 }

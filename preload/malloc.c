@@ -24,7 +24,9 @@
  * object. One TLS load finds the thread's record (shim_self); one load of
  * its door (in_call and gate, below) says it may enter; in_call is raised
  * and the gate looked at again; then slab's own sheaf pop or push
- * (mmb_kmalloc_usable, mmb_kfree_usable) and the thread's own counters.
+ * (mmb_kmalloc_sheaf, mmb_kfree_sheaf: nothing else, no call, so with the
+ * link-time optimization the library is built with they inline, and
+ * everything they cannot do goes the slow way) and the thread's own counters.
  * No lock, no atomic read-modify-write, no shared line written. Usable bytes are summed
  * per thread and added to the shared live total (and the peak taken) only
  * when a thread's sum passes +-SHIM_ACCOUNT_STEP: the peak may miss the
@@ -558,6 +560,12 @@ static inline int shim_inside(const struct shim_thread *t)
 	return t != &shim_unstarted ? shim_in_call(t) : shim_boot;
 }
 
+/* A thread's pending sum v is past what it may hold back. */
+static inline int shim_step_out(int64_t v)
+{
+	return v > SHIM_ACCOUNT_STEP || v < -SHIM_ACCOUNT_STEP;
+}
+
 static __attribute__((noinline)) void shim_account_flush(int64_t bytes)
 {
 	int64_t live = atomic_fetch_add_explicit(&shim_live_bytes, bytes, memory_order_relaxed) + bytes;
@@ -571,7 +579,7 @@ static inline void shim_account(struct shim_thread *t, int64_t bytes)
 {
 	int64_t v = t->pending + bytes;
 
-	if (unlikely(v > SHIM_ACCOUNT_STEP || v < -SHIM_ACCOUNT_STEP)) {
+	if (unlikely(shim_step_out(v))) {
 		shim_account_flush(v);
 		v = 0;
 	}
@@ -779,6 +787,17 @@ static __attribute__((noinline)) void *shim_alloc_slow(enum shim_fn fn, size_t s
 	return p;
 }
 
+/* A fast path's accounting past +-SHIM_ACCOUNT_STEP (v: the thread's sum
+ * with this call), then its way out, returning p: called in tail position,
+ * so that the fast paths make no call and need no stack frame. */
+static __attribute__((noinline)) void *shim_fast_flush(struct shim_thread *t, void *p, int64_t v)
+{
+	shim_account_flush(v);
+	t->pending = 0;
+	shim_leave(t);
+	return p;
+}
+
 /* malloc's fast path, NULL when it is not taken (t is this thread's
  * record, not inside; size 1..kmalloc_max, so the allocator is slab). */
 static inline void *shim_malloc_fast(struct shim_thread *t, enum shim_fn fn, size_t size)
@@ -787,7 +806,7 @@ static inline void *shim_malloc_fast(struct shim_thread *t, enum shim_fn fn, siz
 
 	if (unlikely(!shim_fast_enter(t)))
 		return NULL;
-	k = mmb_kmalloc_usable(shim.sl, size < 16 ? 16 : size);
+	k = mmb_kmalloc_sheaf(shim.sl, size < 16 ? 16 : size);
 	if (likely(k.p)) {
 		t->calls[fn]++;
 		t->served[R_KMALLOC]++;
@@ -797,16 +816,27 @@ static inline void *shim_malloc_fast(struct shim_thread *t, enum shim_fn fn, siz
 	return k.p;
 }
 
+/* shim_malloc_fast spelled out, with every way off it a tail call. */
 SHIM_EXPORT void *malloc(size_t size)
 {
 	struct shim_thread *t = shim_self;
 
 	if (likely(size - 1 < shim.kmalloc_max &&	/* 0 takes the slow path */
-		   !__atomic_load_n(&t->door.word, __ATOMIC_RELAXED))) {
-		void *p = shim_malloc_fast(t, FN_malloc, size);
+		   !__atomic_load_n(&t->door.word, __ATOMIC_RELAXED) && shim_fast_enter(t))) {
+		struct mmb_kmalloc_usable k = mmb_kmalloc_sheaf(shim.sl, size < 16 ? 16 : size);
 
-		if (likely(p))
-			return p;
+		if (likely(k.p)) {
+			int64_t v = t->pending + (int64_t)k.usable;
+
+			t->calls[FN_malloc]++;
+			t->served[R_KMALLOC]++;
+			if (unlikely(shim_step_out(v)))
+				return shim_fast_flush(t, k.p, v);
+			t->pending = v;
+			shim_leave(t);
+			return k.p;
+		}
+		shim_leave(t);
 	}
 	return shim_alloc_slow(FN_malloc, size, 0);
 }
@@ -834,11 +864,17 @@ SHIM_EXPORT void free(void *p)
 
 	if (likely(!__atomic_load_n(&t->door.word, __ATOMIC_RELAXED)) &&
 	    likely(shim_fast_enter(t))) {
-		size_t usable = mmb_kfree_usable(shim.sl, p);	/* 0: not a slab object */
+		size_t usable = mmb_kfree_sheaf(shim.sl, p);	/* 0: any other way */
 
 		if (likely(usable)) {
+			int64_t v = t->pending - (int64_t)usable;
+
 			t->calls[FN_free]++;
-			shim_account(t, -(int64_t)usable);
+			if (unlikely(shim_step_out(v))) {
+				shim_fast_flush(t, NULL, v);
+				return;
+			}
+			t->pending = v;
 			shim_leave(t);
 			return;
 		}

@@ -39,6 +39,13 @@
  * free happens on the allocating worker and no worker waits for another
  * (the single-thread view of a program's allocations; -t N runs N copies).
  *
+ * free=unsized (default) frees each block without telling the allocator
+ * its size (the contract's free with size 0, allocator.h), as the recorded
+ * program's free(p) did: the trace format has no sized free. free=sized
+ * passes the size, a cheaper free on allocators that use it (slab's free
+ * skips the page-descriptor lookup kfree makes); the harness's books
+ * (live bytes, checksum) are the same either way.
+ *
  * timing=on waits before each call until its recorded time since the trace
  * began has passed in this pass (gaps are kept; calls slower than recorded
  * run late, never early). Binary traces: failed allocations are left out
@@ -107,10 +114,14 @@ static const struct mmb_param replay_params[] = {
 	{ "threads", MMB_P_ENUM, "recorded", 0, 0, "recorded|merged",
 	  "recorded: each recorded thread on its worker, remote frees kept; merged: every "
 	  "worker replays all threads in time order" },
+	{ "free", MMB_P_ENUM, "unsized", 0, 0, "unsized|sized",
+	  "unsized: the allocator's free is not told the size, as the program's free(p); "
+	  "sized: it is (kernel kfree vs a cache-named free, sdallocx)" },
 	{ 0 },
 };
 
 enum { REPLAY_RECORDED, REPLAY_MERGED };
+enum { REPLAY_UNSIZED, REPLAY_SIZED };
 
 /* threads=merged: each worker's own blocks. */
 struct replay_block {
@@ -128,6 +139,7 @@ struct replay_slot {
 
 struct replay {
 	int timing, merged;
+	int sized;			/* free=sized: the allocator is told the size */
 	uint64_t passes;		/* 0: until the cell stops */
 	unsigned nseq;
 	struct mmb_replay_seq *seq;	/* merged: 1; recorded: one per worker */
@@ -246,6 +258,7 @@ static int replay_setup(const struct mmb_pvals *params, unsigned nthreads, uint6
 	r->timing = (int)mmb_pval_u64(params, "timing");
 	r->merged = mmb_pval_u64(params, "threads") == REPLAY_MERGED;
 	r->passes = mmb_pval_u64(params, "passes");
+	r->sized = mmb_pval_u64(params, "free") == REPLAY_SIZED;
 	r->nthreads = nthreads ? nthreads : 1;
 	if (mmb_replay_build_init(&b, r->merged ? 1 : r->nthreads, r->timing)) {
 		free(r);
@@ -296,6 +309,16 @@ static inline size_t replay_align(const struct mmb_replay_op *op)
 	return op->align_log2 ? (size_t)1 << (op->align_log2 - 1) : 0;
 }
 
+/* Free p of size bytes as free= says: the harness's books get size either way. */
+static inline void replay_free(const struct replay *r, struct mmb_wl_thread *t, void *p,
+			       size_t size)
+{
+	if (r->sized)
+		mmb_wl_free(t, p, size);
+	else
+		mmb_wl_free_unsized(t, p, size);
+}
+
 static int replay_run_merged(struct replay *r, struct mmb_wl_thread *t)
 {
 	struct replay_block *b = &r->blocks[(size_t)t->tid * r->nslots];
@@ -313,7 +336,7 @@ static int replay_run_merged(struct replay *r, struct mmb_wl_thread *t)
 				;
 			if (op->is_free) {
 				if (v->p)
-					mmb_wl_free(t, v->p, v->size);
+					replay_free(r, t, v->p, v->size);
 				v->p = NULL;
 				continue;
 			}
@@ -324,7 +347,7 @@ static int replay_run_merged(struct replay *r, struct mmb_wl_thread *t)
 		}
 		for (uint32_t s = 0; s < r->nslots; s++) {
 			if (b[s].p)
-				mmb_wl_free(t, b[s].p, b[s].size);
+				replay_free(r, t, b[s].p, b[s].size);
 			b[s].p = NULL;
 		}
 	}
@@ -389,7 +412,7 @@ static int replay_pass(struct replay *r, struct mmb_wl_thread *t)
 		if (op->is_free) {
 			if (s->p) {
 				t->remote_frees += s->owner != t->tid;
-				mmb_wl_free(t, s->p, s->size);
+				replay_free(r, t, s->p, s->size);
 			}
 			s->p = NULL;
 			atomic_store_explicit(&s->state, g2 + 2, memory_order_release);
@@ -424,7 +447,7 @@ static int replay_run_recorded(struct replay *r, struct mmb_wl_thread *t)
 			/* owner first: no worker writes it now, and only the owner
 			 * touches p in this phase */
 			if (s->owner == t->tid && s->p) {
-				mmb_wl_free(t, s->p, s->size);
+				replay_free(r, t, s->p, s->size);
 				s->p = NULL;
 			}
 		}

@@ -18,7 +18,14 @@ int mmb_replay_build_init(struct mmb_replay_build *b, unsigned nseq, int timing)
 	b->timing = timing;
 	b->nseq = nseq ? nseq : 1;
 	b->seq = calloc(b->nseq, sizeof(*b->seq));
-	return b->seq ? 0 : -ENOMEM;
+	b->free_head = malloc(b->nseq * sizeof(*b->free_head));
+	if (!b->seq || !b->free_head) {
+		free(b->seq);
+		free(b->free_head);
+		return -ENOMEM;
+	}
+	memset(b->free_head, 0xff, b->nseq * sizeof(*b->free_head));
+	return 0;
 }
 
 static int replay_cmp_first(const void *x, const void *y, void *arg)
@@ -80,7 +87,7 @@ int mmb_replay_build_map(struct mmb_replay_build *b, const struct mmb_trace *t)
 static int replay_slot_grow(struct mmb_replay_build *b, uint32_t slot)
 {
 	uint32_t cap = b->slot_cap ? b->slot_cap : 1024;
-	uint32_t *st, *last;
+	uint32_t *st, *last, *next;
 
 	while (cap <= slot)
 		cap *= 2;
@@ -92,6 +99,10 @@ static int replay_slot_grow(struct mmb_replay_build *b, uint32_t slot)
 	if (!last)
 		return -ENOMEM;
 	b->last = last;
+	next = realloc(b->next_free, cap * sizeof(*next));
+	if (!next)
+		return -ENOMEM;
+	b->next_free = next;
 	memset(st + b->slot_cap, 0, (cap - b->slot_cap) * sizeof(*st));
 	memset(last + b->slot_cap, 0, (cap - b->slot_cap) * sizeof(*last));
 	b->slot_cap = cap;
@@ -159,11 +170,61 @@ int mmb_replay_emit(struct mmb_replay_build *b, unsigned w, int is_free, uint32_
 	return 0;
 }
 
+/* Slot s, whose block worker w just freed, goes on w's free list. */
+static void replay_slot_put(struct mmb_replay_build *b, unsigned w, uint32_t s)
+{
+	b->next_free[s] = b->free_head[w];
+	b->free_head[w] = s;
+}
+
 int mmb_replay_emit_drop_all(struct mmb_replay_build *b, uint64_t t_ns)
 {
-	for (uint32_t s = 0; s < b->nslots; s++)
-		if ((b->state[s] & 1) && mmb_replay_emit(b, b->last[s] - 1, 1, s, 0, 0, t_ns))
+	for (uint32_t s = 0; s < b->nslots; s++) {
+		unsigned w = b->last[s] - 1;
+
+		if (!(b->state[s] & 1))
+			continue;
+		if (mmb_replay_emit(b, w, 1, s, 0, 0, t_ns))
 			return -ENOMEM;
+		replay_slot_put(b, w, s);
+	}
+	return 0;
+}
+
+/* The free of object obj's block on worker w; its slot goes on w's list. */
+static int replay_obj_free(struct mmb_replay_build *b, unsigned w, uint32_t obj, uint64_t t_ns)
+{
+	uint32_t s = b->slot_of[obj];
+
+	if (mmb_replay_emit(b, w, 1, s, 0, 0, t_ns))
+		return -ENOMEM;
+	replay_slot_put(b, w, s);
+	return 0;
+}
+
+/* A slot for a new block of object obj on worker w: w's last freed, or a new one. */
+static int replay_obj_slot(struct mmb_replay_build *b, unsigned w, uint32_t obj, uint32_t *r_s)
+{
+	uint32_t s = b->free_head[w];
+
+	if (obj >= b->obj_cap) {
+		uint32_t cap = b->obj_cap ? b->obj_cap : 1024;
+		uint32_t *m;
+
+		while (cap <= obj)
+			cap *= 2;
+		m = realloc(b->slot_of, cap * sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		b->slot_of = m;
+		b->obj_cap = cap;
+	}
+	if (s != UINT32_MAX)
+		b->free_head[w] = b->next_free[s];
+	else
+		s = b->slots_made++;
+	b->slot_of[obj] = s;
+	*r_s = s;
 	return 0;
 }
 
@@ -178,6 +239,7 @@ int mmb_replay_build_event(void *arg, const struct mmb_trace_event *e)
 	struct mmb_replay_build *b = arg;
 	unsigned w;
 	uint64_t align;
+	uint32_t slot;
 
 	if (!e->matched)
 		return 0;
@@ -185,11 +247,13 @@ int mmb_replay_build_event(void *arg, const struct mmb_trace_event *e)
 		return mmb_replay_emit_drop_all(b, e->t_ns);
 	w = mmb_replay_worker(b, e->thread);
 	if (!mmb_trace_op_allocates(e->op))
-		return mmb_replay_emit(b, w, 1, e->obj, 0, 0, e->t_ns);
-	if (e->replaces && mmb_replay_emit(b, w, 1, e->obj, 0, 0, e->t_ns))
+		return replay_obj_free(b, w, e->obj, e->t_ns);
+	if (e->replaces && replay_obj_free(b, w, e->obj, e->t_ns))
+		return -ENOMEM;
+	if (replay_obj_slot(b, w, e->obj, &slot))
 		return -ENOMEM;
 	align = e->align > 4096 ? 4096 : e->align & -e->align;
-	return mmb_replay_emit(b, w, 0, e->obj, e->size ? e->size : 1, align, e->t_ns);
+	return mmb_replay_emit(b, w, 0, slot, e->size ? e->size : 1, align, e->t_ns);
 }
 
 void mmb_replay_build_done(struct mmb_replay_build *b)
@@ -197,8 +261,11 @@ void mmb_replay_build_done(struct mmb_replay_build *b)
 	free(b->worker_of);
 	free(b->state);
 	free(b->last);
+	free(b->next_free);
+	free(b->free_head);
+	free(b->slot_of);
 	b->worker_of = NULL;
-	b->state = b->last = NULL;
+	b->state = b->last = b->next_free = b->free_head = b->slot_of = NULL;
 }
 
 void mmb_replay_seqs_free(struct mmb_replay_seq *seq, unsigned n)

@@ -5,8 +5,16 @@
  * once at setup from the binary reader's events (workloads/trace.c) or
  * the text parser (workloads/replay_text.c).
  *
- * Slots are the trace's object numbers: dense, reused once freed, so the
- * blocks table has one entry per object live at once, not one per call.
+ * Slots: a text trace's IDs are its slots. A binary trace's objects get
+ * theirs from per-worker free lists: a slot goes back to the list of the
+ * worker that freed its block, and only that worker's allocations reuse
+ * it, so reusing a slot never makes one worker wait for another (the
+ * program's threads never waited on each other's unrelated blocks; with
+ * one list, churn-like threads were chained to each other through every
+ * slot they took in turn, and a 4-thread replay ran in lock-step). Only
+ * a free of a block another worker allocated waits (a remote free). The
+ * blocks table has about one entry per object live at once (a worker's
+ * list may hold slots others could have used), not one per call.
  *
  * Dependencies: each operation carries its slot's generation (how many
  * lifetimes the slot had before this one in the pass), and a wait flag
@@ -66,6 +74,10 @@ struct mmb_replay_build {
 	uint32_t *worker_of;		/* recorded thread -> sequence; NULL: thread % nseq */
 	uint32_t nthreads;		/* entries of worker_of */
 	uint32_t *state, *last;		/* per slot: 2 * lifetimes + live; last worker + 1 */
+	uint32_t *next_free;		/* per slot: the next on its worker's free list */
+	uint32_t *free_head;		/* per sequence: its free list (UINT32_MAX: empty) */
+	uint32_t *slot_of;		/* binary traces: object number -> slot */
+	uint32_t obj_cap, slots_made;
 	uint32_t nslots, slot_cap;
 	uint64_t nops;
 };

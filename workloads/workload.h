@@ -105,6 +105,10 @@ struct mmb_wl_ops {
 /* Allocator calls, made by workloads (defined in harness/probe.c). */
 void *mmb_wl_alloc(struct mmb_wl_thread *t, size_t size, size_t align);
 void mmb_wl_free(struct mmb_wl_thread *t, void *p, size_t size);
+/* The same free, but unsized to the allocator (its free gets size 0, as C's
+ * free(p) would); size still goes into the harness's books (live bytes,
+ * checksum, exact accounting). */
+void mmb_wl_free_unsized(struct mmb_wl_thread *t, void *p, size_t size);
 
 /*
  * Time an operation of kind k (an index into ops->op_kinds), sampled like

@@ -26,6 +26,7 @@ extern const struct mmb_bench_case mmb_bench_detect;
 extern const struct mmb_bench_case mmb_bench_shim;
 extern const struct mmb_bench_case mmb_bench_slabdesigns;
 extern const struct mmb_bench_case mmb_bench_trace;
+extern const struct mmb_bench_case mmb_bench_replayrank;
 
 static const struct mmb_bench_case *const bench_cases[] = {
 	&mmb_bench_glibc,
@@ -40,6 +41,7 @@ static const struct mmb_bench_case *const bench_cases[] = {
 	&mmb_bench_shim,
 	&mmb_bench_slabdesigns,
 	&mmb_bench_trace,
+	&mmb_bench_replayrank,
 };
 #define NCASES (sizeof(bench_cases) / sizeof(bench_cases[0]))
 

@@ -12,6 +12,7 @@
 #ifndef MMB_BENCH_H
 #define MMB_BENCH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct mmb_bench_opts {
@@ -50,6 +51,10 @@ void mmb_bench_interleaved(const struct mmb_bench_fn *fns, unsigned n,
 /* Output helpers: one figure, one ratio with its target (met / not met). */
 void mmb_bench_row(const char *what, double ns);
 void mmb_bench_ratio(const char *what, double num_ns, double den_ns, double target);
+
+/* The path of the libjemalloc.so.2 mmbench runs on (to preload it into a
+ * program), or -ENOTSUP (printed); bench_shim.c. */
+int mmb_bench_jemalloc_path(char *buf, size_t len);
 
 int mmb_bench_main(int argc, char **argv);
 

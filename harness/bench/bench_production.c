@@ -6,9 +6,9 @@
  * all variants interleaved in one run, the pair and the batch each.
  *
  * The adapter side pays the registry's indirect call, the adapter's own
- * work (a thread-local test; mimalloc's usable-bytes counter) and whatever
- * differs in the path it takes through the library; the ratio is that
- * overhead. Target (issue 19): adapter / native <= 1.15 for both shapes.
+ * work (a thread-local test and an alignment test before a tail jump into
+ * the library) and whatever differs in the path it takes through the
+ * library; the ratio is that overhead. Target (issue 19): adapter / native <= 1.15 for both shapes.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -164,8 +164,7 @@ out:
 	return rc;
 }
 
-/* The path of the libjemalloc.so.2 mmbench runs on, or -ENOTSUP (printed). */
-static int shim_bench_jemalloc(char *buf, size_t len)
+int mmb_bench_jemalloc_path(char *buf, size_t len)
 {
 	void *h = dlopen("libjemalloc.so.2", RTLD_LAZY | RTLD_NOLOAD);
 	struct link_map *lm = NULL;
@@ -199,7 +198,7 @@ static int bench_shim_run(const struct mmb_bench_opts *o)
 		printf("  needs %s, %s and %s (make check builds them)\n", churn, larson, shim);
 		return -ENOENT;
 	}
-	rc = shim_bench_jemalloc(je, sizeof(je));
+	rc = mmb_bench_jemalloc_path(je, sizeof(je));
 	if (rc)
 		return rc;
 	static struct shim_variant v[2][2];

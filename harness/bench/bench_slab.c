@@ -10,7 +10,13 @@
  * adapter (sized free, thread attached, as a cell calls it): as configured
  * by default (per-thread sheaves of the kernel's capacity by size on top of
  * the slabs, as the "sheaves for all caches" series sets up every cache)
- * and as classic SLUB (active slab + partial lists only, `slab:sheaf=0`).
+ * and as classic SLUB (active slab + partial lists only, `slab:sheaf=0`),
+ * and with sheaves of 256 objects (`slab:sheaf=256`), which hold the whole
+ * batch per thread (the kernel's capacity, 28 for kmalloc-512 with a barn of
+ * 10 + 2 sheaves per thread, holds 336 of the batch's ~500 kmalloc-512
+ * objects, so the rest goes back to the slabs and is refilled every round,
+ * while tcmalloc's thread cache keeps them all): what is left of the batch
+ * gap with sheaf=256 is the fast path's own.
  *
  * The other side is never an adapter: it is jemalloc's, mimalloc's and
  * tcmalloc's own malloc/free, each in an LD_PRELOADed child (bench_loops.h),
@@ -30,7 +36,7 @@
 #include "bench.h"
 #include "bench_loops.h"
 
-static const char *const bs_slabs[] = { "slab", "slab:sheaf=0" };
+static const char *const bs_slabs[] = { "slab", "slab:sheaf=0", "slab:sheaf=256" };
 static const char *const bs_natives[] = { "jemalloc", "mimalloc", "tcmalloc" };
 #define BS_NSLAB (sizeof(bs_slabs) / sizeof(bs_slabs[0]))
 #define BS_NNAT (sizeof(bs_natives) / sizeof(bs_natives[0]))

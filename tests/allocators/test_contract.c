@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -227,4 +228,155 @@ ParameterizedTest(size_t *i, contract, cross_thread)
 		ops->stats(a, &st);
 	contract_check(ops, a);
 	ops->destroy(a);
+}
+
+/*
+ * Unsized frees (free(a, p, 0), C's free(p)), on a thread attached as a
+ * worker's (the per-thread fast paths). First a random sequence of blocks
+ * with no alignment asked, run twice freeing with the size and then once
+ * without, on one instance, each run from nothing live back to nothing
+ * live (the first run leaves the caches -- glibc's tcache, which its in-use
+ * count includes -- as the sequence leaves them, so the last two start
+ * from the same state): blocks keep their patterns, check() stays clean,
+ * and the allocator's own count of usable bytes (where it reports an exact
+ * one: the second sized run brings it back to where it began) and of frees
+ * is the same after the unsized run as after the sized one. Then the
+ * sequence with one block in 8 asking for 64-byte alignment, freed
+ * unsized: patterns and check(). Over-aligned blocks come last because
+ * slab turns its sized-free fast path off for good once one lands in a
+ * larger class than its size's, and that path is where a size of 0 could
+ * be taken for a size. An allocator that does so (a wrong size class, a
+ * count off by each block's size) fails here.
+ */
+enum { UNSIZED_SLOTS = 256, UNSIZED_STEPS = 12000 };
+
+/* The worker's state; its first failure in why (asserts stay on the test's thread). */
+struct unsized {
+	const struct mmb_alloc_ops *ops;
+	struct mmb_alloc *a;
+	uint64_t seed;
+	struct mmb_alloc_stats st[3];	/* after the caches' run, the sized, the unsized */
+	char why[MMB_ERR_MAX + 64];
+};
+
+/* One run of the sequence from seed; sized: whether frees pass the size;
+ * aligned: one block in 8 asks for 64-byte alignment. 0, or -1 with why set. */
+static int unsized_run(struct unsized *u, uint64_t seed, int sized, int aligned)
+{
+	static unsigned char *blk[UNSIZED_SLOTS];
+	static size_t len[UNSIZED_SLOTS];
+	const struct mmb_alloc_ops *ops = u->ops;
+	char err[MMB_ERR_MAX] = "";
+	uint64_t rng[4];
+
+	mmb_rand_seed(rng, seed);
+	memset(blk, 0, sizeof(blk));
+	for (int step = 0; step < UNSIZED_STEPS; step++) {
+		int s = (int)mmb_rand_below(rng, UNSIZED_SLOTS);
+		size_t align;
+
+		if (blk[s]) {
+			for (size_t k = 0; k < len[s]; k += 61)
+				if (blk[s][k] != (unsigned char)s) {
+					snprintf(u->why, sizeof(u->why),
+						 "%s free: step %d: block of %zu corrupted",
+						 sized ? "sized" : "unsized", step, len[s]);
+					return -1;
+				}
+			ops->free(u->a, blk[s], sized ? len[s] : 0);
+			blk[s] = NULL;
+			continue;
+		}
+		switch (mmb_rand_below(rng, 8)) {
+		case 0:		/* pages: slab's buddy blocks, vmalloc's big areas */
+			len[s] = 4096 + mmb_rand_below(rng, 300000);
+			break;
+		case 1:
+		case 2:
+			len[s] = 1 + mmb_rand_below(rng, 8192);
+			break;
+		default:	/* the kmalloc caches' range */
+			len[s] = 1 + mmb_rand_below(rng, 600);
+		}
+		align = aligned && mmb_rand_below(rng, 8) == 0 ? 64 : 0;
+		blk[s] = ops->alloc(u->a, len[s], align);
+		if (!blk[s] || (uintptr_t)blk[s] % (align ? align : 1)) {
+			snprintf(u->why, sizeof(u->why), "alloc(%zu, %zu) = %p", len[s], align,
+				 (void *)blk[s]);
+			return -1;
+		}
+		memset(blk[s], s, len[s]);
+	}
+	for (int s = 0; s < UNSIZED_SLOTS; s++)
+		if (blk[s])
+			ops->free(u->a, blk[s], sized ? len[s] : 0);
+	if (ops->check && ops->check(u->a, err, sizeof(err))) {
+		snprintf(u->why, sizeof(u->why), "after a %s run: check: %s",
+			 sized ? "sized" : "unsized", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void unsized_stats(struct unsized *u, struct mmb_alloc_stats *r_st)
+{
+	mmb_alloc_stats_init(r_st);
+	if (u->ops->stats)
+		u->ops->stats(u->a, r_st);
+}
+
+/* A worker (attached: the per-thread fast paths) makes every run. */
+static void *unsized_main(void *arg)
+{
+	struct unsized *u = arg;
+
+	if (u->ops->thread_attach)
+		u->ops->thread_attach(u->a);
+	if (!unsized_run(u, u->seed, 1, 0)) {	/* caches filled as the sequence leaves them */
+		unsized_stats(u, &u->st[0]);
+		if (!unsized_run(u, u->seed, 1, 0)) {
+			unsized_stats(u, &u->st[1]);
+			if (!unsized_run(u, u->seed, 0, 0)) {
+				unsized_stats(u, &u->st[2]);
+				unsized_run(u, u->seed + 1, 0, 1);
+			}
+		}
+	}
+	if (u->ops->thread_detach)
+		u->ops->thread_detach(u->a);
+	return NULL;
+}
+
+ParameterizedTestParameters(contract, unsized_free)
+{
+	return contract_sizes_param();
+}
+
+ParameterizedTest(size_t *i, contract, unsized_free)
+{
+	static struct unsized u;
+	const struct mmb_alloc_stats *st = u.st;
+	pthread_t th;
+
+	memset(&u, 0, sizeof(u));
+	u.seed = 0x5eed0022;
+	u.ops = contract_ops(*i, &u.a, 1);
+	cr_log_info("seed %#llx", (unsigned long long)u.seed);
+	cr_assert_eq(pthread_create(&th, NULL, unsized_main, &u), 0);
+	pthread_join(th, NULL);
+	cr_assert(!u.why[0], "%s: %s", u.ops->name, u.why);
+	cr_log_info("%s usable_bytes %llu, after sized %llu, after unsized %llu", u.ops->name,
+		    (unsigned long long)st[0].usable_bytes, (unsigned long long)st[1].usable_bytes,
+		    (unsigned long long)st[2].usable_bytes);
+	if (st[1].usable_bytes == st[0].usable_bytes)
+		cr_expect_eq(st[2].usable_bytes, st[1].usable_bytes,
+			     "%s: usable_bytes %llu after the unsized run, %llu after the sized one",
+			     u.ops->name, (unsigned long long)st[2].usable_bytes,
+			     (unsigned long long)st[1].usable_bytes);
+	if (st[0].frees != MMB_STAT_NONE)
+		cr_expect_eq(st[2].frees - st[1].frees, st[1].frees - st[0].frees,
+			     "%s: %llu frees counted in the unsized run, %llu in the sized one",
+			     u.ops->name, (unsigned long long)(st[2].frees - st[1].frees),
+			     (unsigned long long)(st[1].frees - st[0].frees));
+	u.ops->destroy(u.a);
 }

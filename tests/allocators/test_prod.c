@@ -136,11 +136,13 @@ static void prod_cached_not_live(const char *spec)
 Test(prod, jemalloc_cached_blocks_not_live) { prod_cached_not_live("jemalloc"); }
 Test(prod, jemalloc_malloc_cached_blocks_not_live) { prod_cached_not_live("jemalloc-malloc"); }
 
-/* jemalloc's usable bytes (the arena's allocated - what the bound thread's
- * tcache holds) equal the usable sizes of the live blocks exactly, at any
- * quiescent point. Nothing may allocate on the bound thread meanwhile: the
- * messages are formatted after detach. */
-Test(prod, jemalloc_usable_bytes_exact)
+/* The adapter's usable bytes equal the usable sizes of the live blocks
+ * exactly, at any quiescent point: jemalloc's (the arena's allocated - what
+ * the bound thread's tcache holds), mimalloc's (its pages' used blocks,
+ * walked on the one thread that used the instance). Nothing may allocate
+ * on the bound thread meanwhile: the messages are formatted after detach.
+ * Returns the instance, all blocks freed, the calling thread detached. */
+static const struct mmb_alloc_ops *prod_usable_bytes_exact(const char *spec, struct mmb_alloc **r_a)
 {
 	enum { N = 3000 };
 	static void *p[N];
@@ -149,7 +151,7 @@ Test(prod, jemalloc_usable_bytes_exact)
 	uint64_t rng[4], sum = 0, got[3], want[3];
 	struct mmb_alloc_stats st;
 	struct mmb_alloc *a;
-	const struct mmb_alloc_ops *ops = prod_create("jemalloc", &a);
+	const struct mmb_alloc_ops *ops = prod_create(spec, &a);
 
 	mmb_rand_seed(rng, seed);
 	ops->thread_attach(a);
@@ -174,16 +176,67 @@ Test(prod, jemalloc_usable_bytes_exact)
 		}
 	}
 	ops->thread_detach(a);
-	cr_log_info("seed %#llx", (unsigned long long)seed);
+	cr_log_info("%s: seed %#llx", spec, (unsigned long long)seed);
 	for (int i = 0; i < N; i++)
-		cr_assert_null(p[i], "allocation %d failed", i);
+		cr_assert_null(p[i], "%s: allocation %d failed", spec, i);
 	for (int step = 0; step < 3; step++)
-		cr_expect_eq(got[step], want[step], "step %d: usable_bytes %llu, live blocks' %llu",
-			     step, (unsigned long long)got[step], (unsigned long long)want[step]);
+		cr_expect_eq(got[step], want[step], "%s: step %d: usable_bytes %llu, live blocks' %llu",
+			     spec, step, (unsigned long long)got[step], (unsigned long long)want[step]);
 	mmb_alloc_stats_init(&st);
 	ops->stats(a, &st);
-	cr_expect_eq(st.usable_bytes, 0, "after freeing all: %llu", (unsigned long long)st.usable_bytes);
+	cr_expect_eq(st.usable_bytes, 0, "%s: after freeing all: %llu", spec,
+		     (unsigned long long)st.usable_bytes);
+	*r_a = a;
+	return ops;
+}
+
+Test(prod, jemalloc_usable_bytes_exact)
+{
+	struct mmb_alloc *a;
+	const struct mmb_alloc_ops *ops = prod_usable_bytes_exact("jemalloc", &a);
+
 	ops->destroy(a);
+}
+
+struct prod_other {
+	const struct mmb_alloc_ops *ops;
+	struct mmb_alloc *a;
+	void *p;
+};
+
+/* A second thread attaches and keeps one block live. */
+static void *prod_other_thread(void *arg)
+{
+	struct prod_other *o = arg;
+
+	o->ops->thread_attach(o->a);
+	o->p = o->ops->alloc(o->a, 100, 0);
+	o->ops->thread_detach(o->a);
+	return NULL;
+}
+
+/* mimalloc: exact while one thread has used the instance; once a second
+ * thread has had a heap, whose pages only it may walk, usable bytes are not
+ * measured (never a partial sum), and check() still walks the caller's. */
+Test(prod, mimalloc_usable_bytes_exact_then_not_measured)
+{
+	struct prod_other o = { 0 };
+	struct mmb_alloc_stats st;
+	char err[MMB_ERR_MAX] = "";
+	pthread_t th;
+
+	o.ops = prod_usable_bytes_exact("mimalloc", &o.a);
+	cr_assert_eq(pthread_create(&th, NULL, prod_other_thread, &o), 0);
+	cr_assert_eq(pthread_join(th, NULL), 0);
+	cr_assert_not_null(o.p);
+	mmb_alloc_stats_init(&st);
+	o.ops->stats(o.a, &st);
+	cr_expect_eq(st.usable_bytes, MMB_STAT_NONE, "usable bytes %llu with another thread's block",
+		     (unsigned long long)st.usable_bytes);
+	cr_expect_neq(st.footprint_bytes, MMB_STAT_NONE);
+	cr_expect_eq(o.ops->check(o.a, err, sizeof(err)), 0, "%s", err);
+	o.ops->free(o.a, o.p, 100);
+	o.ops->destroy(o.a);
 }
 
 /* A jemalloc cell with 64-byte blocks (a size class): internal_frag, exact

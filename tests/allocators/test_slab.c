@@ -987,3 +987,54 @@ Test(slab, order_fallback)
 		mmb_free_pages(b, big[i], bigo[i]);
 	mmb_buddy_destroy(b);
 }
+
+/* The cache's slabstats line: its requested_bytes and internal_frag fields. */
+static void stats_fields(struct fixture *fx, const char *cache, char *req, char *frag)
+{
+	char *text = NULL, *line, name[64];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	cr_assert_not_null(f);
+	cr_assert_eq(mmb_slab_write_stats(fx->sl, f), 0);
+	fclose(f);
+	snprintf(name, sizeof(name), "\n%s ", cache);
+	line = strstr(text, name);
+	cr_assert_not_null(line, "no %s line in\n%s", cache, text);
+	/* name object_size size order objects min_partial cpu_partial live
+	 * requested_bytes usable_bytes internal_frag */
+	cr_assert_eq(sscanf(line + 1, "%*s %*u %*u %*u %*u %*u %*u %*u %31s %*s %31s", req, frag), 2,
+		     "%s", line);
+	free(text);
+}
+
+Test(slab, requested_bytes_unknown_after_an_unsized_free)
+{
+	struct fixture fx;
+	struct mmb_kmem_cache *s;
+	char err[MMB_ERR_MAX], req[32], frag[32];
+	void *p[3];
+
+	fx_init(&fx, 2, NULL, 0);
+	cr_assert_eq(mmb_kmem_cache_create(fx.sl, "t-req", 40, 0, 0, NULL, &s, err, sizeof(err)), 0,
+		     "%s", err);
+	for (int i = 0; i < 3; i++)
+		p[i] = mmb_kmem_cache_alloc(s);
+	mmb_kmem_cache_free(s, p[0]);
+	stats_fields(&fx, "t-req", req, frag);
+	cr_expect_str_eq(req, "80", "two live objects of 40 bytes asked for");
+	void *k = mmb_kmalloc(fx.sl, 20);
+
+	cr_assert_not_null(k);
+	mmb_kfree(fx.sl, k);	/* kfree does not know the 20 */
+	stats_fields(&fx, "t-req", req, frag);
+	cr_expect_str_eq(req, "-", "after a kfree requested bytes are not known");
+	cr_expect_str_eq(frag, "-");
+	stats_fields(&fx, "kmalloc-32", req, frag);
+	cr_expect_str_eq(req, "-");
+	mmb_kmem_cache_free(s, p[1]);
+	mmb_kmem_cache_free(s, p[2]);
+	cr_expect_eq(mmb_kmem_cache_destroy(s), 0);
+	fx_check(&fx);
+	fx_fini(&fx);
+}

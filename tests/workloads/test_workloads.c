@@ -253,6 +253,76 @@ Test(workloads, replay_follows_the_trace)
 	unlink(path);
 }
 
+/* A spy allocator over the process's malloc: the sizes its free was given. */
+static struct {
+	uint64_t frees, unsized, sized_bytes;
+} spy;
+
+static void *spy_alloc(struct mmb_alloc *a, size_t size, size_t align)
+{
+	(void)a;
+	return aligned_alloc(align > 16 ? align : 16, (size + 15) & ~(size_t)15);
+}
+
+static void spy_free(struct mmb_alloc *a, void *p, size_t size)
+{
+	(void)a;
+	spy.frees++;
+	spy.unsized += size == 0;
+	spy.sized_bytes += size;
+	free(p);
+}
+
+static const struct mmb_alloc_ops spy_ops = { .name = "spy", .alloc = spy_alloc, .free = spy_free };
+
+/* Replay trace on the spy, one worker; the harness's books in *r_t. */
+static void spy_replay(const char *kvs, struct mmb_wl_thread *r_t)
+{
+	const struct mmb_wl_ops *wl = mmb_wl_find("replay");
+	static atomic_int stop;
+	struct mmb_pvals pv;
+	char err[MMB_ERR_MAX];
+	void *state;
+
+	cr_assert_eq(mmb_params_parse(wl->params, kvs, "replay", &pv, err, sizeof(err)), 0, "%s",
+		     err);
+	cr_assert_eq(wl->setup(&pv, 1, 1, &state, err, sizeof(err)), 0, "%s", err);
+	memset(r_t, 0, sizeof(*r_t));
+	memset(&spy, 0, sizeof(spy));
+	r_t->ops = &spy_ops;
+	r_t->nthreads = 1;
+	r_t->stop = &stop;
+	cr_assert_eq(wl->run(state, r_t), 0);
+	wl->teardown(state, r_t);
+}
+
+/* free=unsized (default) passes size 0 to the allocator, free=sized the
+ * size; the harness's books (calls, live bytes, checksum) are the same. */
+Test(workloads, replay_frees_unsized_by_default)
+{
+	char path[256], kvs[300];
+	struct mmb_wl_thread un, sz, def;
+
+	write_trace(path, sizeof(path), "a 1 10\na 2 4096 64\nf 1\na 1 30\nf 2\nf 1\n");
+	snprintf(kvs, sizeof(kvs), "trace=%s,passes=2,free=unsized", path);
+	spy_replay(kvs, &un);
+	cr_expect_eq(spy.frees, 6);
+	cr_expect_eq(spy.unsized, 6, "every free unsized");
+	snprintf(kvs, sizeof(kvs), "trace=%s,passes=2,free=sized", path);
+	spy_replay(kvs, &sz);
+	cr_expect_eq(spy.unsized, 0);
+	cr_expect_eq(spy.sized_bytes, 2 * (10 + 4096 + 30), "each free told its block's size");
+	snprintf(kvs, sizeof(kvs), "trace=%s,passes=2", path);
+	spy_replay(kvs, &def);
+	cr_expect_eq(spy.unsized, 6, "unsized is the default");
+	cr_expect_eq(un.checksum, sz.checksum);
+	cr_expect_eq(un.nfrees, sz.nfrees);
+	cr_expect_eq(un.live_bytes, 0);
+	cr_expect_eq(sz.live_bytes, 0);
+	cr_expect_eq(def.checksum, un.checksum);
+	unlink(path);
+}
+
 /*
  * Recorded threads on fewer workers (replay_ops.h): threads whose lifetimes
  * never overlap share a worker, overlapping ones get different workers
@@ -291,6 +361,50 @@ Test(workloads, replay_places_threads_by_lifetime)
 		cr_expect_eq(q1->ops[1].align_log2, 7);
 		cr_expect_eq(mmb_replay_size(q1, 1, &cur), 5ULL << 32, "a size of 4 GiB or more");
 	}
+	mmb_replay_build_done(&b);
+	mmb_replay_seqs_free(b.seq, b.nseq);
+}
+
+/* One matched event of a binary trace into b. */
+static void slot_event(struct mmb_replay_build *b, int op, uint32_t thread, uint32_t obj)
+{
+	struct mmb_trace_event e = { .size = 32, .thread = thread, .obj = obj, .op = (uint8_t)op,
+				     .matched = 1 };
+
+	cr_assert_eq(mmb_replay_build_event(b, &e), 0);
+}
+
+/*
+ * Binary traces' slots (replay_ops.h): two threads taking the same object
+ * numbers in turn (the reader reuses a freed object's number for the next
+ * allocation, whichever thread makes it) never wait for each other; a
+ * free of the other thread's block does, and its slot is then the freeing
+ * worker's to reuse.
+ */
+Test(workloads, replay_slots_make_no_false_waits)
+{
+	struct mmb_replay_build b;
+
+	cr_assert_eq(mmb_replay_build_init(&b, 2, 0), 0);
+	for (int round = 0; round < 3; round++) {
+		slot_event(&b, MMB_TOP_MALLOC, 0, 0);	/* thread 0: object 0 */
+		slot_event(&b, MMB_TOP_FREE, 0, 0);
+		slot_event(&b, MMB_TOP_MALLOC, 1, 0);	/* thread 1: object 0 again */
+		slot_event(&b, MMB_TOP_FREE, 1, 0);
+	}
+	slot_event(&b, MMB_TOP_MALLOC, 0, 1);		/* a remote free: waits */
+	slot_event(&b, MMB_TOP_FREE, 1, 1);
+	slot_event(&b, MMB_TOP_MALLOC, 1, 0);		/* thread 1 reuses its slots */
+	slot_event(&b, MMB_TOP_MALLOC, 1, 1);
+	for (unsigned w = 0; w < 2; w++)
+		for (size_t i = 0; i < b.seq[w].n; i++)
+			cr_expect_eq(b.seq[w].ops[i].wait, w == 1 && i == 6,
+				     "worker %u operation %zu: slot %u", w, i, b.seq[w].ops[i].slot);
+	cr_expect_eq(b.nslots, 2, "one slot per worker");
+	cr_expect_neq(b.seq[0].ops[0].slot, b.seq[1].ops[0].slot);
+	cr_expect_eq(b.seq[0].ops[6].slot, b.seq[0].ops[0].slot, "the block freed remotely");
+	cr_expect_eq(b.seq[1].ops[7].slot, b.seq[1].ops[6].slot, "the remote free's slot, last freed");
+	cr_expect_eq(b.seq[1].ops[8].slot, b.seq[1].ops[0].slot);
 	mmb_replay_build_done(&b);
 	mmb_replay_seqs_free(b.seq, b.nseq);
 }

@@ -480,10 +480,12 @@ static int run_none_ok(const struct run_ctx *rc)
 			strcmp(st, MMB_ST_CRASHED);
 	}
 	if (ok) {
-		if (n[0] + n[1] + n[2] && !rc->plan->quiet)
+		if (n[0] + n[1] + n[2] && !rc->plan->quiet) {
+			fflush(stdout);	/* after the summary, in a log too */
 			fprintf(stderr, "mmbench: %u of %u cells did not finish: %u timed out, %u "
 				"crashed, %u failed (why: the detail column of %s/cells.csv)\n",
 				n[0] + n[1] + n[2], ok + n[0] + n[1] + n[2], n[0], n[1], n[2], rc->dir);
+		}
 		return 0;
 	}
 	mmb_err("no cell finished: %u timed out, %u crashed, %u failed (why: the detail column of "

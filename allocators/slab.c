@@ -275,6 +275,8 @@ static _Thread_local struct {
 	uint64_t id;
 	int cpu;
 	struct slab_cpu *kc[KMALLOC_SHIFT_HIGH + 1];
+	uint64_t full_id;		/* 1 + the instance that had no free slot, 0 none */
+	unsigned full_skip;		/* calls since: the scan is retried every 256 */
 } slab_tls;
 static atomic_uint_fast64_t slab_next_id = 1;
 
@@ -529,8 +531,13 @@ static inline int check_valid_pointer(const struct mmb_kmem_cache *s, struct mmb
 
 static int slab_cpu_claim(struct mmb_slab *sl)
 {
-	int tid = (int)gettid(), cpu = -1;
+	int tid, cpu = -1;
 
+	/* more threads than slots: a thread left without one takes the
+	 * slotless path without a gettid and two scans of every slot per call */
+	if (slab_tls.full_id == sl->id + 1 && (++slab_tls.full_skip & 255))
+		return -1;
+	tid = (int)gettid();
 	for (int i = 0; i < MMB_SLAB_MAX_CPUS && cpu < 0; i++)
 		if (atomic_load_explicit(&sl->slot_owner[i], memory_order_relaxed) == tid)
 			cpu = i;
@@ -545,6 +552,8 @@ static int slab_cpu_claim(struct mmb_slab *sl)
 			slab_tls.kc[i] = sl->kmalloc_caches[i] ? &sl->kmalloc_caches[i]->cpu[cpu] : NULL;
 		slab_tls.id = sl->id;
 		slab_tls.cpu = cpu;
+	} else {
+		slab_tls.full_id = sl->id + 1;
 	}
 	return cpu;
 }

@@ -194,3 +194,16 @@ Test(shim, alignment_honoured_on_every_route)
 		for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
 			sh_same(specs[i], "align", "1", NULL, json, sizeof(json));
 }
+
+/* More threads than slab's 256 thread slots: those left without one run
+ * on slab's slotless path, and every block comes back as written. */
+Test(shim, more_threads_than_slots)
+{
+	static const char *const specs[] = { "slab:check=on", "slab:check=on,sheaf=0" };
+	char json[8192];
+
+	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
+		sh_same(specs[i], "manythreads", "20", NULL, json, sizeof(json));
+		cr_expect_geq(sh_num(json, "threads"), 301, "%s: %s", specs[i], json);
+	}
+}

@@ -79,10 +79,13 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 # is the one the program-cell tests run (build/tests/prog-work, and linked
 # statically, prog-work-static).
 PIC_CFLAGS := $(OPT) -g -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) -fno-builtin-malloc \
-              -fno-builtin-free -MMD -MP -fPIC -fvisibility=hidden -ftls-model=initial-exec -flto
+              -fno-builtin-free -MMD -MP -fPIC -fvisibility=hidden -ftls-model=initial-exec
 SHIM_CORE := os param pmem memblock buddy slab vmalloc kmemleak kfence stacktrace statefile
 SHIM_OBJ := $(SHIM_CORE:%=$(BUILD)/pic/allocators/%.o) $(BUILD)/pic/preload/malloc.o
 SHIM_LIB := $(BUILD)/libmmb-malloc.so
+# The shim's objects are compiled for link-time optimization, so that slab's
+# sheaf pop and push inline into its malloc and free (preload/malloc.c).
+$(SHIM_OBJ): LTO_FLAGS := -flto
 RECORD_LIB := $(BUILD)/libmmb-record.so
 # tests/old_malloclib.c stands in for a jemalloc/mimalloc without the
 # entry points the adapters need (test_prod.c's bad input).
@@ -127,7 +130,7 @@ $(BUILD)/tests/%.o: tests/%.c
 
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(PIC_CFLAGS) -c -o $@ $<
+	$(CC) $(PIC_CFLAGS) $(LTO_FLAGS) -c -o $@ $<
 
 $(SHIM_LIB): $(SHIM_OBJ)
 	$(CC) $(OPT) -flto=2 -shared -o $@ $^ -Wl,-z,defs -pthread -lm

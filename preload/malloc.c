@@ -789,8 +789,10 @@ static __attribute__((noinline)) void *shim_alloc_slow(enum shim_fn fn, size_t s
 
 /* A fast path's accounting past +-SHIM_ACCOUNT_STEP (v: the thread's sum
  * with this call), then its way out, returning p: called in tail position,
- * so that the fast paths make no call and need no stack frame. */
-static __attribute__((noinline)) void *shim_fast_flush(struct shim_thread *t, void *p, int64_t v)
+ * so that the fast paths make no call and need no stack frame (returns_nonnull
+ * lets malloc's test of shim_malloc_fast's result fold away behind it). */
+static __attribute__((noinline, returns_nonnull)) void *shim_fast_flush(struct shim_thread *t,
+									 void *p, int64_t v)
 {
 	shim_account_flush(v);
 	t->pending = 0;
@@ -799,44 +801,40 @@ static __attribute__((noinline)) void *shim_fast_flush(struct shim_thread *t, vo
 }
 
 /* malloc's fast path, NULL when it is not taken (t is this thread's
- * record, not inside; size 1..kmalloc_max, so the allocator is slab). */
+ * record, not inside; size 1..kmalloc_max, so the allocator is slab). Every
+ * way off it is a tail call (shim_account's flush is spelled out for that). */
 static inline void *shim_malloc_fast(struct shim_thread *t, enum shim_fn fn, size_t size)
 {
 	struct mmb_kmalloc_usable k;
+	int64_t v;
 
 	if (unlikely(!shim_fast_enter(t)))
 		return NULL;
 	k = mmb_kmalloc_sheaf(shim.sl, size < 16 ? 16 : size);
-	if (likely(k.p)) {
-		t->calls[fn]++;
-		t->served[R_KMALLOC]++;
-		shim_account(t, (int64_t)k.usable);
+	if (unlikely(!k.p)) {
+		shim_leave(t);
+		return NULL;
 	}
+	t->calls[fn]++;
+	t->served[R_KMALLOC]++;
+	v = t->pending + (int64_t)k.usable;
+	if (unlikely(shim_step_out(v)))
+		return shim_fast_flush(t, k.p, v);
+	t->pending = v;
 	shim_leave(t);
 	return k.p;
 }
 
-/* shim_malloc_fast spelled out, with every way off it a tail call. */
 SHIM_EXPORT void *malloc(size_t size)
 {
 	struct shim_thread *t = shim_self;
 
 	if (likely(size - 1 < shim.kmalloc_max &&	/* 0 takes the slow path */
-		   !__atomic_load_n(&t->door.word, __ATOMIC_RELAXED) && shim_fast_enter(t))) {
-		struct mmb_kmalloc_usable k = mmb_kmalloc_sheaf(shim.sl, size < 16 ? 16 : size);
+		   !__atomic_load_n(&t->door.word, __ATOMIC_RELAXED))) {
+		void *p = shim_malloc_fast(t, FN_malloc, size);
 
-		if (likely(k.p)) {
-			int64_t v = t->pending + (int64_t)k.usable;
-
-			t->calls[FN_malloc]++;
-			t->served[R_KMALLOC]++;
-			if (unlikely(shim_step_out(v)))
-				return shim_fast_flush(t, k.p, v);
-			t->pending = v;
-			shim_leave(t);
-			return k.p;
-		}
-		shim_leave(t);
+		if (likely(p))
+			return p;
 	}
 	return shim_alloc_slow(FN_malloc, size, 0);
 }

@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xorshift.h"
+
 #define NSLOT 2048
 #define BURST 8
 
@@ -29,16 +31,6 @@ struct blk {
 };
 
 static uint64_t rng_state;
-
-static uint64_t rng(void)
-{
-	uint64_t x = rng_state;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return rng_state = x;
-}
 
 /* Half 16..32 bytes, 30% 33..128, 15% 129..512, 5% 513..2048. */
 static size_t pick_size(uint64_t r)
@@ -93,7 +85,7 @@ int main(int argc, char **argv)
 	ops = strtoull(argv[1], NULL, 10);
 	rng_state = argc == 3 ? strtoull(argv[2], NULL, 10) | 1 : 88172645463325252ULL;
 	while (done < ops) {
-		uint64_t r = rng();
+		uint64_t r = xorshift64(&rng_state);
 		unsigned k = (unsigned)(r % NSLOT);
 
 		r >>= 11;
@@ -102,7 +94,8 @@ int main(int argc, char **argv)
 			struct blk *tmp[BURST];
 
 			for (int i = 0; i < BURST; i++)
-				tmp[i] = make(pick_size(rng()), (uint32_t)rng());
+				tmp[i] = make(pick_size(xorshift64(&rng_state)),
+					      (uint32_t)xorshift64(&rng_state));
 			for (int i = BURST - 1; i >= 0; i--) {
 				sum += check(tmp[i]);
 				free(tmp[i]);
@@ -114,7 +107,7 @@ int main(int argc, char **argv)
 			sum += check(slot[k]);
 			if (r % 64 == 1) {
 				/* grow or shrink it, keeping its contents */
-				size_t n = pick_size(rng());
+				size_t n = pick_size(xorshift64(&rng_state));
 				struct blk *b = realloc(slot[k], n);
 
 				if (!b)
@@ -129,7 +122,7 @@ int main(int argc, char **argv)
 			done++;
 		}
 		if (r % 97 == 2) {
-			size_t n = pick_size(rng());
+			size_t n = pick_size(xorshift64(&rng_state));
 			unsigned char *z = calloc(1, n);
 
 			if (!z)
@@ -140,7 +133,7 @@ int main(int argc, char **argv)
 			free(z);
 			done += 2;
 		}
-		slot[k] = make(pick_size(r), (uint32_t)rng());
+		slot[k] = make(pick_size(r), (uint32_t)xorshift64(&rng_state));
 		done++;
 	}
 	for (unsigned k = 0; k < NSLOT; k++)

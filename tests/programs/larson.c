@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xorshift.h"
+
 #define NSLOT 2048
 #define ROUND 8192		/* replacements per thread per round */
 #define MAX_THREADS 64
@@ -36,16 +38,6 @@ static uint64_t ops_per_thread;
 static pthread_barrier_t barrier;
 static uint64_t sums[MAX_THREADS];
 static int failed;
-
-static uint64_t rng(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
-}
 
 static uint64_t take(struct blk *b)
 {
@@ -63,7 +55,7 @@ static void *worker(void *arg)
 		struct blk **p = pool[(t + r) % nthreads];
 
 		for (unsigned i = 0; i < ROUND && done < ops_per_thread; i++, done++) {
-			uint64_t x = rng(&s);
+			uint64_t x = xorshift64(&s);
 			unsigned k = (unsigned)(x % NSLOT);
 			size_t n = 9 + (x >> 16) % 992;	/* the tag's end byte after the header */
 			struct blk *b;

@@ -21,19 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xorshift.h"
+
 #define NSLOT 64
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-
-static uint64_t rng(void)
-{
-	uint64_t x = rng_state;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return rng_state = x;
-}
 
 struct blk {
 	unsigned char *p;
@@ -58,7 +50,7 @@ static int take(struct blk *b, size_t size)
 	b->usable = malloc_usable_size(b->p);
 	if (b->usable < size)
 		return -1;
-	b->fill = (unsigned char)(rng() | 1);
+	b->fill = (unsigned char)(xorshift64(&rng_state) | 1);
 	memset(b->p, b->fill, b->usable);
 	return 0;
 }
@@ -70,8 +62,8 @@ int main(int argc, char **argv)
 	long long sum = 0, c;
 
 	for (long i = 0; i < ops; i++) {
-		struct blk *b = &pool[rng() % NSLOT];
-		size_t size = 1 + rng() % 4200;
+		struct blk *b = &pool[xorshift64(&rng_state) % NSLOT];
+		size_t size = 1 + xorshift64(&rng_state) % 4200;
 
 		if (b->p) {
 			if ((c = check(b)) < 0) {
@@ -81,7 +73,8 @@ int main(int argc, char **argv)
 			sum += c;
 			if (i % 7 == 0) {
 				/* grow within or past the usable size, then use all of it */
-				unsigned char *q = realloc(b->p, b->usable + 1 + rng() % 64);
+				size_t grow = 1 + xorshift64(&rng_state) % 64;
+				unsigned char *q = realloc(b->p, b->usable + grow);
 
 				if (!q)
 					return 1;

@@ -437,9 +437,16 @@ int mmb_exec_main(int argc, char **argv)
 
 /* ---- record ---- */
 
+struct record_ctx {
+	int fd;				/* the trace, O_APPEND: the child's records */
+	const char *out;		/* its path */
+};
+
 static void record_env(void *arg)
 {
-	exec_setenv_u("MMB_RECORD_FD", (unsigned long)*(int *)arg);
+	const struct record_ctx *rc = arg;
+
+	exec_setenv_u("MMB_RECORD_FD", (unsigned long)rc->fd);
 	exec_setenv_u("MMB_RECORD_PID", (unsigned long)getpid());
 }
 
@@ -449,12 +456,29 @@ static void record_le(uint8_t *p, uint64_t v, unsigned n)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* Before the command execs: its pid into the header (a descriptor without
+ * O_APPEND, so that pwrite goes where it is told), so that a trace whose
+ * recorder was killed still names its process. */
+static void record_ready(pid_t pid, void *arg)
+{
+	const struct record_ctx *rc = arg;
+	uint8_t le[4];
+	int fd = open(rc->out, O_WRONLY | O_CLOEXEC);
+
+	record_le(le, (uint64_t)pid, 4);
+	if (fd < 0 || pwrite(fd, le, 4, 24) != 4)
+		mmb_err("record: %s: cannot write the pid into the header", rc->out);
+	if (fd >= 0)
+		close(fd);
+}
+
 int mmb_record_main(int argc, char **argv)
 {
 	const char *out = NULL;
 	char lib[PATH_MAX], path[PATH_MAX], err[MMB_ERR_MAX];
 	uint8_t hdr[MMB_TRACE_HEADER_BYTES] = { 0 };
 	struct exec_run run;
+	struct record_ctx rctx;
 	uint64_t records;
 	uint32_t threads;
 	int i, rc, fd, force = 0;
@@ -512,7 +536,8 @@ int mmb_record_main(int argc, char **argv)
 		unlink(out);
 		return MMB_EXIT_USAGE;
 	}
-	rc = exec_spawn(path, argv + i, lib, record_env, NULL, &fd, &run);
+	rctx = (struct record_ctx){ .fd = fd, .out = out };
+	rc = exec_spawn(path, argv + i, lib, record_env, record_ready, &rctx, &run);
 	if (rc) {
 		mmb_err("record: fork: %s", strerror(-rc));
 		close(fd);
@@ -520,14 +545,6 @@ int mmb_record_main(int argc, char **argv)
 		return MMB_EXIT_USAGE;
 	}
 	close(fd);
-	/* The pid goes into the header now that it is known (a descriptor
-	 * without O_APPEND, so that pwrite goes where it is told). */
-	fd = open(out, O_WRONLY);
-	record_le(hdr, (uint64_t)run.pid, 4);
-	if (fd < 0 || pwrite(fd, hdr, 4, 24) != 4)
-		mmb_err("record: %s: cannot write the pid into the header", out);
-	if (fd >= 0)
-		close(fd);
 	rc = mmb_trace_count(out, &records, &threads, err, sizeof(err));
 	if (rc)
 		mmb_err("record: the trace does not read back: %s", err);

@@ -134,6 +134,15 @@ static void meta_faults(FILE *f, const struct mmb_meta *m)
 	fputs("\n  }", f);
 }
 
+/* Every workload of the plan is a program (none, or a plan without workloads: 0). */
+static int meta_programs_only(const struct mmb_plan *p)
+{
+	for (unsigned i = 0; i < p->nwconf; i++)
+		if (!p->wconf[i].prog)
+			return 0;
+	return p->nwconf > 0;
+}
+
 static int meta_emit(FILE *f, void *ctx)
 {
 	const struct mmb_meta *m = ctx;
@@ -169,10 +178,15 @@ static int meta_emit(FILE *f, void *ctx)
 	json_time(f, m->end);
 	fputs(",\n  \"state\": ", f);
 	mmb_json_str(f, m->state);
-	fprintf(f, ",\n  \"seed\": %llu,\n  \"ops_per_thread\": %llu,\n  \"duration_s\": %g,\n"
-		   "  \"cell_timeout_s\": %g,\n  \"op_equivalent\": %s,\n"
+	fprintf(f, ",\n  \"seed\": %llu,\n  \"ops_per_thread\": ", (unsigned long long)p->seed);
+	/* a program runs to its end: a plan of programs only has neither */
+	if (meta_programs_only(p))
+		fputs("null,\n  \"duration_s\": null", f);
+	else
+		fprintf(f, "%llu,\n  \"duration_s\": %g", (unsigned long long)p->ops,
+			p->duration_s);
+	fprintf(f, ",\n  \"cell_timeout_s\": %g,\n  \"op_equivalent\": %s,\n"
 		   "  \"accounting\": \"%s\",\n  \"reps\": %u,\n  \"threads\": [",
-		(unsigned long long)p->seed, (unsigned long long)p->ops, p->duration_s,
 		p->cell_timeout_s, p->op_equivalent ? "true" : "false",
 		p->accounting > 0 ? "exact" : "off", p->reps);
 	for (unsigned i = 0; i < p->nthreads; i++)

@@ -305,6 +305,34 @@ Test(programs, failures_recorded)
 	unlink(expect);
 }
 
+/* A program runs to its end: meta.json of a run of programs only says it
+ * had no operation count and no duration, instead of the defaults that a
+ * synthetic workload would have run with. */
+Test(programs, meta_has_no_ops_or_duration)
+{
+	char progs[256], dir[256], meta[8192];
+	struct mmb_cmd c;
+
+	mmb_tmpname(progs, sizeof(progs), "progs");
+	mmb_tmpname(dir, sizeof(dir), "meta");
+	pg_write(progs, pg_fmt("ok -- %s exit 0\n", WORK));
+	mmb_run_cmd(&c, "run", "-a", "glibc", "--programs-from", progs, "-o", dir, NULL);
+	cr_assert_eq(c.status, 0, "%s", c.err);
+	mmb_slurp_in(dir, "meta.json", meta, sizeof(meta));
+	cr_expect(strstr(meta, "\"ops_per_thread\": null,"), "%s", meta);
+	cr_expect(strstr(meta, "\"duration_s\": null,"), "%s", meta);
+	mmb_rm_rf(dir);
+	/* beside a synthetic workload they are that workload's */
+	mmb_run_cmd(&c, "run", "-a", "glibc", "-w", "sizes", "--duration", "0.05", "--programs-from",
+		    progs, "-o", dir, NULL);
+	cr_assert_eq(c.status, 0, "%s", c.err);
+	mmb_slurp_in(dir, "meta.json", meta, sizeof(meta));
+	cr_expect(strstr(meta, "\"ops_per_thread\": 0,"), "%s", meta);
+	cr_expect(strstr(meta, "\"duration_s\": 0.05,"), "%s", meta);
+	mmb_rm_rf(dir);
+	unlink(progs);
+}
+
 /* A statically linked program ignores LD_PRELOAD: its cell fails rather
  * than passing off the program's own malloc as the allocator's. */
 Test(programs, static_binary_refused)

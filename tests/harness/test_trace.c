@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <math.h>
+#include <signal.h>
 
 #include "../../harness/results.h"
 #include "../../workloads/trace.h"
@@ -454,4 +455,47 @@ Test(trace, killed_program_leaves_a_readable_trace)
 	cr_expect_eq(tt_field(c.out, "cross_thread_frees"), 100, "%s", c.out);
 	cr_expect_geq(tt_field(c.out, "calls"), 100 + 100 + 100000, "%s", c.out);
 	unlink(trace);
+}
+
+/*
+ * The program's pid is in the header before it runs: a recorder killed
+ * while the program runs leaves a trace that names its process (it used to
+ * be written after the program ended, so such a trace said pid 0).
+ */
+Test(trace, killed_recorder_leaves_the_pid)
+{
+	char trace[256], pidfile[256], script[1024], buf[32] = "";
+	struct mmb_cmd c;
+	pid_t rec;
+	long prog = 0;
+	int st;
+
+	mmb_tmpname(trace, sizeof(trace), "reckilled.trace");
+	mmb_tmpname(pidfile, sizeof(pidfile), "reckilled.pid");
+	snprintf(script, sizeof(script), "echo $$ > %s.tmp && mv %s.tmp %s && exec sleep 30", pidfile,
+		 pidfile, pidfile);
+	rec = fork();
+	cr_assert_geq(rec, 0);
+	if (rec == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 2);
+		execl(MMB_BIN, "mmbench", "record", "-o", trace, "--", "/bin/sh", "-c", script,
+		      (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 1000 && !mmb_exists(pidfile); i++)
+		usleep(10000);
+	cr_assert(mmb_exists(pidfile), "the program never started");
+	kill(rec, SIGKILL);
+	waitpid(rec, &st, 0);
+	mmb_slurp(pidfile, buf, sizeof(buf));
+	prog = strtol(buf, NULL, 10);
+	cr_assert_gt(prog, 0, "%s", buf);
+	kill((pid_t)prog, SIGKILL);
+	mmb_run_cmd(&c, "trace-info", trace, NULL);
+	cr_assert_eq(c.status, 0, "%s", c.err);
+	cr_expect_eq(tt_field(c.out, "pid"), (uint64_t)prog, "%s", c.out);
+	unlink(trace);
+	unlink(pidfile);
 }

@@ -100,6 +100,34 @@ out:
 	free(samples);
 }
 
+int mmb_bench_pin(cpu_set_t *saved)
+{
+	int cpu = sched_getcpu();
+	cpu_set_t one;
+
+	if (sched_getaffinity(0, sizeof(*saved), saved)) {
+		printf("  not pinned to a CPU: sched_getaffinity: %s\n", strerror(errno));
+		return -1;
+	}
+	if (cpu < 0) {
+		printf("  not pinned to a CPU: sched_getcpu: %s\n", strerror(errno));
+		return -1;
+	}
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (sched_setaffinity(0, sizeof(one), &one)) {
+		printf("  not pinned to a CPU: sched_setaffinity: %s\n", strerror(errno));
+		return -1;
+	}
+	printf("  every variant on CPU %d, its child processes too\n", cpu);
+	return cpu;
+}
+
+void mmb_bench_unpin(const cpu_set_t *saved)
+{
+	sched_setaffinity(0, sizeof(*saved), saved);
+}
+
 void mmb_bench_row(const char *what, double ns)
 {
 	printf("  %-56s %10.2f ns\n", what, ns);

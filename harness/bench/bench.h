@@ -12,6 +12,7 @@
 #ifndef MMB_BENCH_H
 #define MMB_BENCH_H
 
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +48,22 @@ struct mmb_bench_case {
  */
 void mmb_bench_interleaved(const struct mmb_bench_fn *fns, unsigned n,
 			   const struct mmb_bench_opts *o, double *r_ns);
+
+/*
+ * Pin the calling thread to the CPU it runs on, before any child is
+ * started (children inherit it), so that every variant of a one-thread
+ * case (an adapter's loop here, a native's or a program's in a child) runs
+ * on that one CPU. On these VMs one vCPU can run the same loop 1.5-1.8x
+ * slower than the other for minutes at a time; unpinned, a child landed
+ * there while the parent did not (bench slab, the same build: tcmalloc's
+ * native pair 5.6 ns unpinned, 3.3 ns pinned), and the ratio measured the
+ * CPUs, not the allocators; pinned, a slow spell slows every variant
+ * alike. The parent waits (read(), wait4()) while a child runs, so the two
+ * never compete for the CPU. Returns the CPU, or -1 (nothing pinned, the
+ * printed line says why); *saved is what mmb_bench_unpin restores.
+ */
+int mmb_bench_pin(cpu_set_t *saved);
+void mmb_bench_unpin(const cpu_set_t *saved);
 
 /* Output helpers: one figure, one ratio with its target (met / not met). */
 void mmb_bench_row(const char *what, double ns);

@@ -138,13 +138,12 @@ static __attribute__((noinline)) void native_batch_loop(uint64_t iters, const ui
 
 int mmb_native_child(void)
 {
-	static void *blk[MMB_BENCH_BATCH];
-	uint16_t size[MMB_BENCH_BATCH];
-	uint32_t order[MMB_BENCH_BATCH];
+	static struct mmb_bench_pattern pat;
+	static struct mmb_bench_slots slots;
 	char line[64], prov[PATH_MAX];
 	unsigned long long iters;
 
-	mmb_bench_batch_pattern(size, order);
+	mmb_bench_batch_pattern(pat.size, pat.order);
 	if (mmb_sym_provider("malloc", prov, sizeof(prov)))
 		snprintf(prov, sizeof(prov), "unknown");
 	printf("ready %s\n", prov);
@@ -155,7 +154,7 @@ int mmb_native_child(void)
 		if (sscanf(line, "pair %llu", &iters) == 1)
 			native_pair_loop(iters);
 		else if (sscanf(line, "batch %llu", &iters) == 1)
-			native_batch_loop(iters, size, order, blk);
+			native_batch_loop(iters, pat.size, pat.order, slots.blk);
 		else
 			return 2;
 		printf("ok %llu\n", (unsigned long long)(mmb_now_ns() - t0));

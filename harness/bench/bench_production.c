@@ -8,7 +8,8 @@
  * The adapter side pays the registry's indirect call, the adapter's own
  * work (a thread-local test and an alignment test before a tail jump into
  * the library) and whatever differs in the path it takes through the
- * library; the ratio is that overhead. Target (issue 19): adapter / native <= 1.15 for both shapes.
+ * library; the ratio is that overhead. Every variant runs on one CPU
+ * (mmb_bench_pin). Target (issue 19): adapter / native <= 1.15 for both shapes.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,17 +25,18 @@ static const char *const bp_libs[] = { "jemalloc", "mimalloc" };
 
 static int bench_production_run(const struct mmb_bench_opts *o)
 {
-	static void *blk[BP_N][MMB_BENCH_BATCH];
+	static struct mmb_bench_pattern pat;
+	static struct mmb_bench_slots slots[BP_N];
 	struct mmb_bench_adapter x[BP_N];
 	struct mmb_native nat[BP_N];
 	struct mmb_bench_fn fns[4 * BP_N];
-	uint16_t size[MMB_BENCH_BATCH];
-	uint32_t order[MMB_BENCH_BATCH];
 	double ns[4 * BP_N];
 	unsigned n = 0, at[BP_N];
 	char err[MMB_ERR_MAX];
+	cpu_set_t saved;
+	int pinned = mmb_bench_pin(&saved) >= 0;
 
-	mmb_bench_batch_pattern(size, order);
+	mmb_bench_batch_pattern(pat.size, pat.order);
 	/* Children first: none is forked from a thread an adapter has bound. */
 	for (unsigned i = 0; i < BP_N; i++) {
 		err[0] = 0;
@@ -42,7 +44,8 @@ static int bench_production_run(const struct mmb_bench_opts *o)
 			printf("  %s: not measured: native malloc: %s\n", bp_libs[i], err);
 			continue;
 		}
-		x[n] = (struct mmb_bench_adapter){ .size = size, .order = order, .blk = blk[n] };
+		x[n] = (struct mmb_bench_adapter){ .size = pat.size, .order = pat.order,
+						    .blk = slots[n].blk };
 		if (mmb_bench_adapter_open(&x[n], bp_libs[i], err, sizeof(err))) {
 			printf("  %s: not measured: adapter: %s\n", bp_libs[i], err);
 			mmb_native_stop(&nat[n]);
@@ -50,8 +53,11 @@ static int bench_production_run(const struct mmb_bench_opts *o)
 		}
 		at[n++] = i;
 	}
-	if (!n)
+	if (!n) {
+		if (pinned)
+			mmb_bench_unpin(&saved);
 		return -ENOTSUP;
+	}
 	for (unsigned k = 0; k < n; k++) {
 		fns[2 * k] = (struct mmb_bench_fn){ bp_libs[at[k]], mmb_bench_adapter_pair, &x[k] };
 		fns[2 * k + 1] = (struct mmb_bench_fn){ bp_libs[at[k]], mmb_native_pair, &nat[k] };
@@ -88,6 +94,8 @@ static int bench_production_run(const struct mmb_bench_opts *o)
 		mmb_bench_adapter_close(&x[n]);
 		mmb_native_stop(&nat[n]);
 	}
+	if (pinned)
+		mmb_bench_unpin(&saved);
 	return 0;
 }
 

@@ -23,6 +23,8 @@
  * once and must print the same line (the programs print a checksum of
  * every block they freed), so a wrong result is an error, not a fast one.
  *
+ * churn's runs all run on one CPU (mmb_bench_pin), larson's on all of them.
+ *
  * Targets (issue 20): shim / jemalloc <= 1.3 on churn, <= 1.5 on larson.
  * These machines have 2 cores shared with other work: the two-thread
  * figure especially moves with the load; read it with --reps 21.
@@ -212,8 +214,16 @@ static int bench_shim_run(const struct mmb_bench_opts *o)
 			return -EIO;
 	if (lo.rep_time_s < SHIM_MIN_REP_S)
 		lo.rep_time_s = SHIM_MIN_REP_S;
-	for (int p = 0; p < 2; p++)
+	for (int p = 0; p < 2; p++) {
+		cpu_set_t saved;
+		/* churn's one thread on one CPU in both variants; larson's two
+		 * threads on both CPUs */
+		int pinned = !p && mmb_bench_pin(&saved) >= 0;
+
 		shim_bench_pair(&v[p][0], &v[p][1], lo.reps, lo.rep_time_s, ns[p], cpu[p]);
+		if (pinned)
+			mmb_bench_unpin(&saved);
+	}
 	printf("  jemalloc: %s\n", je);
 	mmb_bench_row("churn (1 thread), jemalloc: per call", ns[0][0]);
 	mmb_bench_row("churn on the shim (slab): per call", ns[0][1]);

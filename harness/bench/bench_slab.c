@@ -18,7 +18,8 @@
  * while tcmalloc's thread cache keeps them all): what is left of the batch
  * gap with sheaf=256 is the fast path's own.
  *
- * The other side is never an adapter: it is jemalloc's, mimalloc's and
+ * Every variant runs on one CPU (mmb_bench_pin). The other side is never
+ * an adapter: it is jemalloc's, mimalloc's and
  * tcmalloc's own malloc/free, each in an LD_PRELOADed child (bench_loops.h),
  * and "best" is the fastest of those measured, for each shape, named in
  * the output. (bench production says what the production adapters cost on
@@ -57,18 +58,19 @@ static int bs_best(const struct mmb_native *nat, unsigned nn, const double *ns, 
 
 static int bench_slab_run(const struct mmb_bench_opts *o)
 {
-	static void *blk[BS_NSLAB][MMB_BENCH_BATCH];
+	static struct mmb_bench_pattern pat;
+	static struct mmb_bench_slots slots[BS_NSLAB];
 	struct mmb_bench_adapter x[BS_NSLAB];
 	struct mmb_native nat[BS_NNAT];
 	struct mmb_bench_fn fns[2 * BS_N];
-	uint16_t size[MMB_BENCH_BATCH];
-	uint32_t order[MMB_BENCH_BATCH];
 	double ns[2 * BS_N];
 	unsigned nn = 0, n;
 	int bp, bb;
 	char err[MMB_ERR_MAX];
+	cpu_set_t saved;
+	int pinned = mmb_bench_pin(&saved) >= 0;
 
-	mmb_bench_batch_pattern(size, order);
+	mmb_bench_batch_pattern(pat.size, pat.order);
 	for (unsigned i = 0; i < BS_NNAT; i++) {
 		err[0] = 0;
 		if (mmb_native_start(&nat[nn], bs_natives[i], err, sizeof(err)))
@@ -77,13 +79,16 @@ static int bench_slab_run(const struct mmb_bench_opts *o)
 			nn++;
 	}
 	for (unsigned i = 0; i < BS_NSLAB; i++) {
-		x[i] = (struct mmb_bench_adapter){ .size = size, .order = order, .blk = blk[i] };
+		x[i] = (struct mmb_bench_adapter){ .size = pat.size, .order = pat.order,
+						    .blk = slots[i].blk };
 		if (mmb_bench_adapter_open(&x[i], bs_slabs[i], err, sizeof(err))) {
 			printf("  %s: not measured: %s\n", bs_slabs[i], err);
 			while (i--)
 				mmb_bench_adapter_close(&x[i]);
 			while (nn--)
 				mmb_native_stop(&nat[nn]);
+			if (pinned)
+				mmb_bench_unpin(&saved);
 			return -ENOTSUP;
 		}
 	}
@@ -138,6 +143,8 @@ static int bench_slab_run(const struct mmb_bench_opts *o)
 		mmb_bench_adapter_close(&x[i]);
 	while (nn--)
 		mmb_native_stop(&nat[nn]);
+	if (pinned)
+		mmb_bench_unpin(&saved);
 	return 0;
 }
 

@@ -14,9 +14,11 @@
  *		written), MMB_RECORD_PID
  *
  * The command is looked up in PATH as a shell would, before anything is
- * created: a command that does not exist is "NAME: command not found" and
- * status 127, one that cannot be run 126. The command's exit status is
- * passed through (128 + N when signal N ended it). While it runs, SIGINT
+ * created: a command that does not exist ("NAME: command not found") or
+ * cannot be run ("NAME: Permission denied") is bad input, exit status 2 as
+ * for every other (a shell says 127 and 126; those stay the command's own
+ * statuses, passed through). The command's exit status is passed through
+ * (128 + N when signal N ended it). While it runs, SIGINT
  * and SIGQUIT are ignored here (they reach the command, as with system()).
  *
  * Results of exec (the folder, -o or results/<UTC time>-exec-<id>):
@@ -59,7 +61,8 @@ static const char exec_usage[] =
 	"\n"
 	"Runs COMMAND with its malloc family on the kernel-style allocators and writes a\n"
 	"results folder (exec.json, malloc.json, slabinfo, vmallocinfo, buddy\n"
-	"state). The exit status is COMMAND's own.\n"
+	"state). The exit status is COMMAND's own; 2 when COMMAND is not found or not\n"
+	"executable, or an option is bad (nothing is created then).\n"
 	"\n"
 	"  --events LIST       counters on the command and its threads (libpfm4 names;\n"
 	"                      default " MMB_PERF_DEFAULT ",\n"
@@ -71,7 +74,8 @@ static const char record_usage[] =
 	"\n"
 	"Runs COMMAND and records every malloc-family call (operation, size, alignment,\n"
 	"thread, time, address) into TRACE, in the binary trace format (README.md).\n"
-	"TRACE must not exist (--force replaces it). The exit status is COMMAND's own.\n"
+	"TRACE must not exist (--force replaces it). The exit status is COMMAND's own;\n"
+	"2 when COMMAND is not found or not executable (no TRACE is written then).\n"
 	"Replay it with -w replay:trace=TRACE.\n";
 
 static const char trace_info_usage[] =
@@ -82,7 +86,8 @@ static const char trace_info_usage[] =
 	"bytes, and the operations one replay pass makes. A trace that is truncated or\n"
 	"frees a block it never allocated is refused (exit status 2).\n";
 
-/* PATH lookup as the shell does. 0 with the path, or 127 / 126 (message printed). */
+/* PATH lookup as the shell does. 0 with the path, or MMB_EXIT_USAGE (the
+ * message printed). */
 static int exec_find(const char *cmd, char *buf, size_t len)
 {
 	const char *path = getenv("PATH");
@@ -92,11 +97,11 @@ static int exec_find(const char *cmd, char *buf, size_t len)
 		snprintf(buf, len, "%s", cmd);
 		if (access(buf, F_OK)) {
 			fprintf(stderr, "mmbench: %s: No such file or directory\n", cmd);
-			return 127;
+			return MMB_EXIT_USAGE;
 		}
 		if (access(buf, X_OK)) {
 			fprintf(stderr, "mmbench: %s: Permission denied\n", cmd);
-			return 126;
+			return MMB_EXIT_USAGE;
 		}
 		return 0;
 	}
@@ -117,11 +122,11 @@ static int exec_find(const char *cmd, char *buf, size_t len)
 	}
 	if (denied) {
 		fprintf(stderr, "mmbench: %s: Permission denied\n", cmd);
-		return 126;
+		return MMB_EXIT_USAGE;
 	}
 not_found:
 	fprintf(stderr, "mmbench: %s: command not found\n", cmd);
-	return 127;
+	return MMB_EXIT_USAGE;
 }
 
 /* The preloaded library beside the executable. 0, or 2 with a message. */

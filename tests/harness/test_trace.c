@@ -252,8 +252,9 @@ Test(trace, truncated_or_foreign)
 
 	unlink(bad);
 	mmb_run_cmd(&c, "record", "-o", bad, "--", "no-such-command-mmb", NULL);
-	cr_expect_eq(c.status, 127);
+	cr_expect_eq(c.status, 2);
 	cr_expect(strstr(c.err, "no-such-command-mmb: command not found"), "%s", c.err);
+	cr_expect(!mmb_exists(bad), "a trace was written for a missing command");
 	mmb_run_cmd(&c, "record", "--", "true", NULL);
 	cr_expect_eq(c.status, 2);
 	unlink(bad);

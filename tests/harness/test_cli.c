@@ -152,3 +152,37 @@ Test(cli, unwritable_output_folder)
 	cr_expect_eq(c.status, 2);
 	cr_expect(strstr(c.err, "cannot create results folder"), "%s", c.err);
 }
+
+/*
+ * `mmbench bench` skips a case this machine cannot run and goes on with
+ * the others, but a bench that measured nothing does not exit 0 (it did
+ * when every case was skipped as not supported: `bench production` in a
+ * build whose malloc is AddressSanitizer's).
+ */
+Test(cli, bench_that_measured_nothing_fails)
+{
+	char dir[256], cmd[1024], err[4096] = "";
+	struct mmb_cmd c;
+	int st;
+
+	/* a copy of mmbench with none of the files `bench shim` needs beside it */
+	mmb_tmpname(dir, sizeof(dir), "benchcopy");
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	snprintf(cmd, sizeof(cmd), "cp %s %s/mmbench && %s/mmbench bench --reps 1 shim >/dev/null 2>%s/err",
+		 MMB_BIN, dir, dir, dir);
+	st = system(cmd);
+	mmb_slurp_in(dir, "err", err, sizeof(err));
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status %d", st);
+	cr_expect(strstr(err, "bench: no case was measured"), "%s", err);
+	mmb_rm_rf(dir);
+
+	/* measured here; skipped where malloc is not the libraries' (ASan) */
+	mmb_run_cmd(&c, "bench", "--reps", "1", "--iters", "200", "production", NULL);
+	if (strstr(c.out, "(target <= 1.15:")) {
+		cr_expect_eq(c.status, 0, "%s", c.err);
+	} else {
+		cr_expect(strstr(c.out, "skipped: "), "%s", c.out);
+		cr_expect_eq(c.status, 1, "%s", c.out);
+		cr_expect(strstr(c.err, "bench: no case was measured"), "%s", c.err);
+	}
+}

@@ -95,7 +95,15 @@
  *   A slot's sheaves are its thread's own; the barn has its own lock
  *   (taken with no other lock held). Destroy, shrink of other threads'
  *   slabs and check() need quiescence. A thread beyond MMB_SLAB_MAX_CPUS
- *   slots gets NULL from alloc (counted as failed); it may still free.
+ *   slots (a program with more live threads than that) allocates through
+ *   one of SLAB_OVERFLOW_SLOTS shared slots after them, chosen by its tid,
+ *   each under its own mutex held for the whole allocation: tasks sharing
+ *   a CPU, the mutex standing for disabled preemption. Such a thread frees
+ *   as a remote free (no slot). Before, it got NULL from kmalloc, and the
+ *   shim served each of its small requests with a whole buddy page (300
+ *   threads: 57645 pages for requests of 16..2015 bytes; 400 threads of
+ *   malloc/free pairs 16x glibc's time). It retries for a slot of its own
+ *   every 256 calls.
  */
 #include "slab.h"
 
@@ -209,7 +217,7 @@ struct slab_track {			/* struct track, without a stack depot */
 
 struct mmb_kmem_cache {
 	/* read-mostly, used by the fast paths */
-	struct slab_cpu *cpu;		/* MMB_SLAB_MAX_CPUS slots */
+	struct slab_cpu *cpu;		/* SLAB_NSLOTS slots: the threads' own, then the shared ones */
 	uint64_t sl_id;			/* sl->id */
 	struct mmb_slab *sl;
 	unsigned flags;
@@ -236,6 +244,9 @@ struct mmb_kmem_cache {
 	struct slab_sheaf *barn_full, *barn_empty;
 	unsigned nr_full, nr_empty;
 };
+
+#define SLAB_OVERFLOW_SLOTS 32		/* shared slots after the threads' own */
+#define SLAB_NSLOTS (MMB_SLAB_MAX_CPUS + SLAB_OVERFLOW_SLOTS)
 
 struct mmb_slab {
 	char *dmap;			/* pm's direct map, size and descriptors, */
@@ -264,6 +275,7 @@ struct mmb_slab {
 	struct mmb_kmem_cache *caches;
 	struct mmb_kmem_cache *kmalloc_caches[KMALLOC_SHIFT_HIGH + 1];
 	atomic_int slot_owner[MMB_SLAB_MAX_CPUS];	/* tid, 0 = free */
+	pthread_mutex_t overflow_lock[SLAB_OVERFLOW_SLOTS];	/* one per shared slot */
 
 	atomic_long slab_pages, large_pages, large_allocs, large_frees;
 	char large_owner;		/* its address marks large kmalloc pages */
@@ -277,6 +289,7 @@ static _Thread_local struct {
 	struct slab_cpu *kc[KMALLOC_SHIFT_HIGH + 1];
 	uint64_t full_id;		/* 1 + the instance that had no free slot, 0 none */
 	unsigned full_skip;		/* calls since: the scan is retried every 256 */
+	unsigned overflow;		/* then its shared slot: tid % SLAB_OVERFLOW_SLOTS */
 } slab_tls;
 static atomic_uint_fast64_t slab_next_id = 1;
 
@@ -544,7 +557,10 @@ static int slab_cpu_claim(struct mmb_slab *sl)
 	for (int i = 0; i < MMB_SLAB_MAX_CPUS && cpu < 0; i++) {
 		int zero = 0;
 
-		if (atomic_compare_exchange_strong(&sl->slot_owner[i], &zero, tid))
+		/* a locked compare-and-swap only on a slot seen free: a thread
+		 * without one retries this scan every 256 calls */
+		if (!atomic_load_explicit(&sl->slot_owner[i], memory_order_relaxed) &&
+		    atomic_compare_exchange_strong(&sl->slot_owner[i], &zero, tid))
 			cpu = i;
 	}
 	if (cpu >= 0) {
@@ -554,6 +570,7 @@ static int slab_cpu_claim(struct mmb_slab *sl)
 		slab_tls.cpu = cpu;
 	} else {
 		slab_tls.full_id = sl->id + 1;
+		slab_tls.overflow = (unsigned)tid % SLAB_OVERFLOW_SLOTS;
 	}
 	return cpu;
 }
@@ -1558,6 +1575,24 @@ static void *slab_alloc_refill(struct mmb_kmem_cache *s, struct slab_cpu *c, int
 	return object;
 }
 
+/* slab_alloc() for a thread without a slot of its own: on its shared slot,
+ * under that slot's mutex (the thread-slots comment at the top). */
+static __attribute__((noinline)) void *slab_alloc_overflow(struct mmb_kmem_cache *s,
+							   unsigned orig, uintptr_t addr)
+{
+	unsigned k = slab_tls.overflow;
+	int cpu = MMB_SLAB_MAX_CPUS + (int)k;
+	struct slab_cpu *c = &s->cpu[cpu];
+	void *object;
+
+	pthread_mutex_lock(&s->sl->overflow_lock[k]);
+	object = slab_alloc_fast(s, c, orig);
+	if (!object)
+		object = slab_alloc_refill(s, c, cpu, orig, addr);
+	pthread_mutex_unlock(&s->sl->overflow_lock[k]);
+	return object;
+}
+
 static inline void *slab_alloc(struct mmb_kmem_cache *s, unsigned orig, uintptr_t addr)
 {
 	int cpu;
@@ -1565,7 +1600,7 @@ static inline void *slab_alloc(struct mmb_kmem_cache *s, unsigned orig, uintptr_
 	void *object;
 
 	if (unlikely(!c))
-		return NULL;
+		return slab_alloc_overflow(s, orig, addr);
 	object = slab_alloc_fast(s, c, orig);
 	if (likely(object))
 		return object;
@@ -2282,14 +2317,14 @@ static int slab_cache_init(struct mmb_slab *sl, struct mmb_kmem_cache *s, const 
 	s->cpu_partial_slabs = (s->cpu_partial * 2 + s->oo_objects - 1) / s->oo_objects;
 	s->sheaf_capacity = kmem_cache_debug(s) ? 0 : sl->sheaf_capacity >= 0
 			  ? (unsigned)sl->sheaf_capacity : calculate_sheaf_capacity(s);
-	s->cpu = aligned_alloc(64, sizeof(struct slab_cpu) * MMB_SLAB_MAX_CPUS);
+	s->cpu = aligned_alloc(64, sizeof(struct slab_cpu) * SLAB_NSLOTS);
 	if (!s->cpu) {
 		snprintf(err, errlen, "kmem_cache_create %s: out of memory", name);
 		return -ENOMEM;
 	}
-	memset(s->cpu, 0, sizeof(struct slab_cpu) * MMB_SLAB_MAX_CPUS);
+	memset(s->cpu, 0, sizeof(struct slab_cpu) * SLAB_NSLOTS);
 	if (sl->kml)	/* its active-slab addresses are no references */
-		mmb_kmemleak_ignore_range(sl->kml, s->cpu, sizeof(struct slab_cpu) * MMB_SLAB_MAX_CPUS);
+		mmb_kmemleak_ignore_range(sl->kml, s->cpu, sizeof(struct slab_cpu) * SLAB_NSLOTS);
 	pthread_mutex_init(&s->list_lock, NULL);
 	pthread_mutex_init(&s->barn_lock, NULL);
 	if (kmem_cache_debug(s))
@@ -2373,7 +2408,7 @@ unsigned long mmb_kmem_cache_destroy(struct mmb_kmem_cache *s)
 		}
 	pthread_mutex_unlock(&sl->slab_mutex);
 	barn_shrink(s, NULL, -1);
-	for (int cpu = 0; cpu < MMB_SLAB_MAX_CPUS; cpu++)
+	for (int cpu = 0; cpu < SLAB_NSLOTS; cpu++)
 		flush_slab_cpu(s, &s->cpu[cpu]);
 	for_each_slab(sl, s, slab) {
 		int bad = 0;
@@ -2818,6 +2853,8 @@ int mmb_slab_create(const struct mmb_slab_cfg *cfg, struct mmb_slab **r_sl, char
 	sl->t0_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 	pthread_mutex_init(&sl->report_lock, NULL);
 	pthread_mutex_init(&sl->slab_mutex, NULL);
+	for (int k = 0; k < SLAB_OVERFLOW_SLOTS; k++)
+		pthread_mutex_init(&sl->overflow_lock[k], NULL);
 	/* create_kmalloc_caches(): 8 .. 8k, 96 after 64, 192 after 128 */
 	for (unsigned i = KMALLOC_SHIFT_LOW; i <= KMALLOC_SHIFT_HIGH; i++) {
 		unsigned idx[2] = { i, i == 6 ? 1 : i == 7 ? 2 : 0 };
@@ -2869,6 +2906,8 @@ void mmb_slab_destroy(struct mmb_slab *sl)
 		}
 	pthread_mutex_destroy(&sl->report_lock);
 	pthread_mutex_destroy(&sl->slab_mutex);
+	for (int k = 0; k < SLAB_OVERFLOW_SLOTS; k++)
+		pthread_mutex_destroy(&sl->overflow_lock[k]);
 	if (slab_tls.id == sl->id)
 		slab_tls.id = 0;
 	free(sl);
@@ -2910,7 +2949,7 @@ struct slab_sums {
 static void slab_sum(const struct mmb_kmem_cache *s, struct slab_sums *r)
 {
 	memset(r, 0, sizeof(*r));
-	for (int cpu = 0; cpu < MMB_SLAB_MAX_CPUS; cpu++) {
+	for (int cpu = 0; cpu < SLAB_NSLOTS; cpu++) {
 		const struct slab_cpu *c = &s->cpu[cpu];
 
 		for (int i = 0; i < NR_SLUB_STAT; i++)
@@ -2924,7 +2963,7 @@ static void slab_sum(const struct mmb_kmem_cache *s, struct slab_sums *r)
 	 */
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	r->stat[ST_alloc_fastpath] = r->stat[ST_alloc_slowpath] = r->stat[ST_alloc_pcs] = 0;
-	for (int cpu = 0; cpu < MMB_SLAB_MAX_CPUS; cpu++) {
+	for (int cpu = 0; cpu < SLAB_NSLOTS; cpu++) {
 		const struct slab_cpu *c = &s->cpu[cpu];
 
 		r->stat[ST_alloc_fastpath] += ld64(&c->stat[ST_alloc_fastpath]);
@@ -3115,7 +3154,7 @@ static int check_cache(struct mmb_kmem_cache *s, uint8_t *map, char *err, size_t
 			 s->nr_partial, n);
 		return -EUCLEAN;
 	}
-	for (int cpu = 0; cpu < MMB_SLAB_MAX_CPUS; cpu++) {
+	for (int cpu = 0; cpu < SLAB_NSLOTS; cpu++) {
 		struct slab_cpu *c = &s->cpu[cpu];
 		unsigned k = 0;
 
@@ -3140,7 +3179,7 @@ static int check_cache(struct mmb_kmem_cache *s, uint8_t *map, char *err, size_t
 			return -EUCLEAN;
 		}
 	}
-	for (int cpu = 0; cpu < MMB_SLAB_MAX_CPUS; cpu++) {
+	for (int cpu = 0; cpu < SLAB_NSLOTS; cpu++) {
 		const struct slab_sheaf *sh[2] = { s->cpu[cpu].main, s->cpu[cpu].spare };
 
 		for (int i = 0; i < 2; i++)

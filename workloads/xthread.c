@@ -68,7 +68,10 @@ struct xthread {
 	unsigned *calls;		/* per thread: run() calls started */
 };
 
-static volatile char xt_sink;
+/* Where a consumer puts the first byte of each block it frees (so the read
+ * is made): relaxed atomic, as every consumer thread writes it (a plain
+ * volatile was a data race under TSan once two consumers ran: -t 3 and up). */
+static atomic_char xt_sink;
 
 static int xthread_check(const struct mmb_pvals *params, char *err, size_t errlen)
 {
@@ -182,7 +185,7 @@ static int xt_consume(struct xthread *x, struct xt_queue *q, struct mmb_wl_threa
 			return -1;
 		if (!b[q->pos].p)
 			continue;
-		xt_sink = b[q->pos].p[0];
+		atomic_store_explicit(&xt_sink, b[q->pos].p[0], memory_order_relaxed);
 		mmb_wl_free(t, b[q->pos].p, b[q->pos].size);
 		b[q->pos].p = NULL;
 	}

@@ -32,7 +32,10 @@ struct fixture {
 static void fx_init_sheaf(struct fixture *fx, unsigned cpus, const char *debug, int harden,
 			  unsigned sheaf)
 {
-	struct mmb_buddy_cfg bc = { .mem_bytes = 64 << 20, .pcp = 1, .nthreads = cpus };
+	/* 64 MiB; 512 for hundreds of slots, whose active slabs and sheaves
+	 * alone would fill 64 MiB */
+	struct mmb_buddy_cfg bc = { .mem_bytes = (cpus > 64 ? 512ULL : 64ULL) << 20, .pcp = 1,
+				    .nthreads = cpus };
 	char err[MMB_ERR_MAX] = "";
 
 	memset(fx, 0, sizeof(*fx));
@@ -661,7 +664,7 @@ Test(slab, registry_batches_two_instances)
 
 /* ---- several threads, remote frees ---- */
 
-enum { MT_THREADS = 4, MT_SLOTS = 4096, MT_ROUNDS = 4, MT_OPS = 20000 };
+enum { MT_THREADS = 4, MT_MAX_THREADS = 300, MT_SLOTS = 4096, MT_ROUNDS = 4, MT_OPS = 20000 };
 
 struct mt {
 	struct mmb_slab *sl;
@@ -669,6 +672,7 @@ struct mt {
 	_Atomic(uint8_t *) slot[MT_SLOTS];
 	pthread_barrier_t go, done;
 	uint64_t seed;
+	unsigned nthreads, ops;		/* workers, and operations of each per round */
 	atomic_ulong remote;
 	atomic_int bad;			/* a worker saw a corrupted block or a failed alloc */
 };
@@ -715,7 +719,7 @@ static void *mt_main(void *arg)
 	mmb_slab_thread_attach(m->sl);
 	for (int r = 0; r < MT_ROUNDS; r++) {
 		pthread_barrier_wait(&m->go);
-		for (int op = 0; op < MT_OPS; op++) {
+		for (unsigned op = 0; op < m->ops; op++) {
 			unsigned s = (unsigned)mmb_rand_below(rng, MT_SLOTS);
 			uint8_t *old = atomic_exchange(&m->slot[s], NULL);
 
@@ -741,32 +745,38 @@ static void *mt_main(void *arg)
 	/* detach flushes slabs: not before the last round's check is done */
 	pthread_barrier_wait(&m->go);
 	/* the last thread leaves without detaching: its slot stays stranded */
-	if (ta->id != MT_THREADS - 1)
+	if (ta->id != m->nthreads - 1)
 		mmb_slab_thread_detach(m->sl);
 	return NULL;
 }
 
-static void mt_run(const char *debug, int harden, int sheaf, uint64_t seed)
+/* nthreads workers (at most MT_MAX_THREADS) making ops operations each per
+ * round; the order rule is given min(nthreads, MMB_SLAB_MAX_CPUS) CPUs. */
+static void mt_run_n(const char *debug, int harden, int sheaf, uint64_t seed, unsigned nthreads,
+		     unsigned ops)
 {
 	static struct mt m;
-	struct mt_arg ta[MT_THREADS];
-	pthread_t t[MT_THREADS];
+	struct mt_arg ta[MT_MAX_THREADS];
+	pthread_t t[MT_MAX_THREADS];
 	struct fixture fx;
 	char err[MMB_ERR_MAX];
 
-	fx_init_sheaf(&fx, MT_THREADS, debug, harden, (unsigned)sheaf);
+	fx_init_sheaf(&fx, nthreads < MMB_SLAB_MAX_CPUS ? nthreads : MMB_SLAB_MAX_CPUS, debug, harden,
+		      (unsigned)sheaf);
 	memset(&m, 0, sizeof(m));
 	m.sl = fx.sl;
 	m.seed = seed;
-	cr_log_info("seed %#llx debug=%s harden=%d sheaf=%d", (unsigned long long)seed,
-		    debug ? debug : "", harden, sheaf);
+	m.nthreads = nthreads;
+	m.ops = ops;
+	cr_log_info("seed %#llx debug=%s harden=%d sheaf=%d threads=%u", (unsigned long long)seed,
+		    debug ? debug : "", harden, sheaf, nthreads);
 	cr_assert_eq(mmb_kmem_cache_create(fx.sl, "mt-obj", 40, 0, 0, NULL, &m.own, err,
 					   sizeof(err)), 0, "%s", err);
-	pthread_barrier_init(&m.go, NULL, MT_THREADS + 1);
-	pthread_barrier_init(&m.done, NULL, MT_THREADS + 1);
-	for (unsigned i = 0; i < MT_THREADS; i++) {
+	pthread_barrier_init(&m.go, NULL, nthreads + 1);
+	pthread_barrier_init(&m.done, NULL, nthreads + 1);
+	for (unsigned i = 0; i < nthreads; i++) {
 		ta[i] = (struct mt_arg){ &m, i };
-		pthread_create(&t[i], NULL, mt_main, &ta[i]);
+		cr_assert_eq(pthread_create(&t[i], NULL, mt_main, &ta[i]), 0, "thread %u", i);
 	}
 	for (int r = 0; r < MT_ROUNDS; r++) {
 		pthread_barrier_wait(&m.go);
@@ -776,19 +786,24 @@ static void mt_run(const char *debug, int harden, int sheaf, uint64_t seed)
 		fx_check(&fx);		/* the threads wait at the barrier */
 	}
 	pthread_barrier_wait(&m.go);
-	for (unsigned i = 0; i < MT_THREADS; i++)
+	for (unsigned i = 0; i < nthreads; i++)
 		pthread_join(t[i], NULL);
 	fx_check(&fx);
 	cr_expect_gt(atomic_load(&m.remote), 1000, "remote frees happened");
 	for (int s = 0; s < MT_SLOTS; s++)
 		if (m.slot[s])
-			mt_release(&m, m.slot[s], MT_THREADS);
+			mt_release(&m, m.slot[s], nthreads);
 	fx_check(&fx);
 	cr_expect_eq(mmb_kmem_cache_destroy(m.own), 0, "%s", fx_text(&fx));
 	cr_expect_eq(mmb_slab_nr_reports(fx.sl), 0, "%s", fx_text(&fx));
 	pthread_barrier_destroy(&m.go);
 	pthread_barrier_destroy(&m.done);
 	fx_fini(&fx);
+}
+
+static void mt_run(const char *debug, int harden, int sheaf, uint64_t seed)
+{
+	mt_run_n(debug, harden, sheaf, seed, MT_THREADS, MT_OPS);
 }
 
 Test(slab, threads_remote_free)
@@ -815,6 +830,15 @@ Test(slab, threads_remote_free_sheaves)
 Test(slab, threads_remote_free_default_sheaves)
 {
 	mt_run(NULL, 1, -1, 0x51ab0005);
+}
+
+/* More threads than thread slots: the 44 without one allocate on the
+ * shared overflow slots (every allocation succeeds; they used to get NULL),
+ * and check() holds over every slot after each round. */
+Test(slab, threads_beyond_the_slots)
+{
+	mt_run_n(NULL, 1, -1, 0x51ab0006, MT_MAX_THREADS, 300);
+	mt_run_n(NULL, 0, 0, 0x51ab0007, MT_MAX_THREADS, 300);
 }
 
 /* ---- sheaves ---- */

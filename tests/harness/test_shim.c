@@ -195,15 +195,29 @@ Test(shim, alignment_honoured_on_every_route)
 			sh_same(specs[i], "align", "1", NULL, json, sizeof(json));
 }
 
-/* More threads than slab's 256 thread slots: those left without one run
- * on slab's slotless path, and every block comes back as written. */
+/* More threads than slab's 256 thread slots: those left without one
+ * allocate on slab's shared overflow slots, every request of 16..2114
+ * bytes is a kmalloc object (they used to be whole buddy pages, 57645 of
+ * them here), check() passes over the shared slots, and every block comes
+ * back as written. */
 Test(shim, more_threads_than_slots)
 {
-	static const char *const specs[] = { "slab:check=on", "slab:check=on,sheaf=0" };
+	static const char *const specs[] = { "slab:check=on", "slab:check=on,sheaf=0",
+					     "slab:check=on,debug=FZ" };
 	char json[8192];
 
 	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
+		const char *served;
+		long long km = -1, bu = -1, vm = -1;
+
 		sh_same(specs[i], "manythreads", "20", NULL, json, sizeof(json));
 		cr_expect_geq(sh_num(json, "threads"), 301, "%s: %s", specs[i], json);
+		served = strstr(json, "\"served\": {");
+		cr_assert(served && sscanf(served, "\"served\": {\"kmalloc\": %lld, \"buddy\": %lld, "
+						   "\"vmalloc\": %lld}", &km, &bu, &vm) == 3,
+			  "%s: %s", specs[i], json);
+		cr_expect_eq(bu, 0, "%s: %s", specs[i], json);
+		cr_expect_eq(vm, 0, "%s: %s", specs[i], json);
+		cr_expect_geq(km, 300 * (20 * 64 + 1), "%s: %s", specs[i], json);
 	}
 }

@@ -69,7 +69,14 @@
  * slabinfo). Lock order: slab_mutex -> list_lock. Growing a slab and
  * destroying slabs happen with no list_lock held (an off-slab freelist is
  * a kmalloc of its own). A thread with no slot (more than
- * MMB_SLABC_MAX_CPUS) gets NULL from alloc and frees with free_block.
+ * MMB_SLABC_MAX_CPUS live) allocates on one of SLABC_OVERFLOW_SLOTS shared
+ * slots after them, chosen by its tid, under that slot's mutex (tasks
+ * sharing a CPU: the mutex stands for disabled preemption; while it is
+ * held the thread's slot is that one, so an off-slab freelist's own
+ * kmalloc inside the refill does not take the mutex again), frees with
+ * free_block, and retries for a slot of its own every 256 calls. It used
+ * to get NULL from alloc, and to scan every slot on every call (a
+ * 300-thread churn cell: 7.47 M failed allocations, p99.9 4.5 us).
  */
 #include "slab_classic.h"
 
@@ -78,6 +85,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "allocator.h"
 #include "pagelist.h"
@@ -123,6 +131,9 @@ struct slabc_node {
 	uint64_t num_allocations;	/* objects taken from slabs (listallocs) */
 };
 
+#define SLABC_OVERFLOW_SLOTS 32	/* shared slots after the threads' own */
+#define SLABC_NSLOTS (MMB_SLABC_MAX_CPUS + SLABC_OVERFLOW_SLOTS)
+
 struct mmb_slabc_cache {
 	struct mmb_slabc *sc;
 	struct mmb_slabc_cache *next;	/* slab_caches */
@@ -135,7 +146,7 @@ struct mmb_slabc_cache {
 	unsigned limit, batchcount, shared;
 	struct slabc_node node;
 	atomic_ulong unslotted_frees;	/* frees by threads without a slot */
-	struct array_cache *cpu[MMB_SLABC_MAX_CPUS];
+	struct array_cache *cpu[SLABC_NSLOTS];	/* the threads' slots, then the shared ones */
 };
 
 struct mmb_slabc {
@@ -150,6 +161,7 @@ struct mmb_slabc {
 	struct mmb_slabc_cache *caches;	/* newest first */
 	struct mmb_slabc_cache *kmalloc_caches[KMALLOC_SHIFT_HIGH + 1];
 	atomic_uintptr_t slot_owner[MMB_SLABC_MAX_CPUS];
+	pthread_mutex_t overflow_lock[SLABC_OVERFLOW_SLOTS];	/* one per shared slot */
 	atomic_ulong jiffies;		/* cache_reap runs, all threads */
 	atomic_long slab_pages, large_pages, large_allocs, large_frees;
 	char large_owner;
@@ -162,6 +174,9 @@ static __thread struct {
 	uint64_t id;
 	int cpu;
 	uint64_t ops;
+	uint64_t full_id;		/* 1 + the instance that had no free slot, 0 none */
+	unsigned full_skip;		/* calls since: the scan is retried every 256 */
+	unsigned overflow;		/* then its shared slot: tid % SLABC_OVERFLOW_SLOTS */
 } slabc_tls;
 static __thread char slabc_token;	/* its address names the thread */
 
@@ -269,15 +284,21 @@ static int slabc_claim_slot(struct mmb_slabc *sc)
 	uintptr_t me = (uintptr_t)&slabc_token;
 	int cpu;
 
+	/* no slot was free: the shared one until the next retry */
+	if (slabc_tls.full_id == sc->id + 1 && (++slabc_tls.full_skip & 255))
+		return -1;
 	for (cpu = 0; cpu < MMB_SLABC_MAX_CPUS; cpu++)
 		if (atomic_load_explicit(&sc->slot_owner[cpu], memory_order_relaxed) == me)
 			goto found;
 	for (cpu = 0; cpu < MMB_SLABC_MAX_CPUS; cpu++) {
 		uintptr_t none = 0;
 
-		if (atomic_compare_exchange_strong(&sc->slot_owner[cpu], &none, me))
+		if (!atomic_load_explicit(&sc->slot_owner[cpu], memory_order_relaxed) &&
+		    atomic_compare_exchange_strong(&sc->slot_owner[cpu], &none, me))
 			goto found;
 	}
+	slabc_tls.full_id = sc->id + 1;
+	slabc_tls.overflow = (unsigned)gettid() % SLABC_OVERFLOW_SLOTS;
 	return -1;
 found:
 	slabc_tls.id = sc->id;
@@ -613,12 +634,35 @@ static inline void slabc_tick(struct mmb_slabc *sc, int cpu)
 	}
 }
 
+/* slabc_cache_alloc() for a thread without a slot: its shared slot, under
+ * that slot's mutex, as the thread's slot while held (nested allocations
+ * of the refill find it through slabc_this_cpu). */
+static __attribute__((noinline)) void *slabc_cache_alloc_overflow(struct mmb_slabc_cache *s)
+{
+	struct mmb_slabc *sc = s->sc;
+	unsigned k = slabc_tls.overflow;
+	uint64_t id = slabc_tls.id;
+	int cpu = slabc_tls.cpu;
+	void *objp;
+
+	pthread_mutex_lock(&sc->overflow_lock[k]);
+	slabc_tls.id = sc->id;
+	slabc_tls.cpu = MMB_SLABC_MAX_CPUS + (int)k;
+	objp = slabc_cache_alloc(s, slabc_tls.cpu);
+	slabc_tls.id = id;
+	slabc_tls.cpu = cpu;
+	pthread_mutex_unlock(&sc->overflow_lock[k]);
+	return objp;
+}
+
 static void *slabc_cache_alloc(struct mmb_slabc_cache *s, int cpu)
 {
 	struct array_cache *ac;
 	void *objp;
 
-	if (unlikely(cpu < 0) || unlikely(!(ac = cpu_cache_get(s, cpu))))
+	if (unlikely(cpu < 0))
+		return slabc_cache_alloc_overflow(s);
+	if (unlikely(!(ac = cpu_cache_get(s, cpu))))
 		return NULL;
 	if (likely(ac->avail)) {
 		ac->touched = 1;
@@ -1130,7 +1174,7 @@ void mmb_slabc_cache_get_info(struct mmb_slabc_cache *s, struct mmb_slabc_cache_
 
 static void slabc_cache_teardown(struct mmb_slabc_cache *s)
 {
-	for (int cpu = 0; cpu < MMB_SLABC_MAX_CPUS; cpu++)
+	for (int cpu = 0; cpu < SLABC_NSLOTS; cpu++)
 		free(s->cpu[cpu]);
 	free(s->node.shared);
 	pthread_mutex_destroy(&s->node.list_lock);
@@ -1175,6 +1219,8 @@ int mmb_slabc_create(const struct mmb_slabc_cfg *cfg, struct mmb_slabc **r_sc, c
 	sc->t_batchcount = cfg->batchcount;
 	sc->t_shared = cfg->shared;
 	pthread_mutex_init(&sc->slab_mutex, NULL);
+	for (int k = 0; k < SLABC_OVERFLOW_SLOTS; k++)
+		pthread_mutex_init(&sc->overflow_lock[k], NULL);
 	/* create_kmalloc_caches(): 32 .. 8k, 96 after 64, 192 after 128 */
 	for (unsigned i = KMALLOC_SHIFT_LOW; i <= KMALLOC_SHIFT_HIGH; i++) {
 		unsigned idx[2] = { i, i == 6 ? 1 : i == 7 ? 2 : 0 };
@@ -1238,6 +1284,8 @@ void mmb_slabc_destroy(struct mmb_slabc *sc)
 		slabc_cache_teardown(s);
 	}
 	pthread_mutex_destroy(&sc->slab_mutex);
+	for (int k = 0; k < SLABC_OVERFLOW_SLOTS; k++)
+		pthread_mutex_destroy(&sc->overflow_lock[k]);
 	if (slabc_tls.id == sc->id)
 		slabc_tls.id = 0;
 	free(sc);
@@ -1282,7 +1330,7 @@ struct slabc_cpustat {
 static void slabc_sum_cpus(const struct mmb_slabc_cache *s, struct slabc_cpustat *r)
 {
 	memset(r, 0, sizeof(*r));
-	for (int cpu = 0; cpu < MMB_SLABC_MAX_CPUS; cpu++) {
+	for (int cpu = 0; cpu < SLABC_NSLOTS; cpu++) {
 		const struct array_cache *ac = __atomic_load_n(&s->cpu[cpu], __ATOMIC_ACQUIRE);
 
 		if (!ac)
@@ -1523,7 +1571,7 @@ static int check_cache(struct mmb_slabc_cache *s, char *err, size_t errlen)
 			 n->free_slabs, n->free_objects);
 		rc = -EUCLEAN;
 	}
-	for (int cpu = 0; cpu < MMB_SLABC_MAX_CPUS && !rc; cpu++)
+	for (int cpu = 0; cpu < SLABC_NSLOTS && !rc; cpu++)
 		if (s->cpu[cpu]) {
 			snprintf(what, sizeof(what), "slot %d", cpu);
 			rc = check_array(s, s->cpu[cpu], what, &m, err, errlen);

@@ -10,6 +10,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -499,4 +500,74 @@ Test(slab_classic, bad_input)
 	cr_expect_eq(ops->validate(&cfg, err, sizeof(err)), -EINVAL);
 	cr_expect(strstr(err, "limit="), "%s", err);
 	cr_expect_eq(mmb_alloc_parse_config("kmalloc-slub", &ops, &cfg, err, sizeof(err)), -ENOENT);
+}
+
+/*
+ * More threads than slots (300 > MMB_SLABC_MAX_CPUS): the threads without
+ * one allocate on the shared overflow slots, including from an off-slab
+ * cache whose refill allocates its freelist from kmalloc inside the shared
+ * slot's mutex; every allocation succeeds (they used to get NULL), and
+ * check() and destroy find everything in order.
+ */
+#define BEYOND_THREADS 300
+
+struct beyond {
+	struct mmb_slabc *sc;
+	struct mmb_slabc_cache *off;	/* 2048-byte objects, off-slab freelists */
+	pthread_barrier_t all;		/* every thread alive at once */
+	atomic_int failed;
+};
+
+static void *beyond_main(void *arg)
+{
+	struct beyond *x = arg;
+	void *p[8];
+
+	mmb_slabc_thread_attach(x->sc);
+	pthread_barrier_wait(&x->all);
+	for (int r = 0; r < 20; r++) {
+		for (int i = 0; i < 8; i++) {
+			p[i] = i & 1 ? mmb_slabc_cache_alloc(x->off)
+				     : mmb_slabc_kmalloc(x->sc, 24 + (size_t)r * 50 + (size_t)i);
+			if (!p[i]) {
+				atomic_fetch_add(&x->failed, 1);
+				continue;
+			}
+			memset(p[i], 0x5a, 24);
+		}
+		for (int i = 0; i < 8; i++) {
+			if (!p[i])
+				continue;
+			if (i & 1)
+				mmb_slabc_cache_free(x->off, p[i]);
+			else
+				mmb_slabc_kfree(x->sc, p[i]);
+		}
+	}
+	pthread_barrier_wait(&x->all);
+	mmb_slabc_thread_detach(x->sc);
+	return NULL;
+}
+
+Test(slab_classic, threads_beyond_the_slots)
+{
+	static struct beyond x;
+	pthread_t t[BEYOND_THREADS];
+	char err[MMB_ERR_MAX] = "";
+	struct fx fx;
+
+	fx_init(&fx, 2, -1, 0);
+	memset(&x, 0, sizeof(x));
+	x.sc = fx.sc;
+	cr_assert_eq(mmb_slabc_cache_create(fx.sc, "beyond2k", 2048, 0, NULL, &x.off, err,
+					    sizeof(err)), 0, "%s", err);
+	pthread_barrier_init(&x.all, NULL, BEYOND_THREADS);
+	for (int i = 0; i < BEYOND_THREADS; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, beyond_main, &x), 0, "thread %d", i);
+	for (int i = 0; i < BEYOND_THREADS; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&x.all);
+	cr_expect_eq(atomic_load(&x.failed), 0, "allocations failed");
+	cr_expect_eq(mmb_slabc_check(fx.sc, err, sizeof(err)), 0, "%s", err);
+	fx_fini(&fx);
 }

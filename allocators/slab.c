@@ -103,7 +103,7 @@
  *   shim served each of its small requests with a whole buddy page (300
  *   threads: 57645 pages for requests of 16..2015 bytes; 400 threads of
  *   malloc/free pairs 16x glibc's time). It retries for a slot of its own
- *   every 256 calls.
+ *   every 256 calls. A shared slot's mutex is taken before any other lock.
  */
 #include "slab.h"
 

@@ -221,7 +221,12 @@ int mmb_bench_main(int argc, char **argv)
 		if (!selected)
 			continue;
 		printf("\n%s: %s\n", bench_cases[k]->name, bench_cases[k]->desc);
+		cpu_set_t saved;
+		int pinned = bench_cases[k]->one_cpu && mmb_bench_pin(&saved) >= 0;
 		int rc = bench_cases[k]->run(&o);
+
+		if (pinned)
+			mmb_bench_unpin(&saved);
 
 		if (rc)
 			printf("  skipped: %s\n", strerror(-rc));

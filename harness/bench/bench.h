@@ -40,6 +40,7 @@ struct mmb_bench_case {
 	const char *name;
 	const char *desc;
 	int (*run)(const struct mmb_bench_opts *o);	/* 0, or -errno: skipped, reason printed */
+	int one_cpu;			/* run() pinned to one CPU (mmb_bench_pin) */
 };
 
 /*
@@ -61,6 +62,8 @@ void mmb_bench_interleaved(const struct mmb_bench_fn *fns, unsigned n,
  * alike. The parent waits (read(), wait4()) while a child runs, so the two
  * never compete for the CPU. Returns the CPU, or -1 (nothing pinned, the
  * printed line says why); *saved is what mmb_bench_unpin restores.
+ * mmb_bench_main pins around run() for a case with one_cpu set; a case
+ * with one-thread and multi-thread parts (shim) pins its one-thread part.
  */
 int mmb_bench_pin(cpu_set_t *saved);
 void mmb_bench_unpin(const cpu_set_t *saved);

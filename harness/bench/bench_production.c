@@ -33,8 +33,6 @@ static int bench_production_run(const struct mmb_bench_opts *o)
 	double ns[4 * BP_N];
 	unsigned n = 0, at[BP_N];
 	char err[MMB_ERR_MAX];
-	cpu_set_t saved;
-	int pinned = mmb_bench_pin(&saved) >= 0;
 
 	mmb_bench_batch_pattern(pat.size, pat.order);
 	/* Children first: none is forked from a thread an adapter has bound. */
@@ -53,11 +51,8 @@ static int bench_production_run(const struct mmb_bench_opts *o)
 		}
 		at[n++] = i;
 	}
-	if (!n) {
-		if (pinned)
-			mmb_bench_unpin(&saved);
+	if (!n)
 		return -ENOTSUP;
-	}
 	for (unsigned k = 0; k < n; k++) {
 		fns[2 * k] = (struct mmb_bench_fn){ bp_libs[at[k]], mmb_bench_adapter_pair, &x[k] };
 		fns[2 * k + 1] = (struct mmb_bench_fn){ bp_libs[at[k]], mmb_native_pair, &nat[k] };
@@ -94,8 +89,6 @@ static int bench_production_run(const struct mmb_bench_opts *o)
 		mmb_bench_adapter_close(&x[n]);
 		mmb_native_stop(&nat[n]);
 	}
-	if (pinned)
-		mmb_bench_unpin(&saved);
 	return 0;
 }
 
@@ -103,4 +96,5 @@ const struct mmb_bench_case mmb_bench_production = {
 	.name = "production",
 	.desc = "jemalloc and mimalloc adapters vs the same library's own malloc (LD_PRELOADed child)",
 	.run = bench_production_run,
+	.one_cpu = 1,
 };

@@ -67,8 +67,6 @@ static int bench_slab_run(const struct mmb_bench_opts *o)
 	unsigned nn = 0, n;
 	int bp, bb;
 	char err[MMB_ERR_MAX];
-	cpu_set_t saved;
-	int pinned = mmb_bench_pin(&saved) >= 0;
 
 	mmb_bench_batch_pattern(pat.size, pat.order);
 	for (unsigned i = 0; i < BS_NNAT; i++) {
@@ -87,8 +85,6 @@ static int bench_slab_run(const struct mmb_bench_opts *o)
 				mmb_bench_adapter_close(&x[i]);
 			while (nn--)
 				mmb_native_stop(&nat[nn]);
-			if (pinned)
-				mmb_bench_unpin(&saved);
 			return -ENOTSUP;
 		}
 	}
@@ -143,8 +139,6 @@ static int bench_slab_run(const struct mmb_bench_opts *o)
 		mmb_bench_adapter_close(&x[i]);
 	while (nn--)
 		mmb_native_stop(&nat[nn]);
-	if (pinned)
-		mmb_bench_unpin(&saved);
 	return 0;
 }
 
@@ -153,4 +147,5 @@ const struct mmb_bench_case mmb_bench_slab = {
 	.desc = "kmalloc alloc(64)+free pair and a 1000-block batch vs the best native malloc "
 		"(jemalloc, mimalloc, tcmalloc)",
 	.run = bench_slab_run,
+	.one_cpu = 1,
 };

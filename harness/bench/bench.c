@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../shimspec.h"
 #include "../stats.h"
 #include "../util.h"
 
@@ -126,6 +127,16 @@ int mmb_bench_pin(cpu_set_t *saved)
 void mmb_bench_unpin(const cpu_set_t *saved)
 {
 	sched_setaffinity(0, sizeof(*saved), saved);
+}
+
+void mmb_bench_shim_env(void)
+{
+	struct mmb_shim_spec spec;
+	char err[256];
+
+	if (!mmb_shim_spec_parse("slab", &spec, err, sizeof(err)))
+		mmb_shim_spec_setenv(&spec);
+	unsetenv("MMB_MALLOC_OUT");
 }
 
 void mmb_bench_row(const char *what, double ns)

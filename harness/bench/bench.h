@@ -68,6 +68,10 @@ void mmb_bench_interleaved(const struct mmb_bench_fn *fns, unsigned n,
 int mmb_bench_pin(cpu_set_t *saved);
 void mmb_bench_unpin(const cpu_set_t *saved);
 
+/* In a forked child before it execs a program on the shim (LD_PRELOAD set
+ * by the caller): slab with its defaults (shimspec.h), no results folder. */
+void mmb_bench_shim_env(void);
+
 /* Output helpers: one figure, one ratio with its target (met / not met). */
 void mmb_bench_row(const char *what, double ns);
 void mmb_bench_ratio(const char *what, double num_ns, double den_ns, double target);

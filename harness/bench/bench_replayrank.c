@@ -72,11 +72,8 @@ static double rank_exec(char *const argv[], const char *lib, int shim)
 			_exit(126);
 		if (lib)
 			setenv("LD_PRELOAD", lib, 1);
-		if (shim) {
-			setenv("MMB_MALLOC_ALLOC", "slab", 1);
-			setenv("MMB_MALLOC_OPTS", "", 1);
-			unsetenv("MMB_MALLOC_OUT");
-		}
+		if (shim)
+			mmb_bench_shim_env();
 		execv(argv[0], argv);
 		_exit(127);
 	}

@@ -75,11 +75,8 @@ static int shim_bench_exec(struct shim_variant *v, uint64_t n, const char *out)
 	pid = fork();
 	if (pid == 0) {
 		setenv("LD_PRELOAD", v->lib, 1);
-		if (v->shim) {
-			setenv("MMB_MALLOC_ALLOC", "slab", 1);
-			setenv("MMB_MALLOC_OPTS", "", 1);
-			unsetenv("MMB_MALLOC_OUT");
-		}
+		if (v->shim)
+			mmb_bench_shim_env();
 		if (!freopen(out, "w", stdout))
 			_exit(126);
 		execl(v->prog, v->prog, ops, v->threads, (char *)NULL);
